@@ -1,0 +1,49 @@
+"""keras_inits: registered, serializable weight initializers for Keras 3.
+
+Every initializer here runs on any Keras backend and is usable by name in a
+layer argument, as `"keras_inits>HeNormal"`.
+"""
+
+from keras_inits.base import Initializer
+from keras_inits.base import RandomInitializer
+from keras_inits.base import compute_fans
+from keras_inits.constant_initializers import STFT
+from keras_inits.constant_initializers import Constant
+from keras_inits.constant_initializers import Identity
+from keras_inits.constant_initializers import Ones
+from keras_inits.constant_initializers import Zeros
+from keras_inits.orthogonal import Orthogonal
+from keras_inits.random_initializers import RandomNormal
+from keras_inits.random_initializers import RandomUniform
+from keras_inits.random_initializers import TruncatedNormal
+from keras_inits.variance_scaling import GlorotNormal
+from keras_inits.variance_scaling import GlorotUniform
+from keras_inits.variance_scaling import HeNormal
+from keras_inits.variance_scaling import HeUniform
+from keras_inits.variance_scaling import LecunNormal
+from keras_inits.variance_scaling import LecunUniform
+from keras_inits.variance_scaling import VarianceScaling
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Constant",
+    "GlorotNormal",
+    "GlorotUniform",
+    "HeNormal",
+    "HeUniform",
+    "Identity",
+    "Initializer",
+    "LecunNormal",
+    "LecunUniform",
+    "Ones",
+    "Orthogonal",
+    "RandomInitializer",
+    "RandomNormal",
+    "RandomUniform",
+    "STFT",
+    "TruncatedNormal",
+    "VarianceScaling",
+    "Zeros",
+    "compute_fans",
+]

@@ -1,0 +1,257 @@
+"""What every keras_inits initializer shares.
+
+Registration under the `keras_inits>` prefix, argument checks with one
+wording, the seeding and dtype policy of random initializers, and the fan
+computation of variance-scaling ones. Each family module builds on these and
+on nothing else of its own.
+"""
+
+import inspect
+import math
+import numbers
+
+import keras
+from keras import ops
+
+PACKAGE = "keras_inits"
+
+
+def register(cls):
+    """Registers `cls` for serialization as `keras_inits>ClassName`."""
+    return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+
+
+# Argument errors. Tests match the start of these messages, so the wording is
+# part of the contract: change it only with a CHANGELOG entry.
+
+
+def argument_error(owner, name, requirement, value):
+    return ValueError(
+        f"Argument `{name}` of {owner} must be {requirement}. "
+        f"Received: {name}={value!r}"
+    )
+
+
+def choice_error(owner, name, value, choices):
+    return ValueError(
+        f"Invalid `{name}` argument of {owner}: {value!r}. "
+        f"Expected one of {sorted(choices)}."
+    )
+
+
+def _is_real_number(value):
+    # bool is an int subclass, but `stddev=True` is always a mistake. NumPy
+    # scalars register as numbers.Real and are accepted.
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_whole_number(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_number(owner, name, value):
+    """Returns `value` as a float; it must be a finite real number."""
+    if not _is_real_number(value) or not math.isfinite(float(value)):
+        raise argument_error(owner, name, "a finite number", value)
+    return float(value)
+
+
+def check_positive(owner, name, value):
+    """Returns `value` as a float; it must be a finite number above zero."""
+    if (
+        not _is_real_number(value)
+        or not math.isfinite(float(value))
+        or float(value) <= 0
+    ):
+        raise argument_error(owner, name, "a positive number", value)
+    return float(value)
+
+
+def check_choice(owner, name, value, choices):
+    if value not in choices:
+        raise choice_error(owner, name, value, choices)
+    return value
+
+
+def check_seed(owner, seed):
+    if seed is None or isinstance(seed, keras.random.SeedGenerator):
+        return seed
+    if _is_whole_number(seed):
+        # Seed generators hold their state as 32-bit integers.
+        if 0 <= seed < 2**32:
+            return int(seed)
+    raise argument_error(
+        owner,
+        "seed",
+        "None, an integer in [0, 2**32) or a keras.random.SeedGenerator",
+        seed,
+    )
+
+
+def check_shape(owner, shape):
+    """Returns `shape` as a tuple of Python ints, or raises naming `owner`."""
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = None
+    if dims is None or not all(_is_whole_number(d) for d in dims):
+        raise ValueError(
+            f"{owner} needs a shape of whole numbers. Received: shape={shape!r}"
+        )
+    dims = tuple(int(d) for d in dims)
+    if any(d < 0 for d in dims):
+        raise ValueError(
+            f"{owner} needs a shape without negative dimensions. "
+            f"Received: shape={dims}"
+        )
+    return dims
+
+
+def check_rank(owner, shape, minimum, maximum=None):
+    rank = len(shape)
+    if rank < minimum or (maximum is not None and rank > maximum):
+        if maximum is None:
+            wanted = f"rank >= {minimum}"
+        elif maximum == minimum:
+            wanted = f"rank {minimum}"
+        else:
+            wanted = f"rank {minimum} to {maximum}"
+        raise ValueError(
+            f"{owner} needs a tensor of {wanted}. "
+            f"Received: shape={shape} of rank {rank}."
+        )
+
+
+def check_axes(owner, name, axes):
+    """Returns `axes` as a list of ints (JSON keeps lists, not tuples)."""
+    if axes is None:
+        return None
+    if _is_whole_number(axes):
+        axes = [axes]
+    try:
+        axes = list(axes)
+    except TypeError:
+        raise argument_error(owner, name, "None or a list of integers", axes)
+    if not all(_is_whole_number(a) for a in axes):
+        raise argument_error(owner, name, "None or a list of integers", axes)
+    if len(set(axes)) != len(axes):
+        raise argument_error(owner, name, "a list of distinct axes", axes)
+    return [int(a) for a in axes]
+
+
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """Returns `(fan_in, fan_out)` of a weight of the given shape.
+
+    Without axes this is Keras' rule: a vector counts its length both ways; a
+    matrix is `(inputs, outputs)`; a convolution kernel
+    `(*spatial, inputs, outputs)` multiplies both by the receptive field
+    size. `input_axes` (or `output_axes`) replaces that rule for fan-in (or
+    fan-out) by the product of the dimensions at those axes, as for the
+    kernels of EinsumDense and MultiHeadAttention.
+    """
+    rank = len(shape)
+    if rank == 0:
+        fan_in = fan_out = 1
+    elif rank == 1:
+        fan_in = fan_out = shape[0]
+    else:
+        receptive_field = math.prod(shape[:-2])
+        fan_in = shape[-2] * receptive_field
+        fan_out = shape[-1] * receptive_field
+    if input_axes is not None:
+        fan_in = math.prod(shape[axis] for axis in input_axes)
+    if output_axes is not None:
+        fan_out = math.prod(shape[axis] for axis in output_axes)
+    return int(fan_in), int(fan_out)
+
+
+def _constructor_arguments(cls):
+    parameters = inspect.signature(cls.__init__).parameters.values()
+    return [
+        p.name
+        for p in parameters
+        if p.name != "self"
+        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    ]
+
+
+class Initializer(keras.initializers.Initializer):
+    """Base class of keras_inits initializers.
+
+    A subclass keeps each constructor argument in an attribute of the same
+    name. `get_config()` returns exactly those arguments, so
+    `from_config(get_config())` rebuilds an equal initializer and the class
+    needs no serialization code of its own.
+    """
+
+    def get_config(self):
+        return {
+            name: getattr(self, name)
+            for name in _constructor_arguments(type(self))
+        }
+
+    def __repr__(self):
+        arguments = ", ".join(
+            f"{name}={value!r}" for name, value in self.get_config().items()
+        )
+        return f"{type(self).__name__}({arguments})"
+
+
+class RandomInitializer(Initializer):
+    """Base class of initializers that draw random values.
+
+    Every call draws fresh values from a `keras.random.SeedGenerator`, so two
+    calls, or two layers sharing one instance, never get the same tensor. An
+    integer `seed` fixes the whole sequence of draws: a new instance with the
+    same seed, or `from_config` of this one, replays it from the start. A
+    `SeedGenerator` passed as `seed` is used as it is.
+
+    Values are drawn in float32 for float16 and bfloat16 and then cast, so
+    low-precision weights have the statistics of the float32 ones. Subclasses
+    implement `draw(shape, dtype)` with `self.seed_generator`.
+    """
+
+    def __init__(self, seed=None):
+        self.seed = check_seed(type(self).__name__, seed)
+        # Created on the first draw, not here: building an initializer (as
+        # `keras.initializers.get` does for every layer argument) then costs
+        # no backend variable.
+        self._seed_generator = None
+
+    @property
+    def seed_generator(self):
+        if self._seed_generator is None:
+            if isinstance(self.seed, keras.random.SeedGenerator):
+                self._seed_generator = self.seed
+            else:
+                self._seed_generator = keras.random.SeedGenerator(self.seed)
+        return self._seed_generator
+
+    def get_config(self):
+        config = super().get_config()
+        if isinstance(self.seed, keras.random.SeedGenerator):
+            # A generator is not JSON; its initial seed replays its sequence.
+            config["seed"] = self.seed.get_config()["seed"]
+        return config
+
+    def __call__(self, shape, dtype=None):
+        owner = type(self).__name__
+        shape = check_shape(owner, shape)
+        dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+        if not keras.backend.is_float_dtype(dtype):
+            raise ValueError(
+                f"{owner} draws random values and needs a floating-point "
+                f"dtype. Received: dtype={dtype!r}"
+            )
+        compute_dtype = dtype
+        if dtype in ("float16", "bfloat16"):
+            compute_dtype = "float32"
+        values = self.draw(shape, compute_dtype)
+        if compute_dtype != dtype:
+            values = ops.cast(values, dtype)
+        return values
+
+    def draw(self, shape, dtype):
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement `draw(shape, dtype)`."
+        )

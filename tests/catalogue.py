@@ -1,0 +1,108 @@
+"""The table of every public initializer, driving the shared checks in
+`test_catalogue.py`.
+
+Each row names a class, builds a representative instance from a seed, and
+says what its values must be: a scipy distribution (`dist`) checked by
+moments and a Kolmogorov-Smirnov test, exact values (`exact`), or, for
+initializers with neither (Orthogonal), a property checked in the class's
+own test file (`dist` and `exact` both None). `layer` builds a small layer
+that uses the initializer as its kernel initializer, for save-and-load.
+"""
+
+import dataclasses
+import math
+from typing import Callable, Optional
+
+import keras
+import numpy as np
+from scipy import stats
+
+import keras_inits
+
+TWO_SIGMA = 2.0
+
+
+def _truncnorm(mean, scale):
+    return stats.truncnorm(-TWO_SIGMA, TWO_SIGMA, loc=mean, scale=scale)
+
+
+def _dense(initializer):
+    return keras.layers.Dense(4, kernel_initializer=initializer)
+
+
+@dataclasses.dataclass
+class Case:
+    name: str
+    make: Callable  # seed -> initializer
+    shape: tuple = (256, 128)  # fan_in 256, fan_out 128
+    random: bool = True
+    dist: Optional[Callable] = None  # shape -> frozen scipy distribution
+    exact: Optional[Callable] = None  # shape -> numpy array
+    layer: Callable = _dense  # initializer -> layer, built on 8 features
+
+    def __repr__(self):
+        return self.name
+
+
+def _stft_exact(shape):
+    frames, _, bins = shape
+    t = np.arange(frames)[:, None]
+    f = np.arange(bins)[None, :]
+    window = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frames) / (frames - 1))
+    kernel = np.cos(2 * np.pi * t * f / (2 * (bins - 1))) * window[:, None]
+    kernel /= np.sqrt(np.sum(window**2))
+    return np.broadcast_to(kernel[:, None, :], shape)
+
+
+FAN_IN, FAN_OUT = 256, 128
+
+CASES = [
+    Case("Zeros", lambda seed: keras_inits.Zeros(), random=False,
+         exact=np.zeros),
+    Case("Ones", lambda seed: keras_inits.Ones(), random=False,
+         exact=np.ones),
+    Case("Constant", lambda seed: keras_inits.Constant(0.25), random=False,
+         exact=lambda shape: np.full(shape, 0.25)),
+    Case("Identity", lambda seed: keras_inits.Identity(gain=3.0),
+         random=False, shape=(8, 4),
+         exact=lambda shape: 3.0 * np.eye(*shape)),
+    Case("STFT", lambda seed: keras_inits.STFT(), random=False,
+         shape=(16, 8, 9), exact=_stft_exact,
+         layer=lambda init: keras.layers.Conv1D(
+             9, 16, kernel_initializer=init)),
+    Case("RandomNormal",
+         lambda seed: keras_inits.RandomNormal(0.5, 2.0, seed=seed),
+         dist=lambda shape: stats.norm(0.5, 2.0)),
+    Case("RandomUniform",
+         lambda seed: keras_inits.RandomUniform(-1.0, 3.0, seed=seed),
+         dist=lambda shape: stats.uniform(-1.0, 4.0)),
+    Case("TruncatedNormal",
+         lambda seed: keras_inits.TruncatedNormal(1.0, 0.5, seed=seed),
+         dist=lambda shape: _truncnorm(1.0, 0.5)),
+    Case("VarianceScaling",
+         lambda seed: keras_inits.VarianceScaling(
+             3.0, "fan_out", "untruncated_normal", seed=seed),
+         dist=lambda shape: stats.norm(0.0, math.sqrt(3.0 / FAN_OUT))),
+    Case("GlorotNormal", lambda seed: keras_inits.GlorotNormal(seed=seed),
+         dist=lambda shape: _truncnorm(
+             0.0, math.sqrt(2.0 / (FAN_IN + FAN_OUT)) / 0.87962566103423978)),
+    Case("GlorotUniform", lambda seed: keras_inits.GlorotUniform(seed=seed),
+         dist=lambda shape: stats.uniform(
+             -math.sqrt(6.0 / (FAN_IN + FAN_OUT)),
+             2 * math.sqrt(6.0 / (FAN_IN + FAN_OUT)))),
+    Case("HeNormal", lambda seed: keras_inits.HeNormal(seed=seed),
+         dist=lambda shape: _truncnorm(
+             0.0, math.sqrt(2.0 / FAN_IN) / 0.87962566103423978)),
+    Case("HeUniform", lambda seed: keras_inits.HeUniform(seed=seed),
+         dist=lambda shape: stats.uniform(
+             -math.sqrt(6.0 / FAN_IN), 2 * math.sqrt(6.0 / FAN_IN))),
+    Case("LecunNormal", lambda seed: keras_inits.LecunNormal(seed=seed),
+         dist=lambda shape: _truncnorm(
+             0.0, math.sqrt(1.0 / FAN_IN) / 0.87962566103423978)),
+    Case("LecunUniform", lambda seed: keras_inits.LecunUniform(seed=seed),
+         dist=lambda shape: stats.uniform(
+             -math.sqrt(3.0 / FAN_IN), 2 * math.sqrt(3.0 / FAN_IN))),
+    Case("Orthogonal", lambda seed: keras_inits.Orthogonal(2.0, seed=seed)),
+]
+
+RANDOM_CASES = [case for case in CASES if case.random]

@@ -22,7 +22,7 @@ class Zeros(base.Initializer):
     Examples:
 
     >>> import keras_inits
-    >>> keras_inits.Zeros()(shape=(2, 2)).tolist()
+    >>> keras.ops.convert_to_numpy(keras_inits.Zeros()(shape=(2, 2))).tolist()
     [[0.0, 0.0], [0.0, 0.0]]
 
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Zeros")
@@ -44,7 +44,7 @@ class Ones(base.Initializer):
     Examples:
 
     >>> import keras_inits
-    >>> keras_inits.Ones()(shape=(2,), dtype="int32").tolist()
+    >>> keras.ops.convert_to_numpy(keras_inits.Ones()(shape=(2,), dtype="int32")).tolist()
     [1, 1]
 
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Ones")
@@ -70,7 +70,7 @@ class Constant(base.Initializer):
     Examples:
 
     >>> import keras_inits
-    >>> keras_inits.Constant(0.5)(shape=(3,)).tolist()
+    >>> keras.ops.convert_to_numpy(keras_inits.Constant(0.5)(shape=(3,))).tolist()
     [0.5, 0.5, 0.5]
 
     >>> layer = keras.layers.Dense(3, bias_initializer=keras_inits.Constant(0.1))
@@ -102,7 +102,7 @@ class Identity(base.Initializer):
     Examples:
 
     >>> import keras_inits
-    >>> keras_inits.Identity(gain=2.0)(shape=(2, 3)).tolist()
+    >>> keras.ops.convert_to_numpy(keras_inits.Identity(gain=2.0)(shape=(2, 3))).tolist()
     [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
 
     >>> layer = keras.layers.Dense(4, kernel_initializer="keras_inits>Identity")

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Sets up .venv in this checkout (once) and runs the whole test suite, with
+# the docstring examples and notebooks, on each Keras backend in turn.
+#   bash tests/run_all.sh                      # tensorflow, jax, torch, numpy
+#   BACKENDS="jax numpy" bash tests/run_all.sh -x   # a subset; args go to pytest
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ]; then
+  "${PYTHON:-python3}" -m venv .venv
+fi
+# torch first and pinned: 2.13.0 is the CPU build; an unpinned torch, asked
+# for directly or by a dependency, pulls a multi-GB CUDA build.
+.venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+export TF_CPP_MIN_LOG_LEVEL=2
+status=0
+for backend in ${BACKENDS:-tensorflow jax torch numpy}; do
+  echo "=== KERAS_BACKEND=$backend ==="
+  KERAS_BACKEND=$backend .venv/bin/python -m pytest -q "$@" || status=1
+done
+exit $status

@@ -1,0 +1,80 @@
+"""Tests of RandomNormal, RandomUniform, TruncatedNormal and the shared
+truncated-normal sampler."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_inits
+from keras_inits import random_initializers
+
+
+def test_truncated_stddev_constant_matches_scipy():
+    from scipy import stats
+
+    assert random_initializers.TRUNCATED_STDDEV == pytest.approx(
+        stats.truncnorm(-2, 2).std(), rel=1e-12)
+    # The value Keras hard-codes for VarianceScaling.
+    assert random_initializers.TRUNCATED_STDDEV == pytest.approx(
+        0.87962566103423978, rel=1e-12)
+
+
+def test_truncated_values_stay_within_two_stddev():
+    values = keras.ops.convert_to_numpy(
+        keras_inits.TruncatedNormal(mean=3.0, stddev=0.5, seed=2)((100000,)))
+    # float32 rounding may land a value one ulp beyond the bound.
+    assert values.min() >= 2.0 - 1e-6 and values.max() <= 4.0 + 1e-6
+    # The bounds are reached: a sample of 1e5 has values within 1% of each.
+    assert values.min() < 2.01 and values.max() > 3.99
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_low_precision_draws_have_float32_statistics(dtype):
+    # Drawn in float32 then cast: the std over 65536 values is within 2% of
+    # the float32 draw with the same seed (rounding to bfloat16 changes
+    # values by at most 2**-8 relative).
+    wide = keras_inits.RandomNormal(stddev=1e-3, seed=4)((256, 256))
+    narrow = keras_inits.RandomNormal(stddev=1e-3, seed=4)((256, 256), dtype)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(keras.ops.cast(narrow, "float32")),
+        keras.ops.convert_to_numpy(wide), rtol=2**-7, atol=1e-7)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.RandomNormal,
+                                 keras_inits.TruncatedNormal])
+@pytest.mark.parametrize("stddev", [0.0, -1.0, np.inf, np.nan, "1", None])
+def test_bad_stddev(cls, stddev):
+    with pytest.raises(ValueError, match=f"Argument `stddev` of {cls.__name__} "
+                       "must be a positive number. Received: stddev="):
+        cls(stddev=stddev)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.RandomNormal,
+                                 keras_inits.TruncatedNormal])
+def test_bad_mean(cls):
+    with pytest.raises(ValueError, match=f"Argument `mean` of {cls.__name__} "
+                       "must be a finite number. Received: mean=inf"):
+        cls(mean=np.inf)
+
+
+@pytest.mark.parametrize("minval, maxval", [(1.0, 1.0), (2.0, -2.0)])
+def test_uniform_needs_minval_below_maxval(minval, maxval):
+    with pytest.raises(ValueError, match="Argument `maxval` of RandomUniform "
+                       "must be greater than `minval`. Received: "
+                       f"minval={minval}, maxval={maxval}"):
+        keras_inits.RandomUniform(minval, maxval)
+
+
+def test_uniform_bad_bound():
+    with pytest.raises(ValueError, match="Argument `minval` of RandomUniform "
+                       "must be a finite number. Received: minval=-inf"):
+        keras_inits.RandomUniform(-np.inf, 1.0)
+
+
+def test_keras_defaults_are_kept():
+    assert keras_inits.RandomNormal().get_config() == {
+        "mean": 0.0, "stddev": 0.05, "seed": None}
+    assert keras_inits.RandomUniform().get_config() == {
+        "minval": -0.05, "maxval": 0.05, "seed": None}
+    assert keras_inits.TruncatedNormal().get_config() == {
+        "mean": 0.0, "stddev": 0.05, "seed": None}

@@ -7,6 +7,7 @@ layer argument, as `"keras_inits>HeNormal"`.
 from keras_inits.base import Initializer
 from keras_inits.base import RandomInitializer
 from keras_inits.base import compute_fans
+from keras_inits.base import register
 from keras_inits.constant_initializers import STFT
 from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import Identity
@@ -16,6 +17,10 @@ from keras_inits.orthogonal import Orthogonal
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
+from keras_inits.serialization import ConstantArray
+from keras_inits.serialization import deserialize
+from keras_inits.serialization import get
+from keras_inits.serialization import serialize
 from keras_inits.variance_scaling import GlorotNormal
 from keras_inits.variance_scaling import GlorotUniform
 from keras_inits.variance_scaling import HeNormal
@@ -28,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Constant",
+    "ConstantArray",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
@@ -46,4 +52,8 @@ __all__ = [
     "VarianceScaling",
     "Zeros",
     "compute_fans",
+    "deserialize",
+    "get",
+    "register",
+    "serialize",
 ]

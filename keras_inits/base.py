@@ -16,9 +16,73 @@ from keras import ops
 PACKAGE = "keras_inits"
 
 
-def register(cls):
-    """Registers `cls` for serialization as `keras_inits>ClassName`."""
-    return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
+def register(cls=None, *, package=PACKAGE):
+    """Registers an initializer class for serialization as `package>ClassName`.
+
+    keras_inits' own classes use `@register` (package `keras_inits`). Your
+    own use `@keras_inits.register(package="my_project")` (or
+    `@keras_inits.register("my_project")`): the same registration as
+    `keras.saving.register_keras_serializable`, plus three checks Keras does
+    not make, because each of them otherwise surfaces only when a saved
+    model fails to load:
+
+    - the class is a `keras.initializers.Initializer`;
+    - the name is not already held by another class (a second registration
+      would silently change what every saved model with that name loads);
+    - with keras_inits' automatic `get_config`, the constructor names every
+      argument (`*args` and `**kwargs` cannot be saved).
+
+    The package `keras_inits` is reserved for keras_inits' own classes.
+    """
+    if isinstance(cls, str):
+        cls, package = None, cls
+    if cls is None:
+        return lambda cls: register(cls, package=package)
+    if not isinstance(package, str) or not package or ">" in package:
+        raise argument_error(
+            "register", "package", "a non-empty string without '>'", package
+        )
+    if not (isinstance(cls, type)
+            and issubclass(cls, keras.initializers.Initializer)):
+        raise ValueError(
+            "keras_inits.register takes a subclass of "
+            f"keras.initializers.Initializer. Received: {cls!r}"
+        )
+    if package == PACKAGE and not cls.__module__.startswith(PACKAGE + "."):
+        raise ValueError(
+            f"The package {PACKAGE!r} is reserved for keras_inits' own "
+            f"initializers: register {cls.__name__} under your project's "
+            f"name. Received: package={package!r}"
+        )
+    name = f"{package}>{cls.__name__}"
+    holder = keras.saving.get_registered_object(name)
+    # Re-running a notebook cell or reloading a module defines a new class
+    # of the same module and name: that replaces it, anything else clashes.
+    if holder is not None and (holder.__module__, holder.__qualname__) != (
+        cls.__module__, cls.__qualname__
+    ):
+        raise ValueError(
+            f"{name!r} is already registered by "
+            f"{holder.__module__}.{holder.__qualname__}; registering "
+            f"{cls.__module__}.{cls.__qualname__} under it would change what "
+            "saved models load. Choose another package or class name."
+        )
+    # A class without its own constructor (Zeros) has object's, which takes
+    # *args and **kwargs but nothing to save.
+    if cls.__init__ is not object.__init__ and cls.get_config in (
+        Initializer.get_config, RandomInitializer.get_config
+    ):
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        unsaved = [p.name for p in parameters
+                   if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD,
+                                 p.POSITIONAL_ONLY) and p.name != "self"]
+        if unsaved:
+            raise ValueError(
+                f"{cls.__name__} cannot use the automatic get_config: its "
+                f"constructor takes {unsaved}, which it cannot save. Name "
+                "each argument, or write get_config yourself."
+            )
+    return keras.saving.register_keras_serializable(package=package)(cls)
 
 
 # Argument errors. Tests match the start of these messages, so the wording is
@@ -185,10 +249,17 @@ class Initializer(keras.initializers.Initializer):
     """
 
     def get_config(self):
-        return {
-            name: getattr(self, name)
-            for name in _constructor_arguments(type(self))
-        }
+        config = {}
+        for name in _constructor_arguments(type(self)):
+            if not hasattr(self, name):
+                raise AttributeError(
+                    f"{type(self).__name__} has no attribute `{name}`: the "
+                    "automatic get_config saves each constructor argument "
+                    "from the attribute of the same name, so set "
+                    f"`self.{name}` in __init__."
+                )
+            config[name] = getattr(self, name)
+        return config
 
     def __repr__(self):
         arguments = ", ".join(

@@ -103,6 +103,10 @@ CASES = [
          dist=lambda shape: stats.uniform(
              -math.sqrt(3.0 / FAN_IN), 2 * math.sqrt(3.0 / FAN_IN))),
     Case("Orthogonal", lambda seed: keras_inits.Orthogonal(2.0, seed=seed)),
+    Case("ConstantArray",
+         lambda seed: keras_inits.ConstantArray(np.arange(32.0).reshape(8, 4)),
+         random=False, shape=(8, 4),
+         exact=lambda shape: np.arange(32.0).reshape(shape)),
 ]
 
 RANDOM_CASES = [case for case in CASES if case.random]

@@ -1,0 +1,417 @@
+"""The serialization layer: `get`, `serialize` and `deserialize`.
+
+These mirror `keras.initializers.get/serialize/deserialize` with three
+differences. Names resolve to keras_inits' classes first (`"he_normal"` is
+`keras_inits.HeNormal`), and an unknown name says which ones are close.
+Configs resolve through an allow-list (keras_inits' registered classes,
+Keras' own initializers, classes registered with Keras and the caller's
+`custom_objects`); a `module` named in a config is never imported, so a
+config from someone else's file cannot run code. And a number or an array
+becomes a serializable initializer instead of an unsaveable closure.
+"""
+
+import difflib
+import re
+
+import keras
+import numpy as np
+
+# Keras has no public reader of its safe-mode flag (set by
+# `keras.config.enable_unsafe_deserialization()` and by `load_model`), nor
+# a public scope that passes it on to nested deserialization.
+from keras.src.saving import serialization_lib as _keras_serialization
+
+from keras_inits import base
+from keras_inits.constant_initializers import Constant
+
+_PREFIX = base.PACKAGE + ">"
+
+_ACCEPTED = (
+    "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
+    "'HeNormal', 'he_normal', or one of Keras' own), a config dict "
+    "({'class_name': ..., 'config': {...}}), a number or an array"
+)
+
+# Names `keras.initializers.deserialize` accepts that are not attributes of
+# `keras.initializers` (legacy aliases).
+_KERAS_ALIASES = {
+    "normal": "RandomNormal",
+    "uniform": "RandomUniform",
+    "one": "Ones",
+    "zero": "Zeros",
+}
+
+# Only for "did you mean": torch.nn.init's names for the same initializers.
+_SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
+
+
+@base.register
+class ConstantArray(base.Initializer):
+    """Initializer that returns a fixed array.
+
+    `W = value`, for a tensor of exactly `value`'s shape; any other shape is
+    a `ValueError` when the initializer is called (Keras' tensor identifiers
+    raise too, but `keras.initializers.Constant` broadcasts a wrong shape
+    silently). `keras_inits.get(array)` returns one. Unlike the closure
+    `keras.initializers.get(array)` returns, it is registered and saves with
+    the model: its config holds the values as nested lists, so keep it for
+    small arrays.
+
+    Args:
+        value: An array (or nested lists) of real numbers; infinities are
+            allowed, NaN is not.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2)).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+
+    >>> layer = keras.layers.Dense(
+    ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
+    """
+
+    def __init__(self, value=0.0):
+        try:
+            array = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            array = None
+        if (
+            array is None
+            or not (np.issubdtype(array.dtype, np.integer)
+                    or np.issubdtype(array.dtype, np.floating))
+            or np.isnan(array).any()
+        ):
+            raise base.argument_error(
+                "ConstantArray", "value", "an array of real numbers", value
+            )
+        # Nested lists of Python numbers: JSON as it is, and exact for every
+        # float32 and float64 value.
+        self.value = array.tolist()
+
+    def __call__(self, shape, dtype=None):
+        shape = base.check_shape("ConstantArray", shape)
+        array = np.asarray(self.value)
+        if shape != array.shape:
+            raise ValueError(
+                "ConstantArray needs the shape of its value, "
+                f"{array.shape}. Received: shape={shape}"
+            )
+        dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+        return keras.ops.convert_to_tensor(array, dtype=dtype)
+
+    def __repr__(self):
+        return f"ConstantArray(<array of shape {np.shape(self.value)}>)"
+
+
+def get(identifier):
+    """Returns the initializer an identifier stands for.
+
+    Accepts what a layer's `kernel_initializer` argument does, resolved
+    safely:
+
+    - an initializer instance (returned as it is) or class (instantiated
+      with its defaults);
+    - `None` (returned as it is);
+    - a name: `"keras_inits>HeNormal"`, `"HeNormal"` or `"he_normal"`
+      resolve to keras_inits' class; Keras' own names that keras_inits does
+      not define resolve to Keras' class; `"package>Name"` resolves to a
+      class registered with Keras;
+    - a config dict, as `deserialize` takes;
+    - a number (a `Constant`) or an array or tensor (a `ConstantArray`).
+
+    Raises:
+        ValueError: for anything else, and for an unknown name (naming the
+            closest valid ones).
+
+    Examples:
+
+    >>> import keras_inits
+    >>> keras_inits.get("he_normal")
+    HeNormal(seed=None, input_axes=None, output_axes=None)
+    >>> keras_inits.get(0.5)
+    Constant(value=0.5)
+
+    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.get(
+    ...     {"class_name": "GlorotUniform", "config": {"seed": 1}}))
+    """
+    if identifier is None or isinstance(
+        identifier, keras.initializers.Initializer
+    ):
+        return identifier
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
+    if isinstance(identifier, type):
+        if issubclass(identifier, keras.initializers.Initializer):
+            return identifier()
+    elif base._is_real_number(identifier):
+        return Constant(identifier)
+    elif isinstance(identifier, np.ndarray) or keras.ops.is_tensor(identifier):
+        array = keras.ops.convert_to_numpy(identifier)
+        return Constant(array.item()) if array.ndim == 0 else ConstantArray(
+            array
+        )
+    raise ValueError(
+        f"Could not interpret initializer identifier: {identifier!r}. "
+        f"keras_inits.get accepts {_ACCEPTED}."
+    )
+
+
+def serialize(initializer):
+    """Returns an initializer's config in Keras' serialized form.
+
+    The dict holds `module`, `class_name`, `config` (exactly the constructor
+    arguments; a seed is None or an int) and `registered_name`
+    (`"keras_inits>HeNormal"`), and is JSON as it is. Accepts anything `get`
+    does; `None` gives `None`.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+    >>> config["registered_name"], config["config"]["seed"]
+    ('keras_inits>HeNormal', 1)
+
+    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
+    ...     keras_inits.serialize("glorot_uniform")))
+    """
+    initializer = get(initializer)
+    if initializer is None:
+        return None
+    return keras.saving.serialize_keras_object(initializer)
+
+
+def deserialize(config, custom_objects=None, safe_mode=None):
+    """Returns the initializer a config (or a name) describes.
+
+    `config` is Keras' serialized form, `{"class_name": ..., "config":
+    {...}}` with or without `module` and `registered_name`, or a name as
+    `get` takes. The class resolves, in this order, through `custom_objects`
+    and `keras.saving.custom_object_scope`, the classes registered with
+    Keras (`registered_name`), then the name: Keras' own class if `module`
+    names Keras, keras_inits' otherwise. Only classes that are
+    `keras.initializers.Initializer`s resolve, and a `module` is never
+    imported: a config that points at anything else (`os.system`,
+    `builtins.eval`, `subprocess.run`) is refused before anything runs.
+
+    A seed saved by Keras as a `SeedGenerator` config becomes its initial
+    integer seed for a keras_inits class, which replays the same sequence.
+
+    Args:
+        config: A config dict or a name.
+        custom_objects: Optional dict of names to your initializer classes,
+            looked up by `registered_name` and `class_name`.
+        safe_mode: Whether to refuse a serialized Python lambda, which
+            would run its bytecode. None follows Keras: safe unless
+            `keras.config.enable_unsafe_deserialization()` was called or a
+            `load_model(..., safe_mode=False)` is loading.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> keras_inits.deserialize(
+    ...     {"class_name": "keras_inits>HeUniform", "config": {"seed": 3}})
+    HeUniform(seed=3, input_axes=None, output_axes=None)
+
+    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
+    ...     {"class_name": "Orthogonal", "config": {"gain": 2.0}}))
+    """
+    if safe_mode is None:
+        scoped = _keras_serialization.in_safe_mode()
+        safe_mode = True if scoped is None else scoped
+    custom_objects = dict(custom_objects or {})
+    if isinstance(config, str):
+        cls = _resolve_class(config, None, None, config, custom_objects)
+        return _instantiate(cls, {}, config, custom_objects, safe_mode)
+    if not isinstance(config, dict) or not isinstance(
+        config.get("class_name"), str
+    ):
+        raise ValueError(
+            "An initializer config is a dict with a string `class_name` and "
+            f"a dict `config`. Received: {config!r}"
+        )
+    class_name = config["class_name"]
+    if class_name == "__lambda__":
+        if safe_mode:
+            raise ValueError(
+                "Refusing to deserialize a Python lambda: loading it could "
+                "run arbitrary code. If you trust the file it came from, "
+                "pass `safe_mode=False`."
+            )
+        return keras.saving.deserialize_keras_object(config, safe_mode=False)
+    if class_name == "function" or class_name.startswith("__"):
+        raise ValueError(
+            f"Refusing to deserialize {class_name!r}: keras_inits resolves "
+            "initializer classes only, never functions or other serialized "
+            f"Python objects. Received: {config!r}"
+        )
+    inner = config.get("config")
+    inner = {} if inner is None else inner
+    if not isinstance(inner, dict):
+        raise ValueError(
+            f"The `config` of initializer {class_name!r} must be a dict. "
+            f"Received: {config!r}"
+        )
+    cls = _resolve_class(class_name, config.get("registered_name"),
+                         config.get("module"), config, custom_objects)
+    return _instantiate(cls, inner, config, custom_objects, safe_mode)
+
+
+def _snake_case(name):
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def _is_initializer_class(obj):
+    return isinstance(obj, type) and issubclass(
+        obj, keras.initializers.Initializer
+    )
+
+
+def _keras_classes():
+    """Keras' own initializer classes by every name Keras accepts."""
+    classes = {
+        name: obj for name, obj in vars(keras.initializers).items()
+        if _is_initializer_class(obj)
+        and obj is not keras.initializers.Initializer
+    }
+    for alias, name in _KERAS_ALIASES.items():
+        if name in classes:
+            classes[alias] = classes[name]
+    return classes
+
+
+def _our_classes():
+    """keras_inits' registered classes by their class name."""
+    return {
+        name[len(_PREFIX):]: cls
+        for name, cls in keras.saving.get_custom_objects().items()
+        if name.startswith(_PREFIX) and _is_initializer_class(cls)
+    }
+
+
+def _name_table():
+    """Every name `get` accepts, mapped to `(class, canonical name)`.
+
+    Built at each call, so classes registered after import (by other
+    keras_inits modules, or yours) count. keras_inits' classes shadow Keras'
+    ones of the same name, and Keras' aliases of those (`"normal"`,
+    `"OrthogonalInitializer"`) follow to keras_inits' class.
+    """
+    ours = _our_classes()
+    table = {}
+    for name, cls in _keras_classes().items():
+        if cls.__name__ in ours:
+            table[name] = (ours[cls.__name__], _PREFIX + cls.__name__)
+        else:
+            table[name] = (cls, name)
+    for name, cls in ours.items():
+        for spelling in (_PREFIX + name, name, _snake_case(name)):
+            table[spelling] = (cls, _PREFIX + name)
+    return table
+
+
+def _resolve_class(class_name, registered_name, module, config,
+                   custom_objects):
+    # The caller's objects and Keras' registry hold only classes that code
+    # running in this process chose to register: safe to resolve.
+    for key in (registered_name, class_name):
+        if isinstance(key, str):
+            obj = keras.saving.get_registered_object(key, custom_objects)
+            if obj is not None:
+                if not _is_initializer_class(obj):
+                    raise ValueError(
+                        f"{key!r} resolves to {obj!r}, which is not a "
+                        "keras.initializers.Initializer subclass. Received: "
+                        f"{config!r}"
+                    )
+                return obj
+    if module is None or module == base.PACKAGE or module.startswith(
+        _PREFIX[:-1] + "."
+    ):
+        table = _name_table()
+    elif module == "keras" or module.startswith("keras."):
+        table = {name: (cls, name) for name, cls in _keras_classes().items()}
+    else:
+        raise ValueError(
+            f"Refusing to load initializer {class_name!r} from module "
+            f"{module!r}: keras_inits never imports a module named in a "
+            "config. Only keras_inits' initializers, Keras' own, classes "
+            "registered with keras.saving.register_keras_serializable and "
+            f"`custom_objects` resolve. Received: {config!r}"
+        )
+    if class_name in table:
+        return table[class_name][0]
+    raise ValueError(_unknown_name_message(class_name, table, config))
+
+
+def _unknown_name_message(name, table, config):
+    message = f"Unknown initializer: {name!r}."
+    # Compare lowercased, so "henormal" finds "HeNormal".
+    lowered = {}
+    for spelling in table:
+        lowered.setdefault(spelling.lower(), spelling)
+    # Users arriving from PyTorch spell Glorot and He by other names.
+    query = name.lower()
+    for theirs, ours in _SYNONYMS.items():
+        query = query.replace(theirs, ours)
+    close = difflib.get_close_matches(query, lowered, n=6, cutoff=0.6)
+    suggestions = []
+    for match in close:
+        canonical = table[lowered[match]][1]
+        if canonical not in suggestions:
+            suggestions.append(canonical)
+    if suggestions:
+        quoted = [repr(s) for s in suggestions[:3]]
+        if len(quoted) > 1:
+            quoted = [", ".join(quoted[:-1]), quoted[-1]]
+        message += f" Did you mean {' or '.join(quoted)}?"
+    else:
+        message += (
+            " Expected a keras_inits name such as 'keras_inits>HeNormal', "
+            "one of Keras' initializers, or the registered name "
+            "'package>Name' of your own (is its module imported?)."
+        )
+    if isinstance(config, dict):
+        message += f" Received: {config!r}"
+    return message
+
+
+def _seed_from_keras(seed, config):
+    """The initial int seed of a serialized `keras.random.SeedGenerator`."""
+    inner = seed.get("config")
+    if (
+        seed.get("class_name") == "SeedGenerator"
+        and seed.get("module", "keras.random") in ("keras.random", None)
+        and isinstance(inner, dict)
+        and base._is_whole_number(inner.get("seed"))
+    ):
+        return inner["seed"]
+    raise ValueError(
+        "A `seed` in an initializer config must be None, an integer or a "
+        f"serialized keras.random.SeedGenerator. Received: {config!r}"
+    )
+
+
+def _instantiate(cls, inner, config, custom_objects, safe_mode):
+    inner = dict(inner)
+    if isinstance(inner.get("seed"), dict):
+        seed = _seed_from_keras(inner["seed"], config)
+        if issubclass(cls, base.Initializer):
+            inner["seed"] = seed
+    if issubclass(cls, base.Initializer):
+        # Config keys are constructor arguments: name the stray one rather
+        # than let Python's "unexpected keyword argument" surface.
+        expected = base._constructor_arguments(cls)
+        unknown = sorted(set(inner) - set(expected))
+        if unknown:
+            raise ValueError(
+                f"Unknown config key(s) {unknown} for "
+                f"{keras.saving.get_registered_name(cls)}. Expected a subset "
+                f"of {expected}. Received: {config!r}"
+            )
+    # Keras' own from_config deserializes nested values (a Constant's array,
+    # a seed): pass the caller's objects and safe mode on to it.
+    with keras.saving.custom_object_scope(custom_objects), \
+            _keras_serialization.SafeModeScope(safe_mode):
+        return cls.from_config(inner)

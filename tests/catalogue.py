@@ -38,7 +38,8 @@ class Case:
     random: bool = True
     dist: Optional[Callable] = None  # shape -> frozen scipy distribution
     exact: Optional[Callable] = None  # shape -> numpy array
-    layer: Callable = _dense  # initializer -> layer, built on 8 features
+    layer: Callable = _dense  # initializer -> layer, built on `inputs`
+    inputs: tuple = (8,)  # the shape of one sample the layer takes
 
     def __repr__(self):
         return self.name
@@ -69,7 +70,7 @@ CASES = [
     Case("STFT", lambda seed: keras_inits.STFT(), random=False,
          shape=(16, 8, 9), exact=_stft_exact,
          layer=lambda init: keras.layers.Conv1D(
-             9, 16, kernel_initializer=init)),
+             9, 16, kernel_initializer=init), inputs=(32, 8)),
     Case("RandomNormal",
          lambda seed: keras_inits.RandomNormal(0.5, 2.0, seed=seed),
          dist=lambda shape: stats.norm(0.5, 2.0)),

@@ -13,6 +13,14 @@ from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import Identity
 from keras_inits.constant_initializers import Ones
 from keras_inits.constant_initializers import Zeros
+from keras_inits.convolution import ICNR
+from keras_inits.convolution import Bilinear
+from keras_inits.convolution import DeltaOrthogonal
+from keras_inits.convolution import Dirac
+from keras_inits.lsuv import LayerReport
+from keras_inits.lsuv import LSUVReport
+from keras_inits.lsuv import lsuv
+from keras_inits.orthogonal import BlockOrthogonal
 from keras_inits.orthogonal import Orthogonal
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
@@ -32,14 +40,21 @@ from keras_inits.variance_scaling import VarianceScaling
 __version__ = "0.1.0"
 
 __all__ = [
+    "Bilinear",
+    "BlockOrthogonal",
     "Constant",
     "ConstantArray",
+    "DeltaOrthogonal",
+    "Dirac",
     "GlorotNormal",
     "GlorotUniform",
     "HeNormal",
     "HeUniform",
+    "ICNR",
     "Identity",
     "Initializer",
+    "LSUVReport",
+    "LayerReport",
     "LecunNormal",
     "LecunUniform",
     "Ones",
@@ -54,6 +69,7 @@ __all__ = [
     "compute_fans",
     "deserialize",
     "get",
+    "lsuv",
     "register",
     "serialize",
 ]

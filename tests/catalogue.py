@@ -55,6 +55,24 @@ def _stft_exact(shape):
     return np.broadcast_to(kernel[:, None, :], shape)
 
 
+def _dirac_exact(shape):
+    kernel = np.zeros(shape)
+    for d in range(min(shape[-2], shape[-1])):
+        kernel[1, 1, d, d] = 1.0
+    return kernel
+
+
+def _bilinear_exact(shape):
+    # Upsampling by 2 with a 4-tap kernel: linear weights 1/4, 3/4, 3/4, 1/4.
+    taps = np.array([0.25, 0.75, 0.75, 0.25])
+    return np.einsum("i,j,kl->ijkl", taps, taps, np.eye(shape[-1]))
+
+
+def _conv2d(initializer):
+    return keras.layers.Conv2D(8, 3, padding="same",
+                               kernel_initializer=initializer)
+
+
 FAN_IN, FAN_OUT = 256, 128
 
 CASES = [
@@ -108,6 +126,34 @@ CASES = [
          lambda seed: keras_inits.ConstantArray(np.arange(32.0).reshape(8, 4)),
          random=False, shape=(8, 4),
          exact=lambda shape: np.arange(32.0).reshape(shape)),
+]
+
+# Issue 5, second half: convolution, orthogonal variants.
+CASES += [
+    Case("Dirac", lambda seed: keras_inits.Dirac(), random=False,
+         shape=(3, 3, 8, 8), exact=_dirac_exact, layer=_conv2d,
+         inputs=(6, 6, 8)),
+    Case("DeltaOrthogonal",
+         lambda seed: keras_inits.DeltaOrthogonal(seed=seed),
+         shape=(3, 3, 16, 32), layer=_conv2d, inputs=(6, 6, 8)),
+    # Random, but seeded through the initializer it wraps: the seeding
+    # checks would look for a seed in ICNR's own config.
+    Case("ICNR",
+         lambda seed: keras_inits.ICNR(
+             keras_inits.GlorotUniform(seed=seed), scale=2),
+         random=False, shape=(3, 3, 8, 16),
+         layer=lambda init: keras.layers.Conv2D(
+             16, 3, padding="same", kernel_initializer=init),
+         inputs=(6, 6, 8)),
+    Case("Bilinear", lambda seed: keras_inits.Bilinear(), random=False,
+         shape=(4, 4, 8, 8), exact=_bilinear_exact,
+         layer=lambda init: keras.layers.Conv2DTranspose(
+             8, 4, strides=2, padding="same", kernel_initializer=init),
+         inputs=(4, 4, 8)),
+    Case("BlockOrthogonal",
+         lambda seed: keras_inits.BlockOrthogonal(gain=2.0, seed=seed),
+         shape=(32, 128),
+         layer=lambda init: keras.layers.Dense(32, kernel_initializer=init)),
 ]
 
 RANDOM_CASES = [case for case in CASES if case.random]

@@ -64,7 +64,8 @@ class ConstantArray(base.Initializer):
     Examples:
 
     >>> import keras_inits
-    >>> keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2)).tolist()
+    >>> values = keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2))
+    >>> keras.ops.convert_to_numpy(values).tolist()
     [[1.0, 2.0], [3.0, 4.0]]
 
     >>> layer = keras.layers.Dense(

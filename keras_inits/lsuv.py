@@ -173,12 +173,18 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
     if not layers:
         raise ValueError(f"lsuv found no layer with a kernel in model "
                          f"{model.name!r}.")
-    try:
-        stage_inputs = keras.Model(model.input, [l.input for l in layers])
-    except (AttributeError, ValueError) as error:
+    # A layer called twice has one input per call; Keras has no public
+    # count of a layer's calls.
+    shared = [l.name for l in layers if len(getattr(l, "_inbound_nodes", ())) > 1]
+    if shared:
         raise ValueError(
             "lsuv needs each layer with a kernel to be called once in the "
-            f"model (no shared layers): {error}") from error
+            f"model. Received: shared layers {shared}.")
+    try:
+        structure = model.input
+    except AttributeError:  # Sequential names its inputs only as a list.
+        structure = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    stage_inputs = keras.Model(structure, [l.input for l in layers])
 
     saved = [ops.convert_to_numpy(layer.kernel) for layer in layers]
     try:

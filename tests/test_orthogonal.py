@@ -58,3 +58,134 @@ def test_bad_gain(gain):
     with pytest.raises(ValueError, match="Argument `gain` of Orthogonal must "
                        "be a positive number"):
         keras_inits.Orthogonal(gain=gain)
+
+
+# column_axis (JAX's argument of that name).
+
+
+@pytest.mark.parametrize("shape, axis", [((4, 6, 3), 1), ((8, 3), 0),
+                                         ((3, 8), 0), ((2, 5, 7), -3)])
+def test_column_axis_holds_orthonormal_columns(shape, axis):
+    values = keras_inits.Orthogonal(seed=2, column_axis=axis)(shape)
+    values = keras.ops.convert_to_numpy(values).astype("float64")
+    # JAX's view: columns along `axis`, rows over the other axes in order.
+    q = np.moveaxis(values, axis, -1).reshape(-1, shape[axis])
+    small = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
+    np.testing.assert_allclose(small, np.eye(len(small)), atol=1e-5)
+
+
+@pytest.mark.parametrize("axis", [-1, 2])
+def test_last_column_axis_draws_what_orthogonal_always_drew(axis):
+    before = keras_inits.Orthogonal(gain=2.0, seed=9)((3, 4, 5))
+    after = keras_inits.Orthogonal(gain=2.0, seed=9, column_axis=axis)(
+        (3, 4, 5))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(after),
+                                  keras.ops.convert_to_numpy(before))
+
+
+def test_config_without_column_axis_still_loads():
+    # A config saved by keras_inits 0.1.0, before column_axis existed.
+    old = {"class_name": "Orthogonal", "config": {"gain": 2.0, "seed": 4},
+           "registered_name": "keras_inits>Orthogonal"}
+    init = keras_inits.deserialize(old)
+    assert init.column_axis == -1
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(init((6, 4))),
+        keras.ops.convert_to_numpy(keras_inits.Orthogonal(2.0, 4)((6, 4))))
+
+
+@pytest.mark.parametrize("axis", [1.5, "0", True, None])
+def test_bad_column_axis(axis):
+    with pytest.raises(ValueError, match="Argument `column_axis` of "
+                       "Orthogonal must be an integer"):
+        keras_inits.Orthogonal(column_axis=axis)
+
+
+@pytest.mark.parametrize("axis", [2, -3])
+def test_column_axis_out_of_range(axis):
+    with pytest.raises(ValueError, match=re.escape(
+            f"Orthogonal needs column_axis in [-rank, rank). Received: "
+            f"column_axis={axis} for shape=(4, 4)")):
+        keras_inits.Orthogonal(column_axis=axis)((4, 4))
+
+
+# BlockOrthogonal
+
+
+def blocks_of(values, count):
+    q = keras.ops.convert_to_numpy(values).astype("float64")
+    return np.split(q.reshape(-1, q.shape[-1]), count, axis=1)
+
+
+@pytest.mark.parametrize("shape, blocks, count", [
+    ((8, 32), None, 4), ((8, 24), None, 3), ((8, 8), None, 1),
+    ((8, 32), 2, 2), ((16, 12), 3, 3), ((2, 4, 16), None, 2),
+])
+def test_every_block_is_orthogonal(shape, blocks, count):
+    values = keras_inits.BlockOrthogonal(blocks, gain=0.5, seed=1)(shape)
+    for q in blocks_of(values, count):
+        small = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
+        np.testing.assert_allclose(small, 0.25 * np.eye(len(small)),
+                                   atol=1e-5)
+
+
+def test_blocks_are_drawn_independently():
+    first, second = blocks_of(keras_inits.BlockOrthogonal(seed=1)((8, 16)), 2)
+    assert not np.allclose(first, second)
+
+
+def test_lstm_recurrent_kernel_is_orthogonal_per_gate():
+    layer = keras.layers.LSTM(
+        6, recurrent_initializer=keras_inits.BlockOrthogonal(seed=3))
+    layer.build((None, 5, 4))
+    recurrent = layer.cell.recurrent_kernel
+    assert tuple(recurrent.shape) == (6, 24)
+    for q in blocks_of(recurrent, 4):
+        np.testing.assert_allclose(q.T @ q, np.eye(6), atol=1e-5)
+
+
+def test_irnn_is_an_identity_recurrent_kernel():
+    # IRNN (Le et al., 2015): a ReLU SimpleRNN whose recurrent kernel is the
+    # identity and biases zero. With an identity input kernel too, each step
+    # adds the (non-negative) input to the state: the output is the sum.
+    x = np.random.default_rng(0).uniform(size=(2, 7, 4)).astype("float32")
+    layer = keras.layers.SimpleRNN(
+        4, activation="relu", kernel_initializer=keras_inits.Identity(),
+        recurrent_initializer=keras_inits.Identity(gain=1.0))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)),
+                               x.sum(axis=1), rtol=1e-5)
+
+
+def test_blocks_must_divide_the_columns():
+    with pytest.raises(ValueError, match=re.escape(
+            "BlockOrthogonal needs shape[-1] divisible by blocks=5. "
+            "Received: shape=(8, 32)")):
+        keras_inits.BlockOrthogonal(blocks=5)((8, 32))
+
+
+def test_inferred_blocks_need_a_multiple():
+    with pytest.raises(ValueError, match=re.escape(
+            "BlockOrthogonal with blocks=None needs shape[-1] to be a "
+            "multiple of the other dimensions' product")):
+        keras_inits.BlockOrthogonal()((8, 12))
+
+
+@pytest.mark.parametrize("blocks", [0, -1, 2.5, True, "4"])
+def test_bad_blocks(blocks):
+    with pytest.raises(ValueError, match="Argument `blocks` of "
+                       "BlockOrthogonal must be None or a positive integer"):
+        keras_inits.BlockOrthogonal(blocks=blocks)
+
+
+@pytest.mark.parametrize("gain", [0.0, -1.0, np.nan])
+def test_block_orthogonal_bad_gain(gain):
+    with pytest.raises(ValueError, match="Argument `gain` of BlockOrthogonal "
+                       "must be a positive number"):
+        keras_inits.BlockOrthogonal(gain=gain)
+
+
+def test_block_orthogonal_needs_rank_two():
+    with pytest.raises(ValueError, match=re.escape(
+            "BlockOrthogonal needs a tensor of rank >= 2. Received: "
+            "shape=(5,)")):
+        keras_inits.BlockOrthogonal()((5,))

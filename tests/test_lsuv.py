@@ -1,0 +1,232 @@
+"""Tests of lsuv: unit output variance per layer, reports, errors, rollback."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+import keras_inits
+
+TOLERANCE = 0.1
+
+
+def to_numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def measured_variances(model, x):
+    """Each kernel layer's output variance, measured independently of lsuv:
+    one sub-model per layer, run on the batch afresh."""
+    variances = {}
+    for layer in model.layers:
+        if hasattr(layer, "kernel"):
+            probe = keras.Model(model.inputs[0], layer.output)
+            variances[layer.name] = to_numpy(probe(x, training=False)).var()
+    return variances
+
+
+def mlp(depth=20, width=32, activation="relu"):
+    layers = [keras.Input((16,))]
+    layers += [keras.layers.Dense(width, activation=activation)
+               for _ in range(depth - 1)]
+    layers.append(keras.layers.Dense(10))
+    return keras.Sequential(layers)
+
+
+def small_cnn():
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.Conv2D(8, 3, activation="relu")(x)
+    x = keras.layers.BatchNormalization()(x)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(10)(x)
+    return keras.Model(inputs, outputs)
+
+
+def batch(shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def test_twenty_layer_mlp_reaches_unit_variance_in_every_layer():
+    model, x = mlp(), batch((256, 16))
+    # Far from unit variance before: the default Glorot kernels shrink a
+    # ReLU network's signal layer after layer.
+    before = measured_variances(model, x)
+    assert min(before.values()) < 0.01
+    report = keras_inits.lsuv(model, x, tolerance=TOLERANCE, seed=1)
+    assert len(report) == 20 and report.converged
+    variances = measured_variances(model, x)
+    assert [row.layer for row in report] == list(variances)
+    for row in report:
+        assert abs(variances[row.layer] - 1.0) <= TOLERANCE
+        np.testing.assert_allclose(row.variance, variances[row.layer],
+                                   rtol=1e-4)
+        assert 1 <= row.iterations <= 10
+
+
+def test_small_cnn_reaches_unit_variance_in_every_layer():
+    model, x = small_cnn(), batch((64, 12, 12, 3))
+    report = keras_inits.lsuv(model, x, tolerance=TOLERANCE, seed=2)
+    # Pooling, normalization and global pooling are passed through.
+    assert [row.layer for row in report] == [
+        layer.name for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    for name, variance in measured_variances(model, x).items():
+        assert abs(variance - 1.0) <= TOLERANCE, name
+
+
+def test_functional_model_with_branches():
+    inputs = keras.Input((8,))
+    left = keras.layers.Dense(16, activation="relu")(inputs)
+    right = keras.layers.Dense(16)(inputs)
+    merged = keras.layers.Add()([left, right])
+    outputs = keras.layers.Dense(4)(merged)
+    model = keras.Model(inputs, outputs)
+    x = batch((128, 8))
+    report = keras_inits.lsuv(model, x, seed=3)
+    assert len(report) == 3 and report.converged
+    for variance in measured_variances(model, x).values():
+        assert abs(variance - 1.0) <= TOLERANCE
+
+
+def test_sequential_built_lazily():
+    model = keras.Sequential([keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(4)])
+    report = keras_inits.lsuv(model, batch((128, 8)), seed=4)
+    assert report.converged and len(report) == 2
+
+
+def test_orthogonal_start_then_a_scale():
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8)])
+    keras_inits.lsuv(model, batch((128, 16)), seed=5)
+    kernel = to_numpy(model.layers[0].kernel)
+    gram = kernel.T @ kernel
+    # Orthonormal columns times one scale c: K^T K = c^2 I.
+    np.testing.assert_allclose(gram, gram[0, 0] * np.eye(8), atol=1e-5)
+
+
+def test_without_orthogonal_start_only_rescales():
+    model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8)])
+    before = to_numpy(model.layers[0].kernel)
+    report = keras_inits.lsuv(model, batch((128, 16)),
+                              orthogonal_start=False)
+    after = to_numpy(model.layers[0].kernel)
+    ratio = after / before
+    np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-4)
+    assert report.converged
+
+
+def test_seed_makes_it_reproducible():
+    x = batch((64, 16))
+    a, b = mlp(depth=3), mlp(depth=3)
+    keras_inits.lsuv(a, x, seed=6)
+    keras_inits.lsuv(b, x, seed=6)
+    for la, lb in zip(a.layers, b.layers):
+        np.testing.assert_array_equal(to_numpy(la.kernel), to_numpy(lb.kernel))
+
+
+def test_report_prints_as_a_table():
+    report = keras_inits.lsuv(mlp(depth=2), batch((64, 16)), seed=7)
+    lines = str(report).splitlines()
+    assert lines[0].split() == ["layer", "iterations", "variance", "converged"]
+    assert len(lines) == 3
+    for line, row in zip(lines[1:], report):
+        assert line.split() == [row.layer, str(row.iterations),
+                                f"{row.variance:.4f}", "yes"]
+    assert isinstance(report[0], keras_inits.LayerReport)
+
+
+def test_not_converging_warns_and_keeps_the_weights():
+    # tanh squashes: one rescaling cannot bring its output variance from
+    # ~0.4 to within 0.01 of 1.
+    model = keras.Sequential([keras.Input((16,)),
+                              keras.layers.Dense(16, activation="tanh")])
+    x = batch((128, 16))
+    with pytest.warns(UserWarning, match=re.escape(
+            "lsuv: the output variance of ['")):
+        report = keras_inits.lsuv(model, x, tolerance=0.01, max_iterations=1,
+                                  seed=8)
+    assert not report.converged
+    assert report[0].iterations == 1 and "NO" in str(report)
+    np.testing.assert_allclose(measured_variances(model, x)[report[0].layer],
+                               report[0].variance, rtol=1e-4)
+
+
+def test_failure_midway_restores_every_kernel():
+    # The third Dense sees an all-zero input: output variance 0, which no
+    # rescaling fixes. By then the first two kernels have been changed.
+    model = keras.Sequential([
+        keras.Input((8,)), keras.layers.Dense(8), keras.layers.Dense(8),
+        keras.layers.Rescaling(0.0), keras.layers.Dense(8)])
+    before = [to_numpy(layer.kernel) for layer in model.layers
+              if hasattr(layer, "kernel")]
+    with pytest.raises(ValueError, match="lsuv cannot rescale layer "):
+        keras_inits.lsuv(model, batch((32, 8)), seed=9)
+    after = [to_numpy(layer.kernel) for layer in model.layers
+             if hasattr(layer, "kernel")]
+    for b, a in zip(before, after):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_wrong_batch_shape():
+    with pytest.raises(ValueError, match=re.escape(
+            "lsuv needs x_batch of shape (None, 16) (None: any size) for "
+            "model")):
+        keras_inits.lsuv(mlp(depth=2), batch((32, 5)))
+
+
+def test_wrong_number_of_inputs():
+    a, b = keras.Input((4,)), keras.Input((4,))
+    model = keras.Model([a, b], keras.layers.Dense(2)(
+        keras.layers.Concatenate()([a, b])))
+    with pytest.raises(ValueError, match="lsuv needs x_batch with the 2 "
+                       "input"):
+        keras_inits.lsuv(model, batch((8, 4)))
+
+
+def test_lazy_model_that_cannot_run_the_batch():
+    model = keras.Sequential([keras.layers.Conv2D(4, 3)])
+    with pytest.raises(ValueError, match="lsuv could not run model"):
+        keras_inits.lsuv(model, batch((8, 5)))
+
+
+def test_empty_model():
+    with pytest.raises(ValueError, match="lsuv needs a model with layers"):
+        keras_inits.lsuv(keras.Sequential(), batch((8, 4)))
+
+
+def test_model_without_kernels():
+    model = keras.Sequential([keras.Input((4, 2)), keras.layers.Flatten()])
+    with pytest.raises(ValueError, match="lsuv found no layer with a kernel"):
+        keras_inits.lsuv(model, batch((8, 4, 2)))
+
+
+def test_shared_layer_is_refused():
+    inputs = keras.Input((4,))
+    shared = keras.layers.Dense(4)
+    model = keras.Model(inputs, shared(shared(inputs)))
+    with pytest.raises(ValueError, match="lsuv needs each layer with a kernel "
+                       "to be called once"):
+        keras_inits.lsuv(model, batch((8, 4)))
+
+
+def test_not_a_model():
+    with pytest.raises(ValueError, match="lsuv needs a keras.Model"):
+        keras_inits.lsuv(keras.layers.Dense(3), batch((8, 4)))
+
+
+@pytest.mark.parametrize("name, value, requirement", [
+    ("tolerance", 0.0, "a positive number"),
+    ("tolerance", -0.1, "a positive number"),
+    ("max_iterations", 0, "a positive integer"),
+    ("max_iterations", 2.5, "a positive integer"),
+    ("orthogonal_start", "yes", "a bool"),
+    ("seed", -1, "None, an integer"),
+])
+def test_bad_arguments(name, value, requirement):
+    with pytest.raises(ValueError, match=re.escape(
+            f"Argument `{name}` of lsuv must be {requirement}")):
+        keras_inits.lsuv(mlp(depth=2), batch((8, 16)), **{name: value})

@@ -490,23 +490,29 @@ FIXTURE_CONFIGS = [(f"{file}:{name}", config) for file, fixture in _fixtures()
                    for name, config in fixture["configs"].items()]
 
 
-def test_fixture_has_every_initializer():
-    saved = {name for _, fixture in _fixtures() for name in fixture["configs"]}
-    missing = sorted({case.name for case in CASES} - saved)
+def check_fixture_covers(cases, fixtures):
+    saved = {name for _, fixture in fixtures for name in fixture["configs"]}
+    missing = sorted({case.name for case in cases} - saved)
     assert not missing, (
         f"No saved config of {missing} in tests/fixtures/: run "
         "`python tests/fixtures/make_fixtures.py` and commit the result.")
 
 
-@pytest.mark.parametrize("config", [c for _, c in FIXTURE_CONFIGS],
-                         ids=[i for i, _ in FIXTURE_CONFIGS])
-def test_fixture_config_still_loads_with_the_same_meaning(config):
-    # What a saved model holds must still load, by Keras (as load_model
-    # does) and by keras_inits, into the class registered under that name,
-    # with every saved argument kept. A new argument with a default is a
-    # compatible change; a renamed or removed one fails here.
+def check_saved_config(config):
+    """What a saved model holds must still load, by Keras (as load_model
+    does) and by keras_inits, into the class registered under that name,
+    with every saved argument kept. A new argument with a default is a
+    compatible change; a renamed or removed one fails here."""
     for load in (keras.initializers.deserialize, keras_inits.deserialize):
-        init = load(json.loads(json.dumps(config)))
+        try:
+            init = load(json.loads(json.dumps(config)))
+        except (TypeError, ValueError) as error:
+            raise AssertionError(f"A saved {config['registered_name']} no "
+                                 f"longer loads: {error}") from error
+        # Keras' deserialize returns an unknown class name as a bare string.
+        assert isinstance(init, keras.initializers.Initializer), (
+            f"A saved {config['registered_name']} no longer loads: "
+            f"{load.__module__}.deserialize gave {init!r}")
         name = keras.saving.get_registered_name(type(init))
         assert name == config["registered_name"], (
             f"{config['registered_name']} now loads as {name}")
@@ -515,6 +521,40 @@ def test_fixture_config_still_loads_with_the_same_meaning(config):
             assert key in now and now[key] == value, (
                 f"{config['registered_name']}: saved {key}={value!r}, "
                 f"now {now.get(key)!r}")
+
+
+def test_fixture_has_every_initializer():
+    check_fixture_covers(CASES, _fixtures())
+
+
+@pytest.mark.parametrize("config", [c for _, c in FIXTURE_CONFIGS],
+                         ids=[i for i, _ in FIXTURE_CONFIGS])
+def test_fixture_config_still_loads_with_the_same_meaning(config):
+    check_saved_config(config)
+
+
+def test_the_fixture_checks_catch_renames_and_missing_rows():
+    with pytest.raises(AssertionError, match=r"No saved config of \['New'\] "
+                       r"in tests/fixtures/: run `python tests/fixtures/"
+                       r"make_fixtures.py`"):
+        check_fixture_covers([*CASES, type(CASES[0])("New", None)], _fixtures())
+    renamed = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+    renamed["registered_name"] = renamed["class_name"] = "keras_inits>HeNorm"
+    with pytest.raises(AssertionError, match="A saved keras_inits>HeNorm no "
+                       "longer loads"):
+        check_saved_config(renamed)
+    config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+    config["config"]["random_seed"] = config["config"].pop("seed")
+    with pytest.raises(AssertionError, match="A saved keras_inits>HeNormal no "
+                       "longer loads"):
+        check_saved_config(config)
+    config = keras_inits.serialize(keras_inits.VarianceScaling(mode="fan_out"))
+    config["config"]["mode"] = "fan_in"  # a default that changed meaning
+    check_saved_config(config)
+    config["config"]["distribution"] = "normal"  # an alias the class rewrites
+    with pytest.raises(AssertionError, match="keras_inits>VarianceScaling: "
+                       "saved distribution='normal', now 'truncated_normal'"):
+        check_saved_config(config)
 
 
 @pytest.mark.parametrize("file, fixture", _fixtures(), ids=lambda x: (

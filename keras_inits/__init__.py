@@ -25,6 +25,10 @@ from keras_inits.orthogonal import Orthogonal
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
+from keras_inits.reinitialize import ReinitializedVariable
+from keras_inits.reinitialize import ReinitializeError
+from keras_inits.reinitialize import ReinitializeReport
+from keras_inits.reinitialize import reinitialize
 from keras_inits.serialization import ConstantArray
 from keras_inits.serialization import deserialize
 from keras_inits.serialization import get
@@ -62,6 +66,9 @@ __all__ = [
     "RandomInitializer",
     "RandomNormal",
     "RandomUniform",
+    "ReinitializeError",
+    "ReinitializeReport",
+    "ReinitializedVariable",
     "STFT",
     "TruncatedNormal",
     "VarianceScaling",
@@ -71,5 +78,6 @@ __all__ = [
     "get",
     "lsuv",
     "register",
+    "reinitialize",
     "serialize",
 ]

@@ -221,6 +221,8 @@ def deserialize(config, custom_objects=None, safe_mode=None):
         scoped = _keras_serialization.in_safe_mode()
         safe_mode = True if scoped is None else scoped
     custom_objects = dict(custom_objects or {})
+    if config is None:
+        return None
     if isinstance(config, str):
         cls = _resolve_class(config, None, None, config, custom_objects)
         return _instantiate(cls, {}, config, custom_objects, safe_mode)
@@ -312,6 +314,12 @@ def _name_table():
     return table
 
 
+def _within(module, package):
+    return isinstance(module, str) and (
+        module == package or module.startswith(package + ".")
+    )
+
+
 def _resolve_class(class_name, registered_name, module, config,
                    custom_objects):
     # The caller's objects and Keras' registry hold only classes that code
@@ -327,11 +335,9 @@ def _resolve_class(class_name, registered_name, module, config,
                         f"{config!r}"
                     )
                 return obj
-    if module is None or module == base.PACKAGE or module.startswith(
-        _PREFIX[:-1] + "."
-    ):
+    if module is None or _within(module, base.PACKAGE):
         table = _name_table()
-    elif module == "keras" or module.startswith("keras."):
+    elif _within(module, "keras"):
         table = {name: (cls, name) for name, cls in _keras_classes().items()}
     else:
         raise ValueError(

@@ -72,6 +72,8 @@ def test_get_takes_configs_with_or_without_module_and_registered_name(case):
 
 def test_get_passes_none_and_keras_instances_through():
     assert keras_inits.get(None) is None
+    assert keras_inits.serialize(None) is None
+    assert keras_inits.deserialize(None) is None
     theirs = keras.initializers.HeNormal(seed=1)
     assert keras_inits.get(theirs) is theirs
 
@@ -377,6 +379,7 @@ def _touch_configs(path):
          "config": {"seed": {"class_name": "system", "module": "os",
                              "config": {"command": command}}}},
         {"class_name": "__numpy__", "config": {"value": 1, "dtype": "int"}},
+        {"class_name": "HeNormal", "module": ["os"], "config": {}},
     ]
 
 

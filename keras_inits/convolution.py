@@ -165,7 +165,11 @@ class ICNR(base.Initializer):
     output channel `c` at block offset `(i, j)`, so `W0` is tiled:
     `W[..., k] = W0[..., k % out]`. With `"channels_first"` (as
     `torch.nn.PixelShuffle`) it is `c * r**2 + i * r + j`, so each channel
-    is repeated: `W[..., k] = W0[..., k // r**2]`.
+    is repeated: `W[..., k] = W0[..., k // r**2]`. Caution: in Keras 3.15,
+    `keras.ops.depth_to_space(..., data_format="channels_first")` has the
+    PixelShuffle order on JAX, PyTorch and NumPy but the channels-last
+    order on TensorFlow (it transposes around `tf.nn.depth_to_space`);
+    there, use `data_format="channels_last"` here.
 
     Matches fastai's `icnr_init` (channels-first) and the paper's
     construction. Seeding belongs to the wrapped initializer.

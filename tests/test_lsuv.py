@@ -64,7 +64,9 @@ def test_twenty_layer_mlp_reaches_unit_variance_in_every_layer():
         assert abs(variances[row.layer] - 1.0) <= TOLERANCE
         np.testing.assert_allclose(row.variance, variances[row.layer],
                                    rtol=1e-4)
-        assert 1 <= row.iterations <= 10
+        assert 0 <= row.iterations <= 10
+    # The orthogonal start alone leaves ReLU layers at variance ~1/2.
+    assert sum(row.iterations for row in report) >= 19
 
 
 def test_small_cnn_reaches_unit_variance_in_every_layer():

@@ -230,10 +230,12 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             problems,
         )
 
-    # Second pass: one variable at a time, replaying the checked draws.
-    rows = []
+    # Second pass: one variable at a time, replaying the checked draws and
+    # dropping each kept value once assigned.
+    rows, kept = [], sum(getattr(plan[-1], "kept_bytes", 0) for plan in plans)
     try:
-        for key, variable, description, draw in plans:
+        for i, (key, variable, description, draw) in enumerate(plans):
+            plans[i] = None
             before = _moments(variable)
             variable.assign(ops.cast(draw(), variable.dtype))
             rows.append(ReinitializedVariable(
@@ -245,7 +247,6 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
                 f"reinitialize was stopped after re-drawing {len(rows)} of "
                 f"{len(plans)} variables: {[row.path for row in rows]}")
         raise
-    kept = sum(getattr(draw, "kept_bytes", 0) for *_, draw in plans)
     return ReinitializeReport(rows, unattributed, seed, kept)
 
 
@@ -537,14 +538,17 @@ def _check_output(got_shape, got_dtype, shape, dtype):
 
 
 def _moments(variable, chunk=2**20):
-    """Mean and standard deviation in float64, in chunks: on the host, so
-    no backend compiles a reduction per shape (JAX would), and with no
-    temporary larger than a chunk beyond the host copy of the variable."""
+    """Mean and standard deviation in float64, on the host (no backend then
+    compiles a reduction per shape, as JAX would), in one pass of chunks:
+    sums of values and squares shifted by the first value, which keeps the
+    subtraction exact enough when the mean dwarfs the spread."""
     values = np.ravel(keras.ops.convert_to_numpy(variable))
     if values.size == 0:
         return float("nan"), float("nan")
-    mean = sum(np.sum(values[i:i + chunk], dtype=np.float64)
-               for i in range(0, values.size, chunk)) / values.size
-    squares = sum(np.sum(np.square(values[i:i + chunk] - mean))
-                  for i in range(0, values.size, chunk))
-    return float(mean), float(np.sqrt(squares / values.size))
+    shift, total, squares = float(values[0]), 0.0, 0.0
+    for start in range(0, values.size, chunk):
+        part = values[start:start + chunk].astype(np.float64) - shift
+        total += float(np.sum(part))
+        squares += float(np.dot(part, part))
+    mean = total / values.size
+    return shift + mean, math.sqrt(max(squares / values.size - mean**2, 0.0))

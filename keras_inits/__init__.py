@@ -22,6 +22,9 @@ from keras_inits.lsuv import LSUVReport
 from keras_inits.lsuv import lsuv
 from keras_inits.orthogonal import BlockOrthogonal
 from keras_inits.orthogonal import Orthogonal
+from keras_inits.portable import PortableSeed
+from keras_inits.portable import is_portable
+from keras_inits.portable import set_portable
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
@@ -63,6 +66,7 @@ __all__ = [
     "LecunUniform",
     "Ones",
     "Orthogonal",
+    "PortableSeed",
     "RandomInitializer",
     "RandomNormal",
     "RandomUniform",
@@ -76,8 +80,10 @@ __all__ = [
     "compute_fans",
     "deserialize",
     "get",
+    "is_portable",
     "lsuv",
     "register",
     "reinitialize",
     "serialize",
+    "set_portable",
 ]

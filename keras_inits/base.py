@@ -13,6 +13,9 @@ import numbers
 import keras
 from keras import ops
 
+# portable.py uses this module only when called, so the import cycle is safe.
+from keras_inits import portable
+
 PACKAGE = "keras_inits"
 
 
@@ -150,7 +153,10 @@ def check_choice(owner, name, value, choices):
 
 
 def check_seed(owner, seed):
-    if seed is None or isinstance(seed, keras.random.SeedGenerator):
+    seed = portable.as_seed(owner, seed)
+    if seed is None or isinstance(
+        seed, (keras.random.SeedGenerator, portable.PortableSeed)
+    ):
         return seed
     if _is_whole_number(seed):
         # Seed generators hold their state as 32-bit integers.
@@ -159,7 +165,8 @@ def check_seed(owner, seed):
     raise argument_error(
         owner,
         "seed",
-        "None, an integer in [0, 2**32) or a keras.random.SeedGenerator",
+        "None, an integer in [0, 2**32), a keras.random.SeedGenerator or a "
+        "keras_inits.PortableSeed",
         seed,
     )
 
@@ -287,11 +294,16 @@ class RandomInitializer(Initializer):
     calls, or two layers sharing one instance, never get the same tensor. An
     integer `seed` fixes the whole sequence of draws: a new instance with the
     same seed, or `from_config` of this one, replays it from the start. A
-    `SeedGenerator` passed as `seed` is used as it is.
+    `SeedGenerator` passed as `seed` is used as it is. A
+    `keras_inits.PortableSeed` (or an int while `set_portable(True)` is on)
+    draws the same values on every backend.
 
     Values are drawn in float32 for float16 and bfloat16 and then cast, so
     low-precision weights have the statistics of the float32 ones. Subclasses
-    implement `draw(shape, dtype)` with `self.seed_generator`.
+    implement `draw(shape, dtype)` with `self.seed_generator`, drawing with
+    the samplers that take either kind of seed (`portable.uniform`,
+    `portable.normal`, `random_initializers.truncated_normal`,
+    `orthogonal.orthogonal_matrix`), never `keras.random` directly.
     """
 
     def __init__(self, seed=None):
@@ -304,7 +316,8 @@ class RandomInitializer(Initializer):
     @property
     def seed_generator(self):
         if self._seed_generator is None:
-            if isinstance(self.seed, keras.random.SeedGenerator):
+            if isinstance(self.seed, (keras.random.SeedGenerator,
+                                      portable.PortableSeed)):
                 self._seed_generator = self.seed
             else:
                 self._seed_generator = keras.random.SeedGenerator(self.seed)
@@ -315,6 +328,8 @@ class RandomInitializer(Initializer):
         if isinstance(self.seed, keras.random.SeedGenerator):
             # A generator is not JSON; its initial seed replays its sequence.
             config["seed"] = self.seed.get_config()["seed"]
+        elif isinstance(self.seed, portable.PortableSeed):
+            config["seed"] = portable.serialize_seed(self.seed)
         return config
 
     def __call__(self, shape, dtype=None):

@@ -2,20 +2,21 @@
 
 import math
 
-import keras
 from keras import ops
 
 from keras_inits import base
+from keras_inits import portable
 
 
 def orthogonal_matrix(rows, cols, dtype, seed):
     """A `(rows, cols)` matrix with orthonormal rows or columns, whichever
     are fewer, drawn uniformly (Haar) by the QR decomposition of a Gaussian
-    matrix with the signs of R's diagonal folded into Q."""
+    matrix with the signs of R's diagonal folded into Q. `seed` is a
+    `keras.random.SeedGenerator` or a `keras_inits.PortableSeed`."""
     if rows == 0 or cols == 0:
         return ops.zeros((rows, cols), dtype=dtype)
     tall = (max(rows, cols), min(rows, cols))
-    q, r = ops.qr(keras.random.normal(tall, dtype=dtype, seed=seed))
+    q, r = ops.qr(portable.normal(tall, 0.0, 1.0, dtype, seed))
     # sign(0) is 0; a zero diagonal has probability 0 but must not zero a
     # column, so it counts as positive.
     signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)

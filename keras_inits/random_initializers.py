@@ -7,6 +7,7 @@ import keras
 from keras import ops
 
 from keras_inits import base
+from keras_inits import portable
 
 # Standard deviation of a standard normal truncated to [-2, 2]:
 # sqrt(1 - 2 * 2 * pdf(2) / (cdf(2) - cdf(-2))) = 0.8796256610342398.
@@ -27,7 +28,10 @@ def truncated_normal(shape, mean, stddev, dtype, seed):
     `(-erf(sqrt(2)), erf(sqrt(2)))`, which is exactly the truncated
     distribution. JAX's own sampler is already an inverse-CDF draw and
     faster there, so JAX keeps it. See `benchmarks/initializers.py`.
+    A `keras_inits.PortableSeed` draws from the portable generator.
     """
+    if isinstance(seed, portable.PortableSeed):
+        return portable.truncated_normal(shape, mean, stddev, dtype, seed)
     if keras.backend.backend() == "jax":
         return keras.random.truncated_normal(
             shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
@@ -70,10 +74,8 @@ class RandomNormal(base.RandomInitializer):
         super().__init__(seed=seed)
 
     def draw(self, shape, dtype):
-        return keras.random.normal(
-            shape, mean=self.mean, stddev=self.stddev, dtype=dtype,
-            seed=self.seed_generator,
-        )
+        return portable.normal(shape, self.mean, self.stddev, dtype,
+                               self.seed_generator)
 
 
 @base.register
@@ -111,10 +113,8 @@ class RandomUniform(base.RandomInitializer):
         super().__init__(seed=seed)
 
     def draw(self, shape, dtype):
-        return keras.random.uniform(
-            shape, minval=self.minval, maxval=self.maxval, dtype=dtype,
-            seed=self.seed_generator,
-        )
+        return portable.uniform(shape, self.minval, self.maxval, dtype,
+                                self.seed_generator)
 
 
 @base.register

@@ -37,6 +37,8 @@ from keras import ops
 from keras.src.backend import compute_output_spec
 from keras.src.backend.common import global_state
 
+from keras_inits import portable as portable_seeds
+
 _SEED_LIMIT = 2**31  # accepted by every backend's seed handling
 
 
@@ -129,7 +131,8 @@ class _Unattributed(Exception):
 
 
 def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
-                 skip_unattributed=False, reset_optimizer=False):
+                 skip_unattributed=False, reset_optimizer=False,
+                 portable=None):
     """Re-draws every weight of a model or layer from its own initializers.
 
     Each variable gets new values from the initializer its layer created it
@@ -166,6 +169,13 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
         reset_optimizer: also return the compiled optimizer's iterations
             and slot variables (moments, accumulators) to their initial
             values, so training restarts as from a fresh model.
+        portable: True to re-draw every random initializer with a
+            `keras_inits.PortableSeed` derived from `seed`, so the weights
+            are the same on every backend (Keras' own random initializers
+            are replaced by keras_inits' class of the same name and
+            arguments); None (the default) to follow
+            `keras_inits.set_portable`. Either way, an initializer whose
+            seed is a `PortableSeed` stays portable.
 
     Returns:
         A `ReinitializeReport`: path, initializer and before/after mean and
@@ -197,6 +207,14 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             "Argument `seed` of reinitialize must be None or an integer in "
             f"[0, 2**31). Received: seed={seed!r}"
         )
+    if portable is None:
+        portable = portable_seeds.is_portable()
+    elif not isinstance(portable, bool):
+        raise ValueError(
+            "Argument `portable` of reinitialize must be None, True or False. "
+            f"Received: portable={portable!r}"
+        )
+    root_seed = portable_seeds.PortableSeed(seed) if portable else seed
     targets = _select(root, layers, skip_frozen)
     if reset_optimizer:
         targets.append(_optimizer_target(root))
@@ -216,8 +234,8 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
                 unattributed[key] = found
                 continue
             try:
-                plans.append((key, *_plan(variable, found, _derive_seed(
-                    seed, key), trace_cache)))
+                plans.append((key, *_plan(variable, found, _child_seed(
+                    root_seed, key), trace_cache)))
             except Exception as error:  # any failure of a user's callable
                 failures[key] = f"{type(error).__name__}: {error}"
     if failures or (unattributed and not skip_unattributed):
@@ -424,16 +442,43 @@ def _derive_seed(seed, path):
     return int.from_bytes(digest[:8], "little") % _SEED_LIMIT
 
 
+def _child_seed(seed, path):
+    """`_derive_seed`, keeping a `PortableSeed` portable."""
+    if isinstance(seed, portable_seeds.PortableSeed):
+        return portable_seeds.PortableSeed(_derive_seed(seed.seed, path))
+    return _derive_seed(seed, path)
+
+
 def _reseeded(initializer, seed):
     """A zero-argument factory of fresh copies of `initializer` with `seed`.
 
     Keras' and keras_inits' initializers are rebuilt from their config with
-    the seed replaced; a new copy replays the same draw.
+    the seed replaced; a new copy replays the same draw. A portable seed (a
+    `PortableSeed`, or a saved one in the config) gives a `PortableSeed`,
+    and a Keras initializer then becomes keras_inits' class of its name.
     """
-    config = initializer.get_config()
+    config, cls = initializer.get_config(), type(initializer)
     if "seed" in config:
+        if isinstance(config["seed"], dict) and not isinstance(
+                seed, portable_seeds.PortableSeed):
+            seed = portable_seeds.PortableSeed(seed)
+        if isinstance(seed, portable_seeds.PortableSeed):
+            cls = _portable_class(cls)
+            seed = portable_seeds.serialize_seed(seed)
         config = {**config, "seed": seed}
-    return lambda: type(initializer).from_config(config)
+    return lambda: cls.from_config(config)
+
+
+def _portable_class(cls):
+    """keras_inits' class of the same name as a Keras initializer, whose
+    arguments match it; other classes are kept (and draw natively)."""
+    if cls.__module__.split(".")[0] != "keras":
+        return cls
+    import keras_inits  # the package, which imports this module
+
+    found = getattr(keras_inits, cls.__name__, None)
+    return found if isinstance(found, type) and issubclass(
+        found, keras.initializers.Initializer) else cls
 
 
 def _reseed_closure(function, seed, owned):
@@ -444,14 +489,14 @@ def _reseed_closure(function, seed, owned):
     for cell in function.__closure__ or ():
         content = cell.cell_contents
         if isinstance(content, keras.initializers.Initializer):
-            cell.cell_contents = _reseeded(content, _derive_seed(seed, reached))()
+            cell.cell_contents = _reseeded(content, _child_seed(seed, reached))()
             reached += 1
         elif id(content) in owned:
             for attribute in sorted(vars(content)):
                 value = getattr(content, attribute)
                 if isinstance(value, keras.initializers.Initializer):
                     setattr(content, attribute, _reseeded(
-                        value, _derive_seed(seed, reached))())
+                        value, _child_seed(seed, reached))())
                     reached += 1
     return function
 

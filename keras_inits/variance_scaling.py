@@ -6,6 +6,7 @@ import math
 import keras
 
 from keras_inits import base
+from keras_inits import portable
 from keras_inits.random_initializers import TRUNCATED_STDDEV
 from keras_inits.random_initializers import truncated_normal
 
@@ -126,14 +127,11 @@ class VarianceScaling(base.RandomInitializer,
                 self.seed_generator,
             )
         if self.distribution == "untruncated_normal":
-            return keras.random.normal(
-                shape, stddev=stddev, dtype=dtype, seed=self.seed_generator
-            )
+            return portable.normal(shape, 0.0, stddev, dtype,
+                                   self.seed_generator)
         limit = math.sqrt(3.0) * stddev
-        return keras.random.uniform(
-            shape, minval=-limit, maxval=limit, dtype=dtype,
-            seed=self.seed_generator,
-        )
+        return portable.uniform(shape, -limit, limit, dtype,
+                                self.seed_generator)
 
 
 # The presets. Each fixes scale, mode and distribution; its config holds only

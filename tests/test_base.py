@@ -11,8 +11,9 @@ from keras_inits import base
 @pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "7", True, [1]])
 def test_bad_seed_is_refused(seed):
     with pytest.raises(ValueError, match=r"Argument `seed` of RandomNormal "
-                       r"must be None, an integer in \[0, 2\*\*32\) or a "
-                       r"keras.random.SeedGenerator. Received: seed="):
+                       r"must be None, an integer in \[0, 2\*\*32\), a "
+                       r"keras.random.SeedGenerator or a "
+                       r"keras_inits.PortableSeed. Received: seed="):
         keras_inits.RandomNormal(seed=seed)
 
 

@@ -181,24 +181,30 @@ def _rotate_left(x, n):
 
 def threefry2x32(key, x0, x1):
     """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
-    holding uint32 bits) under `key`, a pair of Python ints."""
-    k0, k1 = key[0] & _MASK32, key[1] & _MASK32
-    keys = (k0, k1, k0 ^ k1 ^ _PARITY)
-    x0 = ops.add(x0, _i32(keys[0]))
-    x1 = ops.add(x1, _i32(keys[1]))
+    holding uint32 bits) under `key`, a pair of Python ints or of int32
+    scalars (a tensor key lets a compiled draw serve every key)."""
+    k0, k1 = (ops.convert_to_tensor(_i32(k) if isinstance(k, int) else k,
+                                    dtype="int32") for k in key)
+    keys = (k0, k1, ops.bitwise_xor(ops.bitwise_xor(k0, k1), _PARITY))
+    x0 = ops.add(x0, keys[0])
+    x1 = ops.add(x1, keys[1])
     for block in range(5):
         for rotation in _ROTATIONS[block % 2]:
             x0 = ops.add(x0, x1)
             x1 = ops.bitwise_xor(_rotate_left(x1, rotation), x0)
-        x0 = ops.add(x0, _i32(keys[(block + 1) % 3]))
-        x1 = ops.add(x1, _i32(keys[(block + 2) % 3] + block + 1))
+        x0 = ops.add(x0, keys[(block + 1) % 3])
+        x1 = ops.add(x1, keys[(block + 2) % 3] + (block + 1))
     return x0, x1
 
 
 def random_words(key, start, stop):
     """The random 32-bit words (int32) of `key` in blocks `[start, stop)`:
     block `i` is the counter `(i, 0)` and gives words `2i` and `2i + 1`."""
-    x0 = ops.arange(start, stop, dtype="int32")
+    return _words(key, start, stop - start)
+
+
+def _words(key, start, size):
+    x0 = ops.add(ops.arange(size, dtype="int32"), start)
     y0, y1 = threefry2x32(key, x0, ops.zeros((), dtype="int32"))
     return ops.reshape(ops.stack([y0, y1], axis=-1), (-1,))
 
@@ -321,12 +327,47 @@ def _affine(values, scale, offset):
 _CHUNK_BLOCKS = 2**18
 
 
+def _chunk(transform, size, k0, k1, start):
+    return transform(_words((k0, k1), start, size))
+
+
+_compiled = {}
+
+
+def _chunk_function():
+    """`_chunk`, compiled with XLA on JAX and (for large draws) TensorFlow,
+    whose eager modes dispatch each of the generator's ~250 operations
+    apart. XLA computes the same bits (tests/test_portable.py runs both
+    paths); PyTorch and NumPy run eagerly."""
+    backend = keras.backend.backend()
+    if backend not in _compiled:
+        if backend == "jax":
+            import jax
+
+            _compiled[backend] = jax.jit(_chunk, static_argnums=(0, 1))
+        elif backend == "tensorflow":
+            import tensorflow as tf
+
+            compiled = tf.function(
+                lambda k0, k1, start, transform, size: _chunk(
+                    transform, size, k0, k1, start), jit_compile=True)
+            # Compiling costs more than it saves on small draws.
+            _compiled[backend] = lambda transform, size, k0, k1, start: (
+                _chunk(transform, size, k0, k1, start) if size < 2**15 else
+                compiled(tf.constant(k0, "int32"), tf.constant(k1, "int32"),
+                         tf.constant(start, "int32"), transform, size))
+        else:
+            _compiled[backend] = _chunk
+    return _compiled[backend]
+
+
 def _draw(transform, shape, seed):
     count = math.prod(shape)
-    key = seed.next_key()
+    k0, k1 = (_i32(k) for k in seed.next_key())
     blocks = (count + 1) // 2
+    chunk = _chunk_function()
     chunks = [
-        transform(random_words(key, start, min(start + _CHUNK_BLOCKS, blocks)))
+        chunk(transform, min(_CHUNK_BLOCKS, blocks - start), k0, k1, start)
         for start in range(0, blocks, _CHUNK_BLOCKS)
     ]
     if not chunks:

@@ -8,6 +8,9 @@ from keras_inits.base import Initializer
 from keras_inits.base import RandomInitializer
 from keras_inits.base import compute_fans
 from keras_inits.base import register
+from keras_inits.bounded_normal import ClippedNormal
+from keras_inits.bounded_normal import TruncatedNormalRange
+from keras_inits.bounded_normal import TruncatedNormalSigmas
 from keras_inits.constant_initializers import STFT
 from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import Identity
@@ -17,6 +20,11 @@ from keras_inits.convolution import ICNR
 from keras_inits.convolution import Bilinear
 from keras_inits.convolution import DeltaOrthogonal
 from keras_inits.convolution import Dirac
+from keras_inits.depth import DepthScaled
+from keras_inits.depth import ZerO
+from keras_inits.gain import KaimingNormal
+from keras_inits.gain import KaimingUniform
+from keras_inits.gain import calculate_gain
 from keras_inits.lsuv import LayerReport
 from keras_inits.lsuv import LSUVReport
 from keras_inits.lsuv import lsuv
@@ -28,6 +36,8 @@ from keras_inits.portable import set_portable
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
+from keras_inits.recommend import Recommendation
+from keras_inits.recommend import recommend
 from keras_inits.reinitialize import ReinitializedVariable
 from keras_inits.reinitialize import ReinitializeError
 from keras_inits.reinitialize import ReinitializeReport
@@ -36,6 +46,7 @@ from keras_inits.serialization import ConstantArray
 from keras_inits.serialization import deserialize
 from keras_inits.serialization import get
 from keras_inits.serialization import serialize
+from keras_inits.sparse import Sparse
 from keras_inits.variance_scaling import GlorotNormal
 from keras_inits.variance_scaling import GlorotUniform
 from keras_inits.variance_scaling import HeNormal
@@ -49,9 +60,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Bilinear",
     "BlockOrthogonal",
+    "ClippedNormal",
     "Constant",
     "ConstantArray",
     "DeltaOrthogonal",
+    "DepthScaled",
     "Dirac",
     "GlorotNormal",
     "GlorotUniform",
@@ -60,6 +73,8 @@ __all__ = [
     "ICNR",
     "Identity",
     "Initializer",
+    "KaimingNormal",
+    "KaimingUniform",
     "LSUVReport",
     "LayerReport",
     "LecunNormal",
@@ -70,18 +85,25 @@ __all__ = [
     "RandomInitializer",
     "RandomNormal",
     "RandomUniform",
+    "Recommendation",
     "ReinitializeError",
     "ReinitializeReport",
     "ReinitializedVariable",
     "STFT",
+    "Sparse",
     "TruncatedNormal",
+    "TruncatedNormalRange",
+    "TruncatedNormalSigmas",
     "VarianceScaling",
+    "ZerO",
     "Zeros",
+    "calculate_gain",
     "compute_fans",
     "deserialize",
     "get",
     "is_portable",
     "lsuv",
+    "recommend",
     "register",
     "reinitialize",
     "serialize",

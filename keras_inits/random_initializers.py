@@ -4,6 +4,7 @@ truncated normal, and the truncated-normal sampler the package shares."""
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_inits import base
@@ -17,31 +18,120 @@ TRUNCATED_STDDEV = math.sqrt(
 )
 
 
-def truncated_normal(shape, mean, stddev, dtype, seed):
-    """Draws a normal(mean, stddev) truncated to two standard deviations.
+def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
+                     upper=2.0):
+    """Draws a normal(mean, stddev) truncated to `[lower, upper]` standard
+    deviations from the mean (JAX's convention; either bound may be
+    infinite, and the interval must reach within `MAX_SIGMAS` of 0).
 
-    Keras' `keras.random.truncated_normal` redraws values outside the
-    bounds; on TensorFlow and PyTorch that costs several candidate samples
-    per element (four output-sized tensors in flight on PyTorch). This
-    inverse-CDF draw takes one uniform sample per element,
-    `x = mean + stddev * sqrt(2) * erfinv(u)` with `u` uniform in
-    `(-erf(sqrt(2)), erf(sqrt(2)))`, which is exactly the truncated
-    distribution. JAX's own sampler is already an inverse-CDF draw and
-    faster there, so JAX keeps it. See `benchmarks/initializers.py`.
-    A `keras_inits.PortableSeed` draws from the portable generator.
+    One uniform sample per element, put through the inverse CDF, is
+    exactly the truncated distribution; Keras' `keras.random.truncated_normal`
+    instead redraws values outside `[-2, 2]`, which on TensorFlow and
+    PyTorch costs several candidate samples per element (four output-sized
+    tensors in flight on PyTorch). For the default `[-2, 2]` the fast path
+    is `x = mean + stddev * sqrt(2) * erfinv(u)` with `u` uniform in
+    `(-erf(sqrt(2)), erf(sqrt(2)))`; JAX's own sampler is already an
+    inverse-CDF draw and faster there, so JAX keeps it, and a
+    `keras_inits.PortableSeed` draws from the portable generator. See
+    `benchmarks/initializers.py`.
+
+    Other bounds go through `standard_normal_quantile`, which stays accurate
+    in float32 for one-sided and far-tail intervals (`[3, inf]`,
+    `[-inf, -8]`) where `erfinv` of a uniform near 1 would round most
+    values away. With a PortableSeed the uniform draws are portable but the
+    transform is not bit-exact across backends (about 1e-6).
     """
-    if isinstance(seed, portable.PortableSeed):
-        return portable.truncated_normal(shape, mean, stddev, dtype, seed)
-    if keras.backend.backend() == "jax":
-        return keras.random.truncated_normal(
-            shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+    if lower == -2.0 and upper == 2.0:
+        if isinstance(seed, portable.PortableSeed):
+            return portable.truncated_normal(shape, mean, stddev, dtype, seed)
+        if keras.backend.backend() == "jax":
+            return keras.random.truncated_normal(
+                shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+            )
+        u = keras.random.uniform(
+            shape, minval=-_TWO_SIGMA_MASS, maxval=_TWO_SIGMA_MASS,
+            dtype=dtype, seed=seed,
         )
-    u = keras.random.uniform(
-        shape, minval=-_TWO_SIGMA_MASS, maxval=_TWO_SIGMA_MASS,
-        dtype=dtype, seed=seed,
-    )
-    values = ops.erfinv(u) * (stddev * math.sqrt(2.0))
-    return values + mean if mean else values
+        values = ops.erfinv(u) * (stddev * math.sqrt(2.0))
+        return values + mean if mean else values
+    check_sigma_bounds("truncated_normal", lower, upper)
+    # With u uniform, the truncated value is Phi^-1(p) for
+    # p = Phi(lower) + u * mass, and also -Phi^-1(q) for its complement
+    # q = 1 - p = Phi(-upper) + (1 - u) * mass. Both are sums of
+    # non-negative terms (no cancellation), and the smaller of the two is
+    # always below 1/2, where the quantile is well conditioned in float32.
+    # The tail probabilities and the mass come from erfc in float64.
+    below = _normal_cdf(lower)
+    above = _normal_cdf(-upper)
+    mass = (_normal_cdf(upper) - below if lower + upper < 0
+            else _normal_cdf(-lower) - above)
+    u = portable.uniform(shape, 0.0, 1.0, dtype, seed)
+    # keras.random.uniform may return exactly 0 (and a portable uniform
+    # rounds to 1): a half-step floor keeps both tails finite.
+    floor = float(np.finfo(dtype).eps) / 4.0
+    p = below + ops.maximum(u, floor) * mass
+    q = above + ops.maximum(1.0 - u, floor) * mass
+    z = standard_normal_quantile(ops.minimum(p, q))
+    x = ops.where(p <= q, z, -z)
+    x = ops.clip(x, max(lower, -_CLIP), min(upper, _CLIP))
+    values = x * stddev + mean if mean else x * stddev
+    # Keep float32 rounding of the affine map inside absolute bounds too.
+    return ops.clip(values, max(mean + stddev * lower, -_HUGE),
+                    min(mean + stddev * upper, _HUGE))
+
+
+# Bounds must come within this many standard deviations of the mean: beyond
+# it, float32 erfc and the tail probabilities underflow.
+MAX_SIGMAS = 10.0
+_CLIP = 40.0  # finite stand-in for infinite bounds in ops.clip
+_HUGE = 3.0e38
+
+
+def check_sigma_bounds(owner, lower, upper):
+    """Raises unless `lower < upper` and the interval `[lower, upper]` (in
+    standard deviations, possibly infinite) reaches within `MAX_SIGMAS`."""
+    if not lower < upper:
+        raise ValueError(
+            f"Argument `upper` of {owner} must be greater than `lower`. "
+            f"Received: lower={lower!r}, upper={upper!r}"
+        )
+    if lower >= MAX_SIGMAS or upper <= -MAX_SIGMAS:
+        raise ValueError(
+            f"{owner} needs bounds that reach within {MAX_SIGMAS:g} standard "
+            "deviations of the mean (beyond, a normal has no mass float32 "
+            f"can sample). Received: lower={lower!r}, upper={upper!r} "
+            "standard deviations"
+        )
+
+
+def _normal_cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+def standard_normal_quantile(p):
+    """`Phi^-1(p)` for `0 < p <= 1/2`, accurate to a few float32 ulps down to
+    `p ~ 1e-30` (about -11.4).
+
+    Starts from `sqrt(2) * erfinv(2p - 1)` where that is accurate
+    (`p >= 1e-3`) and from the tail asymptote `x^2 = t^2 - log(2 pi t^2)`,
+    `t^2 = -2 log p`, below, then takes two Newton steps on
+    `log Phi(x) = log p`, whose slope `phi(x) / Phi(x)` is computed as
+    `exp(-(log Phi(x) + x^2/2 + log sqrt(2 pi)))` so nothing overflows.
+    """
+    log_p = ops.log(p)
+    t2 = -2.0 * log_p
+    tail = -ops.sqrt(ops.maximum(t2 - ops.log(2.0 * math.pi * t2), 0.0))
+    central = ops.erfinv(2.0 * p - 1.0) * math.sqrt(2.0)
+    x = ops.where(p < 1e-3, tail, central)
+    for _ in range(2):
+        log_cdf = ops.log(0.5 * ops.erfc(x * -(1.0 / math.sqrt(2.0))))
+        step = (log_cdf - log_p) * ops.exp(log_cdf + 0.5 * x * x
+                                           + _LOG_SQRT_2PI)
+        x = x - step
+    return x
 
 
 @base.register

@@ -156,4 +156,38 @@ CASES += [
          layer=lambda init: keras.layers.Dense(32, kernel_initializer=init)),
 ]
 
+# Issue 5, first half: gains, bounded normals, sparse, depth-aware.
+CASES += [
+    Case("KaimingNormal",
+         lambda seed: keras_inits.KaimingNormal(negative_slope=0.2, seed=seed),
+         dist=lambda shape: stats.norm(
+             0.0, math.sqrt(2.0 / (1.0 + 0.2**2) / FAN_IN))),
+    Case("KaimingUniform",
+         lambda seed: keras_inits.KaimingUniform(
+             mode="fan_out", nonlinearity="tanh", seed=seed),
+         dist=lambda shape: stats.uniform(
+             -5.0 / 3.0 * math.sqrt(3.0 / FAN_OUT),
+             10.0 / 3.0 * math.sqrt(3.0 / FAN_OUT))),
+    Case("TruncatedNormalRange",
+         lambda seed: keras_inits.TruncatedNormalRange(
+             1.0, 0.5, 1.25, math.inf, seed=seed),
+         dist=lambda shape: stats.truncnorm(0.5, math.inf, 1.0, 0.5)),
+    Case("TruncatedNormalSigmas",
+         lambda seed: keras_inits.TruncatedNormalSigmas(
+             0.5, lower=-1.0, upper=3.0, seed=seed),
+         dist=lambda shape: stats.truncnorm(-1.0, 3.0, 0.0, 0.5)),
+    # Point masses at the bounds (and at 0 for Sparse): no scipy law to
+    # Kolmogorov-Smirnov against; their own tests check the masses.
+    Case("ClippedNormal",
+         lambda seed: keras_inits.ClippedNormal(0.0, 0.5, 2.0, seed=seed)),
+    Case("Sparse", lambda seed: keras_inits.Sparse(0.5, 0.1, seed=seed)),
+    # Seeded through the initializer it wraps, as ICNR.
+    Case("DepthScaled",
+         lambda seed: keras_inits.DepthScaled(
+             keras_inits.RandomNormal(stddev=0.02, seed=seed), depth=12),
+         random=False),
+    Case("ZerO", lambda seed: keras_inits.ZerO(), random=False,
+         exact=lambda shape: np.eye(*shape)),
+]
+
 RANDOM_CASES = [case for case in CASES if case.random]

@@ -1,0 +1,199 @@
+"""Tests of TruncatedNormalRange, TruncatedNormalSigmas, ClippedNormal and
+the general-bounds path of the shared truncated-normal sampler."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from scipy import special
+from scipy import stats
+
+import keras_inits
+from keras_inits import random_initializers
+
+INF = math.inf
+
+
+def to_numpy(x):
+    return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
+
+
+def test_quantile_is_accurate_to_a_few_float32_ulps():
+    # The whole range the sampler uses, p in [1e-30, 1/2], against scipy's
+    # float64 ndtri: within 4 float32 ulps of max(1, |x|).
+    p = np.logspace(-30, math.log10(0.5), 2000).astype("float32")
+    x = to_numpy(random_initializers.standard_normal_quantile(
+        keras.ops.convert_to_tensor(p)))
+    expected = special.ndtri(p.astype("float64"))
+    error = np.abs(x - expected) / np.maximum(1.0, np.abs(expected))
+    assert error.max() < 4 * 2.0**-23
+
+
+# Intervals in standard deviations: one-sided far tails (where an erfinv of
+# a uniform near 1 collapses onto a few thousand values), asymmetric,
+# narrow, off-centre, and unbounded.
+INTERVALS = [(3.0, INF), (-INF, -8.0), (9.5, INF), (-1.0, 0.5), (-INF, INF),
+             (4.0, 4.5), (-3.0, 2.0), (-INF, 1.0)]
+
+
+@pytest.mark.parametrize("lower, upper", INTERVALS)
+def test_sampler_draws_the_truncated_normal(lower, upper):
+    # 50000 draws with a fixed seed (deterministic per backend). The mean
+    # within 6 standard errors, the std within 6 of its standard error
+    # (std / sqrt(2n), an upper bound for these light-tailed laws), and a
+    # Kolmogorov-Smirnov p-value above 1e-4: a scale or shape error (a
+    # clipped, shifted or coarse-grid sampler) fails by far.
+    dist = stats.truncnorm(lower, upper)
+    values = to_numpy(random_initializers.truncated_normal(
+        (50000,), 0.0, 1.0, "float32", keras.random.SeedGenerator(4),
+        lower, upper))
+    n = values.size
+    assert np.all(np.isfinite(values))
+    assert values.min() >= lower and values.max() <= upper
+    assert abs(values.mean() - dist.mean()) < 6 * dist.std() / math.sqrt(n)
+    assert abs(values.std() - dist.std()) < 6 * dist.std() / math.sqrt(2 * n)
+    assert stats.kstest(values, dist.cdf).pvalue > 1e-4
+    # No coarse grid: float32 holds ~90% distinct values here (birthday
+    # collisions of float32 values), erfinv(uniform near 1) far fewer.
+    assert len(np.unique(values)) > 0.75 * n
+
+
+def test_the_two_sigma_fast_path_is_unchanged():
+    # Default bounds keep the previous draws exactly (seeded models keep
+    # their weights).
+    a = random_initializers.truncated_normal(
+        (64, 64), 0.5, 2.0, "float32", keras.random.SeedGenerator(9))
+    b = keras_inits.TruncatedNormal(0.5, 2.0, seed=9)((64, 64))
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_range_is_pytorch_absolute_bounds():
+    # trunc_normal_(mean=1, std=2, a=0, b=inf): the half above 0 of
+    # N(1, 4), i.e. standard bounds (-0.5, inf).
+    init = keras_inits.TruncatedNormalRange(1.0, 2.0, 0.0, INF, seed=2)
+    assert init.sigma_bounds() == (-0.5, INF)
+    values = to_numpy(init((40000,)))
+    dist = stats.truncnorm(-0.5, INF, loc=1.0, scale=2.0)
+    assert values.min() >= 0.0
+    assert stats.kstest(values, dist.cdf).pvalue > 1e-4
+    assert abs(values.mean() - dist.mean()) < 6 * dist.std() / 200
+
+
+def test_range_defaults_are_pytorch_defaults():
+    assert keras_inits.TruncatedNormalRange().get_config() == {
+        "mean": 0.0, "stddev": 1.0, "minval": -2.0, "maxval": 2.0,
+        "seed": None}
+
+
+def test_range_mean_far_outside_the_bounds_stays_exact():
+    # PyTorch warns that its sampler is inaccurate here; the interval
+    # [0, 1] lies 4 to 5 standard deviations below the mean 5.
+    values = to_numpy(keras_inits.TruncatedNormalRange(
+        5.0, 1.0, 0.0, 1.0, seed=1)((40000,)))
+    dist = stats.truncnorm(-5.0, -4.0, loc=5.0)
+    assert stats.kstest(values, dist.cdf).pvalue > 1e-4
+
+
+def test_sigmas_is_jax_truncated_normal():
+    # jax.nn.initializers.truncated_normal(stddev=0.5, lower=-1, upper=3):
+    # 0.5 * Z with Z standard normal truncated to [-1, 3].
+    init = keras_inits.TruncatedNormalSigmas(0.5, lower=-1.0, upper=3.0,
+                                             seed=5)
+    values = to_numpy(init((40000,)))
+    dist = stats.truncnorm(-1.0, 3.0, scale=0.5)
+    assert stats.kstest(values, dist.cdf).pvalue > 1e-4
+    assert keras_inits.TruncatedNormalSigmas().get_config() == {
+        "stddev": 0.01, "lower": -2.0, "upper": 2.0, "mean": 0.0,
+        "seed": None}
+
+
+def test_sigmas_at_two_draws_what_truncated_normal_draws():
+    a = keras_inits.TruncatedNormalSigmas(0.3, mean=1.0, seed=6)((32, 32))
+    b = keras_inits.TruncatedNormal(1.0, 0.3, seed=6)((32, 32))
+    np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_infinite_bounds_survive_the_json_config():
+    import json
+
+    init = keras_inits.TruncatedNormalSigmas(lower=3.0, upper=INF, seed=1)
+    config = json.loads(json.dumps(init.get_config()))
+    assert keras_inits.TruncatedNormalSigmas.from_config(config).upper == INF
+
+
+@pytest.mark.parametrize("k", [1.0, 2.0, 3.0])
+def test_clipped_normal_variance_and_point_masses(k):
+    # Var of N(0, 1) clipped at +-k, computed independently by quadrature
+    # of x**2 over [-k, k] plus the two point masses k**2 * (1 - Phi(k)).
+    from scipy import integrate
+
+    inner, _ = integrate.quad(lambda x: x * x * stats.norm.pdf(x), -k, k)
+    tail = stats.norm.sf(k)
+    variance = inner + 2 * k * k * tail
+    stddev, mean = 0.5, 1.0
+    values = to_numpy(keras_inits.ClippedNormal(mean, stddev, k, seed=3)(
+        (65536,)))
+    n = values.size
+    top, bottom = mean + k * stddev, mean - k * stddev
+    assert values.max() == pytest.approx(top, abs=1e-6)
+    assert values.min() == pytest.approx(bottom, abs=1e-6)
+    # Each bound holds mass 1 - Phi(k): binomial, 6 standard errors.
+    for share in (np.mean(values >= top - 1e-6),
+                  np.mean(values <= bottom + 1e-6)):
+        assert abs(share - tail) < 6 * math.sqrt(tail * (1 - tail) / n)
+    # The std within 6 standard errors of the sample variance (std / sqrt(2n)
+    # bounds it for this lighter-than-normal law): 0.5 * 0.9594 at k=2
+    # differs from truncation's 0.8796 by 30 of them.
+    assert abs(values.std() - stddev * math.sqrt(variance)) < (
+        6 * stddev / math.sqrt(2 * n))
+    assert abs(values.mean() - mean) < 6 * stddev / math.sqrt(n)
+
+
+def test_clipped_normal_documented_std_at_two():
+    p, d = stats.norm.cdf(2.0), stats.norm.pdf(2.0)
+    assert math.sqrt(2 * p - 1 - 4 * d + 8 * (1 - p)) == pytest.approx(
+        0.9594, abs=1e-4)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"minval": 1.0, "maxval": 1.0}, "Argument `maxval` of "
+     "TruncatedNormalRange must be greater than `minval`. Received: "
+     "minval=1.0, maxval=1.0"),
+    ({"minval": math.nan}, "Argument `minval` of TruncatedNormalRange must "
+     "be a number or an infinity. Received: minval=nan"),
+    ({"maxval": "2"}, "Argument `maxval` of TruncatedNormalRange must be a "
+     "number or an infinity. Received: maxval='2'"),
+    ({"minval": 11.0, "maxval": INF}, "TruncatedNormalRange needs bounds "
+     "that reach within 10 standard deviations of the mean"),
+    ({"stddev": 0.0}, "Argument `stddev` of TruncatedNormalRange must be a "
+     "positive number"),
+    ({"mean": INF}, "Argument `mean` of TruncatedNormalRange must be a "
+     "finite number"),
+])
+def test_bad_range_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        keras_inits.TruncatedNormalRange(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lower": 2.0, "upper": -2.0}, "Argument `upper` of "
+     "TruncatedNormalSigmas must be greater than `lower`. Received: "
+     "lower=2.0, upper=-2.0"),
+    ({"lower": -INF, "upper": -10.0}, "TruncatedNormalSigmas needs bounds "
+     "that reach within 10 standard deviations of the mean"),
+    ({"upper": None}, "Argument `upper` of TruncatedNormalSigmas must be a "
+     "number or an infinity. Received: upper=None"),
+    ({"stddev": -1.0}, "Argument `stddev` of TruncatedNormalSigmas must be "
+     "a positive number"),
+])
+def test_bad_sigmas_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        keras_inits.TruncatedNormalSigmas(**kwargs)
+
+
+@pytest.mark.parametrize("sigmas", [0.0, -1.0, INF, True])
+def test_bad_clip(sigmas):
+    with pytest.raises(ValueError, match="Argument `sigmas` of ClippedNormal "
+                       "must be a positive number. Received: sigmas="):
+        keras_inits.ClippedNormal(sigmas=sigmas)

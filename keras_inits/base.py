@@ -15,6 +15,7 @@ from keras import ops
 
 # portable.py uses this module only when called, so the import cycle is safe.
 from keras_inits import portable
+from keras_inits import sharding
 
 PACKAGE = "keras_inits"
 
@@ -267,6 +268,14 @@ class Initializer(keras.initializers.Initializer):
     needs no serialization code of its own.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # Every subclass takes Keras' `layout` argument (sharded variables):
+        # a `__call__(shape, dtype)` of its own gets it here.
+        call = cls.__dict__.get("__call__")
+        if call is not None and not sharding.takes_layout(call):
+            cls.__call__ = sharding.accept_layout(call)
+
     def get_config(self):
         config = {}
         for name in _constructor_arguments(type(self)):
@@ -332,7 +341,7 @@ class RandomInitializer(Initializer):
             config["seed"] = portable.serialize_seed(self.seed)
         return config
 
-    def __call__(self, shape, dtype=None):
+    def __call__(self, shape, dtype=None, layout=None):
         owner = type(self).__name__
         shape = check_shape(owner, shape)
         dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
@@ -344,10 +353,16 @@ class RandomInitializer(Initializer):
         compute_dtype = dtype
         if dtype in ("float16", "bfloat16"):
             compute_dtype = "float32"
-        values = self.draw(shape, compute_dtype)
-        if compute_dtype != dtype:
-            values = ops.cast(values, dtype)
-        return values
+
+        def values():
+            drawn = self.draw(shape, compute_dtype)
+            return drawn if compute_dtype == dtype else ops.cast(drawn, dtype)
+
+        # A sharded variable, or a draw traced by jax.jit (as Keras does
+        # for large ones): see sharding.py.
+        if layout is not None or sharding.is_tracing():
+            return sharding.draw(self, values, shape, dtype, layout)
+        return values()
 
     def draw(self, shape, dtype):
         raise NotImplementedError(

@@ -38,6 +38,7 @@ from keras.src.backend import compute_output_spec
 from keras.src.backend.common import global_state
 
 from keras_inits import portable as portable_seeds
+from keras_inits import sharding
 
 _SEED_LIMIT = 2**31  # accepted by every backend's seed handling
 
@@ -549,12 +550,16 @@ def _plan(variable, found, own_seed, trace_cache):
             spec = compute_output_spec(lambda: make()(shape, dtype=dtype))
             _check_output(spec.shape, spec.dtype, shape, dtype)
             trace_cache[key] = True
-        return variable, description, lambda: make()(shape, dtype=dtype)
+        # A sharded variable is re-drawn shard by shard, on its devices.
+        layout = sharding.placement(variable)
+        return variable, description, lambda: sharding.call(
+            make(), shape, dtype, layout)
     if isinstance(initializer, keras.initializers.Initializer):
         initializer = _reseeded(initializer, own_seed)()
     elif hasattr(initializer, "__closure__"):
         initializer = _reseed_closure(initializer, own_seed, owned)
-    value = ops.convert_to_tensor(initializer(shape, dtype=dtype))
+    value = ops.convert_to_tensor(sharding.call(
+        initializer, shape, dtype, sharding.placement(variable)))
     return variable, description, _kept(value, shape, dtype)
 
 
@@ -586,14 +591,18 @@ def _moments(variable, chunk=2**20):
     """Mean and standard deviation in float64, on the host (no backend then
     compiles a reduction per shape, as JAX would), in one pass of chunks:
     sums of values and squares shifted by the first value, which keeps the
-    subtraction exact enough when the mean dwarfs the spread."""
-    values = np.ravel(keras.ops.convert_to_numpy(variable))
-    if values.size == 0:
+    subtraction exact enough when the mean dwarfs the spread. A sharded
+    variable is read one shard at a time."""
+    shift, total, squares, size = None, 0.0, 0.0, 0
+    for values in sharding.host_pieces(variable):
+        if shift is None and values.size:
+            shift = float(values[0])
+        size += values.size
+        for start in range(0, values.size, chunk):
+            part = values[start:start + chunk].astype(np.float64) - shift
+            total += float(np.sum(part))
+            squares += float(np.dot(part, part))
+    if size == 0:
         return float("nan"), float("nan")
-    shift, total, squares = float(values[0]), 0.0, 0.0
-    for start in range(0, values.size, chunk):
-        part = values[start:start + chunk].astype(np.float64) - shift
-        total += float(np.sum(part))
-        squares += float(np.dot(part, part))
-    mean = total / values.size
-    return shift + mean, math.sqrt(max(squares / values.size - mean**2, 0.0))
+    mean = total / size
+    return shift + mean, math.sqrt(max(squares / size - mean**2, 0.0))

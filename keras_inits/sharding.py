@@ -1,0 +1,235 @@
+"""Initial values of sharded variables (`keras.distribution`, JAX backend).
+
+Keras creates a variable that has a layout in one of two ways (see
+`_initialize_with_initializer` in keras/src/backend/jax/core.py): it calls
+`initializer(shape, dtype=..., layout=...)` when `__call__` takes `layout`
+(which every keras_inits initializer does), or else it traces
+`initializer.__call__` under `jax.jit` with the variable's sharding as the
+output sharding, for variables above about 250 MB per mesh.
+
+Inside a trace a `keras.random.SeedGenerator` would store a tracer as its
+new state, which breaks its next use (`UnexpectedTracerError`). So here the
+state is always advanced by concrete computation: the draw runs as a pure
+function of the state (a `keras.StatelessScope` maps the generator's state to
+an argument), compiled with `jax.jit`, and the generator is assigned the
+concrete state it returns. Values come out of that compiled function with the
+requested sharding: XLA partitions the computation, so every device computes
+only its own shard. With `jax_threefry_partitionable` (on by default since
+JAX 0.5) each value depends only on the seed and its index, so the values do
+not depend on the mesh, and equal an unsharded draw of the same seed.
+"""
+
+import contextlib
+import inspect
+import json
+
+import keras
+import numpy as np
+
+# The names of backends where Keras implements keras.distribution.
+_DISTRIBUTED_BACKENDS = ("jax",)
+
+
+def takes_layout(function):
+    return "layout" in inspect.signature(function).parameters
+
+
+def accept_layout(call):
+    """`call(self, shape, dtype=None)` as the layout protocol's
+    `__call__(self, shape, dtype=None, layout=None)`: with a layout, its
+    values are computed under `jax.jit` with that output sharding."""
+
+    # Not functools.wraps: inspect.signature would follow `__wrapped__` to
+    # the signature without `layout`, and Keras would not pass one.
+    def __call__(self, shape, dtype=None, layout=None):
+        if layout is None:
+            return call(self, shape, dtype)
+        sharding = as_sharding(type(self).__name__, layout)
+        return _compiled(lambda: call(self, shape, dtype), sharding)()
+
+    for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
+        setattr(__call__, attribute, getattr(call, attribute))
+    __call__.accepts_layout = True
+    return __call__
+
+
+def is_tracing():
+    """Whether JAX is tracing (under `jax.jit`, `jax.grad`...): an operation
+    then gives a tracer instead of a value."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+
+
+def as_sharding(owner, layout):
+    """`layout` (a `keras.distribution.TensorLayout` or a
+    `jax.sharding.NamedSharding`) as a NamedSharding of a concrete mesh with
+    automatic axes, which lets XLA partition the computation of the value.
+
+    Keras passes a NamedSharding of the abstract mesh with explicit axes
+    set by `jax.set_mesh`; its concrete mesh is then the one set.
+    """
+    backend = keras.backend.backend()
+    if backend not in _DISTRIBUTED_BACKENDS:
+        raise ValueError(
+            f"{owner} got a `layout`, but Keras distributes variables only "
+            f"on the JAX backend; this is {backend!r}. Call it without "
+            "`layout` and place the value yourself, or use "
+            "KERAS_BACKEND=jax. Received: layout={layout!r}"
+        )
+    import jax
+
+    if isinstance(layout, keras.distribution.TensorLayout):
+        layout = layout.backend_layout
+    if not isinstance(layout, jax.sharding.NamedSharding):
+        if isinstance(layout, jax.sharding.Sharding):
+            return layout  # single-device and positional shardings
+        raise ValueError(
+            f"{owner} needs a `layout` that is a "
+            "keras.distribution.TensorLayout or a jax.sharding.Sharding. "
+            f"Received: layout={layout!r}"
+        )
+    mesh = layout.mesh
+    if isinstance(mesh, jax.sharding.AbstractMesh):
+        mesh = jax.sharding.get_mesh()
+        if tuple(mesh.axis_names) != tuple(layout.mesh.axis_names):
+            raise ValueError(
+                f"{owner} got a `layout` on an abstract mesh, and needs "
+                "the concrete mesh set with `jax.set_mesh`. Received: "
+                f"layout={layout!r}"
+            )
+    auto = jax.sharding.Mesh(mesh.devices, mesh.axis_names)
+    return jax.sharding.NamedSharding(auto, layout.spec)
+
+
+def _compiled(function, sharding, *state_shardings):
+    """`function` compiled to return its values with `sharding` (and its
+    seed state replicated), under a mesh of automatic axes: with Keras'
+    explicit axes, XLA would compute every value on every device."""
+    import jax
+
+    compiled = jax.jit(function,
+                       out_shardings=(sharding, *state_shardings)
+                       if state_shardings else sharding)
+
+    def run(*args):
+        mesh = getattr(sharding, "mesh", None)
+        with jax.set_mesh(mesh) if mesh is not None else (
+                contextlib.nullcontext()):
+            return compiled(*args)
+
+    return run
+
+
+# Compiled draws, by initializer class and config without its seed, shape,
+# dtype and sharding: the seed state is their argument, so one compilation
+# serves every layer of the same shape and every later draw.
+_compiled_draws = {}
+_CACHE_SIZE = 256
+
+
+def _cached(key, make):
+    if key not in _compiled_draws:
+        if len(_compiled_draws) >= _CACHE_SIZE:
+            _compiled_draws.pop(next(iter(_compiled_draws)))
+        _compiled_draws[key] = make()
+    return _compiled_draws[key]
+
+
+def draw(initializer, draw_values, shape, dtype, layout):
+    """`draw_values()` of a random initializer of `shape` and `dtype`,
+    either with `layout`, or, `layout=None`, inside a trace, without leaving
+    a tracer in its seed generator."""
+    import jax
+
+    owner = type(initializer).__name__
+    sharding = None if layout is None else as_sharding(owner, layout)
+    # Made on the first draw: eagerly, or a trace would give it a tracer
+    # as its initial state.
+    with jax.ensure_compile_time_eval():
+        generator = initializer.seed_generator
+    if not isinstance(generator, keras.random.SeedGenerator):
+        # A PortableSeed keeps its state in Python, which tracing advances:
+        # a new function is traced at every call, so it advances each time.
+        if sharding is None:
+            return draw_values()
+        return _compiled(lambda: draw_values(), sharding)()
+    state = generator.state
+
+    def pure(start):
+        with keras.StatelessScope(state_mapping=[(state, start)]) as scope:
+            values = draw_values()
+        end = scope.get_current_value(state)
+        return values, start if end is None else end
+
+    config = {k: v for k, v in initializer.get_config().items()
+              if k != "seed"}
+    key = (type(initializer), json.dumps(config, sort_keys=True,
+                                         default=repr), shape, dtype, sharding)
+    # Eager even inside a caller's trace, so the state is never a tracer.
+    with jax.ensure_compile_time_eval():
+        # On the host: uncommitted, so its placement never forces a new
+        # compilation.
+        start = np.asarray(state.value)
+        if sharding is None:  # traced: the caller's jit sets the sharding
+            # This compiled function returns the state alone: XLA drops the
+            # draw, so it computes no values.
+            end = _cached(key, lambda: jax.jit(lambda s: pure(s)[1]))(start)
+            values = None
+        else:
+            replicated = jax.sharding.NamedSharding(
+                sharding.mesh, jax.sharding.PartitionSpec()
+            ) if isinstance(sharding, jax.sharding.NamedSharding) else None
+            values, end = _cached(
+                key, lambda: _compiled(pure, sharding, replicated))(start)
+        state.assign(end)
+    if values is None:
+        values, _ = pure(start)
+    return values
+
+
+# For reinitialize: a variable's sharding, and its values shard by shard.
+
+
+def placement(variable):
+    """The sharding of `variable`'s value when it spans several devices
+    (JAX backend), else None."""
+    if keras.backend.backend() not in _DISTRIBUTED_BACKENDS:
+        return None
+    sharding = getattr(variable.value, "sharding", None)
+    if sharding is None or len(sharding.device_set) < 2:
+        return None
+    return sharding
+
+
+def call(initializer, shape, dtype, layout):
+    """`initializer(shape, dtype)` with its values placed as `layout` (a
+    sharding, or None for wherever the backend puts them), computed shard
+    by shard: through the `layout` protocol where `__call__` takes it,
+    else compiled with `layout` as the output sharding."""
+    if layout is None:
+        return initializer(shape, dtype=dtype)
+    if takes_layout(initializer):
+        return initializer(shape, dtype=dtype, layout=layout)
+    sharding = as_sharding(type(initializer).__name__, layout)
+    return _compiled(lambda: initializer(shape, dtype=dtype), sharding)()
+
+
+def host_pieces(variable):
+    """`variable`'s values as flat numpy arrays: one per distinct shard of
+    a sharded variable (a replicated one counts once), so the host never
+    holds more than one shard at a time; else the whole value."""
+    shards = None
+    if placement(variable) is not None:
+        shards = variable.value.addressable_shards
+    if not shards:
+        yield np.ravel(keras.ops.convert_to_numpy(variable))
+        return
+    seen = set()
+    for shard in shards:
+        index = repr(shard.index)  # slices are unhashable before 3.12
+        if index not in seen:
+            seen.add(index)
+            yield np.ravel(np.asarray(shard.data))

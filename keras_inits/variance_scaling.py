@@ -213,7 +213,9 @@ class HeNormal(VarianceScaling):
     deviation `sqrt(2 / fan_in)`: `VarianceScaling(2.0, "fan_in",
     "truncated_normal")`. Matches `keras.initializers.HeNormal` and
     `jax.nn.initializers.he_normal`; `torch.nn.init.kaiming_normal_` is
-    untruncated (`VarianceScaling(2.0, "fan_in", "untruncated_normal")`).
+    untruncated (`VarianceScaling(2.0, "fan_in", "untruncated_normal")`):
+    that one is `keras_inits.KaimingNormal()`, which also takes PyTorch's
+    `negative_slope` (`a`), `mode` and `nonlinearity`.
 
     Args:
         seed: None for fresh values at every call, an int to make the

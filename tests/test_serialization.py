@@ -131,7 +131,9 @@ def test_a_tf_keras_legacy_config_loads():
     ("henormal", "'keras_inits>HeNormal'"),
     ("orthogonl", "'keras_inits>Orthogonal'"),
     ("xavier_uniform", "'keras_inits>GlorotUniform'"),
-    ("kaiming_uniform", "'keras_inits>HeUniform'"),
+    # "kaiming_uniform" itself is KaimingUniform; a misspelling of it goes
+    # through the kaiming -> he synonym.
+    ("kaiming_unifrom", "'keras_inits>HeUniform'"),
 ])
 def test_unknown_name_suggests_the_closest(name, suggestion):
     with pytest.raises(ValueError, match=(

@@ -25,6 +25,11 @@ from keras_inits.depth import ZerO
 from keras_inits.gain import KaimingNormal
 from keras_inits.gain import KaimingUniform
 from keras_inits.gain import calculate_gain
+from keras_inits.diagnostics import ModelDescription
+from keras_inits.diagnostics import VariableStats
+from keras_inits.diagnostics import WeightStats
+from keras_inits.diagnostics import describe
+from keras_inits.diagnostics import plot_weight_histograms
 from keras_inits.lsuv import LayerReport
 from keras_inits.lsuv import LSUVReport
 from keras_inits.lsuv import lsuv
@@ -33,6 +38,10 @@ from keras_inits.orthogonal import Orthogonal
 from keras_inits.portable import PortableSeed
 from keras_inits.portable import is_portable
 from keras_inits.portable import set_portable
+from keras_inits.propagation import SignalCurve
+from keras_inits.propagation import SignalReport
+from keras_inits.propagation import plot_signal_propagation
+from keras_inits.propagation import signal_propagation
 from keras_inits.random_initializers import RandomNormal
 from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
@@ -79,6 +88,7 @@ __all__ = [
     "LayerReport",
     "LecunNormal",
     "LecunUniform",
+    "ModelDescription",
     "Ones",
     "Orthogonal",
     "PortableSeed",
@@ -90,22 +100,30 @@ __all__ = [
     "ReinitializeReport",
     "ReinitializedVariable",
     "STFT",
+    "SignalCurve",
+    "SignalReport",
     "Sparse",
     "TruncatedNormal",
     "TruncatedNormalRange",
     "TruncatedNormalSigmas",
+    "VariableStats",
     "VarianceScaling",
+    "WeightStats",
     "ZerO",
     "Zeros",
     "calculate_gain",
     "compute_fans",
+    "describe",
     "deserialize",
     "get",
     "is_portable",
     "lsuv",
+    "plot_signal_propagation",
+    "plot_weight_histograms",
     "recommend",
     "register",
     "reinitialize",
     "serialize",
     "set_portable",
+    "signal_propagation",
 ]

@@ -1,0 +1,236 @@
+"""Signal propagation: how activations and gradients grow or vanish with
+depth, for several initializers, measured and plotted.
+
+Forward, each weighted layer's output std on a batch of standard normal
+inputs. Backward, the norm of the gradient of `sum(output * r) / batch`
+with respect to each layer's kernel, where `r` is a fixed standard normal
+matrix: the gradient that reaches the top has the same size whatever the
+output's scale, so what the plot shows is how the backward pass itself
+amplifies or damps it.
+"""
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+
+from keras_inits import base
+
+
+def gradients(loss_of, variables):
+    """Gradients of `loss_of()` with respect to `variables`, as numpy
+    arrays, with the active backend's autodiff; None on the NumPy backend,
+    which has none. A variable the loss does not reach gets zeros."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            for variable in variables:
+                tape.watch(variable.value)
+            loss = loss_of()
+        found = tape.gradient(loss, [v.value for v in variables])
+    elif backend == "torch":
+        import torch
+
+        values = [v.value for v in variables]
+        with torch.enable_grad():
+            loss = loss_of()
+            found = torch.autograd.grad(
+                loss, [x for x in values if x.requires_grad],
+                allow_unused=True)
+        found = iter(found)
+        found = [next(found) if x.requires_grad else None for x in values]
+    elif backend == "jax":
+        import jax
+
+        def loss_at(values):
+            # Inside the scope, every read of a variable gives the traced
+            # value, so jax.grad sees the whole computation.
+            with keras.StatelessScope(state_mapping=list(zip(variables,
+                                                             values))):
+                return loss_of()
+
+        found = jax.grad(loss_at)([v.value for v in variables])
+    else:
+        return None
+    return [np.zeros(tuple(v.shape)) if g is None else np.asarray(
+        keras.ops.convert_to_numpy(g), dtype="float64")
+        for v, g in zip(variables, found)]
+
+
+@dataclasses.dataclass(frozen=True)
+class SignalCurve:
+    """One network's measurements, one entry per weighted layer."""
+
+    label: str
+    layers: tuple
+    activation_std: tuple
+    gradient_norm: tuple  # NaN without autodiff (the NumPy backend)
+
+
+class SignalReport(tuple):
+    """The `SignalCurve`s of `signal_propagation`; `str()` gives a table
+    and `plot()` the figure."""
+
+    def __str__(self):
+        lines = []
+        for curve in self:
+            lines.append(f"{curve.label}")
+            lines.append(f"  {'layer':<24}{'activation std':>16}"
+                         f"{'gradient norm':>16}")
+            for name, std, norm in zip(curve.layers, curve.activation_std,
+                                       curve.gradient_norm):
+                lines.append(f"  {name:<24}{std:>16.4g}{norm:>16.4g}")
+        return "\n".join(lines)
+
+    def plot(self, title=None):
+        return plot_signal_propagation(self, title=title)
+
+
+def _mlp(initializer, depth, width, activation, inputs, seed):
+    layers = [keras.Input((inputs,))]
+    for i in range(depth):
+        layers.append(keras.layers.Dense(
+            width, activation=activation, name=f"dense_{i + 1}",
+            kernel_initializer=seeded(initializer, seed + i)))
+    return keras.Sequential(layers, name=f"mlp_{depth}x{width}")
+
+
+def seeded(initializer, seed):
+    """A copy of `initializer` (anything `keras_inits.get` takes) with
+    `seed`, when it takes one: identical weights for the same seed."""
+    from keras_inits.serialization import get
+
+    initializer = get(initializer)
+    config = initializer.get_config()
+    if "seed" in config and config["seed"] is None:
+        config["seed"] = int(seed)
+    return type(initializer).from_config(config)
+
+
+def _label(initializer):
+    from keras_inits.diagnostics import initializer_name
+    from keras_inits.serialization import get
+
+    return initializer_name(get(initializer)).replace("()", "")
+
+
+def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
+                                     "HeUniform"), *, depth=20, width=128,
+                       activation="relu", models=None, batch_size=512,
+                       seed=0):
+    """Measures per-layer activation std and gradient norm through a deep
+    network, for several initializers.
+
+    By default each initializer gets a `depth`-layer MLP of `Dense(width,
+    activation)` layers (zero biases) fed standard normal inputs of width
+    `width`: the setting of Glorot & Bengio (2010) and He et al. (2015),
+    where a well-scaled initializer keeps both curves flat and a badly
+    scaled one makes them shrink or grow geometrically with depth.
+
+    Args:
+        initializers: names, configs or instances (anything
+            `keras_inits.get` takes). An unseeded random one is seeded from
+            `seed`, so the measurement is reproducible.
+        depth, width, activation: the MLP.
+        models: instead of MLPs, a built Sequential or Functional model, or
+            a dict `{label: model}`, measured at every layer with weights
+            (inputs drawn for its input shape).
+        batch_size: rows of the input batch.
+        seed: seeds the inputs, `r`, and unseeded initializers.
+
+    Returns:
+        A `SignalReport` (a tuple of `SignalCurve`); `.plot()` draws it.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> report = keras_inits.signal_propagation(
+    ...     ["RandomNormal", "HeNormal"], depth=8, width=64)
+    >>> small, he = (curve.activation_std for curve in report)
+    >>> small[-1] < 1e-3 < 0.1 < he[-1] < 10  # N(0, 0.05**2) vanishes
+    True
+    """
+    for name, value in (("depth", depth), ("width", width),
+                        ("batch_size", batch_size)):
+        if not base._is_whole_number(value) or value < 1:
+            raise base.argument_error("signal_propagation", name,
+                                      "a positive integer", value)
+    if models is None:
+        if isinstance(initializers, (str, dict)) or not hasattr(
+                initializers, "__iter__"):
+            initializers = [initializers]
+        models = {_label(init): _mlp(init, depth, width, activation, width,
+                                     seed) for init in initializers}
+    elif isinstance(models, keras.Model):
+        models = {models.name: models}
+    rng = np.random.default_rng(seed)
+    return SignalReport(_measure(label, model, batch_size, rng)
+                        for label, model in models.items())
+
+
+def _measure(label, model, batch_size, rng):
+    weighted = [layer for layer in model.layers if layer.weights]
+    try:
+        probe = keras.Model(model.inputs[0],
+                            [layer.output for layer in weighted])
+    except (AttributeError, ValueError) as error:
+        raise ValueError(
+            "signal_propagation needs a built Sequential or Functional model "
+            f"(one with symbolic inputs). {model.name} is not one: {error}"
+        ) from None
+    shape = (batch_size, *tuple(model.inputs[0].shape)[1:])
+    x = rng.standard_normal(shape).astype(keras.config.floatx())
+    outputs = [np.asarray(keras.ops.convert_to_numpy(o), dtype="float64")
+               for o in probe(x, training=False)]
+    r = rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx())
+    kernels = [layer.weights[0] for layer in weighted]
+    found = gradients(lambda: keras.ops.sum(
+        model(x, training=False) * r) / batch_size, kernels)
+    norms = ([math.nan] * len(kernels) if found is None
+             else [float(np.linalg.norm(g)) for g in found])
+    return SignalCurve(label, tuple(layer.name for layer in weighted),
+                       tuple(float(o.std()) for o in outputs), tuple(norms))
+
+
+def plot_signal_propagation(report, title=None):
+    """Two panels, activation std and gradient norm against depth, on a log
+    scale: flat lines are healthy, falling lines vanish, rising ones
+    explode. A curve that is exactly 0 (Zeros) is drawn on the dotted
+    floor line."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(12, 4.8), layout="constrained")
+    panels = figure.subplots(1, 2)
+    for ax, key, name in (
+            (panels[0], "activation_std", "activation std (forward)"),
+            (panels[1], "gradient_norm", "kernel gradient norm (backward)")):
+        values = [np.asarray(getattr(c, key), dtype="float64") for c in report]
+        positive = np.concatenate([v[v > 0] for v in values] + [[]])
+        if not positive.size:
+            ax.text(0.5, 0.5, "not available on the "
+                    f"{keras.backend.backend()} backend (no autodiff)"
+                    if key == "gradient_norm" else "all values are 0",
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            continue
+        floor = positive.min() / 10.0
+        for curve, v in zip(report, values):
+            layers = np.arange(1, len(v) + 1)
+            ax.plot(layers, np.where(v > 0, v, floor), marker="o",
+                    markersize=3, label=curve.label + (
+                        " (all 0)" if not (v > 0).any() else ""))
+        ax.axhline(floor, color="grey", linestyle=":", linewidth=1)
+        ax.text(1, floor, " 0", va="bottom", fontsize=8, color="grey")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer (input side to output side)")
+        ax.set_ylabel(name)
+        ax.set_title(name[0].upper() + name[1:] + " per layer")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    depth = max(len(c.layers) for c in report)
+    figure.suptitle(title or f"Signal propagation through {depth} layers "
+                    f"({keras.backend.backend()} backend)")
+    return figure

@@ -1,0 +1,190 @@
+"""Tests of describe, expected_std, plot_weight_histograms and WeightStats."""
+
+import math
+
+import keras
+import matplotlib
+import numpy as np
+import pytest
+
+import keras_inits
+from keras_inits.diagnostics import expected_std
+
+matplotlib.use("Agg")
+
+TRAINS = keras.backend.backend() != "numpy"
+
+
+def mlp(kernel="glorot_uniform", name="net"):
+    return keras.Sequential([
+        keras.Input((256,)),
+        keras.layers.Dense(128, kernel_initializer=kernel, name="hidden"),
+        keras.layers.Dense(10, bias_initializer=keras_inits.Constant(0.5),
+                           name="out"),
+    ], name=name)
+
+
+def test_describe_rows_match_numpy_and_promised_std():
+    model = mlp(keras_inits.HeUniform(seed=3))
+    description = keras_inits.describe(model)
+    assert [r.path for r in description] == [
+        "net/hidden/kernel", "net/hidden/bias", "net/out/kernel",
+        "net/out/bias"]
+    for row, variable in zip(description, model.weights):
+        values = keras.ops.convert_to_numpy(variable).astype("float64")
+        assert row.shape == tuple(variable.shape)
+        np.testing.assert_allclose(
+            [row.mean, row.std, row.min, row.max],
+            [values.mean(), values.std(), values.min(), values.max()],
+            rtol=1e-12, atol=1e-12)
+    kernel = description["net/hidden/kernel"]
+    assert kernel.initializer == "HeUniform(seed=3)"
+    assert (kernel.fan_in, kernel.fan_out) == (256, 128)
+    assert kernel.expected_std == pytest.approx(math.sqrt(2 / 256))
+    # 32,768 draws: the sample std is within 1% of the promise at > 5 sigma.
+    assert kernel.std == pytest.approx(kernel.expected_std, rel=0.01)
+    bias = description["net/out/bias"]
+    assert bias.initializer == "Constant(value=0.5)"
+    assert (bias.mean, bias.std, bias.expected_std) == (0.5, 0.0, 0.0)
+    # Keras' own default initializer is found and promised too.
+    out = description["net/out/kernel"]
+    assert out.initializer == "GlorotUniform()"
+    assert out.expected_std == pytest.approx(math.sqrt(2 / (128 + 10)))
+
+
+def test_describe_prints_a_table_and_converts_to_pandas():
+    description = keras_inits.describe(mlp())
+    lines = str(description).splitlines()
+    assert lines[0].split() == ["path", "shape", "initializer", "fan_in",
+                                "fan_out", "mean", "std", "min", "max",
+                                "expected", "std"]
+    assert len(lines) == 5 and lines[1].startswith("net/hidden/kernel")
+    frame = description.to_dataframe()
+    assert list(frame["path"]) == [r.path for r in description]
+    assert frame["expected_std"].iloc[1] == 0.0
+
+
+def test_describe_marks_what_it_cannot_attribute():
+    class Opaque(keras.layers.Layer):  # no get_config for its argument
+        def __init__(self, units):
+            super().__init__()
+            self.units = units
+
+        def build(self, shape):
+            self.w = self.add_weight((shape[-1], self.units),
+                                     initializer=lambda s, dtype=None:
+                                     keras.ops.ones(s, dtype))
+
+    layer = Opaque(3)
+    layer.build((None, 2))
+    row = next(iter(keras_inits.describe(layer)))
+    assert row.initializer == "?" and math.isnan(row.expected_std)
+    assert "  -" in str(keras_inits.describe(layer)).splitlines()[1][-4:] \
+        or str(keras_inits.describe(layer)).splitlines()[1].endswith("-")
+
+
+def test_describe_errors():
+    with pytest.raises(ValueError, match="describe needs a keras.Model"):
+        keras_inits.describe("model")
+    with pytest.raises(ValueError, match="dense_x has no weights to describe"):
+        keras_inits.describe(keras.layers.Dense(2, name="dense_x"))
+
+
+@pytest.mark.parametrize("initializer, shape, expected", [
+    (keras_inits.RandomNormal(stddev=0.3), (4, 4), 0.3),
+    (keras.initializers.RandomNormal(stddev=0.3), (4, 4), 0.3),
+    (keras_inits.RandomUniform(-1.0, 2.0), (4, 4), 3 / math.sqrt(12)),
+    (keras_inits.TruncatedNormal(stddev=1.0), (4,), 0.8796256610342398),
+    (keras.initializers.HeNormal(), (3, 3, 8, 16), math.sqrt(2 / 72)),
+    (keras_inits.LecunNormal(), (50, 20), math.sqrt(1 / 50)),
+    (keras_inits.Orthogonal(gain=2.0), (30, 10), 2 / math.sqrt(30)),
+    (keras_inits.Identity(gain=3.0), (4, 2), 3 * math.sqrt(0.25 * 0.75)),
+    (keras_inits.Zeros(), (5,), 0.0),
+])
+def test_expected_std_matches_a_large_draw(initializer, shape, expected):
+    assert expected_std(initializer, shape) == pytest.approx(expected)
+    if isinstance(initializer, keras_inits.Identity):
+        values = np.eye(*shape) * 3.0
+    else:
+        big = (400, 300) if len(shape) == 2 else shape
+        if isinstance(initializer, (keras_inits.RandomNormal,
+                                    keras.initializers.RandomNormal,
+                                    keras_inits.RandomUniform,
+                                    keras_inits.TruncatedNormal)):
+            shape = big = (400, 300)
+        values = keras.ops.convert_to_numpy(initializer(big)).astype(float)
+        if big != shape:
+            return  # shape-dependent std: the formula check above suffices
+    # >= 120,000 draws (or exact values): 3% is beyond 8 sigma of the
+    # sample std's spread.
+    assert values.std() == pytest.approx(expected, rel=0.03, abs=1e-12)
+
+
+def test_expected_std_is_nan_for_an_unknown_initializer():
+    assert math.isnan(expected_std(lambda shape, dtype=None: None, (2, 2)))
+
+
+def test_plot_weight_histograms_one_panel_per_weight():
+    model = mlp(keras_inits.HeNormal(seed=0))
+    figure = keras_inits.plot_weight_histograms(model, bins=10)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == 4
+    titles = [ax.get_title() for ax in visible]
+    assert titles[0] == "net/hidden/kernel (256, 128)\nHeNormal(seed=0)"
+    # The bars count every value of the kernel.
+    heights = sum(p.get_height() for p in visible[0].patches)
+    assert heights == 256 * 128
+    kernels_only = keras_inits.plot_weight_histograms(
+        model, variables=lambda path: path.endswith("kernel"))
+    assert len([a for a in kernels_only.axes if a.get_visible()]) == 2
+    with pytest.raises(ValueError, match="net has no variable to plot"):
+        keras_inits.plot_weight_histograms(model, variables=lambda p: False)
+
+
+def test_weight_stats_records_initial_weights_and_series():
+    model = mlp(keras_inits.Ones())
+    stats = keras_inits.WeightStats(
+        variables=lambda path: "hidden" in path)
+    stats.set_model(model)
+    stats.on_train_begin()
+    assert stats.series("mean") == {"net/hidden/kernel": [1.0],
+                                    "net/hidden/bias": [0.0]}
+    assert math.isnan(stats.history[0]["gradient_norm"])
+    assert "net/hidden/kernel" in stats.format(0)
+    assert list(stats.to_dataframe().columns) == [
+        "epoch", "path", "mean", "std", "min", "max", "gradient_norm"]
+    with pytest.raises(ValueError, match="Invalid `statistic` argument"):
+        stats.series("median")
+
+
+def test_weight_stats_errors():
+    with pytest.raises(ValueError, match="Argument `variables` of WeightStats"):
+        keras_inits.WeightStats(variables="kernel")
+    with pytest.raises(ValueError,
+                       match="Argument `gradient_data` of WeightStats"):
+        keras_inits.WeightStats(gradient_data=np.ones(3))
+
+
+@pytest.mark.skipif(not TRAINS, reason="the NumPy backend cannot fit")
+def test_weight_stats_during_fit_with_gradient_norms(capsys):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 256)).astype("float32")
+    y = rng.standard_normal((32, 10)).astype("float32")
+    model = mlp(keras_inits.GlorotUniform(seed=0))
+    model.compile(optimizer="sgd", loss="mse")
+    stats = keras_inits.WeightStats(gradient_data=(x, y), verbose=True)
+    model.fit(x, y, epochs=2, batch_size=32, verbose=0, callbacks=[stats])
+    assert sorted({r["epoch"] for r in stats.history}) == [0, 1, 2]
+    assert "net/out/kernel" in capsys.readouterr().out
+    # The recorded std is the weights' own, epoch by epoch.
+    final = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+    assert stats.series("std")["net/out/kernel"][-1] == pytest.approx(
+        float(final.astype(float).std()), rel=1e-9)
+    # Gradient norm of the mse loss on the batch, checked against numpy:
+    # for the output bias, d mean((p - y)^2) / db = 2 mean(p - y, axis=0)/10.
+    p = keras.ops.convert_to_numpy(model(x)).astype(float)
+    expected = np.linalg.norm(2 * (p - y).mean(axis=0) / 10)
+    last = [r for r in stats.history if r["epoch"] == 2
+            and r["path"] == "net/out/bias"][0]
+    assert last["gradient_norm"] == pytest.approx(expected, rel=1e-4)
+    assert stats.plot("gradient_norm").axes[0].get_ylabel() == "gradient norm"

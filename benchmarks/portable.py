@@ -82,7 +82,10 @@ def main():
                     [sys.executable, __file__, "--repeats", str(args.repeats),
                      "--worker", name, mode, str(args.size)],
                     env={**os.environ, "KERAS_BACKEND": backend},
-                    capture_output=True, text=True, check=True)
+                    capture_output=True, text=True)
+                if out.returncode:
+                    sys.exit(f"{backend} {name} {mode} failed:\n"
+                             f"{out.stderr[-2000:]}")
                 result[mode] = json.loads(out.stdout.strip().splitlines()[-1])
             native, port = result["native"], result["portable"]
             memory = (port["memory"] / native["memory"]

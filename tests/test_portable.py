@@ -24,6 +24,11 @@ from tests.catalogue import RANDOM_CASES
 # differences are below 1e-6 at the catalogue shapes; 1e-5 leaves margin.
 QR_BASED = {"Orthogonal", "DeltaOrthogonal", "BlockOrthogonal"}
 QR_ATOL = 1e-5
+# Truncated normals with arbitrary bounds: portable uniform draws through
+# the backend's own erf/erfinv (random_initializers.truncated_normal with
+# bounds other than [-2, 2]), not yet exact. Measured below 5e-7 apart.
+NOT_YET_EXACT = {"TruncatedNormalRange", "TruncatedNormalSigmas"}
+TOLERANT = QR_BASED | NOT_YET_EXACT
 
 # SHA-256 of the float32 bytes of `case.make(PortableSeed(1))(case.shape)`,
 # the same on every backend. A change of generator, transform, table or
@@ -41,14 +46,22 @@ GOLDEN_DIGESTS = {
     "HeUniform": "da8bebbfe07c299996d2245e438163fcbd24e158d3720b194b0a9d1edbcb91e4",
     "LecunNormal": "9e2871827986f1393751f84116d836ab6fb2cfda81168991e704aa6d908c8714",
     "LecunUniform": "43a227e46127dbf9c0c439b9f4dae2ef6575233f1f0c2a87ad9dc7ec474f58bc",
+    "KaimingNormal": "ad9a619719ab2f3fa41667374f477f4890cebcb7ae563fd346f1738a430e6a01",
+    "KaimingUniform": "b72012b99f5c6f4ddc94d16d1433be2317d32638df2b70f352520b6ca6360a53",
+    "ClippedNormal": "839859f4b5849cfd1a620323d8075186f8e892a5654b80242319c45cdd82330a",
+    "Sparse": "1b48c875075c4cb37abced36679779b2519b376e0d4a04cab4d3928ba046dbaa",
 }
-# QR-based ones: their first three non-zero values, within QR_ATOL.
+# The TOLERANT ones: their first three non-zero values, within QR_ATOL.
 GOLDEN_QR = {
     "Orthogonal": [-0.1164926216006279, -0.159012570977211, 0.21094831824302673],
     "DeltaOrthogonal": [-0.13740617036819458, -0.1527683287858963,
                         -0.05499638617038727],
     "BlockOrthogonal": [-0.2624824345111847, -0.35328832268714905,
                         0.4873921275138855],
+    "TruncatedNormalRange": [1.3441797494888306, 1.2900619506835938,
+                             1.54817795753479],
+    "TruncatedNormalSigmas": [-0.22000232338905334, -0.3631027936935425,
+                              0.16213466227054596],
 }
 
 
@@ -191,7 +204,7 @@ def test_transforms_are_golden():
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)
 def test_initializer_is_golden(case):
     values = draw(case)
-    if case.name in QR_BASED:
+    if case.name in TOLERANT:
         first = values.ravel()[np.flatnonzero(values.ravel())[:3]]
         np.testing.assert_allclose(first, GOLDEN_QR[case.name], rtol=0,
                                    atol=QR_ATOL)
@@ -383,7 +396,7 @@ def test_same_values_on_every_backend(tmp_path):
     for backend in BACKENDS[1:]:
         assert set(results[backend]) == set(reference)
         for name, values in results[backend].items():
-            if name.split("/")[1] in QR_BASED or "/b/kernel" in name:
+            if name.split("/")[1] in TOLERANT or "/b/kernel" in name:
                 np.testing.assert_allclose(values, reference[name], rtol=0,
                                            atol=QR_ATOL, err_msg=name)
             else:

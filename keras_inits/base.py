@@ -266,6 +266,10 @@ class Initializer(keras.initializers.Initializer):
     name. `get_config()` returns exactly those arguments, so
     `from_config(get_config())` rebuilds an equal initializer and the class
     needs no serialization code of its own.
+
+    A subclass's `__call__(shape, dtype=None)` also takes `layout=None`,
+    added here: with a layout (JAX backend), its values are computed under
+    `jax.jit` with that output sharding, so each device computes its shard.
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -313,6 +317,14 @@ class RandomInitializer(Initializer):
     the samplers that take either kind of seed (`portable.uniform`,
     `portable.normal`, `random_initializers.truncated_normal`,
     `orthogonal.orthogonal_matrix`), never `keras.random` directly.
+
+    `__call__(shape, dtype=None, layout=None)` follows Keras' layout
+    protocol: on the JAX backend, with a `keras.distribution.TensorLayout`
+    or a `jax.sharding.Sharding`, the values are computed shard by shard on
+    the devices of `layout`, and are those of an unsharded draw, whatever
+    the mesh. The seed state is advanced outside any trace, so it never
+    holds a JAX tracer. On other backends a `layout` raises a ValueError
+    (Keras distributes variables only on JAX). See sharding.py.
     """
 
     def __init__(self, seed=None):

@@ -18,4 +18,6 @@ for backend in ${BACKENDS:-tensorflow jax torch numpy}; do
   echo "=== KERAS_BACKEND=$backend ==="
   KERAS_BACKEND=$backend .venv/bin/python -m pytest -q "$@" || status=1
 done
+echo "=== KERAS_BACKEND=jax on 8 simulated devices: tests/test_sharding.py ==="
+XLA_FLAGS=--xla_force_host_platform_device_count=8 KERAS_BACKEND=jax .venv/bin/python -m pytest -q tests/test_sharding.py || status=1
 exit $status

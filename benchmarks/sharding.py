@@ -1,0 +1,146 @@
+"""Benchmark: `reinitialize` of a model sharded over 8 devices.
+
+A model whose largest variable is a 1 GiB kernel (16384 x 16384 float32),
+built under `keras.distribution.ModelParallel` on 8 simulated CPU devices
+(XLA_FLAGS=--xla_force_host_platform_device_count=8, set here), its kernels
+sharded by columns. Two ways to give it fresh weights, each in its own
+process so that one's allocations cannot hide the other's peak:
+
+- `sharded`: `keras_inits.reinitialize(model)`, which draws every sharded
+  variable shard by shard on the devices that hold it, and reads its
+  moments one shard at a time;
+- `whole`: what is left without it: draw each variable whole, on one
+  device, with its initializer compiled by `jax.jit` (drawn eagerly, a
+  1 GiB truncated normal took over 20 GB of temporaries and was killed),
+  then `variable.assign` it (Keras then splits it over the devices).
+
+Simulated devices share the host's memory, so the process's resident set
+(sampled every millisecond) adds up all 8 devices: "peak added" is what the
+method needs on top of the built model. "largest piece" is the largest
+array one device holds afterwards.
+
+    python benchmarks/sharding.py            # 1 GiB kernel
+    python benchmarks/sharding.py --quick    # 64 MiB kernel, seconds
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from reinitialize import PeakRss  # benchmarks/reinitialize.py
+
+METHODS = ("sharded", "whole")
+DEVICES = 8
+
+
+def build(width):
+    import keras
+
+    import keras_inits
+
+    mesh = keras.distribution.DeviceMesh(
+        (1, DEVICES), ["batch", "model"], keras.distribution.list_devices())
+    layout_map = keras.distribution.LayoutMap(mesh)
+    layout_map[".*kernel"] = (None, "model")
+    layout_map[".*bias"] = ("model",)
+    keras.distribution.set_distribution(keras.distribution.ModelParallel(
+        layout_map=layout_map, batch_dim_name="batch"))
+    return keras.Sequential([
+        keras.Input((width,)),
+        keras.layers.Dense(width, name="big",
+                           kernel_initializer=keras_inits.HeNormal(seed=1)),
+        keras.layers.Dense(DEVICES * 128, name="head"),
+    ])
+
+
+def whole(model):
+    """Each variable drawn whole on one device, then assigned."""
+    import jax
+
+    from keras_inits.reinitialize import _capture_layer
+
+    for layer in model.layers:
+        found = _capture_layer(layer)  # the initializers reinitialize finds
+        for variable in layer.weights:
+            initializer, _ = found[id(variable)]
+            shape, dtype = tuple(variable.shape), variable.dtype
+            value = jax.jit(lambda: initializer(shape, dtype=dtype),
+                            out_shardings=jax.sharding.SingleDeviceSharding(
+                                jax.devices()[0]))()
+            variable.assign(value)
+            del value
+
+
+def run(method, width):
+    import jax
+    import numpy as np
+
+    import keras_inits
+
+    model = build(width)
+    start = time.perf_counter()
+    with PeakRss() as peak:
+        base = peak.peak
+        if method == "sharded":
+            keras_inits.reinitialize(model, seed=2)
+        else:
+            whole(model)
+    seconds = time.perf_counter() - start
+    kernel = model.get_layer("big").kernel
+    shards = kernel.value.addressable_shards
+    values = np.asarray(shards[0].data)
+    return {
+        "seconds": seconds,
+        "peak_added": peak.peak - base,
+        "kernel_bytes": kernel.value.nbytes,
+        "largest_piece": max(s.data.nbytes for s in shards),
+        "spec": str(kernel.value.sharding.spec),
+        "devices": jax.device_count(),
+        # He normal, fan_in = width: std sqrt(2 / width).
+        "std_ratio": float(values.std() / np.sqrt(2 / width)),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--child", choices=METHODS)
+    parser.add_argument("--width", type=int, default=None)
+    args = parser.parse_args()
+    width = args.width or (4096 if args.quick else 16384)
+    if args.child:
+        print(json.dumps(run(args.child, width)))
+        return
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="2",
+               XLA_FLAGS=f"--xla_force_host_platform_device_count={DEVICES}")
+    results = {}
+    for method in METHODS:
+        out = subprocess.run(
+            [sys.executable, __file__, "--child", method, "--width",
+             str(width)], env=env, capture_output=True, text=True)
+        if out.returncode:  # -9: killed, most often out of memory
+            sys.exit(f"{method} failed ({out.returncode}):\n"
+                     f"{out.stderr[-3000:]}")
+        results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+        print(method, results[method], flush=True)
+    mib = 2**20
+    kernel = results["sharded"]["kernel_bytes"]
+    print(f"Kernel {width} x {width} float32 = {kernel / mib:,.0f} MiB, "
+          f"sharded {results['sharded']['spec']} over "
+          f"{results['sharded']['devices']} simulated CPU devices.")
+    print(f"{'method':<9} {'time (s)':>9} {'peak added (MiB)':>17} "
+          f"{'largest piece (MiB)':>20} {'std / expected':>15}")
+    for method, r in results.items():
+        print(f"{method:<9} {r['seconds']:>9.2f} {r['peak_added'] / mib:>17,.0f}"
+              f" {r['largest_piece'] / mib:>20,.0f} {r['std_ratio']:>15.4f}")
+    s, w = results["sharded"], results["whole"]
+    print(f"sharded / whole: time {s['seconds'] / w['seconds']:.2f}x, "
+          f"peak added {s['peak_added'] / max(w['peak_added'], 1):.2f}x; "
+          f"sharded peak added = {s['peak_added'] / kernel:.2f}x the kernel.")
+
+
+if __name__ == "__main__":
+    main()

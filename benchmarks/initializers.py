@@ -2,36 +2,52 @@
 
     python benchmarks/initializers.py                  # all four backends
     python benchmarks/initializers.py --backends torch --repeats 9
+    python benchmarks/initializers.py --shapes 1024x1024 3x3x64x64
     python benchmarks/initializers.py --quick          # small shapes, seconds
 
-For each backend (one subprocess each: the backend is fixed when Keras is
-imported) and each initializer, the same shapes are drawn by Keras' class
-and by keras_inits' class with the same arguments. The table prints each
-side's median time and the ratio `keras / keras_inits` (above 1: keras_inits
-is faster), measured in the same run, alternating the two sides so that a
-noisy neighbour slows both alike.
+Each backend runs in its own subprocess (`KERAS_BACKEND` is fixed when Keras
+is imported). There every initializer of the core catalogue is built twice
+with the same arguments, once from `keras.initializers` and once from
+`keras_inits`, and both draw the same shapes in float32.
 
-Peak memory is the growth of the process's resident set while one call runs,
-sampled every 0.2 ms by a thread, in a fresh process per measurement (after
-a small warm-up draw, so that compiled code and library buffers do not count),
-reported in units of the output's own size: 1.0 is the output alone. It
-sees native allocations that tracemalloc cannot (TensorFlow, XLA, PyTorch),
-and on the NumPy backend it agrees with tracemalloc. Memory is measured for
-the first shape only (`--memory-shapes all` for every shape).
+Time: one warm-up call per side (compilation, lazy initialization), then
+`--repeats` calls per side, alternating the two sides so that a noisy
+neighbour slows both alike; each call is timed until one element of the
+result has been copied to NumPy, which waits for the whole computation
+(JAX dispatches asynchronously). The table shows the median of each side
+and `speedup = keras time / keras_inits time` (above 1: keras_inits is
+faster).
+
+Peak memory: `tracemalloc` sees only Python's own allocations, not those of
+TensorFlow, XLA or PyTorch (nor NumPy's on every platform), so each
+measurement runs in a fresh subprocess and reads the kernel's peak resident
+set size (`VmHWM` in /proc/self/status). The child makes one warm-up call at
+the measured shape and frees it, resets the peak (writing 5 to
+/proc/self/clear_refs), makes the measured call, and reports
+`(peak - resident size before the call) / output size`: 1.0 is the output
+alone, 2.0 the output plus one more tensor of its size. The child runs with
+`MALLOC_MMAP_THRESHOLD_=65536` so that glibc returns freed blocks to the
+system instead of keeping them for reuse, where a later allocation would not
+show in the resident size. CPU allocators of these backends have no peak
+statistics of their own (`torch.cuda.max_memory_allocated` and
+`tf.config.experimental.get_memory_info` are for accelerators; JAX's CPU
+device reports no `memory_stats`). Without /proc/self/clear_refs (not
+Linux) memory is not measured. `mem ratio = keras peak / keras_inits peak`.
+Memory is measured for the first shape only unless `--memory-shapes all`.
 """
 
 import argparse
+import gc
 import json
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 BACKENDS = ["tensorflow", "jax", "torch", "numpy"]
 SHAPES = [(4096, 4096), (3, 3, 512, 512)]
-QUICK_SHAPES = [(256, 256), (3, 3, 32, 32)]
+QUICK_SHAPES = [(128, 128), (3, 3, 16, 16)]
 # (name, constructor arguments) of each initializer, the same for both sides.
 INITIALIZERS = [
     ("Zeros", {}),
@@ -49,11 +65,8 @@ INITIALIZERS = [
     ("LecunUniform", {"seed": 1}),
     ("Orthogonal", {"seed": 1}),
 ]
-
-
-def _rss_bytes():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+QUICK_INITIALIZERS = ["Zeros", "RandomUniform", "TruncatedNormal",
+                      "HeNormal", "Orthogonal"]
 
 
 def _make(library, name, arguments):
@@ -66,52 +79,52 @@ def _make(library, name, arguments):
 
 
 def _materialize(values):
-    # JAX dispatches asynchronously; reading one element waits for the whole
-    # computation on every backend.
     import keras
 
     keras.ops.convert_to_numpy(values[(0,) * len(values.shape)])
 
 
-def measure_memory(library, name, arguments, shape):
+def _status_kib(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def measure_memory(library, name, shape):
     """Peak resident growth of one call, as a multiple of the output size."""
-    initializer = _make(library, name, arguments)
-    _materialize(initializer((8,) * len(shape)))  # warm-up
-    baseline = peak = _rss_bytes()
-    done = False
-
-    def sample():
-        nonlocal peak
-        while not done:
-            peak = max(peak, _rss_bytes())
-            time.sleep(0.0002)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
+    initializer = _make(library, name, dict(INITIALIZERS)[name])
+    _materialize(initializer(shape))  # warm-up at the measured shape
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # resets VmHWM to the current resident size
+    before = _status_kib("VmRSS")
     values = initializer(shape)
     _materialize(values)
-    done = True
-    sampler.join()
-    peak = max(peak, _rss_bytes())
+    peak = _status_kib("VmHWM")
     output_bytes = 4
     for dim in shape:
         output_bytes *= dim
-    return (peak - baseline) / output_bytes
+    return (peak - before) * 1024 / output_bytes
 
 
-def measure_times(shapes, repeats):
+def measure_times(names, shapes, repeats):
     rows = []
-    for name, arguments in INITIALIZERS:
+    for name in names:
+        arguments = dict(INITIALIZERS)[name]
         for shape in shapes:
             times = {"keras": [], "keras_inits": []}
             initializers = {lib: _make(lib, name, arguments) for lib in times}
             for initializer in initializers.values():
-                _materialize(initializer(shape))  # warm-up (and compile)
+                _materialize(initializer(shape))
             for _ in range(repeats):
                 for library, initializer in initializers.items():
                     start = time.perf_counter()
-                    _materialize(initializer(shape))
+                    values = initializer(shape)
+                    _materialize(values)
                     times[library].append(time.perf_counter() - start)
+                    del values
             rows.append({
                 "initializer": name,
                 "shape": list(shape),
@@ -121,78 +134,127 @@ def measure_times(shapes, repeats):
     return rows
 
 
-def _run_child(arguments):
-    """Runs this script in a subprocess with KERAS_BACKEND set."""
-    environment = dict(os.environ, KERAS_BACKEND=arguments[1],
-                       TF_CPP_MIN_LOG_LEVEL="3")
+def _run_child(arguments, backend, extra_environment=()):
+    environment = dict(os.environ, KERAS_BACKEND=backend,
+                       TF_CPP_MIN_LOG_LEVEL="3", **dict(extra_environment))
     result = subprocess.run(
-        [sys.executable, __file__, "--child", *arguments],
+        [sys.executable, os.path.abspath(__file__), "--child", *arguments],
         env=environment, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise RuntimeError(f"benchmark child {arguments} failed:\n"
-                           f"{result.stderr[-2000:]}")
+        raise RuntimeError(f"benchmark child {arguments} on {backend} "
+                           f"failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_backend(backend, shapes, repeats, memory_shapes):
-    rows = _run_child(["times", backend, json.dumps(shapes), str(repeats)])
+def can_measure_memory():
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+        _status_kib("VmHWM")
+    except (OSError, RuntimeError):
+        return False
+    return True
+
+
+def run_backend(backend, names, shapes, repeats, memory_shapes):
+    rows = _run_child(["times", json.dumps(names), json.dumps(shapes),
+                       str(repeats)], backend)
     for row in rows:
-        if tuple(row["shape"]) not in memory_shapes:
+        if row["shape"] not in memory_shapes:
             continue
         for library in ("keras", "keras_inits"):
             row[f"{library}_mem"] = _run_child(
-                ["memory", backend, library, row["initializer"],
-                 json.dumps(row["shape"])])
+                ["memory", library, row["initializer"],
+                 json.dumps(row["shape"])], backend,
+                {"MALLOC_MMAP_THRESHOLD_": "65536",
+                 "MALLOC_TRIM_THRESHOLD_": "65536"})
     return rows
 
 
 def print_table(backend, rows):
     print(f"\n== {backend} ==")
-    print(f"{'initializer':<16} {'shape':<16} {'keras ms':>9} "
-          f"{'ours ms':>9} {'speedup':>8} {'keras mem':>10} {'ours mem':>9}")
+    print(f"{'initializer':<16} {'shape':<17} {'keras ms':>9} {'ours ms':>9} "
+          f"{'speedup':>8} {'keras mem':>10} {'ours mem':>9} {'mem ratio':>10}")
     for row in rows:
-        memory = ("", "")
+        memory = ("", "", "")
         if "keras_mem" in row:
-            memory = (f"{row['keras_mem']:.2f}x", f"{row['keras_inits_mem']:.2f}x")
-        print(f"{row['initializer']:<16} {str(tuple(row['shape'])):<16} "
-              f"{1e3 * row['keras_s']:>9.1f} {1e3 * row['keras_inits_s']:>9.1f} "
+            ours = row["keras_inits_mem"]
+            memory = (f"{row['keras_mem']:.2f}", f"{ours:.2f}",
+                      f"{row['keras_mem'] / ours:.2f}x" if ours > 0.05
+                      else "")
+        print(f"{row['initializer']:<16} {str(tuple(row['shape'])):<17} "
+              f"{1e3 * row['keras_s']:>9.1f} "
+              f"{1e3 * row['keras_inits_s']:>9.1f} "
               f"{row['keras_s'] / row['keras_inits_s']:>7.2f}x "
-              f"{memory[0]:>10} {memory[1]:>9}")
+              f"{memory[0]:>10} {memory[1]:>9} {memory[2]:>10}", flush=True)
 
 
 def child(arguments):
-    kind, backend = arguments[0], arguments[1]
-    if kind == "times":
-        shapes = [tuple(s) for s in json.loads(arguments[2])]
-        print(json.dumps(measure_times(shapes, int(arguments[3]))))
+    if arguments[0] == "times":
+        names, shapes = json.loads(arguments[1]), json.loads(arguments[2])
+        result = measure_times(names, [tuple(s) for s in shapes],
+                               int(arguments[3]))
     else:
-        library, name, shape = arguments[2], arguments[3], arguments[4]
-        arguments_of = dict(INITIALIZERS)[name]
-        print(json.dumps(measure_memory(library, name, arguments_of,
-                                        tuple(json.loads(shape)))))
+        library, name, shape = arguments[1:4]
+        result = measure_memory(library, name, tuple(json.loads(shape)))
+    print(json.dumps(result))
+
+
+def parse_shape(text):
+    try:
+        shape = [int(dim) for dim in text.lower().split("x")]
+    except ValueError:
+        shape = None
+    if not shape or any(dim < 1 for dim in shape):
+        raise argparse.ArgumentTypeError(
+            f"a shape is positive dimensions joined by 'x', as 3x3x64x64; "
+            f"received {text!r}")
+    return shape
 
 
 def main():
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         return child(sys.argv[2:])
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n".join(__doc__.splitlines()[1:]))
     parser.add_argument("--backends", nargs="+", default=BACKENDS,
                         choices=BACKENDS)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true",
-                        help="small shapes, 2 repeats, no memory: a smoke run")
+    parser.add_argument("--shapes", nargs="+", type=parse_shape,
+                        help="shapes to draw, as 4096x4096 (default: "
+                        "4096x4096 3x3x512x512)")
+    parser.add_argument("--repeats", type=int,
+                        help="timed calls per side (default 5, 2 with "
+                        "--quick)")
+    parser.add_argument("--initializers", nargs="+",
+                        choices=[name for name, _ in INITIALIZERS],
+                        help="a subset of the catalogue (default: all)")
     parser.add_argument("--memory-shapes", choices=["first", "all", "none"],
                         default="first")
+    parser.add_argument("--quick", action="store_true",
+                        help="small shapes, a few initializers, 2 repeats, no "
+                        "memory: a smoke run of seconds per backend")
     args = parser.parse_args()
-    shapes = QUICK_SHAPES if args.quick else SHAPES
-    repeats = 2 if args.quick else args.repeats
-    memory_shapes = {"first": shapes[:1], "all": shapes, "none": []}[
-        "none" if args.quick else args.memory_shapes]
-    print("time: median of", repeats, "calls; speedup = keras / keras_inits;"
-          " mem = peak resident growth during one call / output size")
+    if args.repeats is not None and args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    names = args.initializers or [name for name, _ in INITIALIZERS]
+    shapes = args.shapes or [list(shape) for shape in SHAPES]
+    repeats, memory = args.repeats or 5, args.memory_shapes
+    if args.quick:
+        names = args.initializers or QUICK_INITIALIZERS
+        shapes = args.shapes or [list(shape) for shape in QUICK_SHAPES]
+        repeats, memory = args.repeats or 2, "none"
+    if memory != "none" and not can_measure_memory():
+        print("(no /proc/self/clear_refs here: memory is not measured)")
+        memory = "none"
+    memory_shapes = {"first": shapes[:1], "all": shapes, "none": []}[memory]
+    print(f"float32; time: median of {repeats} calls after a warm-up; "
+          "speedup = keras time / keras_inits time; mem = peak resident "
+          "growth during one call / output size; mem ratio = keras / ours")
     for backend in args.backends:
-        print_table(backend, run_backend(backend, [list(s) for s in shapes],
-                                         repeats, [tuple(s) for s in memory_shapes]))
+        print_table(backend, run_backend(backend, names, shapes, repeats,
+                                         memory_shapes))
 
 
 if __name__ == "__main__":

@@ -14,9 +14,10 @@ function of the state (a `keras.StatelessScope` maps the generator's state to
 an argument), compiled with `jax.jit`, and the generator is assigned the
 concrete state it returns. Values come out of that compiled function with the
 requested sharding: XLA partitions the computation, so every device computes
-only its own shard. With `jax_threefry_partitionable` (on by default since
-JAX 0.5) each value depends only on the seed and its index, so the values do
-not depend on the mesh, and equal an unsharded draw of the same seed.
+only its own shard. With `jax_threefry_partitionable` (on by default in the
+JAX this is tested with, 0.10) each value depends only on the seed and its
+index, so the values do not depend on the mesh, and equal an unsharded draw
+of the same seed (tests/test_sharding.py).
 """
 
 import contextlib
@@ -49,7 +50,6 @@ def accept_layout(call):
 
     for attribute in ("__name__", "__qualname__", "__doc__", "__module__"):
         setattr(__call__, attribute, getattr(call, attribute))
-    __call__.accepts_layout = True
     return __call__
 
 

@@ -200,4 +200,5 @@ class ClippedNormal(base.RandomInitializer):
         values = portable.normal(shape, self.mean, self.stddev, dtype,
                                  self.seed_generator)
         bound = self.sigmas * self.stddev
-        return ops.clip(values, self.mean - bound, self.mean + bound)
+        values = ops.clip(values, self.mean - bound, self.mean + bound)
+        return ops.cast(values, dtype)  # NumPy's clip returns float32

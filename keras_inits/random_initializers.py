@@ -64,7 +64,9 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
                 shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
             )
         values = _two_sigma_draw(shape, stddev * math.sqrt(2.0), dtype, seed)
-        return values + mean if mean else values
+        # Some backends' ops (NumPy's erfinv, PyTorch's maximum with a
+        # Python float) return float32 for float64 inputs: restore dtype.
+        return ops.cast(values + mean if mean else values, dtype)
     check_sigma_bounds("truncated_normal", lower, upper)
     # With u uniform, the truncated value is Phi^-1(p) for
     # p = Phi(lower) + u * mass, and also -Phi^-1(q) for its complement
@@ -79,7 +81,7 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     u = portable.uniform(shape, 0.0, 1.0, dtype, seed)
     # keras.random.uniform may return exactly 0 (and a portable uniform
     # rounds to 1): a half-step floor keeps both tails finite.
-    floor = float(np.finfo(dtype).eps) / 4.0
+    floor = ops.cast(float(np.finfo(dtype).eps) / 4.0, dtype)
     p = below + ops.maximum(u, floor) * mass
     q = above + ops.maximum(1.0 - u, floor) * mass
     z = standard_normal_quantile(ops.minimum(p, q))
@@ -87,8 +89,9 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     x = ops.clip(x, max(lower, -_CLIP), min(upper, _CLIP))
     values = x * stddev + mean if mean else x * stddev
     # Keep float32 rounding of the affine map inside absolute bounds too.
-    return ops.clip(values, max(mean + stddev * lower, -_HUGE),
-                    min(mean + stddev * upper, _HUGE))
+    values = ops.clip(values, max(mean + stddev * lower, -_HUGE),
+                      min(mean + stddev * upper, _HUGE))
+    return ops.cast(values, dtype)
 
 
 # Bounds must come within this many standard deviations of the mean: beyond
@@ -124,7 +127,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 def standard_normal_quantile(p):
     """`Phi^-1(p)` for `0 < p <= 1/2`, accurate to a few float32 ulps down to
-    `p ~ 1e-30` (about -11.4).
+    `p ~ 1e-30` (about -11.4); in float64, to about 1e-9.
 
     Starts from `sqrt(2) * erfinv(2p - 1)` where that is accurate
     (`p >= 1e-3`) and from the tail asymptote `x^2 = t^2 - log(2 pi t^2)`,

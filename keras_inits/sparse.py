@@ -84,4 +84,5 @@ class Sparse(base.RandomInitializer):
                                     self.seed_generator)
             ranks = ops.argsort(ops.argsort(keys, axis=0), axis=0)
             values = ops.where(ranks < zeros, ops.zeros_like(values), values)
-        return ops.reshape(values, shape)
+        # NumPy's `where` returns float32 for float64 values.
+        return ops.cast(ops.reshape(values, shape), dtype)

@@ -137,10 +137,11 @@ def test_bad_kaiming_arguments(cls):
     with pytest.raises(ValueError, match=f"Invalid `nonlinearity` argument of "
                        f"{name}: 'swish'"):
         cls(nonlinearity="swish")
-    with pytest.raises(ValueError, match=f"Argument `negative_slope` of {name} "
-                       "must be a finite number. Received: negative_slope=nan"):
+    slope = f"Argument `negative_slope` of {name} "
+    with pytest.raises(ValueError, match=slope + "must be a finite number. "
+                       "Received: negative_slope=nan"):
         cls(negative_slope=math.nan)
-    with pytest.raises(ValueError, match=f"Argument `negative_slope` of {name} "
-                       "applies to nonlinearity='leaky_relu' only and must be "
-                       "0 for nonlinearity='relu'. Received: negative_slope=0.1"):
+    with pytest.raises(ValueError, match=slope + "applies to "
+                       "nonlinearity='leaky_relu' only and must be 0 for "
+                       "nonlinearity='relu'. Received: negative_slope=0.1"):
         cls(negative_slope=0.1, nonlinearity="relu")

@@ -42,7 +42,8 @@ def test_recurrent_gets_orthogonal(activation):
 
 
 def test_is_a_named_tuple_of_fresh_instances():
-    first, second = keras_inits.recommend("relu"), keras_inits.recommend("relu")
+    first = keras_inits.recommend("relu")
+    second = keras_inits.recommend("relu")
     assert first._fields == ("initializer", "reason")
     assert isinstance(first, keras_inits.Recommendation)
     assert first.initializer is not second.initializer

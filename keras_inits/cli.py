@@ -167,7 +167,7 @@ def _compare(arguments, parser):
           f"writing to {arguments.output}/", flush=True)
     try:
         runs = comparison.compare(
-            entries, epochs=arguments.epochs, depth=arguments.depth,
+            arguments.initializers, epochs=arguments.epochs, depth=arguments.depth,
             width=arguments.width, activation=arguments.activation,
             seed=arguments.seed, output=arguments.output,
             threshold=arguments.threshold,

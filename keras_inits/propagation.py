@@ -185,7 +185,10 @@ def _measure(label, model, batch_size, rng):
     x = rng.standard_normal(shape).astype(keras.config.floatx())
     outputs = [np.asarray(keras.ops.convert_to_numpy(o), dtype="float64")
                for o in probe(x, training=False)]
-    r = rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx())
+    # A tensor, not a NumPy array: torch cannot multiply a tensor that
+    # requires grad by an ndarray.
+    r = keras.ops.convert_to_tensor(
+        rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx()))
     kernels = [layer.weights[0] for layer in weighted]
     found = gradients(lambda: keras.ops.sum(
         model(x, training=False) * r) / batch_size, kernels)

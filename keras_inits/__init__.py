@@ -22,14 +22,14 @@ from keras_inits.convolution import DeltaOrthogonal
 from keras_inits.convolution import Dirac
 from keras_inits.depth import DepthScaled
 from keras_inits.depth import ZerO
-from keras_inits.gain import KaimingNormal
-from keras_inits.gain import KaimingUniform
-from keras_inits.gain import calculate_gain
 from keras_inits.diagnostics import ModelDescription
 from keras_inits.diagnostics import VariableStats
 from keras_inits.diagnostics import WeightStats
 from keras_inits.diagnostics import describe
 from keras_inits.diagnostics import plot_weight_histograms
+from keras_inits.gain import KaimingNormal
+from keras_inits.gain import KaimingUniform
+from keras_inits.gain import calculate_gain
 from keras_inits.lsuv import LayerReport
 from keras_inits.lsuv import LSUVReport
 from keras_inits.lsuv import lsuv

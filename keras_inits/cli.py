@@ -153,15 +153,17 @@ def _compare(arguments, parser):
 
     from keras_inits import comparison
 
+    # A misspelt name is reported whatever the backend, so the user can fix
+    # every mistake in the command before choosing where to run it.
+    try:
+        entries = comparison.parse_initializers(arguments.initializers)
+    except comparison.UnknownInitializerError as error:
+        parser.error(f"argument --initializers: {error}")
     if keras.backend.backend() not in comparison.TRAINABLE_BACKENDS:
         parser.error(
             f"the {keras.backend.backend()} backend cannot train (Keras has "
             "no fit for it): use --backend "
             f"{', '.join(comparison.TRAINABLE_BACKENDS)}")
-    try:
-        entries = comparison.parse_initializers(arguments.initializers)
-    except comparison.UnknownInitializerError as error:
-        parser.error(f"argument --initializers: {error}")
     print(f"keras-inits compare on the {keras.backend.backend()} backend: "
           f"{len(entries)} initializers x {arguments.epochs} epochs, "
           f"writing to {arguments.output}/", flush=True)
@@ -198,8 +200,6 @@ def _list():
 def _recommend(arguments, parser):
     import keras_inits
 
-    if not hasattr(keras_inits, "recommend"):
-        parser.error("this version of keras_inits has no recommend")
     try:
         found = keras_inits.recommend(arguments.activation,
                                       recurrent=arguments.recurrent)

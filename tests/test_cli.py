@@ -29,6 +29,13 @@ def test_unknown_initializer_exits_2_and_lists_valid_names():
     assert "GlorotUniform" in result.stderr  # the valid names are listed
 
 
+def test_compare_on_a_backend_without_fit_exits_2_and_names_the_others():
+    result = run_cli("compare", "--backend", "numpy")
+    assert result.returncode == 2
+    assert "numpy backend cannot train" in result.stderr
+    assert "tensorflow, jax, torch" in result.stderr
+
+
 def test_bad_flag_value_exits_2():
     result = run_cli("compare", "--epochs", "0")
     assert result.returncode == 2

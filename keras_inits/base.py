@@ -223,6 +223,24 @@ def check_axes(owner, name, axes):
     return [int(a) for a in axes]
 
 
+def nested_initializer(owner, value):
+    """Returns the initializer `value` names (an instance, a name or a
+    config), for initializers that wrap another; None or anything `get`
+    refuses raises an argument error naming `owner`."""
+    # serialization imports this module, so `get` is imported when called.
+    from keras_inits.serialization import get
+
+    requirement = "an initializer, its name or its config"
+    try:
+        resolved = get(value)
+    except ValueError as error:
+        raise argument_error(owner, "initializer", requirement,
+                             value) from error
+    if resolved is None:
+        raise argument_error(owner, "initializer", requirement, value)
+    return resolved
+
+
 def compute_fans(shape, input_axes=None, output_axes=None):
     """Returns `(fan_in, fan_out)` of a weight of the given shape.
 

@@ -16,7 +16,6 @@ from keras import ops
 
 from keras_inits import base
 from keras_inits.orthogonal import orthogonal_matrix
-from keras_inits.serialization import get
 
 
 def _dtype(dtype):
@@ -200,18 +199,7 @@ class ICNR(base.Initializer):
 
     def __init__(self, initializer="glorot_uniform", scale=2,
                  data_format="channels_last"):
-        try:
-            resolved = get(initializer)
-        except ValueError as error:
-            raise base.argument_error(
-                "ICNR", "initializer",
-                "an initializer, its name or its config", initializer,
-            ) from error
-        if resolved is None:
-            raise base.argument_error(
-                "ICNR", "initializer", "an initializer, its name or its "
-                "config", initializer)
-        self.initializer = resolved
+        self.initializer = base.nested_initializer("ICNR", initializer)
         if not base._is_whole_number(scale) or scale < 1:
             raise base.argument_error("ICNR", "scale", "a positive integer",
                                       scale)

@@ -10,7 +10,6 @@ import numpy as np
 from keras import ops
 
 from keras_inits import base
-from keras_inits.serialization import get
 
 _RULES = ("gpt2", "fixup")
 
@@ -70,18 +69,8 @@ class DepthScaled(base.Initializer):
 
     def __init__(self, initializer="glorot_uniform", depth=1, rule="gpt2",
                  branch_layers=None):
-        try:
-            resolved = get(initializer)
-        except ValueError as error:
-            raise base.argument_error(
-                "DepthScaled", "initializer",
-                "an initializer, its name or its config", initializer,
-            ) from error
-        if resolved is None:
-            raise base.argument_error(
-                "DepthScaled", "initializer",
-                "an initializer, its name or its config", initializer)
-        self.initializer = resolved
+        self.initializer = base.nested_initializer("DepthScaled",
+                                                   initializer)
         self.depth = _whole("DepthScaled", "depth", depth, 1)
         self.rule = base.check_choice("DepthScaled", "rule", rule, _RULES)
         if rule == "fixup":

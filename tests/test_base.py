@@ -53,6 +53,17 @@ def test_error_wording_matches_the_house_style():
                           "'fan_in', 'fan_out'].")
 
 
+def test_nested_initializer_resolves_or_names_its_owner():
+    assert type(base.nested_initializer("Wrapper", "he_normal")) is (
+        keras_inits.HeNormal)
+    for value in ["no_such_init", None]:
+        with pytest.raises(ValueError) as caught:
+            base.nested_initializer("Wrapper", value)
+        assert str(caught.value) == (
+            "Argument `initializer` of Wrapper must be an initializer, its "
+            f"name or its config. Received: initializer={value!r}")
+
+
 @pytest.mark.parametrize("shape, fans", [
     ((), (1, 1)),
     ((7,), (7, 7)),

@@ -36,7 +36,7 @@ class VariableStats:
     expected_std: float  # NaN when the initializer promises no std
 
 
-class ModelDescription:
+class ModelDescription(_reinitialize._RowTable):
     """What `describe` returns: prints as a table, indexable by path.
 
     Attributes:
@@ -46,18 +46,6 @@ class ModelDescription:
     def __init__(self, name, rows):
         self.name = name
         self.rows = list(rows)
-
-    def __len__(self):
-        return len(self.rows)
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __getitem__(self, path):
-        for row in self.rows:
-            if row.path == path:
-                return row
-        raise KeyError(path)
 
     def __repr__(self):
         return f"<ModelDescription of {self.name}: {len(self.rows)} variables>"
@@ -71,11 +59,7 @@ class ModelDescription:
                  r.mean, r.std, r.min, r.max, r.expected_std)))
             for r in self.rows
         ]
-        widths = [max(len(line[i]) for line in table) for i in range(10)]
-        return "\n".join(
-            "  ".join(cell.ljust(w) if i < 3 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
-            for line in table)
+        return "\n".join(self._aligned(table, left=3))
 
     def to_dataframe(self):
         """The rows as a `pandas.DataFrame` (needs pandas)."""

@@ -64,7 +64,41 @@ class ReinitializedVariable:
     std_after: float
 
 
-class ReinitializeReport:
+class _RowTable:
+    """Rows that each have a `path`, kept in order: `len`, iteration, lookup
+    by path (KeyError if absent) and a plain-text table. The base of
+    ReinitializeReport and of diagnostics' ModelDescription; a subclass sets
+    `self.rows`."""
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, path):
+        for row in self.rows:
+            if row.path == path:
+                return row
+        raise KeyError(path)
+
+    @staticmethod
+    def _aligned(table, left):
+        """The lines of `table` (a header, then one tuple of strings per
+        row), columns two spaces apart: the first `left` left-aligned, the
+        rest (numbers) right-aligned."""
+        widths = [max(len(line[i]) for line in table)
+                  for i in range(len(table[0]))]
+        return [
+            "  ".join(
+                cell.ljust(w) if i < left else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(line, widths))
+            ).rstrip()
+            for line in table
+        ]
+
+
+class ReinitializeReport(_RowTable):
     """What `reinitialize` did. Prints as a table; indexable by path.
 
     Attributes:
@@ -83,18 +117,6 @@ class ReinitializeReport:
         self.seed = seed
         self.kept_bytes = kept_bytes
 
-    def __len__(self):
-        return len(self.rows)
-
-    def __iter__(self):
-        return iter(self.rows)
-
-    def __getitem__(self, path):
-        for row in self.rows:
-            if row.path == path:
-                return row
-        raise KeyError(path)
-
     def __repr__(self):
         return (
             f"<ReinitializeReport: {len(self.rows)} variables re-drawn, "
@@ -109,14 +131,7 @@ class ReinitializeReport:
                 r.mean_before, r.mean_after, r.std_before, r.std_after)))
             for r in self.rows
         ]
-        widths = [max(len(line[i]) for line in table) for i in range(7)]
-        lines = [
-            "  ".join(
-                cell.ljust(w) if i < 3 else cell.rjust(w)
-                for i, (cell, w) in enumerate(zip(line, widths))
-            ).rstrip()
-            for line in table
-        ]
+        lines = self._aligned(table, left=3)
         lines.append(
             f"{len(self.rows)} variables re-drawn "
             f"({sum(math.prod(r.shape) for r in self.rows):,} values), "

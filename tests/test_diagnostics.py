@@ -59,6 +59,10 @@ def test_describe_prints_a_table_and_converts_to_pandas():
                                 "fan_out", "mean", "std", "min", "max",
                                 "expected", "std"]
     assert len(lines) == 5 and lines[1].startswith("net/hidden/kernel")
+    assert len(description) == 4
+    assert repr(description) == "<ModelDescription of net: 4 variables>"
+    with pytest.raises(KeyError):
+        description["net/nope"]
     frame = description.to_dataframe()
     assert list(frame["path"]) == [r.path for r in description]
     assert frame["expected_std"].iloc[1] == 0.0

@@ -86,24 +86,35 @@ def calculate_gain(nonlinearity, param=None):
     return _GAINS[nonlinearity]
 
 
-def _kaiming_scale(owner, negative_slope, mode, nonlinearity):
-    """Validates Kaiming arguments; returns `(slope, gain**2)`."""
-    slope = base.check_number(owner, "negative_slope", negative_slope)
-    base.check_choice(owner, "nonlinearity", nonlinearity, NONLINEARITIES)
-    base.check_choice(owner, "mode", mode, _KAIMING_MODES)
-    if nonlinearity != "leaky_relu" and slope != 0.0:
-        raise ValueError(
-            f"Argument `negative_slope` of {owner} applies to "
-            f"nonlinearity='leaky_relu' only and must be 0 for "
-            f"nonlinearity={nonlinearity!r}. Received: "
-            f"negative_slope={negative_slope!r}"
-        )
-    param = slope if nonlinearity == "leaky_relu" else None
-    return slope, calculate_gain(nonlinearity, param) ** 2
+class _Kaiming(VarianceScaling):
+    """PyTorch's Kaiming arguments over VarianceScaling: `scale = gain**2`.
+    A subclass sets `_DISTRIBUTION`; its config holds only these arguments."""
+
+    _DISTRIBUTION = None
+
+    def __init__(self, negative_slope=0.0, mode="fan_in",
+                 nonlinearity="leaky_relu", seed=None, input_axes=None,
+                 output_axes=None):
+        owner = type(self).__name__
+        slope = base.check_number(owner, "negative_slope", negative_slope)
+        base.check_choice(owner, "nonlinearity", nonlinearity, NONLINEARITIES)
+        base.check_choice(owner, "mode", mode, _KAIMING_MODES)
+        if nonlinearity != "leaky_relu" and slope != 0.0:
+            raise ValueError(
+                f"Argument `negative_slope` of {owner} applies to "
+                f"nonlinearity='leaky_relu' only and must be 0 for "
+                f"nonlinearity={nonlinearity!r}. Received: "
+                f"negative_slope={negative_slope!r}"
+            )
+        param = slope if nonlinearity == "leaky_relu" else None
+        self.negative_slope = slope
+        self.nonlinearity = nonlinearity
+        super().__init__(calculate_gain(nonlinearity, param) ** 2, mode,
+                         self._DISTRIBUTION, seed, input_axes, output_axes)
 
 
 @base.register
-class KaimingNormal(VarianceScaling):
+class KaimingNormal(_Kaiming):
     """Kaiming normal initializer with PyTorch's arguments, untruncated.
 
     `W ~ N(0, std**2)` with `std = gain / sqrt(fan)`, `gain =
@@ -151,19 +162,11 @@ class KaimingNormal(VarianceScaling):
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
 
-    def __init__(self, negative_slope=0.0, mode="fan_in",
-                 nonlinearity="leaky_relu", seed=None, input_axes=None,
-                 output_axes=None):
-        slope, scale = _kaiming_scale(type(self).__name__, negative_slope,
-                                      mode, nonlinearity)
-        self.negative_slope = slope
-        self.nonlinearity = nonlinearity
-        super().__init__(scale, mode, "untruncated_normal", seed, input_axes,
-                         output_axes)
+    _DISTRIBUTION = "untruncated_normal"
 
 
 @base.register
-class KaimingUniform(VarianceScaling):
+class KaimingUniform(_Kaiming):
     """Kaiming uniform initializer with PyTorch's arguments.
 
     `W ~ U[-bound, bound]` with `bound = gain * sqrt(3 / fan)`, `gain =
@@ -205,12 +208,4 @@ class KaimingUniform(VarianceScaling):
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
 
-    def __init__(self, negative_slope=0.0, mode="fan_in",
-                 nonlinearity="leaky_relu", seed=None, input_axes=None,
-                 output_axes=None):
-        slope, scale = _kaiming_scale(type(self).__name__, negative_slope,
-                                      mode, nonlinearity)
-        self.negative_slope = slope
-        self.nonlinearity = nonlinearity
-        super().__init__(scale, mode, "uniform", seed, input_axes,
-                         output_axes)
+    _DISTRIBUTION = "uniform"

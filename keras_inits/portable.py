@@ -2,42 +2,30 @@
 
 Each Keras backend draws from its own generator, so a seed gives different
 weights on TensorFlow, JAX, PyTorch and NumPy. A `PortableSeed` instead
-draws from keras_inits' own counter-based generator, Threefry-2x32 with 20
-rounds (Salmon et al., 2011; the generator behind `jax.random`), written
-with 32-bit integer `keras.ops` only, and turns its bits into values by
-fixed transforms that use no transcendental function at run time:
+draws from keras_inits' own counter-based generator (`keras_inits.threefry`:
+Threefry-2x32-20 in 32-bit integer operations, with fixed transforms to
+float32), so its float32 values depend on the seed alone: not on the
+backend, the device, or future changes to numpy's, TensorFlow's, JAX's or
+PyTorch's own generators. Orthogonal initializers add a QR decomposition,
+whose rounding differs by backend: their values agree to about 1e-5 (see
+README).
 
-- integer arithmetic wraps modulo 2**32 on every backend and device, so the
-  random words are identical everywhere;
-- floats are made from integers below 2**24 (exact conversions), scaled by
-  powers of two (exact), then rounded at most twice, by an addition and a
-  final multiplication, each of which IEEE 754 fixes exactly. No rounded
-  product ever feeds an addition, so a compiler that fuses `a * b + c` into
-  one fused multiply-add (XLA and CUDA may) cannot change a value;
-- normal and truncated-normal values come from the inverse normal CDF,
-  tabulated once (in double precision, rounded to 24 fractional bits) and
-  linearly interpolated in integer arithmetic.
-
-So the float32 values depend on the seed alone: not on the backend, the
-device, or future changes to numpy's, TensorFlow's, JAX's or PyTorch's own
-generators. Orthogonal initializers add a QR decomposition, whose rounding
-differs by backend: their values agree to about 1e-5 (see README).
+The samplers here (`uniform`, `normal`, `truncated_normal`) take either
+kind of seed: a PortableSeed draws from that generator, anything else from
+`keras.random`.
 """
 
 import math
 import random
-import statistics
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_inits import base
+from keras_inits import sharding
+from keras_inits import threefry
 
-# Threefry-2x32 constants (Salmon et al., 2011, table 4; Skein's key parity).
-_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
-_PARITY = 0x1BD11BDA
-_MASK32 = 0xFFFFFFFF
 
 _state = {"portable": False}
 
@@ -133,7 +121,7 @@ class PortableSeed:
         """The Threefry key of the next draw, advancing the sequence."""
         if self.seed is None:
             return (random.getrandbits(32), 0)
-        key = (self.seed, self.draws & _MASK32)
+        key = (self.seed, self.draws & 0xFFFFFFFF)
         self.draws += 1
         return key
 
@@ -161,219 +149,11 @@ def serialize_seed(seed):
     return keras.saving.serialize_keras_object(seed)
 
 
-# The generator.
-
-
-def _i32(value):
-    """A Python int as the int32 with the same 32 bits."""
-    value &= _MASK32
-    return value - 2**32 if value >= 2**31 else value
-
-
-def _shift_right(x, n):
-    # Logical shift: int32 shifts are arithmetic, so clear the sign copies.
-    return ops.bitwise_and(ops.right_shift(x, n), (1 << (32 - n)) - 1)
-
-
-def _rotate_left(x, n):
-    return ops.bitwise_or(ops.left_shift(x, n), _shift_right(x, 32 - n))
-
-
-def threefry2x32(key, x0, x1):
-    """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
-    holding uint32 bits) under `key`, a pair of Python ints or of int32
-    scalars (a tensor key lets a compiled draw serve every key)."""
-    k0, k1 = (ops.convert_to_tensor(_i32(k) if isinstance(k, int) else k,
-                                    dtype="int32") for k in key)
-    keys = (k0, k1, ops.bitwise_xor(ops.bitwise_xor(k0, k1), _PARITY))
-    x0 = ops.add(x0, keys[0])
-    x1 = ops.add(x1, keys[1])
-    for block in range(5):
-        for rotation in _ROTATIONS[block % 2]:
-            x0 = ops.add(x0, x1)
-            x1 = ops.bitwise_xor(_rotate_left(x1, rotation), x0)
-        x0 = ops.add(x0, keys[(block + 1) % 3])
-        x1 = ops.add(x1, keys[(block + 2) % 3] + (block + 1))
-    return x0, x1
-
-
-def random_words(key, start, stop):
-    """The random 32-bit words (int32) of `key` in blocks `[start, stop)`:
-    block `i` is the counter `(i, 0)` and gives words `2i` and `2i + 1`."""
-    return _words(key, start, stop - start)
-
-
-def _words(key, start, size):
-    x0 = ops.add(ops.arange(size, dtype="int32"), start)
-    y0, y1 = threefry2x32(key, x0, ops.zeros((), dtype="int32"))
-    return ops.reshape(ops.stack([y0, y1], axis=-1), (-1,))
-
-
-# Transforms from words to float32 values.
-
-_FRACTION_BITS = 24  # fixed point of the quantile tables
-_SEGMENT_BITS = 9  # 512 interpolation segments per binade of the tail
-_TRUNCATED_BITS = 14  # 16384 segments over the truncated normal's range
-_LOWER_TAIL = statistics.NormalDist().cdf(-2.0)
-
-
-def _fixed(values):
-    return np.round(np.asarray(values) * 2.0**_FRACTION_BITS).astype("int32")
-
-
-def _build_tables():
-    """The quantile tables, as int32 with 24 fractional bits: `-Phi^-1(p)`.
-
-    Normal: a 31-bit `r` stands for `p = (r + 1/2) / 2**32`; `r < 512` has
-    its own entry, larger `r` interpolate between 513 nodes per binade
-    `[2**e, 2**(e+1))`, which bounds the interpolation error by about 4e-7
-    in every binade. Truncated normal: `r` maps linearly onto
-    `p in [Phi(-2), 1/2]`, 16385 nodes (error below 1e-7).
-    """
-    quantile = statistics.NormalDist().inv_cdf
-    head = 2**_SEGMENT_BITS
-    nodes = list(range(head))
-    for e in range(_SEGMENT_BITS, 31):
-        step = 2 ** (e - _SEGMENT_BITS)
-        nodes += [2**e + j * step for j in range(head + 1)]
-    normal = _fixed([-quantile((r + 0.5) / 2.0**32) for r in nodes])
-    size = 2**_TRUNCATED_BITS
-    truncated = _fixed([
-        -quantile(_LOWER_TAIL + (0.5 - _LOWER_TAIL) * i / size)
-        for i in range(size + 1)
-    ])
-    return normal, truncated
-
-
-_NORMAL_TABLE, _TRUNCATED_TABLE = _build_tables()
-
-
-def _to_float(fixed):
-    """A 24-fractional-bit integer (|x| < 2**31) as the nearest float32:
-    two exact conversions and power-of-two scalings, one rounded sum."""
-    high = ops.cast(ops.right_shift(fixed, 12), "float32") * 2.0**-12
-    low = ops.cast(ops.bitwise_and(fixed, 0xFFF), "float32") * 2.0**-24
-    return high + low
-
-
-def _interpolate(table, index, fraction, bits):
-    table = ops.convert_to_tensor(table, dtype="int32")
-    low = ops.take(table, index)
-    high = ops.take(table, index + 1)
-    return low + ops.right_shift((high - low) * fraction, bits)
-
-
-def _signed(words, magnitude):
-    """`magnitude` (float32, >= 0) with the sign of the top bit of `words`."""
-    return ops.where(words < 0, -magnitude, magnitude)
-
-
-def _binade(r):
-    """`floor(log2(r))` of positive int32 `r`, by binary search."""
-    exponent = ops.zeros_like(r)
-    for step in (16, 8, 4, 2, 1):
-        above = r >= (1 << step)
-        r = ops.where(above, ops.right_shift(r, step), r)
-        exponent = exponent + ops.cast(above, "int32") * step
-    return exponent
-
-
-def standard_normal(words):
-    """Standard normal float32 values, one per word."""
-    r = ops.bitwise_and(words, 0x7FFFFFFF)
-    head = 2**_SEGMENT_BITS
-    exponent = _binade(ops.maximum(r, 1))
-    # r shifted so that its top bit is bit 30: 9 bits of segment, then 13
-    # of fraction.
-    top = ops.left_shift(r, 30 - exponent)
-    segment = ops.right_shift(top, 30 - _SEGMENT_BITS) - head
-    fraction = ops.bitwise_and(ops.right_shift(top, 8), 0x1FFF)
-    in_tail = r >= head
-    index = ops.where(
-        in_tail, head + (exponent - _SEGMENT_BITS) * (head + 1) + segment, r
-    )
-    fraction = fraction * ops.cast(in_tail, "int32")
-    fixed = _interpolate(_NORMAL_TABLE, index, fraction, 13)
-    return _signed(words, _to_float(fixed))
-
-
-def standard_truncated_normal(words):
-    """Standard normal float32 values truncated to [-2, 2], one per word."""
-    r = ops.bitwise_and(words, 0x7FFFFFFF)
-    index = ops.right_shift(r, 31 - _TRUNCATED_BITS)
-    fraction = ops.bitwise_and(ops.right_shift(r, 4), 0x1FFF)
-    fixed = _interpolate(_TRUNCATED_TABLE, index, fraction, 13)
-    return _signed(words, _to_float(fixed))
-
-
-def symmetric_uniform(words):
-    """Float32 values uniform on (-1, 1), one per word: `(2k + 1) / 2**24`
-    for the top 24 bits `k` read as a signed integer."""
-    k = ops.right_shift(words, 8)
-    return ops.cast(k * 2 + 1, "float32") * 2.0**-24
-
-
-def _affine(values, scale, offset):
-    """`scale * (values + offset / scale)`: the product is the last step,
-    so no rounded product feeds an addition (see the module docstring)."""
-    if offset:
-        values = values + float(np.float32(offset / scale))
-    return values * float(np.float32(scale))
-
-
-# Blocks per chunk: the generator's dozens of temporaries then stay in the
-# processor's cache, which makes eager backends several times faster, and
-# the peak memory is the output plus one chunk's work.
-_CHUNK_BLOCKS = 2**18
-
-
-def _chunk(transform, size, k0, k1, start):
-    return transform(_words((k0, k1), start, size))
-
-
-_compiled = {}
-
-
-def _chunk_function():
-    """`_chunk`, compiled with XLA on JAX and (for large draws) TensorFlow,
-    whose eager modes dispatch each of the generator's ~250 operations
-    apart. XLA computes the same bits (tests/test_portable.py runs both
-    paths); PyTorch and NumPy run eagerly."""
-    backend = keras.backend.backend()
-    if backend not in _compiled:
-        if backend == "jax":
-            import jax
-
-            _compiled[backend] = jax.jit(_chunk, static_argnums=(0, 1))
-        elif backend == "tensorflow":
-            import tensorflow as tf
-
-            compiled = tf.function(
-                lambda k0, k1, start, transform, size: _chunk(
-                    transform, size, k0, k1, start), jit_compile=True)
-            # Compiling costs more than it saves on small draws.
-            _compiled[backend] = lambda transform, size, k0, k1, start: (
-                _chunk(transform, size, k0, k1, start) if size < 2**15 else
-                compiled(tf.constant(k0, "int32"), tf.constant(k1, "int32"),
-                         tf.constant(start, "int32"), transform, size))
-        else:
-            _compiled[backend] = _chunk
-    return _compiled[backend]
-
-
-def _draw(transform, shape, seed):
-    count = math.prod(shape)
-    k0, k1 = (_i32(k) for k in seed.next_key())
-    blocks = (count + 1) // 2
-    chunk = _chunk_function()
-    chunks = [
-        chunk(transform, min(_CHUNK_BLOCKS, blocks - start), k0, k1, start)
-        for start in range(0, blocks, _CHUNK_BLOCKS)
-    ]
-    if not chunks:
-        return ops.zeros(shape, dtype="float32")
-    values = chunks[0] if len(chunks) == 1 else ops.concatenate(chunks)
-    return ops.reshape(values[:count] if count % 2 else values, shape)
+def _draw(transform, shape, seed, scale, offset):
+    """`scale * (t + offset / scale)` for `t` the values of `transform`
+    (see `threefry.draw`) under the next key of `seed`."""
+    return threefry.draw(transform, shape, seed.next_key(), scale, offset,
+                         traced=sharding.is_tracing())
 
 
 # Native draws above this many elements (8 MB of float32) are made piece by
@@ -423,9 +203,8 @@ def uniform(shape, minval, maxval, dtype, seed):
         return native_draw(lambda piece: keras.random.uniform(
             piece, minval=minval, maxval=maxval, dtype=dtype, seed=seed),
             shape, seed)
-    half = (maxval - minval) / 2.0
-    values = _affine(_draw(symmetric_uniform, shape, seed), half,
-                     (maxval + minval) / 2.0)
+    values = _draw(threefry.symmetric_uniform, shape, seed,
+                   (maxval - minval) / 2.0, (maxval + minval) / 2.0)
     if minval + maxval:  # the rounded offset may step outside by an ulp
         values = ops.clip(values, float(np.float32(minval)),
                           float(np.float32(maxval)))
@@ -438,13 +217,24 @@ def normal(shape, mean, stddev, dtype, seed):
         return native_draw(lambda piece: keras.random.normal(
             piece, mean=mean, stddev=stddev, dtype=dtype, seed=seed),
             shape, seed)
-    values = _affine(_draw(standard_normal, shape, seed), stddev, mean)
+    values = _draw(threefry.standard_normal, shape, seed, stddev, mean)
     return ops.cast(values, dtype)
 
 
-def truncated_normal(shape, mean, stddev, dtype, seed):
-    """Normal values truncated to `mean +- 2 * stddev`, portable only; the
-    native sampler is `random_initializers.truncated_normal`."""
-    values = _affine(_draw(standard_truncated_normal, shape, seed), stddev,
-                     mean)
+def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
+                     upper=2.0):
+    """Normal values truncated to `[mean + lower * stddev, mean + upper *
+    stddev]` (bounds in standard deviations, either may be infinite),
+    portable only; the native sampler is `random_initializers.
+    truncated_normal`. The default `[-2, 2]` has its own finer table."""
+    if lower == -2.0 and upper == 2.0:
+        values = _draw(threefry.standard_truncated_normal, shape, seed,
+                       stddev, mean)
+        return ops.cast(values, dtype)
+    transform = threefry.bounded_normal(float(lower), float(upper))
+    values = _draw(transform, shape, seed, stddev, mean)
+    # Keep the rounding of the affine map inside the bounds.
+    low = max(mean + stddev * lower, -3e38)
+    high = min(mean + stddev * upper, 3e38)
+    values = ops.clip(values, float(np.float32(low)), float(np.float32(high)))
     return ops.cast(values, dtype)

@@ -50,19 +50,20 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     tensors in flight on PyTorch). For the default `[-2, 2]` the fast path
     is `x = mean + stddev * sqrt(2) * erfinv(u)` with `u` uniform in
     `(-erf(sqrt(2)), erf(sqrt(2)))`; JAX's own sampler is already an
-    inverse-CDF draw and faster there, so JAX keeps it, and a
-    `keras_inits.PortableSeed` draws from the portable generator. See
+    inverse-CDF draw and faster there, so JAX keeps it. See
     `benchmarks/initializers.py`.
 
     Other bounds go through `standard_normal_quantile`, which stays accurate
     in float32 for one-sided and far-tail intervals (`[3, inf]`,
     `[-inf, -8]`) where `erfinv` of a uniform near 1 would round most
-    values away. With a PortableSeed the uniform draws are portable but the
-    transform is not bit-exact across backends (about 1e-6).
+    values away. A `keras_inits.PortableSeed` draws from the portable
+    generator's quantile tables for the bounds (`portable.truncated_normal`).
     """
+    if isinstance(seed, portable.PortableSeed):
+        check_sigma_bounds("truncated_normal", lower, upper)
+        return portable.truncated_normal(shape, mean, stddev, dtype, seed,
+                                         lower, upper)
     if lower == -2.0 and upper == 2.0:
-        if isinstance(seed, portable.PortableSeed):
-            return portable.truncated_normal(shape, mean, stddev, dtype, seed)
         if keras.backend.backend() == "jax":
             return keras.random.truncated_normal(
                 shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed

@@ -24,11 +24,6 @@ from tests.catalogue import RANDOM_CASES
 # differences are below 1e-6 at the catalogue shapes; 1e-5 leaves margin.
 QR_BASED = {"Orthogonal", "DeltaOrthogonal", "BlockOrthogonal"}
 QR_ATOL = 1e-5
-# Truncated normals with arbitrary bounds: portable uniform draws through
-# the backend's own erf/erfinv (random_initializers.truncated_normal with
-# bounds other than [-2, 2]), not yet exact. Measured below 5e-7 apart.
-NOT_YET_EXACT = {"TruncatedNormalRange", "TruncatedNormalSigmas"}
-TOLERANT = QR_BASED | NOT_YET_EXACT
 
 # SHA-256 of the float32 bytes of `case.make(PortableSeed(1))(case.shape)`,
 # the same on every backend. A change of generator, transform, table or
@@ -50,18 +45,16 @@ GOLDEN_DIGESTS = {
     "KaimingUniform": "b72012b99f5c6f4ddc94d16d1433be2317d32638df2b70f352520b6ca6360a53",
     "ClippedNormal": "839859f4b5849cfd1a620323d8075186f8e892a5654b80242319c45cdd82330a",
     "Sparse": "1b48c875075c4cb37abced36679779b2519b376e0d4a04cab4d3928ba046dbaa",
+    "TruncatedNormalRange": "6c5ec82c27386c3a12684c729da253b3d82301a2db3ac9b0f49f386f9c9ddd54",
+    "TruncatedNormalSigmas": "8d2f9e34934525b3fafb05a82e5bf14a183d49703480b50f2b3e20e3355fb4e6",
 }
-# The TOLERANT ones: their first three non-zero values, within QR_ATOL.
+# The QR_BASED ones: their first three non-zero values, within QR_ATOL.
 GOLDEN_QR = {
     "Orthogonal": [-0.1164926216006279, -0.159012570977211, 0.21094831824302673],
     "DeltaOrthogonal": [-0.13740617036819458, -0.1527683287858963,
                         -0.05499638617038727],
     "BlockOrthogonal": [-0.2624824345111847, -0.35328832268714905,
                         0.4873921275138855],
-    "TruncatedNormalRange": [1.3441797494888306, 1.2900619506835938,
-                             1.54817795753479],
-    "TruncatedNormalSigmas": [-0.22000232338905334, -0.3631027936935425,
-                              0.16213466227054596],
 }
 
 
@@ -83,128 +76,13 @@ def portable_mode():
         keras_inits.set_portable(False)
 
 
-# The generator.
-
-
-@pytest.mark.parametrize("key, counter, expected", [
-    # Random123's known-answer vectors for Threefry-2x32-20 (kat_vectors).
-    ((0, 0), (0, 0), (0x6B200159, 0x99BA4EFE)),
-    ((2**32 - 1,) * 2, (2**32 - 1,) * 2, (0x1CB996FC, 0xBB002BE7)),
-    ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3),
-     (0xC4923A9C, 0x483DF7A0)),
-])
-def test_threefry_known_answers(key, counter, expected):
-    x0, x1 = (keras.ops.convert_to_tensor(np.array([c]).astype(np.uint32)
-                                          .view(np.int32)) for c in counter)
-    y = [int(keras.ops.convert_to_numpy(v).view(np.uint32)[0])
-         for v in portable.threefry2x32(key, x0, x1)]
-    assert tuple(y) == expected
-
-
-def test_words_match_jax_threefry():
-    prng = pytest.importorskip("jax.extend.random")
-    key, blocks = (123456789, 987654321), 1000
-    ours = keras.ops.convert_to_numpy(portable.random_words(key, 0, blocks))
-    theirs = np.asarray(prng.threefry_2x32(
-        np.uint32(key), np.concatenate([np.arange(blocks, dtype=np.uint32),
-                                        np.zeros(blocks, np.uint32)])))
-    # JAX returns the first outputs of all blocks, then the second ones.
-    expected = np.stack([theirs[:blocks], theirs[blocks:]], -1).ravel()
-    np.testing.assert_array_equal(ours.view(np.uint32), expected)
-
-
-def test_chunks_do_not_change_the_words(monkeypatch):
-    key = (5, 0)
-    whole = keras.ops.convert_to_numpy(portable._draw(
-        portable.standard_normal, (1001,), portable.PortableSeed(5)))
-    monkeypatch.setattr(portable, "_CHUNK_BLOCKS", 64)
-    chunked = keras.ops.convert_to_numpy(portable._draw(
-        portable.standard_normal, (1001,), portable.PortableSeed(5)))
-    np.testing.assert_array_equal(whole.view(np.int32), chunked.view(np.int32))
-    words = keras.ops.convert_to_numpy(portable.random_words(key, 0, 501))
-    np.testing.assert_array_equal(
-        whole.view(np.int32), keras.ops.convert_to_numpy(
-            portable.standard_normal(words[:1001])).view(np.int32))
-
-
-def test_compiled_draws_match_eager_ones():
-    # JAX, and TensorFlow from 2**15 blocks, compile each chunk with XLA;
-    # the reference here runs the same operations eagerly.
-    size = 2**16
-    compiled = keras.ops.convert_to_numpy(portable._draw(
-        portable.standard_normal, (2 * size,), portable.PortableSeed(8)))
-    eager = keras.ops.convert_to_numpy(portable._chunk(
-        portable.standard_normal, size, 8, 0, 0))
-    np.testing.assert_array_equal(compiled.view(np.int32),
-                                  eager.view(np.int32))
-
-
-# The transforms, against float64 quantiles from scipy.
-
-WORDS = np.random.default_rng(0).integers(
-    -2**31, 2**31, size=200_000, dtype=np.int64).astype(np.int32)
-WORDS[:4] = [0, -1, 2**31 - 1, -2**31]  # the extremes of every transform
-
-
-def signs_and_r():
-    words = WORDS.astype(np.int64)
-    return np.where(words < 0, -1.0, 1.0), words & 0x7FFFFFFF
-
-
-def test_normal_is_the_interpolated_quantile():
-    sign, r = signs_and_r()
-    expected = -sign * stats.norm.ppf((r + 0.5) / 2.0**32)
-    got = keras.ops.convert_to_numpy(portable.standard_normal(WORDS))
-    # Linear interpolation over 512 segments per binade: at most 4e-7.
-    np.testing.assert_allclose(got, expected, rtol=0, atol=5e-7)
-
-
-def test_truncated_normal_is_the_interpolated_quantile():
-    sign, r = signs_and_r()
-    lower = stats.norm.cdf(-2.0)
-    expected = -sign * stats.norm.ppf(lower + (0.5 - lower) * r / 2.0**31)
-    got = keras.ops.convert_to_numpy(portable.standard_truncated_normal(WORDS))
-    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-7)
-    assert np.abs(got).max() <= 2.0
-
-
-def test_uniform_is_exact():
-    k = WORDS.astype(np.int64) >> 8
-    got = keras.ops.convert_to_numpy(portable.symmetric_uniform(WORDS))
-    np.testing.assert_array_equal(got, ((2 * k + 1) / 2.0**24).astype("f4"))
-
-
-def test_tables_are_golden():
-    # The tables come from statistics.NormalDist in double precision,
-    # rounded to 24 fractional bits; this fails if a platform rounds one
-    # entry differently.
-    assert digest(portable._NORMAL_TABLE) == (
-        "00559176bcfb0b56a4f488b34ac7022289a75aa83449a25e929390c9913fc03d")
-    assert digest(portable._TRUNCATED_TABLE) == (
-        "96557b02b1e750267eb91124fec66b8c569941d0330abbe2b6bc6b20f3c9fe19")
-
-
-def test_transforms_are_golden():
-    words = portable.random_words((42, 7), 0, 4)
-    bits = {f.__name__: keras.ops.convert_to_numpy(f(words)).view(
-        np.uint32)[:4].tolist() for f in (
-        portable.symmetric_uniform, portable.standard_normal,
-        portable.standard_truncated_normal)}
-    assert bits == {
-        "symmetric_uniform": [0x3F2B80B7, 0x3EAE9B42, 0xBF0A328B, 0x3D909DB8],
-        "standard_normal": [0x3EDA3C2C, 0x3F73BF28, 0xBF3D1320, 0x3FE76B1E],
-        "standard_truncated_normal": [
-            0x3ECFBA10, 0x3F650330, 0xBF32DF1E, 0x3FCAEAC1],
-    }
-
-
 # Every random initializer, portable.
 
 
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)
 def test_initializer_is_golden(case):
     values = draw(case)
-    if case.name in TOLERANT:
+    if case.name in QR_BASED:
         first = values.ravel()[np.flatnonzero(values.ravel())[:3]]
         np.testing.assert_allclose(first, GOLDEN_QR[case.name], rtol=0,
                                    atol=QR_ATOL)
@@ -396,7 +274,7 @@ def test_same_values_on_every_backend(tmp_path):
     for backend in BACKENDS[1:]:
         assert set(results[backend]) == set(reference)
         for name, values in results[backend].items():
-            if name.split("/")[1] in TOLERANT or "/b/kernel" in name:
+            if name.split("/")[1] in QR_BASED or "/b/kernel" in name:
                 np.testing.assert_allclose(values, reference[name], rtol=0,
                                            atol=QR_ATOL, err_msg=name)
             else:

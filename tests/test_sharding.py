@@ -168,6 +168,26 @@ def test_seeded_values_do_not_depend_on_the_mesh(make):
 
 
 @needs_mesh
+@pytest.mark.parametrize("name", ["RandomNormal", "GlorotUniform", "HeNormal",
+                                  "TruncatedNormalSigmas"])
+@pytest.mark.parametrize("seed", [
+    lambda: keras.random.SeedGenerator(3), lambda: keras_inits.PortableSeed(3),
+], ids=["generator", "portable"])
+def test_each_device_computes_only_its_shard(name, seed):
+    # XLA's own accounting of the compiled draw, per device: the output is
+    # one eighth of the kernel, and no buffer holds the whole of it.
+    shape, full = (1024, 2048), 1024 * 2048 * 4
+    init = getattr(keras_inits, name)(seed=seed())
+    sharding = NamedSharding(mesh(8), P(None, "model"))
+    with jax.set_mesh(sharding.mesh):
+        compiled = jax.jit(lambda: init(shape),
+                           out_shardings=sharding).lower().compile()
+    memory = compiled.memory_analysis()
+    assert memory.output_size_in_bytes == full // 8
+    assert memory.temp_size_in_bytes < full // 2
+
+
+@needs_mesh
 def test_a_traced_draw_leaves_no_tracer():
     # Keras' other path to a sharded variable: jit with an output sharding.
     generator = keras.random.SeedGenerator(6)

@@ -389,8 +389,8 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
             "A portable draw holds at most 2**32 - 1 values (its counter is "
             f"32-bit). Received: shape={tuple(shape)} of {count} values")
     k0, k1 = i32(key[0]), i32(key[1])
-    scale = float(np.float32(scale))
     shift = float(np.float32(offset / scale)) if offset else None
+    scale = float(np.float32(scale))
     if count == 0:
         return ops.zeros(shape, dtype="float32")
     if traced:

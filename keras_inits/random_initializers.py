@@ -59,8 +59,8 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     values away. A `keras_inits.PortableSeed` draws from the portable
     generator's quantile tables for the bounds (`portable.truncated_normal`).
     """
+    check_sigma_bounds("truncated_normal", lower, upper)
     if isinstance(seed, portable.PortableSeed):
-        check_sigma_bounds("truncated_normal", lower, upper)
         return portable.truncated_normal(shape, mean, stddev, dtype, seed,
                                          lower, upper)
     if lower == -2.0 and upper == 2.0:
@@ -72,7 +72,6 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
         # Some backends' ops (NumPy's erfinv, PyTorch's maximum with a
         # Python float) return float32 for float64 inputs: restore dtype.
         return ops.cast(values + mean if mean else values, dtype)
-    check_sigma_bounds("truncated_normal", lower, upper)
     # With u uniform, the truncated value is Phi^-1(p) for
     # p = Phi(lower) + u * mass, and also -Phi^-1(q) for its complement
     # q = 1 - p = Phi(-upper) + (1 - u) * mass. Both are sums of

@@ -74,15 +74,11 @@ def threefry2x32(key, x0, x1, xp=ops):
     return x0, x1
 
 
-def random_words(key, start, stop, xp=ops):
-    """The random 32-bit words (int32) of `key` in blocks `[start, stop)`:
-    block `i` is the counter `(i, 0)` and gives words `2i` and `2i + 1`."""
-    return _words(key, start, stop - start, xp)
-
-
-def _words(key, start, size, xp):
-    # `size` is static and `start` may be a tensor, so one compiled chunk
-    # serves every start.
+def random_words(key, start, size, xp=ops):
+    """The `2 * size` random 32-bit words (int32) of `key` in the blocks
+    `[start, start + size)`: block `i` is the counter `(i, 0)` and gives
+    words `2i` and `2i + 1`. `size` is static and `start` may be a tensor,
+    so one compiled chunk serves every start."""
     x0 = xp.add(xp.arange(size, dtype="int32"), start)
     y0, y1 = threefry2x32(key, x0, xp.zeros((), dtype="int32"), xp)
     return xp.reshape(xp.stack([y0, y1], axis=-1), (-1,))
@@ -318,7 +314,7 @@ def chunk(transform, size, k0, k1, start, scale, shift=None, xp=ops):
     feeds an addition, which a fused multiply-add would round differently.
     Applied chunk by chunk, the affine map needs no second output-sized
     tensor."""
-    values = transform(_words((k0, k1), start, size, xp), xp)
+    values = transform(random_words((k0, k1), start, size, xp), xp)
     if shift is not None:
         values = values + shift
     return values * scale

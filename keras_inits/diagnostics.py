@@ -113,12 +113,14 @@ def describe(model):
             f"{model.name} has no weights to describe: build it first (call "
             "it on data, or `build(input_shape)`).")
     rows = []
-    for capture, variables in _reinitialize._select(model, None, False):
+    targets, _, _ = _reinitialize._select(model, None, False,
+                                          reset_adapted=True)
+    for capture, variables in targets:
         try:
             found = capture()
         except _reinitialize._Unattributed:
             found = {}
-        for variable in variables:
+        for _, variable in variables:
             initializer = found.get(id(variable))
             if isinstance(initializer, tuple):
                 initializer = initializer[0]

@@ -27,6 +27,8 @@ import json
 import math
 import random
 import re
+import signal
+import threading
 
 import keras
 import numpy as np
@@ -36,8 +38,11 @@ from keras import ops
 # list where a StatelessScope registers the variables it defers.
 from keras.src.backend import compute_output_spec
 from keras.src.backend.common import global_state
+# How Keras names an object it was given no name for (`auto_name`).
+from keras.src.utils.naming import to_snake_case as _snake_case
 
 from keras_inits import portable as portable_seeds
+from keras_inits import serialization
 from keras_inits import sharding
 
 _SEED_LIMIT = 2**31  # accepted by every backend's seed handling
@@ -53,7 +58,11 @@ class ReinitializeError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class ReinitializedVariable:
-    """One re-drawn variable: where, from what, and its values' moments."""
+    """One re-drawn variable: where, from what, and its values' moments.
+
+    `path` is Keras' path of the variable (`variable.path`, with `#2`, `#3`
+    for later variables of the same path); `key` is its place in the model
+    that its seed is derived from (see `reinitialize`)."""
 
     path: str
     initializer: str
@@ -62,6 +71,7 @@ class ReinitializedVariable:
     std_before: float
     mean_after: float
     std_after: float
+    key: str = ""
 
 
 class _RowTable:
@@ -103,8 +113,10 @@ class ReinitializeReport(_RowTable):
 
     Attributes:
         rows: one `ReinitializedVariable` per re-drawn variable.
-        skipped: path -> reason, for variables left as they were because
-            their initializer could not be found (`skip_unattributed=True`).
+        skipped: path -> reason, for variables left as they were: state
+            a layer's `adapt()` computed (unless `reset_adapted=True`), and
+            variables whose initializer could not be found
+            (`skip_unattributed=True`).
         seed: the seed every per-variable seed was derived from; pass it
             back as `seed=` to draw the same values again.
         kept_bytes: memory held between the two passes for initializers that
@@ -124,14 +136,15 @@ class ReinitializeReport(_RowTable):
         )
 
     def __str__(self):
-        header = ("path", "initializer", "shape", "mean before", "mean after",
-                  "std before", "std after")
+        header = ("path", "key", "initializer", "shape", "mean before",
+                  "mean after", "std before", "std after")
         table = [header] + [
-            (r.path, r.initializer, str(r.shape), *(f"{x:.4g}" for x in (
-                r.mean_before, r.mean_after, r.std_before, r.std_after)))
+            (r.path, r.key, r.initializer, str(r.shape), *(
+                f"{x:.4g}" for x in (r.mean_before, r.mean_after,
+                                     r.std_before, r.std_after)))
             for r in self.rows
         ]
-        lines = self._aligned(table, left=3)
+        lines = self._aligned(table, left=4)
         lines.append(
             f"{len(self.rows)} variables re-drawn "
             f"({sum(math.prod(r.shape) for r in self.rows):,} values), "
@@ -148,7 +161,7 @@ class _Unattributed(Exception):
 
 def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
                  skip_unattributed=False, reset_optimizer=False,
-                 portable=None):
+                 portable=None, reset_adapted=False, backup=False):
     """Re-draws every weight of a model or layer from its own initializers.
 
     Each variable gets new values from the initializer its layer created it
@@ -157,23 +170,43 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     nested model or custom layer that creates weights with
     `add_weight(initializer=...)`. Keras initializers fix their seed when
     built, so calling them again gives the original values back; here each
-    initializer is rebuilt with a new seed, derived from `seed` and the
-    variable's path. Unlike `keras.models.clone_model`, it works on
-    subclassed models, keeps the model object (and its compiled state), and
-    needs no second copy of the weights.
+    initializer is rebuilt with a new seed, and so is every initializer
+    nested in it (the one a `DepthScaled` or `ICNR` wraps), at any depth.
+    Unlike `keras.models.clone_model`, it works on subclassed models, keeps
+    the model object (and its compiled state), and needs no second copy of
+    the weights.
 
-    The reset is all-or-nothing: if any selected variable's initializer
-    cannot be found, raises, or gives the wrong shape or dtype, it raises
-    `ReinitializeError` (a `ValueError`) naming every such variable by path
-    before any weight changes.
+    A variable's seed is derived from `seed` and the variable's key: its
+    place in the model below `model_or_layer`, written with the names you
+    gave layers and, for a layer Keras named (`dense_7`), its class and
+    position among its siblings (`dense#2`, the second such Dense). So the
+    same architecture built twice, a model and its reload from a `.keras`
+    file, and a model built under a distribution get the same weights for
+    the same seed, and a layer selected with `layers=` gets what a full
+    reinitialize gives it.
+
+    State that a preprocessing layer's `adapt()` computed from data
+    (`Normalization`'s mean and variance; any layer with an `adapt` method)
+    is data, not initial weights: it is left as it is and listed in the
+    report's `skipped`, unless `reset_adapted=True`.
+
+    The reset is all-or-nothing. A first pass checks every selected
+    variable, changing nothing: if any initializer cannot be found, raises,
+    or gives the wrong shape or dtype, it raises `ReinitializeError` (a
+    `ValueError`) naming every such variable by path. The second pass
+    assigns the checked draws; Ctrl-C during it is held until it ends, and
+    if an assignment raises, the remaining ones are still made (the draws
+    are checked and replayable) before the error is re-raised with a note
+    that the model is wholly reinitialized. Only if that fails too is the
+    model left part-changed, and the note names what changed; with
+    `backup=True` the model is then restored and left untouched.
 
     Args:
         model_or_layer: a built `keras.Model` or `keras.layers.Layer`.
         seed: None for fresh values at every call (drawn from Python's
             `random`, which `keras.utils.set_random_seed` seeds), or an
             integer in [0, 2**31). With an integer, a variable's values
-            depend only on the seed and its path, so reinitializing one
-            layer alone gives it the values a full reinitialize would.
+            depend only on the seed and its key.
         layers: None for every layer, or layer instances and names, or a
             predicate `layer -> bool`. A variable is re-drawn when its layer
             or any layer containing it is selected.
@@ -192,10 +225,17 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             arguments); None (the default) to follow
             `keras_inits.set_portable`. Either way, an initializer whose
             seed is a `PortableSeed` stays portable.
+        reset_adapted: also reset the state of layers with an `adapt`
+            method to their initial values (`Normalization` to mean 0,
+            variance 1).
+        backup: keep a host copy of every selected variable while the
+            second pass runs, so that a failure it cannot finish through
+            restores them all. Costs host memory of the selected weights;
+            without it, extra memory stays about one variable.
 
     Returns:
-        A `ReinitializeReport`: path, initializer and before/after mean and
-        standard deviation of every re-drawn variable.
+        A `ReinitializeReport`: path, key, initializer and before/after
+        mean and standard deviation of every re-drawn variable.
 
     Examples:
 
@@ -203,13 +243,13 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     >>> model = keras.Sequential(
     ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
     >>> report = keras_inits.reinitialize(model, seed=1)
-    >>> [row.path for row in report]
-    ['mlp/out/kernel', 'mlp/out/bias']
+    >>> [(row.path, row.key) for row in report]
+    [('mlp/out/kernel', 'out/kernel'), ('mlp/out/bias', 'out/bias')]
 
-    One layer alone, with the same seed, gets the same values again:
+    One layer selected alone, with the same seed, gets the same values:
 
     >>> kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
-    >>> _ = keras_inits.reinitialize(model.get_layer("out"), seed=1)
+    >>> _ = keras_inits.reinitialize(model, seed=1, layers=["out"])
     >>> after = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
     >>> bool((after == kernel).all())
     True
@@ -230,30 +270,38 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             "Argument `portable` of reinitialize must be None, True or False. "
             f"Received: portable={portable!r}"
         )
+    for name, value in (("reset_adapted", reset_adapted), ("backup", backup)):
+        if not isinstance(value, bool):
+            raise ValueError(
+                f"Argument `{name}` of reinitialize must be True or False. "
+                f"Received: {name}={value!r}"
+            )
     root_seed = portable_seeds.PortableSeed(seed) if portable else seed
-    targets = _select(root, layers, skip_frozen)
+    targets, adapted, reset = _select(root, layers, skip_frozen,
+                                      reset_adapted)
     if reset_optimizer:
         targets.append(_optimizer_target(root))
 
     # First pass: find and check every initializer; change nothing.
     plans, unattributed, failures, trace_cache = [], {}, {}, {}
-    keys = _Keys()
+    paths = _Paths()
+    skipped = {paths(v): reason for v, reason in adapted}
     for capture, variables in targets:
         try:
             initializers = capture()
         except _Unattributed as reason:
-            unattributed.update((keys(v), str(reason)) for v in variables)
+            unattributed.update((paths(v), str(reason)) for _, v in variables)
             continue
-        for variable in variables:
-            key, found = keys(variable), initializers.get(id(variable))
+        for key, variable in variables:
+            path, found = paths(variable), initializers.get(id(variable))
             if isinstance(found, str):
-                unattributed[key] = found
+                unattributed[path] = found
                 continue
             try:
-                plans.append((key, *_plan(variable, found, _child_seed(
+                plans.append((path, key, *_plan(variable, found, _child_seed(
                     root_seed, key), trace_cache)))
             except Exception as error:  # any failure of a user's callable
-                failures[key] = f"{type(error).__name__}: {error}"
+                failures[path] = f"{type(error).__name__}: {error}"
     if failures or (unattributed and not skip_unattributed):
         problems = {**failures, **unattributed}
         advice = (" Pass `skip_unattributed=True` to leave variables without "
@@ -263,25 +311,95 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
                 f"{p}: {r}" for p, r in problems.items()) + "." + advice,
             problems,
         )
+    kept = sum(getattr(plan[-1], "kept_bytes", 0) for plan in plans)
+    rows = _apply(plans, backup)
+    for layer in reset:
+        # Preprocessing layers compute from their state once (Normalization
+        # its mean and scale): recompute, or they would use the old state.
+        if callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()
+    return ReinitializeReport(rows, {**skipped, **unattributed}, seed, kept)
 
-    # Second pass: one variable at a time, replaying the checked draws and
-    # dropping each kept value once assigned.
-    rows, kept = [], sum(getattr(plan[-1], "kept_bytes", 0) for plan in plans)
-    try:
-        for i, (key, variable, description, draw) in enumerate(plans):
-            plans[i] = None
-            before = _moments(variable)
-            variable.assign(ops.cast(draw(), variable.dtype))
-            rows.append(ReinitializedVariable(
-                key, description, tuple(variable.shape),
-                *before, *_moments(variable)))
-    except BaseException as error:  # out of memory, Ctrl-C: say what changed
-        if rows and hasattr(error, "add_note"):
-            error.add_note(
-                f"reinitialize was stopped after re-drawing {len(rows)} of "
-                f"{len(plans)} variables: {[row.path for row in rows]}")
-        raise
-    return ReinitializeReport(rows, unattributed, seed, kept)
+
+def _apply(plans, backup):
+    """The second pass: assigns each plan's draw, one variable at a time,
+    dropping each kept value once assigned. Returns the report's rows.
+
+    Never leaves a mixture of old and new weights when it can help it:
+    Ctrl-C is held until the pass ends; an assignment that raises is
+    retried once the others are made, and the error re-raised after; only
+    when a variable cannot be assigned at all are the changed ones restored
+    from the backup (`backup=True`), or named in the error's note."""
+    variables = [plan[2] for plan in plans]
+    saved = ([ops.convert_to_numpy(v).copy() for v in variables]
+             if backup else None)
+    rows, failed, first_error = [None] * len(plans), [], None
+    with _held_interrupts() as interrupts:
+        for attempt in range(2):
+            pending = failed if attempt else range(len(plans))
+            failed = []
+            for i in pending:
+                try:
+                    rows[i] = _assign(*plans[i])
+                    plans[i] = None  # its kept value, if any, is not needed
+                except BaseException as error:  # Ctrl-C, out of memory
+                    first_error = first_error or error
+                    failed.append(i)
+            if not failed:
+                break
+        if failed and backup:
+            for variable, row, values in zip(variables, rows, saved):
+                if row is not None:
+                    variable.assign(values)
+    error = first_error or interrupts.error()
+    if error is None:
+        return rows
+    if not failed:
+        state = (f"the model is wholly reinitialized: all {len(rows)} "
+                 "selected variables were re-drawn before the error was "
+                 "re-raised")
+    elif backup:
+        state = ("the model is untouched: the variables already re-drawn "
+                 "were restored from the backup")
+    else:
+        changed = [row.path for row in rows if row is not None]
+        state = (f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
+                 f"variables were re-drawn ({changed}) and the others could "
+                 "not be; pass `backup=True` to have them restored")
+    if hasattr(error, "add_note"):
+        error.add_note(f"reinitialize: {state}.")
+    raise error
+
+
+def _assign(path, key, variable, description, draw):
+    before = _moments(variable)
+    variable.assign(ops.cast(draw(), variable.dtype))
+    return ReinitializedVariable(path, description, tuple(variable.shape),
+                                 *before, *_moments(variable), key)
+
+
+class _held_interrupts:
+    """Holds Ctrl-C (SIGINT) until the block ends, when Python's default
+    handler is in place in the main thread (a notebook's or a script's);
+    `error()` then gives the KeyboardInterrupt it held, if any."""
+
+    def __enter__(self):
+        self.received, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT)
+                is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame):
+        self.received = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def error(self):
+        return KeyboardInterrupt() if self.received else None
 
 
 def _check_root(model_or_layer):
@@ -306,27 +424,62 @@ def _own_variables(layer):
     return layer._trainable_variables + layer._non_trainable_variables
 
 
-def _select(root, layers, skip_frozen):
-    """Returns `[(capture, variables)]` for every selected weight owner."""
-    wanted = _selector(root, layers)
-    targets, seen_layers, seen_variables = [], set(), set()
+def _select(root, layers, skip_frozen, reset_adapted=False):
+    """Returns `[(capture, [(key, variable)])]` for every selected weight
+    owner, `[(variable, reason)]` for the adapted state left alone, and the
+    layers whose adapted state is reset (`reset_adapted=True`).
 
-    def visit(layer, selected, frozen):
+    Keys are computed for the whole model, whatever is selected, so a
+    variable's key, and with it its seed, does not depend on the selection.
+    """
+    wanted = _selector(root, layers)
+    targets, adapted, reset = [], [], []
+    seen_layers, seen_variables = set(), set()
+
+    def visit(layer, prefix, selected, frozen):
         if id(layer) in seen_layers:
             return
         seen_layers.add(id(layer))
         selected = selected or wanted(layer)
         frozen = frozen or (skip_frozen and not layer.trainable)
-        own = [v for v in _own_variables(layer)
-               if id(v) not in seen_variables]
-        seen_variables.update(id(v) for v in own)
+        variables = _own_variables(layer)
+        own = [(prefix + segment, v) for segment, v in zip(
+            _segments(variables), variables) if id(v) not in seen_variables]
+        seen_variables.update(id(v) for _, v in own)
         if own and selected and not frozen:
-            targets.append((lambda: _capture_layer(layer), own))
-        for child in layer._layers:
-            visit(child, selected, frozen)
+            is_adapted = callable(getattr(layer, "adapt", None))
+            if is_adapted and not reset_adapted:
+                reason = (f"{type(layer).__name__}.adapt() computes it from "
+                          "data: it is not an initial weight (pass "
+                          "`reset_adapted=True` to reset it)")
+                adapted.extend((v, reason) for _, v in own)
+            else:
+                targets.append((lambda: _capture_layer(layer), own))
+                if is_adapted:
+                    reset.append(layer)
+        for segment, child in zip(_segments(layer._layers), layer._layers):
+            visit(child, prefix + segment + "/", selected, frozen)
 
-    visit(root, False, False)
-    return targets
+    visit(root, "", False, False)
+    return targets, adapted, reset
+
+
+def _segments(siblings):
+    """The key segment of each of `siblings` (layers of one parent, or one
+    layer's variables): the name the user gave it, or for a name Keras
+    generated (`dense_7`, from a global counter that differs between two
+    builds of the same model) its class's (`dense`); a segment that an
+    earlier sibling already has gets `#2`, `#3`, in order."""
+    segments, counts = [], {}
+    for item in siblings:
+        generic = _snake_case(type(item).__name__)
+        name = item.name
+        if re.fullmatch(re.escape(generic) + r"(_\d+)?", name):
+            name = generic
+        counts[name] = counts.get(name, 0) + 1
+        segments.append(name if counts[name] == 1
+                        else f"{name}#{counts[name]}")
+    return segments
 
 
 def _selector(root, layers):
@@ -423,7 +576,10 @@ def _optimizer_target(model):
         return _match(optimizer.variables, twin.variables, optimizer.name,
                       lambda v: (v._initializer or v.value, ()))
 
-    return capture, optimizer.variables
+    # Their initial values are constants: the keys only label them.
+    variables = optimizer.variables
+    return capture, [("optimizer/" + segment, v) for segment, v in zip(
+        _segments(variables), variables)]
 
 
 def _match(originals, twins, name, initializer_of):
@@ -466,35 +622,73 @@ def _child_seed(seed, path):
 
 
 def _reseeded(initializer, seed):
-    """A zero-argument factory of fresh copies of `initializer` with `seed`.
+    """Returns `(make, description)`: a zero-argument factory of fresh
+    copies of `initializer` with `seed`, and how the report names it.
 
-    Keras' and keras_inits' initializers are rebuilt from their config with
-    the seed replaced; a new copy replays the same draw. A portable seed (a
-    `PortableSeed`, or a saved one in the config) gives a `PortableSeed`,
-    and a Keras initializer then becomes keras_inits' class of its name.
+    The initializer is rebuilt from its config with the seed replaced, and
+    so is every initializer nested in that config (as `DepthScaled` and
+    `ICNR` save the one they wrap), with a seed derived from `seed` and the
+    argument that holds it, at any depth: otherwise a wrapped initializer
+    would replay its original values. A new copy replays the same draw. A
+    portable seed (a `PortableSeed`, or a saved one in the config) gives a
+    `PortableSeed`, and a Keras initializer then becomes keras_inits' class
+    of its name.
     """
-    config, cls = initializer.get_config(), type(initializer)
+    config, cls, parts = dict(initializer.get_config()), type(initializer), []
     if "seed" in config:
-        if isinstance(config["seed"], dict) and not isinstance(
+        if _saved_portable(config["seed"]) and not isinstance(
                 seed, portable_seeds.PortableSeed):
             seed = portable_seeds.PortableSeed(seed)
+        parts.append(f"seed={seed}")
         if isinstance(seed, portable_seeds.PortableSeed):
             cls = _portable_class(cls)
-            seed = portable_seeds.serialize_seed(seed)
-        config = {**config, "seed": seed}
-    return lambda: cls.from_config(config)
+            config["seed"] = portable_seeds.serialize_seed(seed)
+        else:
+            config["seed"] = seed
+    for name, value in config.items():
+        nested = _nested_initializer(value)
+        if nested is not None:
+            make, description = _reseeded(nested, _child_seed(seed, name))
+            config[name] = keras.saving.serialize_keras_object(make())
+            parts.append(description)
+    description = f"{cls.__name__}({', '.join(parts)})" if parts else (
+        cls.__name__)
+    return (lambda: cls.from_config(config)), description
+
+
+def _saved_portable(seed):
+    """Whether a config's seed is a saved PortableSeed (a Keras initializer
+    saves a SeedGenerator seed as a dict too)."""
+    return isinstance(seed, dict) and seed.get("class_name") == "PortableSeed"
+
+
+def _nested_initializer(value):
+    """The initializer a config value holds in Keras' serialized form, else
+    None. A dict that does not resolve is left to the wrapper's own
+    `from_config`, whose error the first pass then reports."""
+    if not (isinstance(value, dict) and isinstance(value.get("class_name"), str)
+            and isinstance(value.get("config"), dict)):
+        return None
+    try:
+        return serialization.deserialize(value)
+    except ValueError:
+        return None
 
 
 def _portable_class(cls):
-    """keras_inits' class of the same name as a Keras initializer, whose
-    arguments match it; other classes are kept (and draw natively)."""
+    """keras_inits' class of the name Keras exports a Keras initializer
+    under (`keras.initializers.Orthogonal` is `OrthogonalInitializer`),
+    whose arguments match it; other classes are kept (and draw natively)."""
     if cls.__module__.split(".")[0] != "keras":
         return cls
     import keras_inits  # the package, which imports this module
 
-    found = getattr(keras_inits, cls.__name__, None)
-    return found if isinstance(found, type) and issubclass(
-        found, keras.initializers.Initializer) else cls
+    for name, exported in vars(keras.initializers).items():
+        found = getattr(keras_inits, name, None)
+        if exported is cls and isinstance(found, type) and issubclass(
+                found, keras.initializers.Initializer):
+            return found
+    return cls
 
 
 def _reseed_closure(function, seed, owned):
@@ -505,37 +699,40 @@ def _reseed_closure(function, seed, owned):
     for cell in function.__closure__ or ():
         content = cell.cell_contents
         if isinstance(content, keras.initializers.Initializer):
-            cell.cell_contents = _reseeded(content, _child_seed(seed, reached))()
+            cell.cell_contents = _reseeded(
+                content, _child_seed(seed, reached))[0]()
             reached += 1
         elif id(content) in owned:
             for attribute in sorted(vars(content)):
                 value = getattr(content, attribute)
                 if isinstance(value, keras.initializers.Initializer):
                     setattr(content, attribute, _reseeded(
-                        value, _child_seed(seed, reached))())
+                        value, _child_seed(seed, reached))[0]())
                     reached += 1
     return function
 
 
 def _is_replayable(initializer):
-    return isinstance(initializer, keras.initializers.Initializer) and (
-        type(initializer).__module__.split(".")[0] in ("keras", "keras_inits"))
+    """Keras' and keras_inits' initializers, and wrappers of them only, are
+    pure functions of config, seed, shape and dtype."""
+    if not (isinstance(initializer, keras.initializers.Initializer) and type(
+            initializer).__module__.split(".")[0] in ("keras", "keras_inits")):
+        return False
+    nested = map(_nested_initializer, initializer.get_config().values())
+    return all(_is_replayable(n) for n in nested if n is not None)
 
 
-def _describe(initializer, seed):
-    if isinstance(initializer, keras.initializers.Initializer):
-        seeded = "seed" in initializer.get_config()
-        return f"{type(initializer).__name__}" + (
-            f"(seed={seed})" if seeded else "")
+def _describe(initializer):
+    """How the report names an initializer that `_reseeded` does not."""
     if not callable(initializer):
         return "initial value"
     return getattr(initializer, "__qualname__", type(initializer).__name__)
 
 
-class _Keys:
-    """Seed keys: the variable's path. Keras gives two variables the same
-    path when same-named layers sit in separately built sub-models; later
-    ones get `#2`, `#3`, in model order."""
+class _Paths:
+    """The report's paths: Keras' `variable.path`. Keras gives two
+    variables the same path when same-named layers sit in separately built
+    sub-models; later ones get `#2`, `#3`, in model order."""
 
     def __init__(self):
         self.counts = {}
@@ -551,12 +748,14 @@ def _plan(variable, found, own_seed, trace_cache):
     initializer, owned = found
     shape = tuple(variable.shape)
     dtype = keras.backend.standardize_dtype(variable.dtype)
-    description = _describe(initializer, own_seed)
     if not callable(initializer):  # an optimizer's scalar, made by its twin
         value = ops.convert_to_tensor(initializer)
-        return variable, description, _kept(value, shape, dtype)
+        return variable, _describe(initializer), _kept(value, shape, dtype)
+    if isinstance(initializer, keras.initializers.Initializer):
+        make, description = _reseeded(initializer, own_seed)
+    else:
+        description = _describe(initializer)
     if _is_replayable(initializer):
-        make = _reseeded(initializer, own_seed)
         config = {k: v for k, v in initializer.get_config().items()
                   if k != "seed"}
         key = (type(initializer), json.dumps(config, sort_keys=True,
@@ -570,7 +769,7 @@ def _plan(variable, found, own_seed, trace_cache):
         return variable, description, lambda: sharding.call(
             make(), shape, dtype, layout)
     if isinstance(initializer, keras.initializers.Initializer):
-        initializer = _reseeded(initializer, own_seed)()
+        initializer = make()
     elif hasattr(initializer, "__closure__"):
         initializer = _reseed_closure(initializer, own_seed, owned)
     value = ops.convert_to_tensor(sharding.call(

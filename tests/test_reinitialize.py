@@ -15,6 +15,7 @@ from scipy import stats
 
 import keras_inits
 from keras_inits.reinitialize import _derive_seed
+from tests.catalogue import RANDOM_CASES
 
 BACKEND = keras.backend.backend()
 I = keras.initializers
@@ -216,7 +217,7 @@ def test_keras_initializers_are_rebuilt_with_the_derived_seed():
     dense = keras.layers.Dense(5, kernel_initializer=I.RandomNormal(0, 1))
     keras.Sequential([keras.Input((4,)), dense])
     keras_inits.reinitialize(dense, seed=17)
-    seed = _derive_seed(17, dense.kernel.path)
+    seed = _derive_seed(17, "kernel")  # its key below the layer itself
     np.testing.assert_array_equal(
         values(dense.kernel), values(I.RandomNormal(0, 1, seed=seed)((4, 5))))
 
@@ -311,7 +312,7 @@ def test_seed_depends_on_path_not_on_visit_order():
     keras_inits.reinitialize(model, seed=9)
     full = kernels(model)
     keras_inits.reinitialize(model, seed=10)
-    keras_inits.reinitialize(model.get_layer("out"), seed=9)
+    keras_inits.reinitialize(model, seed=9, layers=[model.get_layer("out")])
     keras_inits.reinitialize(model, seed=9, layers=["hidden"])
     for a, b in zip(full, kernels(model)):
         np.testing.assert_array_equal(a, b)
@@ -604,9 +605,10 @@ def test_report_prints_as_a_table():
     model = mlp()
     report = keras_inits.reinitialize(model, seed=2)
     text = str(report).splitlines()
-    assert text[0].split()[:4] == ["path", "initializer", "shape", "mean"]
-    assert text[1].split()[:2] == ["net/hidden/kernel",
-                                   f"GlorotUniform(seed={_derive_seed(2, 'net/hidden/kernel')})"]
+    assert text[0].split()[:5] == ["path", "key", "initializer", "shape",
+                                   "mean"]
+    assert text[1].split()[:3] == ["net/hidden/kernel", "hidden/kernel",
+                                   f"GlorotUniform(seed={_derive_seed(2, 'hidden/kernel')})"]
     assert "(6, 32)" in text[1]
     assert text[-1].startswith("8 variables re-drawn (451 values), seed=2")
     row = report["net/norm/moving_variance"]
@@ -630,3 +632,311 @@ def test_bad_models():
     with pytest.raises(ValueError, match="unbuilt has no weights to "
                        "reinitialize: build it first"):
         keras_inits.reinitialize(keras.layers.Dense(2, name="unbuilt"))
+
+
+# Trust (issue 11): wrapped initializers re-drawn, adapted data kept, seeds
+# from the model's structure, all-or-nothing under interrupts.
+
+def _wrapped(case, nesting, seed):
+    """`(layer, inputs)` using `case`'s initializer bare or wrapped."""
+    init = case.make(seed)
+    if nesting == "bare":
+        return case.layer(init), case.inputs
+    if nesting == "DepthScaled":
+        return case.layer(keras_inits.DepthScaled(init, depth=2)), case.inputs
+    if nesting == "ICNR":
+        init = keras_inits.ICNR(init, scale=2)
+    else:  # two levels
+        init = keras_inits.DepthScaled(keras_inits.ICNR(init, scale=2), 3)
+    return keras.layers.Conv2D(16, 3, kernel_initializer=init), (6, 6, 8)
+
+
+def _draws_a_conv_kernel(case):
+    try:
+        case.make(0)((3, 3, 8, 4))
+    except ValueError:  # DeltaOrthogonal needs in <= out
+        return False
+    return True
+
+
+NESTINGS = {
+    "bare": RANDOM_CASES,
+    "DepthScaled": RANDOM_CASES,
+    "ICNR": [c for c in RANDOM_CASES if _draws_a_conv_kernel(c)],
+    "DepthScaled(ICNR)": [c for c in RANDOM_CASES if _draws_a_conv_kernel(c)],
+}
+
+
+@pytest.mark.parametrize("seed_kind", ["int", "portable"])
+@pytest.mark.parametrize("nesting", list(NESTINGS))
+def test_wrapped_initializers_are_redrawn_at_any_depth(nesting, seed_kind):
+    # One model, a layer per random initializer of the catalogue.
+    seed = 1 if seed_kind == "int" else keras_inits.PortableSeed(1)
+    inputs, outputs, kernels_of = [], [], {}
+    for case in NESTINGS[nesting]:
+        layer, shape = _wrapped(case, nesting, seed)
+        x = keras.Input(shape)
+        inputs.append(x)
+        outputs.append(layer(x))
+        kernels_of[case.name] = layer.kernel
+    model = keras.Model(inputs, outputs)
+
+    def kernels():
+        return {name: values(k).copy() for name, k in kernels_of.items()}
+
+    original = kernels()
+    first = keras_inits.reinitialize(model, seed=123)
+    drawn = kernels()
+    keras_inits.reinitialize(model, seed=456)
+    other = kernels()
+    keras_inits.reinitialize(model, seed=123)
+    for name in kernels_of:
+        assert not np.array_equal(drawn[name], original[name]), name
+        assert not np.array_equal(drawn[name], other[name]), name
+        np.testing.assert_array_equal(kernels()[name], drawn[name], name)
+    # The report names the seed of the innermost initializer.
+    row = first[kernels_of[NESTINGS[nesting][0].name].path]
+    text = row.initializer
+    assert text.count("seed=") - text.count("PortableSeed(seed=") == 1, text
+    if nesting != "bare":
+        assert row.initializer.startswith(nesting.split("(")[0] + "(")
+
+
+def test_keras_initializers_wrapped_in_depth_scaled_turn_portable():
+    def model():
+        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(
+            16, kernel_initializer=keras_inits.DepthScaled(
+                I.HeNormal(seed=4), depth=2))])
+
+    a = model()
+    report = keras_inits.reinitialize(a, seed=5, portable=True)
+    assert "PortableSeed" in report.rows[0].initializer
+    # Portable: the value of keras_inits' HeNormal with the derived seed.
+    key = report.rows[0].key
+    inner = keras_inits.HeNormal(seed=keras_inits.PortableSeed(_derive_seed(
+        _derive_seed(5, key), "initializer")))
+    np.testing.assert_allclose(values(a.layers[0].kernel),
+                               values(inner((8, 16))) / 2.0, rtol=1e-6)
+
+
+def _normalized_model(x):
+    norm = keras.layers.Normalization(name="norm")
+    norm.adapt(x)
+    return keras.Sequential([keras.Input((3,)), norm, keras.layers.Dense(2)])
+
+
+def test_adapted_state_is_data_and_kept(tmp_path):
+    x = np.random.default_rng(0).normal(50.0, 10.0, (256, 3)).astype("float32")
+    model = _normalized_model(x)
+    state = {v.path: values(v).copy() for v in model.layers[0].weights}
+    out = values(model(x[:8]))
+    report = keras_inits.reinitialize(model, seed=0)
+    assert sorted(report.skipped) == sorted(state)
+    assert all("Normalization.adapt() computes it from data" in reason
+               for reason in report.skipped.values())
+    assert [row.key for row in report] == ["dense/kernel", "dense/bias"]
+    for v in model.layers[0].weights:
+        np.testing.assert_array_equal(values(v), state[v.path])
+    # Still normalizing (mean 50 -> 0), now and after a reload.
+    assert np.abs(values(model.layers[0](x)).mean(axis=0)).max() < 1e-3
+    model.save(tmp_path / "n.keras")
+    loaded = keras.models.load_model(tmp_path / "n.keras")
+    np.testing.assert_allclose(values(loaded(x[:8])), values(model(x[:8])),
+                               rtol=1e-5, atol=1e-5)
+    assert not np.allclose(values(model(x[:8])), out)  # the Dense changed
+
+
+def test_adapted_state_resets_only_when_asked():
+    x = np.random.default_rng(0).normal(50.0, 10.0, (256, 3)).astype("float32")
+    model = _normalized_model(x)
+    report = keras_inits.reinitialize(model, seed=0, reset_adapted=True)
+    assert not report.skipped
+    state = {v.name: values(v) for v in model.layers[0].weights}
+    np.testing.assert_array_equal(state["mean"], np.zeros(3))
+    np.testing.assert_array_equal(state["variance"], np.ones(3))
+    # The layer uses the reset state at once (it caches what it computes).
+    np.testing.assert_allclose(values(model.layers[0](x[:4])), x[:4])
+    with pytest.raises(ValueError, match=r"Argument `reset_adapted` of "
+                       r"reinitialize must be True or False\. Received: "
+                       r"reset_adapted='yes'"):
+        keras_inits.reinitialize(model, reset_adapted="yes")
+
+
+def test_any_layer_with_adapt_keeps_its_state():
+    class Centre(keras.layers.Layer):
+        def build(self, input_shape):
+            self.centre = self.add_weight(shape=input_shape[1:],
+                                          initializer="zeros",
+                                          trainable=False)
+
+        def adapt(self, data):
+            self.centre.assign(np.mean(data, axis=0))
+
+        def call(self, x):
+            return x - self.centre
+
+    layer = Centre()
+    model = keras.Sequential([keras.Input((2,)), layer,
+                              keras.layers.Dense(1)])
+    layer.adapt(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    report = keras_inits.reinitialize(model, seed=0)
+    assert list(report.skipped) == [layer.centre.path]
+    np.testing.assert_array_equal(values(layer.centre), [2.0, 3.0])
+
+
+def _auto_named_functional():
+    x = keras.Input((6,))
+    h = keras.layers.Dense(8, activation="relu")(x)
+    h = keras.layers.Dense(8, kernel_initializer=keras_inits.HeNormal())(h)
+    h = keras.layers.BatchNormalization()(h)
+    return keras.Model(x, keras.layers.Dense(2)(h))
+
+
+class _Blocks(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.a = keras.Sequential([keras.layers.Dense(4)], name="block")
+        self.b = keras.Sequential([keras.layers.Dense(4)], name="block")
+        self.head = keras.layers.Dense(2)
+
+    def call(self, x):
+        return self.head(self.b(self.a(x)))
+
+
+def _blocks():
+    model = _Blocks()
+    model(np.zeros((1, 3), "float32"))
+    return model
+
+
+BUILDERS = {"sequential": lambda: keras.Sequential(
+                [keras.Input((5,)), keras.layers.Dense(4),
+                 keras.layers.Dense(3, kernel_initializer="he_normal")]),
+            "functional": _auto_named_functional,
+            "subclassed": _blocks}
+
+
+@pytest.mark.parametrize("kind", list(BUILDERS))
+def test_the_same_architecture_built_twice_gets_the_same_weights(kind):
+    first, second = BUILDERS[kind](), BUILDERS[kind]()
+    # Keras names layers from a global counter: the two builds differ.
+    assert [v.path for v in first.weights] != [v.path for v in second.weights]
+    keras_inits.reinitialize(first, seed=0)
+    keras_inits.reinitialize(second, seed=0)
+    for a, b in zip(first.weights, second.weights):
+        np.testing.assert_array_equal(values(a), values(b), a.path)
+
+
+@pytest.mark.parametrize("kind", ["sequential", "functional"])
+def test_a_model_and_its_reload_get_the_same_weights(kind, tmp_path):
+    model = BUILDERS[kind]()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    keras_inits.reinitialize(model, seed=3)
+    keras_inits.reinitialize(loaded, seed=3)
+    for a, b in zip(model.weights, loaded.weights):
+        np.testing.assert_array_equal(values(a), values(b), a.path)
+
+
+def test_same_named_blocks_get_their_own_seeds_whatever_the_selection():
+    model = _blocks()
+    report = keras_inits.reinitialize(model, seed=0)
+    assert [row.key for row in report][:4] == [
+        "block/dense/kernel", "block/dense/bias",
+        "block#2/dense/kernel", "block#2/dense/bias"]
+    full = {v.path + str(i): values(v).copy()
+            for i, v in enumerate(model.weights)}
+    keras_inits.reinitialize(model, seed=1)
+    keras_inits.reinitialize(model, seed=0, layers=[model.b])
+    keras_inits.reinitialize(model, seed=0, layers=[model.a, model.head])
+    for i, v in enumerate(model.weights):
+        np.testing.assert_array_equal(values(v), full[v.path + str(i)])
+    assert not np.array_equal(values(model.a.weights[0]),
+                              values(model.b.weights[0]))
+
+
+class _FailingAssign:
+    """Makes the backend's `Variable.assign` raise `error` on calls number
+    `calls` (a set), counting from 1."""
+
+    def __init__(self, monkeypatch, variable, calls, error):
+        self.count, original = 0, type(variable).assign
+
+        def assign(v, value):
+            self.count += 1
+            if self.count in calls:
+                raise error
+            return original(v, value)
+
+        monkeypatch.setattr(type(variable), "assign", assign)
+
+
+def _eight_variables():
+    return keras.Sequential([keras.Input((4,))] + [
+        keras.layers.Dense(4, bias_initializer="random_normal")
+        for _ in range(4)])
+
+
+def _reference(seed):
+    model = _eight_variables()
+    keras_inits.reinitialize(model, seed=seed)
+    return [values(v).copy() for v in model.weights]
+
+
+def test_an_interrupted_assign_still_reinitializes_wholly(monkeypatch):
+    model = _eight_variables()
+    expected = _reference(7)
+    _FailingAssign(monkeypatch, model.weights[0], {4}, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt) as info:
+        keras_inits.reinitialize(model, seed=7)
+    assert "the model is wholly reinitialized: all 8 selected variables" in (
+        "".join(info.value.__notes__))
+    for v, want in zip(model.weights, expected):
+        np.testing.assert_array_equal(values(v), want)
+
+
+@pytest.mark.parametrize("backup", [False, True])
+def test_an_assign_that_keeps_failing(monkeypatch, backup):
+    model = _eight_variables()
+    before = [values(v).copy() for v in model.weights]
+    _FailingAssign(monkeypatch, model.weights[0], {4, 9}, MemoryError())
+    with pytest.raises(MemoryError) as info:
+        keras_inits.reinitialize(model, seed=7, backup=backup)
+    note = "".join(info.value.__notes__)
+    monkeypatch.undo()
+    now = [values(v) for v in model.weights]
+    if backup:
+        assert "the model is untouched" in note
+        for v, want in zip(now, before):
+            np.testing.assert_array_equal(v, want)
+    else:
+        # Call 4 failed, then its retry (call 9): the other 7 changed.
+        assert "the model is PART-CHANGED: 7 of 8 variables" in note
+        assert "backup=True" in note
+        changed = [not np.array_equal(v, w) for v, w in zip(now, before)]
+        assert changed == [True] * 3 + [False] + [True] * 4
+
+
+def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch):
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("Python's default SIGINT handler is not in place")
+    model = _eight_variables()
+    expected = _reference(7)
+    calls, original = [], type(model.weights[0]).assign
+
+    def assign(v, value):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(v, value)
+
+    monkeypatch.setattr(type(model.weights[0]), "assign", assign)
+    with pytest.raises(KeyboardInterrupt) as info:
+        keras_inits.reinitialize(model, seed=7)
+    assert len(calls) == 8
+    assert "wholly reinitialized" in "".join(info.value.__notes__)
+    for v, want in zip(model.weights, expected):
+        np.testing.assert_array_equal(values(v), want)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

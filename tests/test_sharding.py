@@ -268,3 +268,24 @@ def test_other_backends_refuse_a_layout(init):
         init((4, 8), layout=layout)
     # Without a layout it works as ever.
     assert tuple(init((4, 8)).shape) == (4, 8)
+
+
+@needs_mesh
+def test_reinitialize_seeds_do_not_depend_on_generated_names():
+    # Keras names these layers from a global counter ("dense_12"), so the
+    # distributed build and the plain one have other paths.
+    def auto_named():
+        return keras.Sequential([
+            keras.Input((64,)),
+            keras.layers.Dense(128, kernel_initializer=keras_inits.HeNormal()),
+            keras.layers.Dense(32, bias_initializer="random_normal")])
+
+    with model_parallel((None, "model")).scope():
+        sharded = auto_named()
+    plain = auto_named()
+    assert [v.path for v in sharded.weights] != [v.path for v in plain.weights]
+    keras_inits.reinitialize(sharded, seed=4)
+    keras_inits.reinitialize(plain, seed=4)
+    for v, w in zip(sharded.weights, plain.weights):
+        assert len(v.value.sharding.device_set) == 8
+        np.testing.assert_allclose(numpy(v), numpy(w), **TOLERANCE)

@@ -9,6 +9,8 @@ on nothing else of its own.
 import inspect
 import math
 import numbers
+import threading
+import weakref
 
 import keras
 from keras import ops
@@ -343,7 +345,30 @@ class RandomInitializer(Initializer):
     the mesh. The seed state is advanced outside any trace, so it never
     holds a JAX tracer. On other backends a `layout` raises a ValueError
     (Keras distributes variables only on JAX). See sharding.py.
+
+    Draws are thread-safe: each holds a lock of its seed generator from
+    start to end, so threads sharing an initializer, or initializers
+    sharing a generator, get distinct values, those of the same calls made
+    one after another.
     """
+
+    # One re-entrant lock per keras.random.SeedGenerator, held for a whole
+    # draw. Keras' `SeedGenerator.next()` reads its state, then assigns the
+    # next one: two threads could read the same state and draw the same
+    # values. Holding the lock for the whole draw, not each call of the
+    # generator, also keeps the pieces of one draw (portable.native_draw,
+    # BlockOrthogonal's blocks) contiguous, so the values do not depend on
+    # how threads interleave. Keyed on the generator, not the initializer:
+    # several initializers may share one. Kept in this dictionary with weak
+    # keys rather than as an attribute of the generator, which is Keras'
+    # object: Keras' own state stays untouched, and an entry goes with its
+    # generator. A PortableSeed, our own class, holds its lock itself.
+    # Re-entrant: a PortableSeed's next_key takes its lock inside the draw,
+    # and a draw may call another initializer on the same generator.
+    _generator_locks = weakref.WeakKeyDictionary()
+    # Guards that dictionary (a lookup then insertion is not atomic) and the
+    # making of each initializer's generator.
+    _locks_guard = threading.Lock()
 
     def __init__(self, seed=None):
         self.seed = check_seed(type(self).__name__, seed)
@@ -355,12 +380,31 @@ class RandomInitializer(Initializer):
     @property
     def seed_generator(self):
         if self._seed_generator is None:
-            if isinstance(self.seed, (keras.random.SeedGenerator,
-                                      portable.PortableSeed)):
-                self._seed_generator = self.seed
-            else:
-                self._seed_generator = keras.random.SeedGenerator(self.seed)
+            # Under the guard: two threads drawing first at once would each
+            # make a generator of the same seed, and draw the same values.
+            # Eagerly: made inside a JAX trace, its state would be a tracer.
+            with RandomInitializer._locks_guard, sharding.eagerly():
+                if self._seed_generator is None:
+                    generator = self.seed
+                    if not isinstance(generator, (keras.random.SeedGenerator,
+                                                  portable.PortableSeed)):
+                        generator = keras.random.SeedGenerator(self.seed)
+                    self._seed_generator = generator
         return self._seed_generator
+
+    @staticmethod
+    def _draw_lock(generator):
+        """The re-entrant lock that a draw from `generator` (a
+        `keras.random.SeedGenerator` or a `PortableSeed`) holds throughout,
+        so that it advances the generator atomically."""
+        if isinstance(generator, portable.PortableSeed):
+            return generator.lock
+        with RandomInitializer._locks_guard:
+            lock = RandomInitializer._generator_locks.get(generator)
+            if lock is None:
+                lock = threading.RLock()
+                RandomInitializer._generator_locks[generator] = lock
+        return lock
 
     def get_config(self):
         config = super().get_config()
@@ -390,9 +434,11 @@ class RandomInitializer(Initializer):
 
         # A sharded variable, or a draw traced by jax.jit (as Keras does
         # for large ones): see sharding.py.
-        if layout is not None or sharding.is_tracing():
-            return sharding.draw(self, values, shape, dtype, layout)
-        return values()
+        sharded = layout is not None or sharding.is_tracing()
+        with self._draw_lock(self.seed_generator):
+            if sharded:
+                return sharding.draw(self, values, shape, dtype, layout)
+            return values()
 
     def draw(self, shape, dtype):
         raise NotImplementedError(

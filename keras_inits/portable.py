@@ -17,6 +17,7 @@ kind of seed: a PortableSeed draws from that generator, anything else from
 
 import math
 import random
+import threading
 
 import keras
 import numpy as np
@@ -77,6 +78,9 @@ class PortableSeed:
     fresh seed from Python's `random` at every draw, which
     `keras.utils.set_random_seed` seeds: reproducible across backends too.
 
+    It is thread-safe: `next_key`, and every initializer draw from start to
+    end, hold its re-entrant `lock`, so threads sharing it get each key once.
+
     Args:
         seed: None, or an integer in [0, 2**32).
 
@@ -100,6 +104,7 @@ class PortableSeed:
             )
         self.seed = None if seed is None else int(seed)
         self.draws = 0
+        self.lock = threading.RLock()
 
     def get_config(self):
         return {"seed": self.seed}
@@ -117,36 +122,104 @@ class PortableSeed:
     def __hash__(self):
         return hash((PortableSeed, self.seed))
 
+    # A lock cannot be copied or pickled: a copy (copy.deepcopy of a model,
+    # say) gets a lock of its own, and continues the sequence from the same
+    # count.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
+
     def next_key(self):
         """The Threefry key of the next draw, advancing the sequence."""
-        if self.seed is None:
-            return (random.getrandbits(32), 0)
-        key = (self.seed, self.draws & 0xFFFFFFFF)
-        self.draws += 1
-        return key
+        # Reading the count and storing the next one is two steps: without
+        # the lock, two threads could take the same key.
+        with self.lock:
+            if self.seed is None:
+                return (random.getrandbits(32), 0)
+            key = (self.seed, self.draws & 0xFFFFFFFF)
+            self.draws += 1
+            return key
 
 
-# Seeds in initializer configs: a PortableSeed is saved as its Keras
-# serialization (a dict), which JSON and .keras files keep.
+# Seeds in initializer configs. keras_inits saves a seed as None, an int or
+# a serialized PortableSeed (`serialize_seed`); Keras saves a SeedGenerator
+# as its serialized form. `deserialize_seed` reads them all. It checks each
+# field itself: Keras' deserializer would resolve whatever class a config
+# names, through the registry or by importing its module.
+
+_SAVED_SEEDS = (
+    "None, an integer or a serialized keras.random.SeedGenerator or "
+    "keras_inits.PortableSeed"
+)
+
+
+def serialize_seed(seed):
+    """A PortableSeed in Keras' serialized form, as configs hold it:
+    `{"module", "class_name", "config": {"seed": ...}, "registered_name"}`."""
+    return keras.saving.serialize_keras_object(seed)
+
+
+def deserialize_seed(owner, seed):
+    """The seed that `seed`, saved in a config of initializer `owner`,
+    stands for.
+
+    None and integers are saved as they are (`base.check_seed` checks their
+    range). Keras' serialized `keras.random.SeedGenerator` gives its initial
+    integer seed, which replays its sequence. A serialized `PortableSeed`,
+    with or without `module` and `registered_name`, gives a PortableSeed.
+    Anything else is a ValueError naming `owner` and the value.
+    """
+    if seed is None or base._is_whole_number(seed):
+        return seed
+    if isinstance(seed, dict) and isinstance(seed.get("config"), dict):
+        name, module = seed.get("class_name"), seed.get("module")
+        registered, config = seed.get("registered_name"), seed["config"]
+        if (name == "SeedGenerator" and module in (None, "keras.random")
+                and registered is None
+                and base._is_whole_number(config.get("seed"))):
+            return int(config["seed"])
+        ours = base.PACKAGE + ">PortableSeed"
+        if (name in ("PortableSeed", ours) and registered in (None, ours)
+                and (module is None
+                     or str(module).split(".")[0] == base.PACKAGE)
+                and set(config) <= {"seed"}
+                and (config.get("seed") is None
+                     or base._is_whole_number(config["seed"]))):
+            return PortableSeed(config.get("seed"))
+    raise ValueError(
+        f"A `seed` in an initializer config must be {_SAVED_SEEDS}. "
+        f"Received: {owner}(seed={seed!r})"
+    )
 
 
 def as_seed(owner, seed):
-    """`seed` with a saved PortableSeed (a dict) restored, and int or None
-    made portable while `set_portable(True)` is on; else `seed` itself."""
+    """`seed` for the constructor of initializer `owner`: a saved
+    PortableSeed (a dict) restored, and an int or None made portable while
+    `set_portable(True)` is on; any other seed as it is, for
+    `base.check_seed`."""
     if isinstance(seed, dict):
-        restored = keras.saving.deserialize_keras_object(seed)
-        if not isinstance(restored, PortableSeed):
-            raise base.argument_error(owner, "seed", "a saved PortableSeed",
+        # Keras' deserializer passes a config's seed on as it is, and the
+        # only dict keras_inits saves is a PortableSeed (a SeedGenerator
+        # is saved as its int seed). `serialization.deserialize` also reads
+        # Keras' own SeedGenerator configs, before calling the constructor.
+        refused = base.argument_error(owner, "seed", "a saved PortableSeed",
                                       seed)
+        try:
+            restored = deserialize_seed(owner, seed)
+        except ValueError as error:
+            raise refused from error
+        if not isinstance(restored, PortableSeed):
+            raise refused
         return restored
     if is_portable() and (seed is None or base._is_whole_number(seed)):
         if seed is None or 0 <= seed < 2**32:
             return PortableSeed(seed)
     return seed
-
-
-def serialize_seed(seed):
-    return keras.saving.serialize_keras_object(seed)
 
 
 def _draw(transform, shape, seed, scale, offset):

@@ -636,7 +636,8 @@ def _reseeded(initializer, seed):
     """
     config, cls, parts = dict(initializer.get_config()), type(initializer), []
     if "seed" in config:
-        if _saved_portable(config["seed"]) and not isinstance(
+        saved = portable_seeds.deserialize_seed(cls.__name__, config["seed"])
+        if isinstance(saved, portable_seeds.PortableSeed) and not isinstance(
                 seed, portable_seeds.PortableSeed):
             seed = portable_seeds.PortableSeed(seed)
         parts.append(f"seed={seed}")
@@ -654,12 +655,6 @@ def _reseeded(initializer, seed):
     description = f"{cls.__name__}({', '.join(parts)})" if parts else (
         cls.__name__)
     return (lambda: cls.from_config(config)), description
-
-
-def _saved_portable(seed):
-    """Whether a config's seed is a saved PortableSeed (a Keras initializer
-    saves a SeedGenerator seed as a dict too)."""
-    return isinstance(seed, dict) and seed.get("class_name") == "PortableSeed"
 
 
 def _nested_initializer(value):

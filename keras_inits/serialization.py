@@ -22,6 +22,7 @@ import numpy as np
 from keras.src.saving import serialization_lib as _keras_serialization
 
 from keras_inits import base
+from keras_inits import portable
 from keras_inits.constant_initializers import Constant
 
 _PREFIX = base.PACKAGE + ">"
@@ -162,7 +163,8 @@ def serialize(initializer):
     """Returns an initializer's config in Keras' serialized form.
 
     The dict holds `module`, `class_name`, `config` (exactly the constructor
-    arguments; a seed is None or an int) and `registered_name`
+    arguments; a seed is None, an int or a serialized `PortableSeed`) and
+    `registered_name`
     (`"keras_inits>HeNormal"`), and is JSON as it is. Accepts anything `get`
     does; `None` gives `None`.
 
@@ -195,8 +197,11 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     imported: a config that points at anything else (`os.system`,
     `builtins.eval`, `subprocess.run`) is refused before anything runs.
 
-    A seed saved by Keras as a `SeedGenerator` config becomes its initial
-    integer seed for a keras_inits class, which replays the same sequence.
+    A seed saved as a `PortableSeed` config loads as a `PortableSeed`, and
+    one Keras saved as a `SeedGenerator` config as its initial integer seed,
+    which replays the same sequence, for a keras_inits class (see
+    `portable.deserialize_seed`: seed dicts are read field by field).
+    Keras' own classes take no `PortableSeed`.
 
     Args:
         config: A config dict or a name.
@@ -384,29 +389,10 @@ def _unknown_name_message(name, table, config):
     return message
 
 
-def _seed_from_keras(seed, config):
-    """The initial int seed of a serialized `keras.random.SeedGenerator`."""
-    inner = seed.get("config")
-    if (
-        seed.get("class_name") == "SeedGenerator"
-        and seed.get("module", "keras.random") in ("keras.random", None)
-        and isinstance(inner, dict)
-        and base._is_whole_number(inner.get("seed"))
-    ):
-        return inner["seed"]
-    raise ValueError(
-        "A `seed` in an initializer config must be None, an integer or a "
-        f"serialized keras.random.SeedGenerator. Received: {config!r}"
-    )
-
-
 def _instantiate(cls, inner, config, custom_objects, safe_mode):
     inner = dict(inner)
-    if isinstance(inner.get("seed"), dict):
-        seed = _seed_from_keras(inner["seed"], config)
-        if issubclass(cls, base.Initializer):
-            inner["seed"] = seed
-    if issubclass(cls, base.Initializer):
+    ours = issubclass(cls, base.Initializer)
+    if ours:
         # Config keys are constructor arguments: name the stray one rather
         # than let Python's "unexpected keyword argument" surface.
         expected = base._constructor_arguments(cls)
@@ -417,6 +403,18 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
                 f"{keras.saving.get_registered_name(cls)}. Expected a subset "
                 f"of {expected}. Received: {config!r}"
             )
+    if isinstance(inner.get("seed"), dict):
+        seed = portable.deserialize_seed(cls.__name__, inner["seed"])
+        if ours:
+            inner["seed"] = seed
+        elif isinstance(seed, portable.PortableSeed):
+            raise ValueError(
+                f"{cls.__name__} is not a keras_inits initializer: only "
+                "keras_inits' initializers take a keras_inits.PortableSeed "
+                f"as `seed`. Received: {config!r}"
+            )
+        # Else Keras' serialized SeedGenerator, checked field by field, for
+        # the class's own from_config to restore.
     # Keras' own from_config deserializes nested values (a Constant's array,
     # a seed): pass the caller's objects and safe mode on to it.
     with keras.saving.custom_object_scope(custom_objects), \

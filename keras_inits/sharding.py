@@ -23,6 +23,7 @@ of the same seed (tests/test_sharding.py).
 import contextlib
 import inspect
 import json
+import threading
 
 import keras
 import numpy as np
@@ -61,6 +62,17 @@ def is_tracing():
     import jax
 
     return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+
+
+def eagerly():
+    """A context in which JAX computes values even inside a trace (on other
+    backends, one that does nothing): a seed generator made in it gets a
+    concrete initial state, not a tracer."""
+    if keras.backend.backend() != "jax":
+        return contextlib.nullcontext()
+    import jax
+
+    return jax.ensure_compile_time_eval()
 
 
 def as_sharding(owner, layout):
@@ -128,14 +140,19 @@ def _compiled(function, sharding, *state_shardings):
 # serves every layer of the same shape and every later draw.
 _compiled_draws = {}
 _CACHE_SIZE = 256
+# Draws from different generators run at once in different threads: two
+# could evict the same entry. `make` only wraps a function (jax.jit
+# compiles at the first call), so holding this lock costs nothing.
+_cache_lock = threading.Lock()
 
 
 def _cached(key, make):
-    if key not in _compiled_draws:
-        if len(_compiled_draws) >= _CACHE_SIZE:
-            _compiled_draws.pop(next(iter(_compiled_draws)))
-        _compiled_draws[key] = make()
-    return _compiled_draws[key]
+    with _cache_lock:
+        if key not in _compiled_draws:
+            if len(_compiled_draws) >= _CACHE_SIZE:
+                _compiled_draws.pop(next(iter(_compiled_draws)))
+            _compiled_draws[key] = make()
+        return _compiled_draws[key]
 
 
 def draw(initializer, draw_values, shape, dtype, layout):
@@ -146,10 +163,9 @@ def draw(initializer, draw_values, shape, dtype, layout):
 
     owner = type(initializer).__name__
     sharding = None if layout is None else as_sharding(owner, layout)
-    # Made on the first draw: eagerly, or a trace would give it a tracer
-    # as its initial state.
-    with jax.ensure_compile_time_eval():
-        generator = initializer.seed_generator
+    # Made eagerly on the first draw, even inside a trace (see
+    # base.RandomInitializer.seed_generator).
+    generator = initializer.seed_generator
     if not isinstance(generator, keras.random.SeedGenerator):
         # A PortableSeed keeps its state in Python, which tracing advances:
         # a new function is traced at every call, so it advances each time.

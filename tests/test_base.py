@@ -1,4 +1,12 @@
-"""Tests of the shared machinery: argument checks, seeds, shapes, fans."""
+"""Tests of the shared machinery: argument checks, seeds, shapes, fans,
+and draws from several threads."""
+
+import copy
+import functools
+import pickle
+import sys
+import threading
+import time
 
 import keras
 import numpy as np
@@ -6,6 +14,9 @@ import pytest
 
 import keras_inits
 from keras_inits import base
+from keras_inits import portable
+from keras_inits import sharding
+from tests.catalogue import RANDOM_CASES
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "7", True, [1]])
@@ -113,3 +124,297 @@ def test_global_seed_makes_unseeded_initializers_reproducible():
     keras.utils.set_random_seed(123)
     again = keras.ops.convert_to_numpy(keras_inits.HeNormal()((4, 4)))
     np.testing.assert_array_equal(first, again)
+
+
+# Draws from several threads (issue 11, point 7): data loaders and servers
+# build models in threads, and one initializer, or one SeedGenerator, may
+# serve them all. Each draw must advance the seed state atomically.
+
+THREADS = 8
+CALLS = 20  # the issue's case: 160 draws of one instance
+# Every catalogue initializer in threads: fewer draws, so that all of them
+# take a few seconds; the threads start together, so these draws overlap
+# too. (Measured on the code before the fix: 60-90% of the initializers
+# failed at each run; test_every_draw_holds_its_generators_lock checks all
+# of them deterministically.)
+SWEEP_CALLS = 2
+# Small shapes keep the draws fast; DeltaOrthogonal needs rank 3 to 5 with
+# inputs <= outputs, the others take any matrix.
+SMALL_SHAPES = {"DeltaOrthogonal": (3, 4, 8)}
+
+
+def _shape(case):
+    return SMALL_SHAPES.get(case.name, (4, 8))
+
+
+def _bytes(values):
+    return keras.ops.convert_to_numpy(values).tobytes()
+
+
+@pytest.fixture
+def frequent_switches():
+    """Python hands the GIL to another thread every 10 us instead of 5 ms,
+    so the threads' draws interleave finely, as on a busy server."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    yield
+    sys.setswitchinterval(interval)
+
+
+def _in_threads(initializers, shape, calls):
+    """The values (as bytes) of `calls` draws of `shape` in each of THREADS
+    threads, thread `i` calling `initializers[i % len(initializers)]`. The
+    threads start together, so their draws overlap."""
+    barrier = threading.Barrier(THREADS)
+    drawn = [[] for _ in range(THREADS)]
+    errors = []
+
+    def work(i):
+        init = initializers[i % len(initializers)]
+        try:
+            barrier.wait()
+            for _ in range(calls):
+                drawn[i].append(_bytes(init(shape)))
+        except Exception as error:  # re-raised below, not lost in a thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,))
+               for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return [values for values_of_one in drawn for values in values_of_one]
+
+
+def _in_sequence(init, shape, calls):
+    return [_bytes(init(shape)) for _ in range(THREADS * calls)]
+
+
+def _assert_the_same_draws(drawn, expected):
+    """`drawn` holds each of the distinct tensors of `expected` once.
+
+    Equal sets prove every draw atomic: two draws that read the same state
+    would repeat a tensor and skip another, and a draw of several pieces
+    (native_draw, BlockOrthogonal, Sparse) interleaved with another would
+    give tensors that no sequential draw gives. Counts, not tensors, make
+    the failure message."""
+    assert len(set(expected)) == len(expected)
+    repeated = len(drawn) - len(set(drawn))
+    unexpected = len(set(drawn) - set(expected))
+    assert (len(drawn), repeated, unexpected) == (len(expected), 0, 0)
+
+
+def _shared_generator(make):
+    # Two initializers, half the threads each, on one generator: a lock of
+    # each initializer would not serialize them; the generator's does. An
+    # int seed replays the generator's sequence.
+    generator = keras.random.SeedGenerator(3)
+    return [make(generator), make(generator)], make(3)
+
+
+# Each kind of seed, as `(initializers, reference)`: the initializers the
+# threads share, and a fresh initializer that replays their sequence (None
+# for unseeded ones, whose draws need only be distinct). `make` builds an
+# initializer from a seed.
+SEED_KINDS = {
+    "int": lambda make: ([make(3)], make(3)),
+    "None": lambda make: ([make(None)], None),
+    "shared SeedGenerator": _shared_generator,
+    "PortableSeed(1)": lambda make: ([make(keras_inits.PortableSeed(1))],
+                                     make(keras_inits.PortableSeed(1))),
+    "PortableSeed(None)": lambda make: (
+        [make(keras_inits.PortableSeed(None))], None),
+}
+
+
+def _check_draws_in_threads(make, shape, kind, calls):
+    initializers, reference = SEED_KINDS[kind](make)
+    drawn = _in_threads(initializers, shape, calls)
+    if reference is None:
+        distinct = len(set(drawn))
+        assert distinct == THREADS * calls
+    else:
+        _assert_the_same_draws(drawn, _in_sequence(reference, shape, calls))
+
+
+@pytest.mark.parametrize("kind", list(SEED_KINDS))
+def test_one_initializer_in_eight_threads(kind, frequent_switches):
+    # The issue's case: 8 threads x 20 calls gave 72-96 distinct tensors.
+    _check_draws_in_threads(lambda seed: keras_inits.HeNormal(seed=seed),
+                            (8, 8), kind, CALLS)
+
+
+# Keras' seed generators. A PortableSeed draw takes ~25 ms on TensorFlow,
+# too long to repeat for each initializer here: its threaded draws are
+# checked in test_one_initializer_in_eight_threads and
+# test_the_keys_of_a_draw_are_contiguous.
+@pytest.mark.parametrize("kind", ["int", "None", "shared SeedGenerator"])
+@pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)
+def test_every_random_initializer_in_threads(case, kind, frequent_switches):
+    _check_draws_in_threads(case.make, _shape(case), kind, SWEEP_CALLS)
+
+
+def _is_held(lock):
+    """Whether some thread holds `lock`: another thread cannot take it."""
+    taken = []
+
+    def probe():
+        if lock.acquire(blocking=False):
+            lock.release()
+            taken.append(True)
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return not taken
+
+
+def _locks_held(monkeypatch, initializers, shape):
+    """For each step of a generator while `initializers` draw `shape` in
+    this thread, whether the draw's lock of that generator is held. A step
+    is a call of `next` or `next_key`, or a sharded draw (sharding.draw,
+    which advances the state itself, outside its compiled draw)."""
+    held = []
+
+    def watch(advance, generator_of=lambda generator: generator):
+        def watched(owner, *args, **kwargs):
+            held.append(_is_held(
+                base.RandomInitializer._draw_lock(generator_of(owner))))
+            return advance(owner, *args, **kwargs)
+        return watched
+
+    for cls, name in [(keras.random.SeedGenerator, "next"),
+                      (keras_inits.PortableSeed, "next_key")]:
+        monkeypatch.setattr(cls, name, watch(getattr(cls, name)))
+    monkeypatch.setattr(sharding, "draw", watch(
+        sharding.draw, lambda initializer: initializer.seed_generator))
+    for init in initializers:
+        init(shape)
+    return held
+
+
+@pytest.mark.parametrize("kind", list(SEED_KINDS))
+@pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)
+def test_every_draw_holds_its_generators_lock(case, kind, monkeypatch):
+    # No initializer draws around the lock, whatever its seed.
+    initializers, _ = SEED_KINDS[kind](case.make)
+    held = _locks_held(monkeypatch, initializers, _shape(case))
+    assert held and all(held)
+
+
+def test_the_pieces_of_a_draw_are_contiguous(monkeypatch, frequent_switches):
+    # Pieces of 8 values: each (4, 8) draw calls the generator 4 times on
+    # TensorFlow and NumPy (once on JAX and PyTorch, which draw in one piece).
+    monkeypatch.setattr(portable, "NATIVE_PIECE", 8)
+    _check_draws_in_threads(lambda seed: keras_inits.RandomNormal(seed=seed),
+                            (4, 8), "int", CALLS)
+
+
+def test_the_keys_of_a_draw_are_contiguous(frequent_switches):
+    # Four blocks: each draw takes four keys of its PortableSeed.
+    _check_draws_in_threads(
+        lambda seed: keras_inits.BlockOrthogonal(blocks=4, seed=seed),
+        (4, 16), "PortableSeed(1)", SWEEP_CALLS)
+
+
+def _sharded(make, seed):
+    """`make(seed)` called with a layout whose columns span every device
+    there is (JAX backend)."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    layout = NamedSharding(Mesh(np.array(jax.devices()), ("model",)),
+                           PartitionSpec(None, "model"))
+    return functools.partial(make(seed), layout=layout)
+
+
+def _he_normal(seed):
+    return keras_inits.HeNormal(seed=seed)
+
+
+# With a layout, sharding.draw advances the state outside the compiled draw,
+# under the same lock. (A sharded PortableSeed draw compiles at each call,
+# ~0.2 s: too slow for 160 of them; its lock is checked once.)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax",
+                    reason="Keras distributes variables only on JAX")
+@pytest.mark.parametrize("kind", ["int", "shared SeedGenerator"])
+def test_sharded_draws_in_threads(kind, frequent_switches):
+    _check_draws_in_threads(functools.partial(_sharded, _he_normal),
+                            (8, 8), kind, CALLS)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "jax",
+                    reason="Keras distributes variables only on JAX")
+@pytest.mark.parametrize("kind", list(SEED_KINDS))
+def test_every_sharded_draw_holds_its_generators_lock(kind, monkeypatch):
+    initializers, _ = SEED_KINDS[kind](
+        functools.partial(_sharded, _he_normal))
+    held = _locks_held(monkeypatch, initializers, (8, 8))
+    assert held and all(held)
+
+
+def test_a_draw_takes_the_next_values_of_its_generator():
+    # The single-threaded sequence is Keras' own: the k-th draw of an
+    # initializer is the k-th draw of keras.random with a fresh generator
+    # of the same seed, so locking the draw skipped or added no step.
+    init = keras_inits.RandomNormal(0.5, 2.0, seed=1)
+    generator = keras.random.SeedGenerator(1)
+    for _ in range(3):
+        expected = keras.random.normal((3, 4), 0.5, 2.0, seed=generator)
+        np.testing.assert_array_equal(
+            keras.ops.convert_to_numpy(init((3, 4))),
+            keras.ops.convert_to_numpy(expected))
+
+
+def test_fresh_seeded_initializers_replay_the_same_sequence():
+    first, second = keras_inits.HeNormal(seed=1), keras_inits.HeNormal(seed=1)
+    first_values = [_bytes(first((4, 4))) for _ in range(3)]
+    assert [_bytes(second((4, 4))) for _ in range(3)] == first_values
+    assert len(set(first_values)) == 3
+
+
+class _SlowCount(int):
+    """A draw count whose increment lets other threads run, as a thread
+    switch at the worst moment would: between reading the count and
+    storing the next one."""
+
+    def __add__(self, other):
+        time.sleep(0)  # releases the GIL
+        return _SlowCount(int(self) + other)
+
+
+def test_portable_seed_next_key_is_atomic():
+    # Deterministic: each increment hands the GIL over (without the lock,
+    # 9 duplicate keys in 1 run of 3 of 40,000 plain calls).
+    seed = keras_inits.PortableSeed(1)
+    seed.draws = _SlowCount(0)
+    barrier = threading.Barrier(THREADS)
+    keys = []
+
+    def work():
+        barrier.wait()
+        for _ in range(50):
+            keys.append(seed.next_key())
+
+    threads = [threading.Thread(target=work) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(keys) == [(1, n) for n in range(THREADS * 50)]
+    assert seed.draws == THREADS * 50
+
+
+def test_a_copied_portable_seed_continues_its_sequence():
+    # A lock cannot be copied or pickled: a copy gets a lock of its own,
+    # and continues the sequence from the same count.
+    seed = keras_inits.PortableSeed(4)
+    seed.next_key()
+    for duplicate in [copy.deepcopy(seed), pickle.loads(pickle.dumps(seed))]:
+        assert duplicate.next_key() == (4, 1)
+    assert seed.next_key() == (4, 1)

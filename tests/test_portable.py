@@ -170,9 +170,9 @@ def keras_default_model():
 def test_reinitialize_portable_swaps_keras_initializers():
     model = keras_default_model()
     keras_inits.reinitialize(model, seed=9, portable=True)
-    path = model.get_layer("hidden").kernel.path
+    # The seed key: the layer's name below the model, then the variable's.
     expected = keras_inits.GlorotUniform(seed=keras_inits.PortableSeed(
-        _derive_seed(9, path)))((6, 5))
+        _derive_seed(9, "hidden/kernel")))((6, 5))
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(model.get_layer("hidden").kernel),
         keras.ops.convert_to_numpy(expected))
@@ -183,9 +183,9 @@ def test_reinitialize_keeps_saved_portable_seeds():
         5, kernel_initializer=keras_inits.HeNormal(
             seed=keras_inits.PortableSeed(1)))], name="m")
     keras_inits.reinitialize(model, seed=9)
-    kernel = model.layers[0].kernel
+    kernel = model.layers[0].kernel  # an auto-named Dense: key "dense/kernel"
     expected = keras_inits.HeNormal(seed=keras_inits.PortableSeed(
-        _derive_seed(9, kernel.path)))((6, 5))
+        _derive_seed(9, "dense/kernel")))((6, 5))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(kernel),
                                   keras.ops.convert_to_numpy(expected))
 

@@ -7,6 +7,7 @@ test to reject a wrong scale (a factor of 2 gives p < 1e-6 at 48 values).
 """
 
 import os
+import re
 
 import keras
 import numpy as np
@@ -940,3 +941,17 @@ def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch):
     for v, want in zip(model.weights, expected):
         np.testing.assert_array_equal(values(v), want)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_readme_example_runs():
+    with open(os.path.join(os.path.dirname(os.path.dirname(
+            os.path.abspath(__file__))), "README.md")) as f:
+        section = f.read().split("<!-- section: reinitialize -->")[1].split(
+            "<!-- section:")[0]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1
+    namespace = {"__name__": "readme_example"}
+    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    report, model = namespace["report"], namespace["model"]
+    assert [row.key for row in report] == [
+        "body/kernel", "body/bias", "head/kernel", "head/bias"]

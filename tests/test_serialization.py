@@ -226,6 +226,124 @@ def test_constant_array_refuses_bad_values(value):
         keras_inits.ConstantArray(value)
 
 
+# Seeds in configs: every form keras_inits or Keras writes loads back
+# (portable.deserialize_seed), bare or nested. The full matrix of
+# initializers, seeds, nestings and routes is in test_round_trips.py.
+
+
+def _portable_seed_forms(seed):
+    full = keras.saving.serialize_keras_object(keras_inits.PortableSeed(seed))
+    assert full == {"module": "keras_inits.portable",
+                    "class_name": "PortableSeed", "config": {"seed": seed},
+                    "registered_name": "keras_inits>PortableSeed"}
+    without_module = {k: v for k, v in full.items() if k != "module"}
+    bare = {"class_name": "PortableSeed", "config": {"seed": seed}}
+    registered_only = {"class_name": "keras_inits>PortableSeed",
+                       "config": {"seed": seed}}
+    return [full, without_module, bare, registered_only]
+
+
+def _seed_generator_forms(seed):
+    full = keras.saving.serialize_keras_object(keras.random.SeedGenerator(seed))
+    return [full, {k: v for k, v in full.items() if k != "module"}]
+
+
+SAVED_SEEDS = (
+    [(None, None), (3, 3)]
+    + [(form, 3) for form in _seed_generator_forms(3)]
+    + [(form, keras_inits.PortableSeed(3)) for form in _portable_seed_forms(3)]
+    + [(form, keras_inits.PortableSeed(None))
+       for form in _portable_seed_forms(None)]
+)
+
+
+@pytest.mark.parametrize("saved, seed", SAVED_SEEDS, ids=[
+    "None", "int", "SeedGenerator", "SeedGenerator-without-module",
+    *(f"PortableSeed({seed})-{form}" for seed in (3, None) for form in (
+        "full", "without-module", "bare", "registered-name-only"))])
+def test_every_saved_seed_form_loads(saved, seed):
+    config = {"class_name": "HeNormal", "config": {"seed": saved}}
+    nested = {"class_name": "DepthScaled", "config": {"initializer": {
+        "class_name": "ICNR", "config": {"initializer": config}}}}
+    init = keras_inits.deserialize(json.loads(json.dumps(config)))
+    assert init.seed == seed and type(init.seed) is type(seed)
+    inner = keras_inits.deserialize(nested).initializer.initializer
+    assert inner.seed == seed and type(inner.seed) is type(seed)
+
+
+@pytest.mark.parametrize("form", _portable_seed_forms(3), ids=[
+    "full", "without-module", "bare", "registered-name-only"])
+def test_keras_deserialize_reads_a_saved_portable_seed_too(form):
+    # Keras' deserializer gives the seed dict to the constructor as it is.
+    config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+    config["config"]["seed"] = form
+    init = keras.initializers.deserialize(config)
+    assert type(init) is keras_inits.HeNormal
+    assert init.seed == keras_inits.PortableSeed(3)
+
+
+def test_a_saved_portable_seed_replays_its_draws_nested():
+    init = keras_inits.DepthScaled(keras_inits.ICNR(keras_inits.HeNormal(
+        seed=keras_inits.PortableSeed(9))), depth=2)
+    config = keras_inits.serialize(init)
+    rebuilt = keras_inits.deserialize(json.loads(json.dumps(config)))
+    assert keras_inits.serialize(rebuilt) == config
+    np.testing.assert_array_equal(to_numpy(rebuilt((3, 3, 2, 8))),
+                                  to_numpy(init((3, 3, 2, 8))))
+
+
+BAD_SEED = ("A `seed` in an initializer config must be None, an integer or a "
+            "serialized keras.random.SeedGenerator or keras_inits.PortableSeed."
+            " Received: HeNormal\\(seed=")
+
+
+@pytest.mark.parametrize("seed", [
+    {"class_name": "x"},
+    {"class_name": "PortableSeed", "config": {"seed": 1, "draws": 3}},
+    {"class_name": "PortableSeed", "config": {"seed": "1"}},
+    {"class_name": "PortableSeed", "config": [1]},
+    {"class_name": "PortableSeed", "module": "keras.random",
+     "config": {"seed": 1}},
+    {"class_name": "PortableSeed", "registered_name": "mine>PortableSeed",
+     "config": {"seed": 1}},
+    {"class_name": "SeedGenerator", "config": {"seed": None}},
+    {"class_name": "SeedGenerator", "module": "keras_inits.portable",
+     "config": {"seed": 1}},
+    # Keras would follow a registered name to whatever class holds it.
+    {"class_name": "SeedGenerator", "module": "keras.random",
+     "registered_name": "keras_inits>PortableSeed", "config": {"seed": 1}},
+])
+def test_a_bad_seed_in_a_config_is_refused_naming_the_initializer(seed):
+    config = {"class_name": "HeNormal", "config": {"seed": seed}}
+    with pytest.raises(ValueError, match=BAD_SEED):
+        keras_inits.deserialize(config)
+    nested = {"class_name": "DepthScaled", "config": {"initializer": config}}
+    with pytest.raises(ValueError, match="Argument `initializer` of "
+                       "DepthScaled must be") as raised:
+        keras_inits.deserialize(nested)
+    assert re.match(BAD_SEED, str(raised.value.__cause__))
+
+
+def test_a_saved_portable_seed_out_of_range_names_portable_seed():
+    config = {"class_name": "HeNormal", "config": {"seed": {
+        "class_name": "PortableSeed", "config": {"seed": 2**32}}}}
+    with pytest.raises(ValueError, match=r"Argument `seed` of PortableSeed "
+                       r"must be None or an integer in \[0, 2\*\*32\)"):
+        keras_inits.deserialize(config)
+
+
+def test_keras_own_initializers_never_get_a_portable_seed():
+    # Keras' RandomInitializer would restore it through the registry and
+    # then refuse it, or draw natively from a seed meant to be portable.
+    for form in _portable_seed_forms(3):
+        config = {"class_name": "HeNormal", "module": "keras.initializers",
+                  "config": {"seed": form}}
+        with pytest.raises(ValueError, match="HeNormal is not a keras_inits "
+                           "initializer: only keras_inits' initializers take "
+                           "a keras_inits.PortableSeed"):
+            keras_inits.deserialize(config)
+
+
 # Round trips of one initializer: each gives the identical config and, for a
 # seeded initializer, the identical first draw.
 
@@ -404,6 +522,50 @@ def test_hostile_configs_are_refused_and_nothing_runs(index, tmp_path):
     assert not path.exists()
 
 
+# A seed dict is read field by field, never by Keras' deserializer, which
+# would resolve the class it names and, for a module of Keras, import it.
+NEVER_IMPORTED = "keras.src.utils.code_stats"  # a Keras module nothing uses
+
+
+def _hostile_seeds():
+    return [
+        {"class_name": "system", "module": "os", "config": {"command": "true"}},
+        {"class_name": "function", "module": "os", "config": "system",
+         "registered_name": "system"},
+        {"class_name": "count_loc", "module": NEVER_IMPORTED, "config": {}},
+        {"class_name": "PortableSeed", "module": "keras_inits_no_such_module",
+         "config": {"seed": 1}},
+        {"class_name": "Thing", "module": "keras.keras_inits_no_such_module",
+         "config": {}},
+    ]
+
+
+@pytest.mark.parametrize("index", range(len(_hostile_seeds())))
+def test_a_hostile_seed_is_refused_by_every_route_and_imports_nothing(index):
+    assert NEVER_IMPORTED not in sys.modules
+    seed = _hostile_seeds()[index]
+    config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+    config["config"]["seed"] = seed
+    nested = keras_inits.serialize(keras_inits.DepthScaled(
+        keras_inits.HeNormal(seed=1)))
+    nested["config"]["initializer"]["config"]["seed"] = seed
+    in_config = "A `seed` in an initializer config must be"
+    argument = "Argument `seed` of HeNormal must be a saved PortableSeed"
+    nested_argument = "Argument `initializer` of DepthScaled must be"
+    routes = [
+        (lambda: keras_inits.deserialize(config), in_config),
+        (lambda: keras_inits.deserialize(nested), nested_argument),
+        (lambda: keras.initializers.deserialize(config), argument),
+        (lambda: keras.initializers.deserialize(nested), nested_argument),
+        (lambda: keras_inits.HeNormal(seed=seed), argument),
+    ]
+    for load, message in routes:
+        with pytest.raises(ValueError, match=message):
+            load()
+    assert NEVER_IMPORTED not in sys.modules
+    assert not [name for name in sys.modules if "no_such_module" in name]
+
+
 def test_a_config_may_name_only_initializer_classes(tmp_path):
     path = tmp_path / "ran"
 
@@ -575,6 +737,65 @@ def test_fixture_model_still_loads(file, fixture):
         now = init.get_config()
         assert {key: now.get(key) for key in saved["config"]} == (
             saved["config"])
+
+
+def _nested_seed_fixtures():
+    found = []
+    for path in sorted(glob.glob(os.path.join(FIXTURES,
+                                              "nested-seeds-*.json"))):
+        with open(path) as f:
+            found.append((os.path.basename(path), json.load(f)))
+    return found
+
+
+def test_a_nested_seed_fixture_is_committed():
+    assert _nested_seed_fixtures(), (
+        "No tests/fixtures/nested-seeds-*.json: run `python tests/fixtures/"
+        "make_fixtures.py nested-seeds` and commit the result.")
+
+
+@pytest.mark.parametrize("file, fixture", _nested_seed_fixtures(),
+                         ids=lambda x: x if isinstance(x, str) else "")
+def test_fixture_with_nested_seeds_loads_its_configs_and_weights(file,
+                                                                  fixture):
+    model = keras.models.load_model(os.path.join(FIXTURES, fixture["model"]))
+    kinds = set()
+    for name, saved in fixture["layers"].items():
+        layer = model.get_layer(name)
+        config = saved["config"]
+        assert keras_inits.serialize(layer.kernel_initializer) == config, name
+        for load in (keras_inits.deserialize, keras.initializers.deserialize):
+            assert keras_inits.serialize(load(config)) == config, name
+        # Saved weights are loaded, never redrawn.
+        for weight, values in zip(layer.get_weights(), saved["weights"]):
+            np.testing.assert_array_equal(
+                weight, np.asarray(values, weight.dtype), err_msg=name)
+        if saved["replays"]:
+            # A PortableSeed draws them again, on every backend.
+            kernel = layer.get_weights()[0]
+            fresh = keras_inits.deserialize(config)
+            np.testing.assert_array_equal(
+                to_numpy(fresh(kernel.shape, dtype="float32")), kernel,
+                err_msg=name)
+        inner, depth = _innermost(config)
+        seed = inner["config"]["seed"]
+        if isinstance(seed, dict):
+            kind = "PortableSeed" if seed["config"]["seed"] is not None \
+                else "PortableSeed(None)"
+        else:
+            kind = type(seed).__name__
+        kinds.add((kind, depth))
+    # Nested, one and two deep, with each kind of seed keras_inits saves.
+    assert {("PortableSeed", 2), ("PortableSeed(None)", 1), ("int", 2)} <= (
+        kinds)
+
+
+def _innermost(config):
+    """The innermost initializer's config, and how deep it is nested."""
+    depth = 0
+    while "initializer" in config["config"]:
+        config, depth = config["config"]["initializer"], depth + 1
+    return config, depth
 
 
 # Writing your own.

@@ -334,7 +334,7 @@ def _apply(plans, backup):
     saved = ([ops.convert_to_numpy(v).copy() for v in variables]
              if backup else None)
     rows, failed, first_error = [None] * len(plans), [], None
-    with _held_interrupts() as interrupts:
+    with _HeldInterrupts() as interrupts:
         for attempt in range(2):
             pending = failed if attempt else range(len(plans))
             failed = []
@@ -378,7 +378,7 @@ def _assign(path, key, variable, description, draw):
                                  *before, *_moments(variable), key)
 
 
-class _held_interrupts:
+class _HeldInterrupts:
     """Holds Ctrl-C (SIGINT) until the block ends, when Python's default
     handler is in place in the main thread (a notebook's or a script's);
     `error()` then gives the KeyboardInterrupt it held, if any."""

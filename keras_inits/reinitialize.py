@@ -65,13 +65,13 @@ class ReinitializedVariable:
     that its seed is derived from (see `reinitialize`)."""
 
     path: str
+    key: str
     initializer: str
     shape: tuple
     mean_before: float
     std_before: float
     mean_after: float
     std_after: float
-    key: str = ""
 
 
 class _RowTable:
@@ -374,8 +374,9 @@ def _apply(plans, backup):
 def _assign(path, key, variable, description, draw):
     before = _moments(variable)
     variable.assign(ops.cast(draw(), variable.dtype))
-    return ReinitializedVariable(path, description, tuple(variable.shape),
-                                 *before, *_moments(variable), key)
+    return ReinitializedVariable(path, key, description,
+                                 tuple(variable.shape), *before,
+                                 *_moments(variable))
 
 
 class _HeldInterrupts:
@@ -424,7 +425,7 @@ def _own_variables(layer):
     return layer._trainable_variables + layer._non_trainable_variables
 
 
-def _select(root, layers, skip_frozen, reset_adapted=False):
+def _select(root, layers, skip_frozen, reset_adapted):
     """Returns `[(capture, [(key, variable)])]` for every selected weight
     owner, `[(variable, reason)]` for the adapted state left alone, and the
     layers whose adapted state is reset (`reset_adapted=True`).
@@ -607,18 +608,19 @@ def _match(originals, twins, name, initializer_of):
 # Planning: reseed, check, and keep a value only where replay is not exact.
 
 
-def _derive_seed(seed, path):
-    """The seed of the variable at `path`: stable across runs and processes
-    (Python's own `hash` of a string is salted per process)."""
-    digest = hashlib.sha256(f"{seed}/{path}".encode()).digest()
+def _derive_seed(seed, key):
+    """The seed of the variable (or nested initializer) at `key`: stable
+    across runs and processes (Python's own `hash` of a string is salted per
+    process)."""
+    digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") % _SEED_LIMIT
 
 
-def _child_seed(seed, path):
+def _child_seed(seed, key):
     """`_derive_seed`, keeping a `PortableSeed` portable."""
     if isinstance(seed, portable_seeds.PortableSeed):
-        return portable_seeds.PortableSeed(_derive_seed(seed.seed, path))
-    return _derive_seed(seed, path)
+        return portable_seeds.PortableSeed(_derive_seed(seed.seed, key))
+    return _derive_seed(seed, key)
 
 
 def _reseeded(initializer, seed):

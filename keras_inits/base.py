@@ -6,6 +6,7 @@ computation of variance-scaling ones. Each family module builds on these and
 on nothing else of its own.
 """
 
+import collections.abc
 import inspect
 import math
 import numbers
@@ -13,9 +14,11 @@ import threading
 import weakref
 
 import keras
+import numpy as np
 from keras import ops
 
 # portable.py uses this module only when called, so the import cycle is safe.
+from keras_inits import limits
 from keras_inits import portable
 from keras_inits import sharding
 
@@ -115,10 +118,18 @@ def argument_error(owner, name, requirement, value):
 
 
 def choice_error(owner, name, value, choices):
+    # Keras' wording first ("Invalid `mode` argument: "), so code that
+    # matches Keras' messages matches these.
     return ValueError(
-        f"Invalid `{name}` argument of {owner}: {value!r}. "
-        f"Expected one of {sorted(choices)}."
+        f"Invalid `{name}` argument: {value!r}. {owner} expects one of "
+        f"{sorted(choices)}."
     )
+
+
+def keras_wording(sentence, error):
+    """`error` with Keras' own `sentence` for the same mistake put first,
+    for code and tests that match Keras' messages."""
+    return ValueError(f"{sentence} {error}")
 
 
 def _is_real_number(value):
@@ -131,26 +142,69 @@ def _is_whole_number(value):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def as_float(value):
+    """`value` as a Python float, or None if it is not a real number or is
+    too large for a float (`10**400` raises OverflowError in `float`)."""
+    if not _is_real_number(value):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None
+
+
 def check_number(owner, name, value):
-    """Returns `value` as a float; it must be a finite real number."""
-    if not _is_real_number(value) or not math.isfinite(float(value)):
+    """Returns `value` as a float; it must be a finite real number that
+    float32 can hold (the weights are float32 unless asked otherwise)."""
+    number = as_float(value)
+    if number is None or not math.isfinite(number):
         raise argument_error(owner, name, "a finite number", value)
-    return float(value)
+    if abs(number) > limits.FLOAT32_MAX:
+        raise argument_error(
+            owner, name, "a finite number float32 can hold (|x| <= 3.4e38)",
+            value,
+        )
+    return number
 
 
 def check_positive(owner, name, value):
-    """Returns `value` as a float; it must be a finite number above zero."""
-    if (
-        not _is_real_number(value)
-        or not math.isfinite(float(value))
-        or float(value) <= 0
-    ):
+    """Returns `value` as a float; it must be a number above zero that
+    float32 holds as a normal number (1.2e-38 to 3.4e38): smaller ones
+    become zeros or subnormals that several backends flush to zero."""
+    number = as_float(value)
+    if number is None or not math.isfinite(number) or number <= 0:
         raise argument_error(owner, name, "a positive number", value)
-    return float(value)
+    if not limits.FLOAT32_TINY <= number <= limits.FLOAT32_MAX:
+        raise argument_error(
+            owner, name,
+            "a positive number float32 can hold (1.2e-38 to 3.4e38)", value,
+        )
+    return number
+
+
+def check_reach(owner, name, value, largest, what):
+    """Raises naming argument `name` when the values an initializer can make,
+    up to `largest` in magnitude (described by `what`, e.g.
+    "|mean| + 8 stddev"), overflow float32."""
+    if not largest <= limits.FLOAT32_MAX:
+        raise argument_error(
+            owner, name,
+            f"small enough that {what} fits in float32 (<= 3.4e38; here "
+            f"{largest:.4g})", value,
+        )
+
+
+# Normal samplers of float32 uniforms reach about 5.4 (inverse CDF) to 6.7
+# (Box-Muller) standard deviations; 8 bounds both with a margin.
+NORMAL_REACH = 8.0
 
 
 def check_choice(owner, name, value, choices):
-    if value not in choices:
+    # An array compared with `in` raises NumPy's "truth value is ambiguous";
+    # anything unhashable is no choice.
+    if (isinstance(value, np.ndarray)
+            or not isinstance(value, collections.abc.Hashable)
+            or value not in choices):
         raise choice_error(owner, name, value, choices)
     return value
 
@@ -165,12 +219,16 @@ def check_seed(owner, seed):
         # Seed generators hold their state as 32-bit integers.
         if 0 <= seed < 2**32:
             return int(seed)
-    raise argument_error(
-        owner,
-        "seed",
-        "None, an integer in [0, 2**32), a keras.random.SeedGenerator or a "
-        "keras_inits.PortableSeed",
-        seed,
+    raise keras_wording(
+        "`seed` argument should be an instance of "
+        "`keras.random.SeedGenerator()` or an integer.",
+        argument_error(
+            owner,
+            "seed",
+            "None, an integer in [0, 2**32), a keras.random.SeedGenerator or "
+            "a keras_inits.PortableSeed",
+            seed,
+        ),
     )
 
 
@@ -214,6 +272,10 @@ def check_axes(owner, name, axes):
         return None
     if _is_whole_number(axes):
         axes = [axes]
+    # A string or bytes iterates as characters or byte values (b"x" would
+    # be [120]): never axes.
+    if isinstance(axes, (str, bytes, bytearray)):
+        axes = None
     try:
         axes = list(axes)
     except TypeError:
@@ -223,6 +285,22 @@ def check_axes(owner, name, axes):
     if len(set(axes)) != len(axes):
         raise argument_error(owner, name, "a list of distinct axes", axes)
     return [int(a) for a in axes]
+
+
+def check_axes_in(owner, name, axes, shape):
+    """Raises unless every axis of `axes` (a list, or None) indexes `shape`."""
+    rank = len(shape)
+    if axes is not None and not all(-rank <= a < rank for a in axes):
+        raise ValueError(
+            f"Argument `{name}` of {owner} must hold axes of a rank-{rank} "
+            f"shape (from {-rank} to {rank - 1}). Received: {name}={axes} "
+            f"for shape={tuple(shape)}"
+        )
+    if axes is not None and len({a % rank for a in axes}) != len(axes):
+        raise ValueError(
+            f"Argument `{name}` of {owner} must name each axis of the shape "
+            f"once. Received: {name}={axes} for shape={tuple(shape)}"
+        )
 
 
 def nested_initializer(owner, value):
@@ -253,6 +331,11 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     fan-out) by the product of the dimensions at those axes, as for the
     kernels of EinsumDense and MultiHeadAttention.
     """
+    shape = check_shape("compute_fans", shape)
+    input_axes = check_axes("compute_fans", "input_axes", input_axes)
+    output_axes = check_axes("compute_fans", "output_axes", output_axes)
+    check_axes_in("compute_fans", "input_axes", input_axes, shape)
+    check_axes_in("compute_fans", "output_axes", output_axes, shape)
     rank = len(shape)
     if rank == 0:
         fan_in = fan_out = 1
@@ -267,6 +350,50 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     if output_axes is not None:
         fan_out = math.prod(shape[axis] for axis in output_axes)
     return int(fan_in), int(fan_out)
+
+
+def check_call(initializer, shape, dtype, layout=None, floating=False):
+    """Checks a call `initializer(shape, dtype, layout)` before anything is
+    allocated, and returns `(shape, dtype, compute_dtype)`: the shape as a
+    tuple of ints, the standardized dtype, and the dtype to compute in
+    (float32 for the float16, bfloat16 and float8 types, whose own
+    precision loses most values; the result is cast).
+
+    Raises a ValueError naming the initializer when the dtype is not a
+    floating-point one (with `floating`) or cannot be stored, when the
+    tensor cannot fit in the device's memory (see limits.py), or when the
+    initializer's values, up to `initializer.max_abs(shape)`, overflow the
+    dtype (as `stddev=1e4` does float16).
+    """
+    owner = type(initializer).__name__
+    shape = check_shape(owner, shape)
+    dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+    if floating and not keras.backend.is_float_dtype(dtype):
+        raise ValueError(
+            f"{owner} draws random values and needs a floating-point "
+            f"dtype. Received: dtype={dtype!r}"
+        )
+    compute_dtype = "float32" if dtype in limits.LOW_PRECISION else dtype
+    limits.check_storable(owner, dtype)
+    # Traced by jax.jit (a large or sharded variable), the values are
+    # computed shard by shard: the sharded path checks its shard's size.
+    if not sharding.is_tracing():
+        per_device = shape
+        if layout is not None:
+            per_device = sharding.as_sharding(owner, layout).shard_shape(shape)
+        limits.check_size(owner, per_device, dtype, compute_dtype)
+    largest = initializer.max_abs(shape)
+    if largest is not None and keras.backend.is_float_dtype(dtype):
+        limit = limits.float_max(dtype)
+        if largest > limit:
+            raise ValueError(
+                f"{initializer!r} makes values up to {largest:.4g} for "
+                f"shape={shape}, beyond {dtype}'s largest finite value "
+                f"{limit:g}: in {dtype} they would be infinite or NaN. Use "
+                f"a wider dtype or smaller arguments. Received: "
+                f"dtype={dtype!r}"
+            )
+    return shape, dtype, compute_dtype
 
 
 def _constructor_arguments(cls):
@@ -312,6 +439,12 @@ class Initializer(keras.initializers.Initializer):
                 )
             config[name] = getattr(self, name)
         return config
+
+    def max_abs(self, shape):
+        """An upper bound of the magnitude of the values for `shape`, or
+        None if unknown. A call whose dtype cannot hold it is refused (see
+        `check_call`): a subclass that can bound its values says so here."""
+        return None
 
     def __repr__(self):
         arguments = ", ".join(
@@ -416,17 +549,8 @@ class RandomInitializer(Initializer):
         return config
 
     def __call__(self, shape, dtype=None, layout=None):
-        owner = type(self).__name__
-        shape = check_shape(owner, shape)
-        dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
-        if not keras.backend.is_float_dtype(dtype):
-            raise ValueError(
-                f"{owner} draws random values and needs a floating-point "
-                f"dtype. Received: dtype={dtype!r}"
-            )
-        compute_dtype = dtype
-        if dtype in ("float16", "bfloat16"):
-            compute_dtype = "float32"
+        shape, dtype, compute_dtype = check_call(self, shape, dtype, layout,
+                                                 floating=True)
 
         def values():
             drawn = self.draw(shape, compute_dtype)

@@ -100,8 +100,8 @@ def recommend(activation, *, recurrent=False):
     name = _activation_name(activation)
     if name not in ACTIVATIONS:
         raise ValueError(
-            f"Invalid `activation` argument of recommend: {activation!r}. "
-            f"Expected one of {list(ACTIVATIONS)}, None or a function of "
+            f"Invalid `activation` argument: {activation!r}. recommend "
+            f"expects one of {list(ACTIVATIONS)}, None or a function of "
             "keras.activations."
         )
     if recurrent:

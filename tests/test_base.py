@@ -59,8 +59,8 @@ def test_error_wording_matches_the_house_style():
                           "positive number. Received: stddev=-1.0")
     error = base.choice_error("VarianceScaling", "mode", "fan_sideways",
                               ["fan_in", "fan_out", "fan_avg"])
-    assert str(error) == ("Invalid `mode` argument of VarianceScaling: "
-                          "'fan_sideways'. Expected one of ['fan_avg', "
+    assert str(error) == ("Invalid `mode` argument: 'fan_sideways'. "
+                          "VarianceScaling expects one of ['fan_avg', "
                           "'fan_in', 'fan_out'].")
 
 

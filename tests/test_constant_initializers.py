@@ -94,8 +94,8 @@ def test_stft_periodic_window_and_channels():
 
 
 def test_stft_bad_arguments():
-    with pytest.raises(ValueError, match="Invalid `side` argument of STFT: "
-                       "'both'"):
+    with pytest.raises(ValueError, match="Invalid `side` argument: "
+                       "'both'. STFT expects"):
         keras_inits.STFT(side="both")
     with pytest.raises(ValueError, match="Argument `window` of STFT must be "
                        "None, a list of numbers or the name of a "
@@ -104,7 +104,7 @@ def test_stft_bad_arguments():
     with pytest.raises(ValueError, match="Argument `window` of STFT must be a "
                        "1-D list of finite numbers"):
         keras_inits.STFT(window=[[1.0, 2.0]])
-    with pytest.raises(ValueError, match="Invalid `scaling` argument of STFT"):
+    with pytest.raises(ValueError, match="Invalid `scaling` argument: 'energy'. STFT"):
         keras_inits.STFT(scaling="energy")
     with pytest.raises(ValueError, match="Argument `periodic` of STFT must be "
                        "a bool"):

@@ -289,8 +289,8 @@ def test_icnr_bad_scale(scale):
 
 
 def test_icnr_bad_data_format():
-    with pytest.raises(ValueError, match="Invalid `data_format` argument of "
-                       "ICNR: 'NHWC'"):
+    with pytest.raises(ValueError, match="Invalid `data_format` argument: "
+                       "'NHWC'. ICNR expects one of"):
         keras_inits.ICNR(data_format="NHWC")
 
 

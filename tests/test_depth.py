@@ -59,8 +59,8 @@ def test_keeps_the_dtype():
     ({"depth": 0}, "Argument `depth` of DepthScaled must be an integer >= 1. "
      "Received: depth=0"),
     ({"depth": 2.5}, "Argument `depth` of DepthScaled must be an integer"),
-    ({"rule": "deepnet"}, "Invalid `rule` argument of DepthScaled: "
-     "'deepnet'. Expected one of \\['fixup', 'gpt2'\\]."),
+    ({"rule": "deepnet"}, "Invalid `rule` argument: "
+     "'deepnet'. DepthScaled expects one of \\['fixup', 'gpt2'\\]."),
     ({"rule": "fixup"}, "Argument `branch_layers` of DepthScaled must be an "
      "integer >= 2. Received: branch_layers=None"),
     ({"rule": "fixup", "branch_layers": 1}, "Argument `branch_layers` of "

@@ -46,8 +46,8 @@ def test_matches_torch_calculate_gain():
 
 @pytest.mark.parametrize("name", ["Relu", "gelu", "", None, 3])
 def test_unknown_nonlinearity(name):
-    with pytest.raises(ValueError, match="Invalid `nonlinearity` argument of "
-                       f"calculate_gain: {name!r}. Expected one of"):
+    with pytest.raises(ValueError, match="Invalid `nonlinearity` argument: "
+                       f"{name!r}. calculate_gain expects one of"):
         keras_inits.calculate_gain(name)
 
 
@@ -131,11 +131,11 @@ def test_kaiming_takes_einsum_dense_axes():
                                  keras_inits.KaimingUniform])
 def test_bad_kaiming_arguments(cls):
     name = cls.__name__
-    with pytest.raises(ValueError, match=f"Invalid `mode` argument of {name}: "
-                       "'fan_avg'. Expected one of"):
+    with pytest.raises(ValueError, match="Invalid `mode` argument: "
+                       f"'fan_avg'. {name} expects one of"):
         cls(mode="fan_avg")
-    with pytest.raises(ValueError, match=f"Invalid `nonlinearity` argument of "
-                       f"{name}: 'swish'"):
+    with pytest.raises(ValueError, match="Invalid `nonlinearity` argument: "
+                       f"'swish'. {name} expects"):
         cls(nonlinearity="swish")
     slope = f"Argument `negative_slope` of {name} "
     with pytest.raises(ValueError, match=slope + "must be a finite number. "

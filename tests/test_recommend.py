@@ -56,8 +56,8 @@ def test_swish_function_resolves_to_silu():
 
 @pytest.mark.parametrize("activation", ["relu7", "", 3, print])
 def test_unknown_activation_lists_the_valid_names(activation):
-    with pytest.raises(ValueError, match="Invalid `activation` argument of "
-                       f"recommend: .*Expected one of \\['celu', 'elu'"):
+    with pytest.raises(ValueError, match="Invalid `activation` argument: "
+                       ".*recommend expects one of \\['celu', 'elu'"):
         keras_inits.recommend(activation)
 
 

@@ -106,12 +106,12 @@ def test_bad_scale(scale):
 
 
 def test_bad_mode_and_distribution():
-    with pytest.raises(ValueError, match=r"Invalid `mode` argument of "
-                       r"VarianceScaling: 'fan_sideways'. Expected one of "
+    with pytest.raises(ValueError, match=r"Invalid `mode` argument: "
+                       r"'fan_sideways'. VarianceScaling expects one of "
                        r"\['fan_avg', 'fan_in', 'fan_out'\]."):
         keras_inits.VarianceScaling(mode="fan_sideways")
-    with pytest.raises(ValueError, match="Invalid `distribution` argument of "
-                       "VarianceScaling: 'cauchy'"):
+    with pytest.raises(ValueError, match="Invalid `distribution` argument: "
+                       "'cauchy'. VarianceScaling expects"):
         keras_inits.VarianceScaling(distribution="cauchy")
 
 

@@ -110,10 +110,25 @@ def register(cls=None, *, package=PACKAGE):
 # part of the contract: change it only with a CHANGELOG entry.
 
 
+def shown(value):
+    """`repr(value)` for an error message: never raising (an int of more
+    than 4300 digits, a list nested past the recursion limit) and at most
+    about 200 characters."""
+    try:
+        text = repr(value)
+    except (ValueError, RecursionError):
+        if _is_whole_number(value):
+            return f"<an integer of {value.bit_length()} bits>"
+        return f"<{type(value).__name__} that cannot be shown>"
+    if len(text) > 200:
+        text = f"{text[:100]}... ({len(text)} characters)"
+    return text
+
+
 def argument_error(owner, name, requirement, value):
     return ValueError(
         f"Argument `{name}` of {owner} must be {requirement}. "
-        f"Received: {name}={value!r}"
+        f"Received: {name}={shown(value)}"
     )
 
 
@@ -121,7 +136,7 @@ def choice_error(owner, name, value, choices):
     # Keras' wording first ("Invalid `mode` argument: "), so code that
     # matches Keras' messages matches these.
     return ValueError(
-        f"Invalid `{name}` argument: {value!r}. {owner} expects one of "
+        f"Invalid `{name}` argument: {shown(value)}. {owner} expects one of "
         f"{sorted(choices)}."
     )
 
@@ -248,6 +263,12 @@ def check_shape(owner, shape):
             f"{owner} needs a shape without negative dimensions. "
             f"Received: shape={dims}"
         )
+    # Backends index tensors with int64.
+    if any(d >= 2**63 for d in dims):
+        raise ValueError(
+            f"{owner} needs a shape whose dimensions are below 2**63. "
+            f"Received: shape={dims}"
+        )
     return dims
 
 
@@ -274,42 +295,157 @@ def check_axes(owner, name, axes):
         axes = [axes]
     # A string or bytes iterates as characters or byte values (b"x" would
     # be [120]): never axes.
-    if isinstance(axes, (str, bytes, bytearray)):
-        axes = None
     try:
-        axes = list(axes)
+        listed = list(axes)
     except TypeError:
+        listed = None
+    if (listed is None or isinstance(axes, (str, bytes, bytearray))
+            or not all(_is_whole_number(a) for a in listed)):
         raise argument_error(owner, name, "None or a list of integers", axes)
-    if not all(_is_whole_number(a) for a in axes):
-        raise argument_error(owner, name, "None or a list of integers", axes)
+    axes = listed
     if len(set(axes)) != len(axes):
         raise argument_error(owner, name, "a list of distinct axes", axes)
     return [int(a) for a in axes]
 
 
 def check_axes_in(owner, name, axes, shape):
-    """Raises unless every axis of `axes` (a list, or None) indexes `shape`."""
+    """Raises unless every axis of `axes` (a list, or None) indexes `shape`,
+    each dimension once (`[0, -2]` names one axis of a matrix twice)."""
+    if axes is None:
+        return
     rank = len(shape)
-    if axes is not None and not all(-rank <= a < rank for a in axes):
+    if not all(-rank <= axis < rank for axis in axes):
         raise ValueError(
-            f"Argument `{name}` of {owner} must hold axes of a rank-{rank} "
-            f"shape (from {-rank} to {rank - 1}). Received: {name}={axes} "
-            f"for shape={tuple(shape)}"
+            f"Argument `{name}` of {owner} has an axis outside a tensor of "
+            f"rank {rank}. Received: {name}={axes}, shape={tuple(shape)}"
         )
-    if axes is not None and len({a % rank for a in axes}) != len(axes):
+    if len({axis % rank for axis in axes}) != len(axes):
         raise ValueError(
-            f"Argument `{name}` of {owner} must name each axis of the shape "
-            f"once. Received: {name}={axes} for shape={tuple(shape)}"
+            f"Argument `{name}` of {owner} names an axis of the tensor "
+            f"twice. Received: {name}={axes}, shape={tuple(shape)}"
         )
+
+
+# The largest count an argument may hold (DepthScaled's depth and
+# branch_layers, Dirac's groups, BlockOrthogonal's blocks, ICNR's scale):
+# int32's, far above any real network, and small enough that arithmetic on
+# it (a factor, `scale**2`) stays exact in float64 and in every backend's
+# index type. A larger one (`10**400`) would overflow that arithmetic.
+MAX_COUNT = 2**31 - 1
+
+
+def check_count(owner, name, value, minimum=1, requirement=None):
+    """Returns `value` as an int; it must be a whole number (not a bool)
+    from `minimum` to `MAX_COUNT`. `requirement` words the error (default
+    "an integer >= minimum")."""
+    requirement = requirement or f"an integer >= {minimum}"
+    if not _is_whole_number(value) or value < minimum:
+        raise argument_error(owner, name, requirement, value)
+    if value > MAX_COUNT:
+        raise argument_error(
+            owner, name, f"{requirement} no larger than 2**31 - 1", value)
+    return int(value)
+
+
+# How deep initializers may nest inside wrappers (DepthScaled, ICNR),
+# counting each wrapper and the initializer at the bottom. Saving, loading,
+# calling and printing a nested initializer recurse once per level, through
+# a dozen or more Python frames each (Keras' serialization among them), so
+# a few hundred levels exceed Python's recursion limit of 1000. 32 stays
+# far below it even when a model is loaded from deep inside other code,
+# and far above any real use (one or two levels).
+MAX_NESTING = 32
+
+
+def _children(node):
+    """The initializers `node` holds directly: for an instance, its
+    attributes that are initializers; for a serialized initializer
+    (`{"class_name": ..., "config": {...}}`), the serialized initializers
+    among its config's values, and the name a wrapper's `initializer` holds
+    (`"ones"`); for a name, none."""
+    if isinstance(node, dict):
+        config = node.get("config")
+        if not isinstance(config, dict):
+            return []
+        children = [v for v in config.values() if isinstance(v, dict)
+                    and isinstance(v.get("config"), dict)]
+        if isinstance(config.get("initializer"), str):
+            children.append(config["initializer"])
+        return children
+    if not isinstance(node, keras.initializers.Initializer):
+        return []
+    try:
+        values = vars(node).values()
+    except TypeError:  # no __dict__
+        return []
+    return [v for v in values
+            if isinstance(v, keras.initializers.Initializer)]
+
+
+def nesting(initializer, limit=MAX_NESTING):
+    """How many initializers deep `initializer` (an instance, a serialized
+    config or a name) nests: 1 for one that holds no other (and for a
+    name), 2 for a wrapper of such, and so on; None counts 0. Counts
+    without recursion, and stops once past `limit` (returning `limit + 1`),
+    so a hostile config nested ten thousand deep costs `limit` steps."""
+    if initializer is None:
+        return 0
+    deepest = 0
+    stack = [(initializer, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return limit + 1
+        stack.extend((child, level + 1) for child in _children(node))
+    return deepest
+
+
+def wrapped_max_abs(initializer, shape):
+    """The bound `initializer.max_abs(shape)` of a keras_inits initializer
+    a wrapper holds, or None: unknown for others, and for a shape it
+    refuses (its call then raises, through `call_wrapped`)."""
+    if not isinstance(initializer, Initializer):
+        return None
+    try:
+        return initializer.max_abs(shape)
+    except ValueError:
+        return None
+
+
+def call_wrapped(owner, initializer, shape, dtype):
+    """`initializer(shape, dtype=dtype)` for the wrapper named `owner`, with
+    a ValueError it raises (a `ConstantArray` of another shape, a value
+    `dtype` cannot hold) naming the wrapper first: the caller called the
+    wrapper, and may not know what it wraps."""
+    try:
+        return initializer(shape, dtype=dtype)
+    except ValueError as error:
+        raise ValueError(
+            f"The `initializer` of {owner} cannot fill shape={shape}: "
+            f"{error}"
+        ) from error
 
 
 def nested_initializer(owner, value):
     """Returns the initializer `value` names (an instance, a name or a
-    config), for initializers that wrap another; None or anything `get`
-    refuses raises an argument error naming `owner`."""
+    config), for initializers that wrap another (DepthScaled, ICNR); None
+    or anything `get` refuses raises an argument error naming `owner`, and
+    so does a `value` nested `MAX_NESTING` or more deep, before it is
+    resolved, since the wrapper would nest deeper than `MAX_NESTING`."""
     # serialization imports this module, so `get` is imported when called.
     from keras_inits.serialization import get
 
+    depth = nesting(value, MAX_NESTING - 1)
+    if depth >= MAX_NESTING:
+        kind = "config" if isinstance(value, dict) else type(value).__name__
+        raise ValueError(
+            f"Argument `initializer` of {owner} must be nested at most "
+            f"{MAX_NESTING - 1} initializers deep, so that {owner} nests at "
+            f"most {MAX_NESTING} (deeper nesting exceeds Python's recursion "
+            "limit when it is saved, loaded or called). Received: "
+            f"initializer=<{kind} nested more than {MAX_NESTING - 1} deep>"
+        )
     requirement = "an initializer, its name or its config"
     try:
         resolved = get(value)
@@ -352,6 +488,21 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     return int(fan_in), int(fan_out)
 
 
+def check_dtype(owner, dtype):
+    """Returns `dtype` (None for `keras.config.floatx()`) as Keras' name."""
+    try:
+        return keras.backend.standardize_dtype(dtype or keras.config.floatx())
+    except (TypeError, ValueError) as error:
+        refused = ValueError(
+            f"{owner} needs a dtype Keras knows. Received: dtype={dtype!r}"
+        )
+        # Keras' own message ("Invalid dtype: foo") first; not numpy's
+        # about an array passed as dtype.
+        if str(error).startswith("Invalid dtype"):
+            refused = keras_wording(str(error), refused)
+        raise refused from None
+
+
 def check_call(initializer, shape, dtype, layout=None, floating=False):
     """Checks a call `initializer(shape, dtype, layout)` before anything is
     allocated, and returns `(shape, dtype, compute_dtype)`: the shape as a
@@ -367,7 +518,7 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
     """
     owner = type(initializer).__name__
     shape = check_shape(owner, shape)
-    dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
+    dtype = check_dtype(owner, dtype)
     if floating and not keras.backend.is_float_dtype(dtype):
         raise ValueError(
             f"{owner} draws random values and needs a floating-point "
@@ -384,12 +535,15 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
         limits.check_size(owner, per_device, dtype, compute_dtype)
     largest = initializer.max_abs(shape)
     if largest is not None and keras.backend.is_float_dtype(dtype):
-        limit = limits.float_max(dtype)
+        stored = limits.stored_dtype(dtype)
+        limit = limits.float_max(stored)
         if largest > limit:
+            stored_as = (f" (this backend stores {dtype} as {stored})"
+                         if stored != dtype else "")
             raise ValueError(
                 f"{initializer!r} makes values up to {largest:.4g} for "
                 f"shape={shape}, beyond {dtype}'s largest finite value "
-                f"{limit:g}: in {dtype} they would be infinite or NaN. Use "
+                f"{limit:g}{stored_as}: they would be infinite or NaN. Use "
                 f"a wider dtype or smaller arguments. Received: "
                 f"dtype={dtype!r}"
             )

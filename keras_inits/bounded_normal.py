@@ -13,17 +13,41 @@ import math
 from keras import ops
 
 from keras_inits import base
+from keras_inits import limits
 from keras_inits import portable
+from keras_inits.random_initializers import MAX_SIGMAS
 from keras_inits.random_initializers import check_sigma_bounds
 from keras_inits.random_initializers import truncated_normal
 
 
 def _check_bound(owner, name, value):
-    # Infinite bounds are allowed (one-sided truncation); NaN is not.
-    if not base._is_real_number(value) or math.isnan(float(value)):
+    # Infinite bounds are allowed (one-sided truncation); NaN is not, nor a
+    # finite bound float32 cannot hold (`10**400`, 1e39).
+    number = base.as_float(value)
+    if number is None or math.isnan(number):
         raise base.argument_error(owner, name, "a number or an infinity",
                                   value)
-    return float(value)
+    if math.isfinite(number) and abs(number) > limits.FLOAT32_MAX:
+        raise base.argument_error(
+            owner, name,
+            "a number float32 can hold (|x| <= 3.4e38) or an infinity", value)
+    return number
+
+
+def _value_range(mean, stddev, lower, upper):
+    """`(low, high)`, bounds of the values a normal(mean, stddev) truncated
+    to `[lower, upper]` standard deviations takes: the bounds, or, on an
+    infinite side, `NORMAL_REACH` standard deviations beyond the mean or
+    the other bound (the sampler's float32 quantiles reach about 5.5
+    beyond; as far as 10 + 1.5 for a far one-sided tail)."""
+    low = max(lower, min(upper, 0.0) - base.NORMAL_REACH)
+    high = min(upper, max(lower, 0.0) + base.NORMAL_REACH)
+    return mean + stddev * low, mean + stddev * high
+
+
+# How check_reach describes the largest value of a truncated normal.
+_TRUNCATED_REACH = ("every value (within the bounds, and at most 8 stddev "
+                    "beyond the mean or a finite bound on an infinite side)")
 
 
 @base.register
@@ -81,7 +105,26 @@ class TruncatedNormalRange(base.RandomInitializer):
                 f"Argument `maxval` of {owner} must be greater than "
                 f"`minval`. Received: minval={minval!r}, maxval={maxval!r}"
             )
-        check_sigma_bounds(owner, *self.sigma_bounds())
+        # check_sigma_bounds would name `lower` and `upper`, the sampler's
+        # arguments: these errors name this class's own.
+        lower, upper = self.sigma_bounds()
+        received = (f"Received: mean={self.mean!r}, stddev={self.stddev!r}, "
+                    f"minval={self.minval!r}, maxval={self.maxval!r}")
+        if lower >= MAX_SIGMAS or upper <= -MAX_SIGMAS:
+            raise ValueError(
+                f"{owner} needs bounds that reach within {MAX_SIGMAS:g} "
+                "standard deviations of the mean (beyond, a normal has no "
+                "mass float32 can sample): `minval` and `maxval` lie "
+                f"{lower:.4g} to {upper:.4g} standard deviations from it. "
+                + received
+            )
+        if not lower < upper:
+            raise ValueError(
+                f"Argument `maxval` of {owner} must exceed `minval` by a "
+                "width float64 resolves in standard deviations. " + received
+            )
+        base.check_reach(owner, "stddev", stddev,
+                         self.max_abs(()), _TRUNCATED_REACH)
         super().__init__(seed=seed)
 
     def sigma_bounds(self):
@@ -89,6 +132,10 @@ class TruncatedNormalRange(base.RandomInitializer):
         mean, as `TruncatedNormalSigmas` takes them."""
         return ((self.minval - self.mean) / self.stddev,
                 (self.maxval - self.mean) / self.stddev)
+
+    def max_abs(self, shape):
+        low, high = _value_range(self.mean, self.stddev, *self.sigma_bounds())
+        return max(abs(max(low, self.minval)), abs(min(high, self.maxval)))
 
     def draw(self, shape, dtype):
         lower, upper = self.sigma_bounds()
@@ -148,7 +195,14 @@ class TruncatedNormalSigmas(base.RandomInitializer):
         self.upper = _check_bound(owner, "upper", upper)
         check_sigma_bounds(owner, self.lower, self.upper)
         self.mean = base.check_number(owner, "mean", mean)
+        base.check_reach(owner, "stddev", stddev, self.max_abs(()),
+                         _TRUNCATED_REACH)
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        low, high = _value_range(self.mean, self.stddev, self.lower,
+                                 self.upper)
+        return max(abs(low), abs(high))
 
     def draw(self, shape, dtype):
         return truncated_normal(shape, self.mean, self.stddev, dtype,
@@ -194,11 +248,31 @@ class ClippedNormal(base.RandomInitializer):
         self.mean = base.check_number("ClippedNormal", "mean", mean)
         self.stddev = base.check_positive("ClippedNormal", "stddev", stddev)
         self.sigmas = base.check_positive("ClippedNormal", "sigmas", sigmas)
+        bound = self.sigmas * self.stddev
+        # Below the smallest normal float32 the clip interval collapses
+        # onto the mean (or its subnormals, which backends flush).
+        if bound < limits.FLOAT32_TINY:
+            raise base.argument_error(
+                "ClippedNormal", "sigmas",
+                "large enough that the clip bound sigmas * stddev is a "
+                f"normal float32 (>= 1.2e-38; here {bound:.4g})", sigmas)
+        base.check_reach("ClippedNormal", "stddev", stddev,
+                         self.max_abs(()),
+                         "|mean| + min(sigmas, 8) * stddev")
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        # The normal draws reach NORMAL_REACH standard deviations at most.
+        return abs(self.mean) + min(self.sigmas,
+                                    base.NORMAL_REACH) * self.stddev
 
     def draw(self, shape, dtype):
         values = portable.normal(shape, self.mean, self.stddev, dtype,
                                  self.seed_generator)
         bound = self.sigmas * self.stddev
-        values = ops.clip(values, self.mean - bound, self.mean + bound)
+        # Within float32, so that no backend refuses a bound it cannot hold
+        # (sigmas=100 with stddev=1e37); the draws never reach it anyway.
+        low = max(self.mean - bound, -limits.FLOAT32_MAX)
+        high = min(self.mean + bound, limits.FLOAT32_MAX)
+        values = ops.clip(values, low, high)
         return ops.cast(values, dtype)  # NumPy's clip returns float32

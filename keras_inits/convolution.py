@@ -8,8 +8,6 @@ aligns with the output position (Keras pads `(k - 1) // 2` before and
 position through, for odd and even kernel sizes alike.
 """
 
-import math
-
 import keras
 import numpy as np
 from keras import ops
@@ -18,12 +16,21 @@ from keras_inits import base
 from keras_inits.orthogonal import orthogonal_matrix
 
 
-def _dtype(dtype):
-    return keras.backend.standardize_dtype(dtype or keras.config.floatx())
-
-
 def _centre(spatial):
     return tuple((k - 1) // 2 for k in spatial)
+
+
+def _as_tensor(kernel, dtype, compute_dtype):
+    """The NumPy `kernel` as a tensor of `dtype`, rounded to
+    `compute_dtype` first (float32 for float16, bfloat16 and float8, so
+    those get the float32 values cast)."""
+    return ops.cast(ops.convert_to_tensor(kernel, dtype=compute_dtype), dtype)
+
+
+def _numpy_precision(compute_dtype):
+    # The kernels are built in NumPy in float32 (exact for the 0 and 1 of
+    # Dirac; the computed dtype's rounding for Bilinear), float64 if asked.
+    return "float64" if compute_dtype == "float64" else "float32"
 
 
 @base.register
@@ -66,13 +73,14 @@ class Dirac(base.Initializer):
     """
 
     def __init__(self, groups=1):
-        if not base._is_whole_number(groups) or groups < 1:
-            raise base.argument_error("Dirac", "groups", "a positive integer",
-                                      groups)
-        self.groups = int(groups)
+        self.groups = base.check_count("Dirac", "groups", groups,
+                                  requirement="a positive integer")
+
+    def max_abs(self, shape):
+        return 1.0
 
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("Dirac", shape)
+        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
         base.check_rank("Dirac", shape, 3, 5)
         *spatial, inputs, outputs = shape
         if outputs % self.groups:
@@ -81,11 +89,14 @@ class Dirac(base.Initializer):
                 f"{self.groups}. Received: shape={shape}"
             )
         per_group = outputs // self.groups
-        kernel = np.zeros(shape)
+        kernel = np.zeros(shape, dtype=_numpy_precision(compute_dtype))
+        # Every group's ones at once: a loop over groups would take as many
+        # Python steps as there are groups.
         d = np.arange(min(per_group, inputs))
-        for group in range(self.groups):
-            kernel[_centre(spatial) + (d, group * per_group + d)] = 1.0
-        return ops.convert_to_tensor(kernel, dtype=_dtype(dtype))
+        columns = np.arange(self.groups)[:, None] * per_group + d
+        kernel[_centre(spatial) + (np.broadcast_to(d, columns.shape),
+                                   columns)] = 1.0
+        return _as_tensor(kernel, dtype, compute_dtype)
 
 
 @base.register
@@ -130,6 +141,9 @@ class DeltaOrthogonal(base.RandomInitializer):
         self.gain = base.check_positive("DeltaOrthogonal", "gain", gain)
         super().__init__(seed=seed)
 
+    def max_abs(self, shape):
+        return self.gain  # entries of an orthonormal matrix are at most 1
+
     def draw(self, shape, dtype):
         base.check_rank("DeltaOrthogonal", shape, 3, 5)
         *spatial, inputs, outputs = shape
@@ -171,7 +185,8 @@ class ICNR(base.Initializer):
     there, use `data_format="channels_last"` here.
 
     Matches fastai's `icnr_init` (channels-first) and the paper's
-    construction. Seeding belongs to the wrapped initializer.
+    construction. Seeding belongs to the wrapped initializer. Wrappers nest
+    at most `MAX_NESTING` (32) initializers deep, as in `DepthScaled`.
 
     Args:
         initializer: The initializer of `W0`: an instance, a name or a
@@ -200,10 +215,8 @@ class ICNR(base.Initializer):
     def __init__(self, initializer="glorot_uniform", scale=2,
                  data_format="channels_last"):
         self.initializer = base.nested_initializer("ICNR", initializer)
-        if not base._is_whole_number(scale) or scale < 1:
-            raise base.argument_error("ICNR", "scale", "a positive integer",
-                                      scale)
-        self.scale = int(scale)
+        self.scale = base.check_count("ICNR", "scale", scale,
+                                 requirement="a positive integer")
         self.data_format = base.check_choice("ICNR", "data_format",
                                              data_format, _DATA_FORMATS)
 
@@ -214,8 +227,8 @@ class ICNR(base.Initializer):
             "data_format": self.data_format,
         }
 
-    def __call__(self, shape, dtype=None):
-        shape = base.check_shape("ICNR", shape)
+    def _sub_shape(self, shape):
+        """The shape of `W0` for a kernel of `shape`, or raises."""
         base.check_rank("ICNR", shape, 4, 4)
         copies = self.scale**2
         if shape[-1] % copies:
@@ -223,11 +236,28 @@ class ICNR(base.Initializer):
                 f"ICNR needs an output dimension divisible by scale**2 = "
                 f"{copies}. Received: shape={shape}"
             )
-        sub = self.initializer(shape[:-1] + (shape[-1] // copies,),
-                               dtype=_dtype(dtype))
+        return shape[:-1] + (shape[-1] // copies,)
+
+    def max_abs(self, shape):
+        # W copies W0's values: the wrapped initializer's bound for W0.
+        try:
+            sub_shape = self._sub_shape(base.check_shape("ICNR", shape))
+        except ValueError:
+            return None  # __call__ raises for this shape
+        return base.wrapped_max_abs(self.initializer, sub_shape)
+
+    def __call__(self, shape, dtype=None):
+        shape = base.check_shape("ICNR", shape)
+        sub_shape = self._sub_shape(shape)
+        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
+        sub = base.call_wrapped("ICNR", self.initializer, sub_shape,
+                                compute_dtype)
+        copies = self.scale**2
         if self.data_format == "channels_last":
-            return ops.tile(sub, (1, 1, 1, copies))
-        return ops.repeat(sub, copies, axis=-1)
+            kernel = ops.tile(sub, (1, 1, 1, copies))
+        else:
+            kernel = ops.repeat(sub, copies, axis=-1)
+        return ops.cast(kernel, dtype)
 
 
 def bilinear_weights(size):
@@ -272,8 +302,11 @@ class Bilinear(base.Initializer):
         [Long et al., 2015](https://arxiv.org/abs/1411.4038)
     """
 
+    def max_abs(self, shape):
+        return 1.0  # the product of two filters of at most 1
+
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("Bilinear", shape)
+        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
         base.check_rank("Bilinear", shape, 4, 4)
         kh, kw, inputs, outputs = shape
         if inputs != outputs:
@@ -281,6 +314,8 @@ class Bilinear(base.Initializer):
                 "Bilinear needs as many input as output channels (it "
                 f"upsamples each channel). Received: shape={shape}"
             )
+        precision = _numpy_precision(compute_dtype)
         window = np.outer(bilinear_weights(kh), bilinear_weights(kw))
-        kernel = window[:, :, None, None] * np.eye(inputs)
-        return ops.convert_to_tensor(kernel, dtype=_dtype(dtype))
+        kernel = window.astype(precision)[:, :, None, None] * np.eye(
+            inputs, dtype=precision)
+        return _as_tensor(kernel, dtype, compute_dtype)

@@ -13,14 +13,6 @@ from keras_inits import base
 
 _RULES = ("gpt2", "fixup")
 
-
-def _whole(owner, name, value, minimum):
-    if not base._is_whole_number(value) or value < minimum:
-        raise base.argument_error(owner, name,
-                                  f"an integer >= {minimum}", value)
-    return int(value)
-
-
 @base.register
 class DepthScaled(base.Initializer):
     """Any initializer, scaled by a factor that shrinks with the depth.
@@ -48,9 +40,14 @@ class DepthScaled(base.Initializer):
     Args:
         initializer: The initializer to scale: an instance, a name or a
             config, as `keras_inits.get` takes.
-        depth: `n_layer` (`"gpt2"`) or `L` (`"fixup"`), a positive integer.
+        depth: `n_layer` (`"gpt2"`) or `L` (`"fixup"`), a positive integer
+            (at most `2**31 - 1`).
         rule: `"gpt2"` or `"fixup"`.
         branch_layers: Fixup's `m`, an integer >= 2; None with `"gpt2"`.
+
+    Wrappers nest at most `MAX_NESTING` (32) initializers deep, this one
+    and the one at the bottom included: `initializer`, or a config that
+    nests deeper, is refused before anything is built.
 
     Examples:
 
@@ -69,13 +66,12 @@ class DepthScaled(base.Initializer):
 
     def __init__(self, initializer="glorot_uniform", depth=1, rule="gpt2",
                  branch_layers=None):
-        self.initializer = base.nested_initializer("DepthScaled",
-                                                   initializer)
-        self.depth = _whole("DepthScaled", "depth", depth, 1)
+        self.initializer = base.nested_initializer("DepthScaled", initializer)
+        self.depth = base.check_count("DepthScaled", "depth", depth, 1)
         self.rule = base.check_choice("DepthScaled", "rule", rule, _RULES)
         if rule == "fixup":
-            self.branch_layers = _whole("DepthScaled", "branch_layers",
-                                        branch_layers, 2)
+            self.branch_layers = base.check_count(
+                "DepthScaled", "branch_layers", branch_layers, 2)
         elif branch_layers is not None:
             raise ValueError(
                 "Argument `branch_layers` of DepthScaled is Fixup's m and "
@@ -100,20 +96,33 @@ class DepthScaled(base.Initializer):
             "branch_layers": self.branch_layers,
         }
 
+    def max_abs(self, shape):
+        inner = base.wrapped_max_abs(self.initializer, shape)
+        return None if inner is None else inner * self.factor
+
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("DepthScaled", shape)
-        values = self.initializer(shape, dtype=dtype)
-        return ops.cast(values * self.factor, values.dtype)
+        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
+        # For float16, bfloat16 and float8, drawn and scaled in float32,
+        # then rounded once to `dtype`.
+        values = base.call_wrapped("DepthScaled", self.initializer, shape,
+                              compute_dtype)
+        return ops.cast(values * self.factor, dtype)
 
 
 def hadamard(size):
     """Sylvester's `(size, size)` Hadamard matrix, `size` a power of 2:
     `H[i, j] = (-1)**popcount(i & j)`."""
-    index = np.arange(size)
-    bits = np.bitwise_and(index[:, None], index[None, :])
-    parity = np.zeros_like(bits)
+    return _sylvester_block(size, size)
+
+
+def _sylvester_block(rows, cols):
+    """`H[:rows, :cols]` of Sylvester's Hadamard matrix of any size at
+    least `rows` and `cols` (its entries do not depend on the size), without
+    making the whole matrix."""
+    bits = np.bitwise_and(np.arange(rows)[:, None], np.arange(cols)[None, :])
+    parity = np.zeros(bits.shape, dtype="uint8")
     while bits.any():
-        parity ^= bits & 1
+        parity ^= (bits & 1).astype("uint8")
         bits >>= 1
     return 1.0 - 2.0 * parity
 
@@ -160,16 +169,22 @@ class ZerO(base.Initializer):
         [Zhao et al., 2021](https://arxiv.org/abs/2110.12661)
     """
 
+    def max_abs(self, shape):
+        return 1.0  # the ones of the identity; the Hadamard part is smaller
+
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("ZerO", shape)
+        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
         base.check_rank("ZerO", shape, 2)
         *spatial, inputs, outputs = shape
+        precision = "float64" if compute_dtype == "float64" else "float32"
         if outputs <= inputs:
-            matrix = np.eye(inputs, outputs)
+            matrix = np.eye(inputs, outputs, dtype=precision)
         else:
+            # Only the (inputs, outputs) corner of H: the whole 2**m square
+            # would hold up to 4 * outputs**2 entries.
             m = math.ceil(math.log2(outputs))
-            matrix = hadamard(2**m)[:inputs, :outputs] / 2.0 ** (m / 2.0)
-        kernel = np.zeros(shape)
+            matrix = _sylvester_block(inputs, outputs) / 2.0 ** (m / 2.0)
+        kernel = np.zeros(shape, dtype=precision)
         kernel[tuple((k - 1) // 2 for k in spatial)] = matrix
-        dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
-        return ops.convert_to_tensor(kernel, dtype=dtype)
+        return ops.cast(ops.convert_to_tensor(kernel, dtype=compute_dtype),
+                        dtype)

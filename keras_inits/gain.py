@@ -10,6 +10,7 @@ deviation `gain / sqrt(fan)`.
 import math
 
 from keras_inits import base
+from keras_inits import limits
 from keras_inits.variance_scaling import VarianceScaling
 
 # torch.nn.init.calculate_gain's table. Linear maps and sigmoid keep unit
@@ -74,9 +75,16 @@ def calculate_gain(nonlinearity, param=None):
     base.check_choice("calculate_gain", "nonlinearity", nonlinearity,
                       NONLINEARITIES)
     if nonlinearity == "leaky_relu":
-        slope = DEFAULT_NEGATIVE_SLOPE if param is None else base.check_number(
-            "calculate_gain", "param", param)
-        return math.sqrt(2.0 / (1.0 + slope**2))
+        if param is None:
+            return _leaky_relu_gain(DEFAULT_NEGATIVE_SLOPE)
+        slope = base.check_number("calculate_gain", "param", param)
+        gain = _leaky_relu_gain(slope)
+        if gain < limits.FLOAT32_TINY:
+            raise base.argument_error(
+                "calculate_gain", "param",
+                "small enough that the gain sqrt(2 / (1 + param**2)) is a "
+                f"normal float32 (>= 1.2e-38; here {gain:.4g})", param)
+        return gain
     if param is not None:
         raise ValueError(
             "Argument `param` of calculate_gain is the negative slope of "
@@ -84,6 +92,11 @@ def calculate_gain(nonlinearity, param=None):
             f"Received: param={param!r}"
         )
     return _GAINS[nonlinearity]
+
+
+def _leaky_relu_gain(slope):
+    # No overflow: check_number keeps |slope| <= 3.4e38, so slope**2 <= 1.2e77.
+    return math.sqrt(2.0 / (1.0 + slope**2))
 
 
 class _Kaiming(VarianceScaling):
@@ -106,11 +119,20 @@ class _Kaiming(VarianceScaling):
                 f"nonlinearity={nonlinearity!r}. Received: "
                 f"negative_slope={negative_slope!r}"
             )
-        param = slope if nonlinearity == "leaky_relu" else None
+        # calculate_gain's own checks would name its `param`.
+        gain = (_leaky_relu_gain(slope) if nonlinearity == "leaky_relu"
+                else _GAINS[nonlinearity])
+        # The variance's scale, gain**2, must stay a normal float32.
+        if gain**2 < limits.FLOAT32_TINY:
+            raise base.argument_error(
+                owner, "negative_slope",
+                "small enough that gain**2 = 2 / (1 + negative_slope**2) is "
+                f"a normal float32 (>= 1.2e-38; here {gain**2:.4g})",
+                negative_slope)
         self.negative_slope = slope
         self.nonlinearity = nonlinearity
-        super().__init__(calculate_gain(nonlinearity, param) ** 2, mode,
-                         self._DISTRIBUTION, seed, input_axes, output_axes)
+        super().__init__(gain**2, mode, self._DISTRIBUTION, seed, input_axes,
+                         output_axes)
 
 
 @base.register

@@ -85,16 +85,19 @@ def check_size(owner, shape, dtype, compute_dtype=None):
     """Raises a ValueError naming `owner` when a tensor of `shape` and
     `dtype` (computed in `compute_dtype`, if wider) cannot fit in the
     device's memory."""
+    compute_dtype = compute_dtype or dtype
     itemsize = max(np.dtype(_numpy_name(dtype)).itemsize,
-                   np.dtype(_numpy_name(compute_dtype or dtype)).itemsize)
+                   np.dtype(_numpy_name(compute_dtype)).itemsize)
     size = math.prod(shape) * itemsize
     limit = device_memory()
     if size > limit:
+        computed = (f" (computed in {compute_dtype})"
+                    if compute_dtype != dtype else "")
         raise ValueError(
             f"{owner} cannot fill a tensor of shape={shape} and "
-            f"dtype={dtype!r}: it takes {size:,} bytes ({_human(size)}), "
-            f"more than the {_human(limit)} of memory of the device it "
-            f"would go to. Received: shape={shape}"
+            f"dtype={dtype!r}: it takes {size:,} bytes ({_human(size)})"
+            f"{computed}, more than the {_human(limit)} of memory of the "
+            f"device it would go to. Received: shape={shape}"
         )
 
 
@@ -105,14 +108,30 @@ def float_max(dtype):
 
 def check_storable(owner, dtype):
     """Raises a ValueError naming `owner` when the backend cannot store
-    `dtype` (a float8 type on a backend or device without it)."""
-    if dtype in LOW_PRECISION and not _can_store(keras.backend.backend(),
-                                                 dtype):
+    `dtype` (a float8 type on a backend or device without it; uint64 on
+    PyTorch)."""
+    if not _can_store(keras.backend.backend(), dtype):
         raise ValueError(
             f"{owner} cannot make {dtype} values: the "
-            f"{keras.backend.backend()} backend cannot cast float32 to "
-            f"{dtype} here. Received: dtype={dtype!r}"
+            f"{keras.backend.backend()} backend cannot store {dtype} here. "
+            f"Received: dtype={dtype!r}"
         )
+
+
+def stored_dtype(dtype):
+    """The dtype a tensor asked for as `dtype` is stored in: JAX without
+    `jax_enable_x64` (Keras' default) silently stores 64-bit types in 32
+    bits, so `float64` holds only float32's range there."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if not jax.config.jax_enable_x64:
+            return _JAX_32_BIT.get(dtype, dtype)
+    return dtype
+
+
+_JAX_32_BIT = {"float64": "float32", "int64": "int32", "uint64": "uint32",
+               "complex128": "complex64"}
 
 
 @functools.cache

@@ -32,8 +32,10 @@ class Orthogonal(base.RandomInitializer):
     filled with `gain * Q`, where `Q` has orthonormal columns if the matrix
     is tall and orthonormal rows if it is wide, drawn from the uniform (Haar)
     distribution: the QR decomposition of a standard normal matrix, with the
-    signs of R's diagonal folded into Q. The QR runs in float32 for float16
-    and bfloat16 (Keras' fails for bfloat16 on some backends). Matches
+    signs of R's diagonal folded into Q. The QR runs in float32 for float16,
+    bfloat16 and the float8 types, and the result is cast (Keras' fails for
+    bfloat16 on some backends); a dtype that cannot hold `gain` (float16
+    for `gain=1e5`) is refused. Matches
     `keras.initializers.Orthogonal`, `torch.nn.init.orthogonal_` (which
     views the tensor as `(shape[0], prod(shape[1:]))`, the layout of PyTorch
     kernels) and `jax.nn.initializers.orthogonal`.
@@ -71,6 +73,9 @@ class Orthogonal(base.RandomInitializer):
         self.column_axis = _check_axis("Orthogonal", column_axis)
         super().__init__(seed=seed)
 
+    def max_abs(self, shape):
+        return self.gain  # entries of an orthonormal matrix are at most 1
+
     def draw(self, shape, dtype):
         base.check_rank("Orthogonal", shape, 2)
         axis = _resolve_axis("Orthogonal", self.column_axis, shape)
@@ -83,8 +88,13 @@ class Orthogonal(base.RandomInitializer):
 
 
 def _check_axis(owner, axis):
-    if not base._is_whole_number(axis):
-        raise base.argument_error(owner, "column_axis", "an integer", axis)
+    # No tensor has 2**31 axes: a larger one (10**400) is refused here
+    # rather than at the first call.
+    if not base._is_whole_number(axis) or not -base.MAX_COUNT - 1 <= axis <= (
+            base.MAX_COUNT):
+        raise base.argument_error(owner, "column_axis",
+                                  "an integer (an axis, |column_axis| < "
+                                  "2**31)", axis)
     return int(axis)
 
 
@@ -144,14 +154,14 @@ class BlockOrthogonal(base.RandomInitializer):
     """
 
     def __init__(self, blocks=None, gain=1.0, seed=None):
-        if blocks is not None and (
-            not base._is_whole_number(blocks) or blocks < 1
-        ):
-            raise base.argument_error("BlockOrthogonal", "blocks",
-                                      "None or a positive integer", blocks)
-        self.blocks = None if blocks is None else int(blocks)
+        self.blocks = None if blocks is None else base.check_count(
+            "BlockOrthogonal", "blocks", blocks,
+            requirement="None or a positive integer")
         self.gain = base.check_positive("BlockOrthogonal", "gain", gain)
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        return self.gain  # entries of an orthonormal matrix are at most 1
 
     def draw(self, shape, dtype):
         base.check_rank("BlockOrthogonal", shape, 2)

@@ -179,7 +179,12 @@ class RandomNormal(base.RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean = base.check_number("RandomNormal", "mean", mean)
         self.stddev = base.check_positive("RandomNormal", "stddev", stddev)
+        base.check_reach("RandomNormal", "stddev", stddev, self.max_abs(()),
+                         "|mean| + 8 stddev")
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        return abs(self.mean) + base.NORMAL_REACH * self.stddev
 
     def draw(self, shape, dtype):
         return portable.normal(shape, self.mean, self.stddev, dtype,
@@ -218,7 +223,13 @@ class RandomUniform(base.RandomInitializer):
                 "Argument `maxval` of RandomUniform must be greater than "
                 f"`minval`. Received: minval={minval!r}, maxval={maxval!r}"
             )
+        # The draw computes minval + (maxval - minval) * u.
+        base.check_reach("RandomUniform", "maxval", maxval,
+                         self.maxval - self.minval, "maxval - minval")
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        return max(abs(self.minval), abs(self.maxval))
 
     def draw(self, shape, dtype):
         return portable.uniform(shape, self.minval, self.maxval, dtype,
@@ -256,7 +267,12 @@ class TruncatedNormal(base.RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean = base.check_number("TruncatedNormal", "mean", mean)
         self.stddev = base.check_positive("TruncatedNormal", "stddev", stddev)
+        base.check_reach("TruncatedNormal", "stddev", stddev,
+                         self.max_abs(()), "|mean| + 2 stddev")
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        return abs(self.mean) + 2.0 * self.stddev
 
     def draw(self, shape, dtype):
         return truncated_normal(

@@ -47,16 +47,18 @@ _SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
 
 
 @base.register
-class ConstantArray(base.Initializer):
-    """Initializer that returns a fixed array.
+class ConstantArray(Constant):
+    """Initializer that returns a fixed array, for its own shape only.
 
     `W = value`, for a tensor of exactly `value`'s shape; any other shape is
-    a `ValueError` when the initializer is called (Keras' tensor identifiers
-    raise too, but `keras.initializers.Constant` broadcasts a wrong shape
-    silently). `keras_inits.get(array)` returns one. Unlike the closure
-    `keras.initializers.get(array)` returns, it is registered and saves with
-    the model: its config holds the values as nested lists, so keep it for
-    small arrays.
+    a `ValueError` when the initializer is called, as for the array or
+    tensor `keras.initializers.get` takes (whose message it starts with).
+    `keras_inits.get(array)` returns one. Unlike the closure Keras' `get`
+    returns, it is registered and saves with the model: its config holds
+    the values as nested lists (`{"value": [[...], ...]}`, its saved form
+    since 0.1.0, without the dtype: they load as float64 or int64, which
+    hold them exactly), so keep it for small arrays. It checks its values
+    as `Constant` does, of which it is the exact-shape variant.
 
     Args:
         value: An array (or nested lists) of real numbers; infinities are
@@ -73,37 +75,28 @@ class ConstantArray(base.Initializer):
     ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
     """
 
-    def __init__(self, value=0.0):
-        try:
-            array = np.asarray(value)
-        except ValueError:  # ragged nested lists
-            array = None
-        if (
-            array is None
-            or not (np.issubdtype(array.dtype, np.integer)
-                    or np.issubdtype(array.dtype, np.floating))
-            or np.isnan(array).any()
-        ):
-            raise base.argument_error(
-                "ConstantArray", "value", "an array of real numbers", value
-            )
-        # Nested lists of Python numbers: JSON as it is, and exact for every
-        # float32 and float64 value.
-        self.value = array.tolist()
+    _REQUIREMENT = "an array of real numbers"
 
-    def __call__(self, shape, dtype=None):
-        shape = base.check_shape("ConstantArray", shape)
-        array = np.asarray(self.value)
-        if shape != array.shape:
-            raise ValueError(
-                "ConstantArray needs the shape of its value, "
-                f"{array.shape}. Received: shape={shape}"
+    def __init__(self, value=0.0):
+        super().__init__(value)
+        # Nested lists of Python numbers: JSON as they are, and exact for
+        # every float32 and float64 value.
+        self.value = self._array.tolist()
+
+    def _broadcast(self, shape):
+        if shape != self._array.shape:
+            raise base.keras_wording(
+                f"Expected `shape` to be {self._array.shape} for direct "
+                "tensor as initializer.",
+                ValueError(
+                    "ConstantArray needs the shape of its value, "
+                    f"{self._array.shape}. Received: shape={shape}"
+                ),
             )
-        dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
-        return keras.ops.convert_to_tensor(array, dtype=dtype)
+        return self._array
 
     def __repr__(self):
-        return f"ConstantArray(<array of shape {np.shape(self.value)}>)"
+        return f"ConstantArray(<array of shape {self._array.shape}>)"
 
 
 def get(identifier):
@@ -120,11 +113,14 @@ def get(identifier):
       not define resolve to Keras' class; `"package>Name"` resolves to a
       class registered with Keras;
     - a config dict, as `deserialize` takes;
-    - a number (a `Constant`) or an array or tensor (a `ConstantArray`).
+    - a number (a `Constant`, for any shape) or an array or tensor (a
+      `ConstantArray`, for the array's shape only, as Keras' `get` does).
 
     Raises:
-        ValueError: for anything else, and for an unknown name (naming the
-            closest valid ones).
+        ValueError: for anything else, starting with Keras' "Could not
+            interpret initializer identifier"; for an unknown name (naming
+            the closest valid ones); and for a number or array `Constant`
+            refuses (NaN, `2**64`), naming `value`.
 
     Examples:
 
@@ -149,10 +145,10 @@ def get(identifier):
     elif base._is_real_number(identifier):
         return Constant(identifier)
     elif isinstance(identifier, np.ndarray) or keras.ops.is_tensor(identifier):
-        array = keras.ops.convert_to_numpy(identifier)
-        return Constant(array.item()) if array.ndim == 0 else ConstantArray(
-            array
-        )
+        # Each checks the values, naming `value`: a 0-d array is a number.
+        if len(identifier.shape) == 0:
+            return Constant(identifier)
+        return ConstantArray(identifier)
     raise ValueError(
         f"Could not interpret initializer identifier: {identifier!r}. "
         f"keras_inits.get accepts {_ACCEPTED}."

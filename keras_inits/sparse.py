@@ -56,13 +56,19 @@ class Sparse(base.RandomInitializer):
     """
 
     def __init__(self, sparsity=0.9, stddev=0.01, seed=None):
-        if (not base._is_real_number(sparsity)
-                or not 0.0 <= float(sparsity) <= 1.0):
+        number = base.as_float(sparsity)  # None for 10**400 too
+        if number is None or not 0.0 <= number <= 1.0:
             raise base.argument_error("Sparse", "sparsity",
                                       "a number in [0, 1]", sparsity)
-        self.sparsity = float(sparsity)
+        self.sparsity = number
         self.stddev = base.check_positive("Sparse", "stddev", stddev)
+        base.check_reach("Sparse", "stddev", stddev, self.max_abs(()),
+                         "8 stddev")
         super().__init__(seed=seed)
+
+    def max_abs(self, shape):
+        # Zeros, and normal draws reaching NORMAL_REACH standard deviations.
+        return base.NORMAL_REACH * self.stddev
 
     def zeros_per_column(self, rows):
         """`ceil(sparsity * rows)`, the number of zeros in each column."""

@@ -83,12 +83,17 @@ class VarianceScaling(base.RandomInitializer,
                  distribution="truncated_normal", seed=None, input_axes=None,
                  output_axes=None):
         owner = type(self).__name__
-        self.scale = base.check_positive(owner, "scale", scale)
+        try:
+            self.scale = base.check_positive(owner, "scale", scale)
+        except ValueError as error:
+            raise base.keras_wording(
+                "Argument `scale` must be positive float.", error
+            ) from None
         self.mode = base.check_choice(owner, "mode", mode, _MODES)
         if isinstance(distribution, str):
             distribution = distribution.lower()
-        if distribution == "normal":
-            distribution = "truncated_normal"
+            if distribution == "normal":
+                distribution = "truncated_normal"
         self.distribution = base.check_choice(
             owner, "distribution", distribution, _DISTRIBUTIONS
         )
@@ -107,17 +112,17 @@ class VarianceScaling(base.RandomInitializer,
         """`(fan_in, fan_out)` of `shape` by this initializer's rule."""
         owner = type(self).__name__
         shape = base.check_shape(owner, shape)
-        for name in ("input_axes", "output_axes"):
-            axes = getattr(self, name)
-            if axes is not None and not all(
-                -len(shape) <= axis < len(shape) for axis in axes
-            ):
-                raise ValueError(
-                    f"Argument `{name}` of {owner} has an axis outside a "
-                    f"tensor of rank {len(shape)}. Received: {name}={axes}, "
-                    f"shape={shape}"
-                )
+        base.check_axes_in(owner, "input_axes", self.input_axes, shape)
+        base.check_axes_in(owner, "output_axes", self.output_axes, shape)
         return base.compute_fans(shape, self.input_axes, self.output_axes)
+
+    def max_abs(self, shape):
+        stddev = self.stddev(shape)
+        if self.distribution == "truncated_normal":
+            return 2.0 * stddev / TRUNCATED_STDDEV
+        if self.distribution == "untruncated_normal":
+            return base.NORMAL_REACH * stddev
+        return math.sqrt(3.0) * stddev
 
     def draw(self, shape, dtype):
         stddev = self.stddev(shape)

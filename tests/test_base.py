@@ -418,3 +418,70 @@ def test_a_copied_portable_seed_continues_its_sequence():
     for duplicate in [copy.deepcopy(seed), pickle.loads(pickle.dumps(seed))]:
         assert duplicate.next_key() == (4, 1)
     assert seed.next_key() == (4, 1)
+
+
+@pytest.mark.parametrize("axes, message", [
+    ([5], r"Argument `input_axes` of compute_fans has an axis outside a "
+          r"tensor of rank 2. Received: input_axes=\[5\], shape=\(3, 4\)"),
+    ([0, -2], r"Argument `input_axes` of compute_fans names an axis of the "
+              r"tensor twice. Received: input_axes=\[0, -2\]"),
+    (b"x", r"Argument `input_axes` of compute_fans must be None or a list of "
+           r"integers. Received: input_axes=b'x'"),
+    ("01", r"Received: input_axes='01'"),
+])
+def test_compute_fans_checks_its_axes(axes, message):
+    with pytest.raises(ValueError, match=message):
+        keras_inits.compute_fans((3, 4), input_axes=axes)
+
+
+def test_compute_fans_checks_its_shape():
+    with pytest.raises(ValueError, match="compute_fans needs a shape of "
+                       "whole numbers"):
+        keras_inits.compute_fans("ab")
+    assert keras_inits.compute_fans((3, 4), input_axes=[-2]) == (3, 4)
+
+
+@pytest.mark.parametrize("dtype, message", [
+    ("foo", r"^Invalid dtype: foo HeNormal needs a dtype Keras knows. "
+            r"Received: dtype='foo'"),
+    (np.ones(2), r"^HeNormal needs a dtype Keras knows. Received: "
+                 r"dtype=array"),
+])
+def test_an_unknown_dtype_names_the_initializer(dtype, message):
+    with pytest.raises(ValueError, match=message):
+        keras_inits.HeNormal()((3, 4), dtype=dtype)
+
+
+@pytest.mark.parametrize("shape", [(3, 10**400), (2**63,)])
+def test_a_dimension_beyond_int64_is_refused(shape):
+    with pytest.raises(ValueError, match="HeNormal needs a shape whose "
+                       "dimensions are below 2\\*\\*63"):
+        keras_inits.HeNormal()(shape)
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 2**1100])
+def test_integers_too_large_for_a_float_are_refused_not_overflowed(value):
+    with pytest.raises(ValueError, match="Argument `stddev` of RandomNormal "
+                       "must be a finite number|Argument `stddev` of "
+                       "RandomNormal must be a positive number"):
+        keras_inits.RandomNormal(stddev=value)
+    with pytest.raises(ValueError, match="Argument `mean` of RandomNormal "
+                       "must be a finite number"):
+        keras_inits.RandomNormal(mean=value)
+
+
+@pytest.mark.parametrize("mode", [np.array(["fan_in"]), ["fan_in"], {}])
+def test_an_unhashable_choice_is_an_invalid_choice(mode):
+    with pytest.raises(ValueError, match="Invalid `mode` argument: "):
+        keras_inits.VarianceScaling(mode=mode)
+
+
+def test_a_value_too_large_to_print_is_still_named():
+    # repr of an int of 5000 digits raises ValueError in Python 3.11+.
+    with pytest.raises(ValueError, match=r"Argument `gain` of Orthogonal must "
+                       r"be a positive number. Received: gain=<an integer of "
+                       r"16610 bits>"):
+        keras_inits.Orthogonal(gain=10**5000)
+    with pytest.raises(ValueError, match=r"Received: stddev=1000000000.*\.\.\. "
+                       r"\(401 characters\)$"):
+        keras_inits.RandomNormal(stddev=10**400)

@@ -2,6 +2,7 @@
 the general-bounds path of the shared truncated-normal sampler."""
 
 import math
+import re
 
 import keras
 import numpy as np
@@ -210,3 +211,158 @@ def test_bad_clip(sigmas):
     with pytest.raises(ValueError, match="Argument `sigmas` of ClippedNormal "
                        "must be a positive number. Received: sigmas="):
         keras_inits.ClippedNormal(sigmas=sigmas)
+
+
+# Float32 range, dtypes, float8 (issue #12).
+
+LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+
+
+def test_range_errors_name_its_own_arguments():
+    # The bounds lie 98 to 102 standard deviations below the mean: the
+    # error says so in TruncatedNormalRange's arguments, not the sampler's
+    # `lower` and `upper`.
+    with pytest.raises(ValueError, match=re.escape(
+            "TruncatedNormalRange needs bounds that reach within 10 standard "
+            "deviations of the mean (beyond, a normal has no mass float32 can "
+            "sample): `minval` and `maxval` lie -102 to -98 standard "
+            "deviations from it. Received: mean=100.0, stddev=1.0, "
+            "minval=-2.0, maxval=2.0")):
+        keras_inits.TruncatedNormalRange(mean=100.0)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"mean": 3e38}, {"mean": -3e38, "stddev": 2.0},
+    {"mean": 1e30, "minval": -INF},
+])
+def test_range_far_mean_names_mean_not_lower(kwargs):
+    # A mean far from [minval, maxval] rounds both bounds onto one number of
+    # standard deviations; the message still names this class's arguments.
+    with pytest.raises(ValueError, match="TruncatedNormalRange needs bounds "
+                       "that reach within 10 standard deviations") as error:
+        keras_inits.TruncatedNormalRange(**kwargs)
+    assert "Received: mean=" in str(error.value)
+    assert "lower=" not in str(error.value)
+
+
+def test_range_narrower_than_float64_resolves_is_refused():
+    # 1e-300 wide at stddev 3e38: 3e-339 standard deviations, which is 0.
+    with pytest.raises(ValueError, match="Argument `maxval` of "
+                       "TruncatedNormalRange must exceed `minval` by a width "
+                       "float64 resolves in standard deviations. Received: "
+                       "mean=0.0, stddev=3e\\+38, minval=0.0, maxval=1e-300"):
+        keras_inits.TruncatedNormalRange(0.0, 3e38, 0.0, 1e-300)
+
+
+@pytest.mark.parametrize("cls, name", [
+    (keras_inits.TruncatedNormalRange, "minval"),
+    (keras_inits.TruncatedNormalRange, "maxval"),
+    (keras_inits.TruncatedNormalSigmas, "lower"),
+    (keras_inits.TruncatedNormalSigmas, "upper"),
+])
+@pytest.mark.parametrize("value, message", [
+    (10**400, "a number or an infinity"),  # was an OverflowError
+    (-(10**400), "a number or an infinity"),
+    (1e39, "a number float32 can hold \\(\\|x\\| <= 3.4e38\\) or an infinity"),
+])
+def test_bounds_float32_cannot_hold(cls, name, value, message):
+    with pytest.raises(ValueError, match=f"Argument `{name}` of "
+                       f"{cls.__name__} must be {message}. Received: {name}="):
+        cls(**{name: value})
+
+
+@pytest.mark.parametrize("make, message", [
+    # An infinite side reaches 8 stddev beyond the mean: 8e38.
+    (lambda: keras_inits.TruncatedNormalRange(0.0, 1e38, -INF, INF),
+     "TruncatedNormalRange"),
+    (lambda: keras_inits.TruncatedNormalRange(3e38, 1e37, 0.0, INF),
+     "TruncatedNormalRange"),
+    (lambda: keras_inits.TruncatedNormalSigmas(1e38, -INF, INF),
+     "TruncatedNormalSigmas"),
+    # One-sided at 9 standard deviations: up to 17 of them, 1.7e39.
+    (lambda: keras_inits.TruncatedNormalSigmas(1e38, 9.0, INF),
+     "TruncatedNormalSigmas"),
+    (lambda: keras_inits.ClippedNormal(3e38, 1e37, 8.0), "ClippedNormal"),
+])
+def test_stddev_whose_values_overflow_float32_is_refused(make, message):
+    with pytest.raises(ValueError, match=f"Argument `stddev` of {message} "
+                       "must be small enough that"):
+        make()
+
+
+def test_clipped_normal_tiny_clip_bound_is_refused():
+    # sigmas * stddev = 1e-60 underflows float32: every value would be the
+    # mean.
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `sigmas` of ClippedNormal must be large enough that the "
+            "clip bound sigmas * stddev is a normal float32 (>= 1.2e-38; here "
+            "1e-60). Received: sigmas=1e-30")):
+        keras_inits.ClippedNormal(stddev=1e-30, sigmas=1e-30)
+
+
+def test_clipped_normal_reach_is_at_most_eight_stddev():
+    # Clipped at 4 stddev, 1e38 reaches 4e38: beyond float32.
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `stddev` of ClippedNormal must be small enough that "
+            "|mean| + min(sigmas, 8) * stddev fits in float32 (<= 3.4e38; "
+            "here 4e+38). Received: stddev=1e+38")):
+        keras_inits.ClippedNormal(0.0, 1e38, 4.0)
+    # sigmas=100 at stddev=1e37 puts the bound at 1e39, beyond float32: the
+    # draws (within 8 stddev) never reach it, and no backend sees it.
+    values = to_numpy(keras_inits.ClippedNormal(0.0, 1e37, 100.0, seed=1)(
+        (1000,)))
+    assert np.all(np.isfinite(values)) and np.abs(values).max() < 8e37
+    assert values.std() == pytest.approx(1e37, rel=0.1)  # 1000 draws: ~2%
+
+
+@pytest.mark.parametrize("init, bound", [
+    (keras_inits.TruncatedNormalRange(), 2.0),
+    (keras_inits.TruncatedNormalRange(1.0, 2.0, 0.0, INF), 17.0),  # 1 + 8 * 2
+    (keras_inits.TruncatedNormalRange(0.0, 1.0, -1e30, 1.0), 8.0),
+    (keras_inits.TruncatedNormalRange(-5.0, 1.0, -INF, INF), 13.0),
+    (keras_inits.TruncatedNormalSigmas(0.5, 3.0, INF), 5.5),  # (3 + 8) / 2
+    (keras_inits.TruncatedNormalSigmas(0.5, -INF, -9.5, mean=1.0), 7.75),
+    (keras_inits.TruncatedNormalSigmas(2.0, mean=-1.0), 5.0),
+    (keras_inits.ClippedNormal(1.0, 0.5, 2.0), 2.0),
+    (keras_inits.ClippedNormal(0.0, 1.0, 20.0), 8.0),
+])
+def test_max_abs_bounds_the_values(init, bound):
+    assert init.max_abs((N,)) == pytest.approx(bound, rel=1e-12)
+    values = np.abs(to_numpy(init((N,))))
+    assert values.max() <= bound
+
+
+@pytest.mark.parametrize("make", [
+    lambda: keras_inits.TruncatedNormalSigmas(1e4, -INF, INF, seed=1),
+    lambda: keras_inits.TruncatedNormalRange(0.0, 1e4, -INF, INF, seed=1),
+    lambda: keras_inits.ClippedNormal(0.0, 1e4, 8.0, seed=1),
+])
+def test_a_dtype_that_cannot_hold_the_values_is_refused(make):
+    # Up to 8e4, beyond float16's 65504: infinities in float16.
+    init = make()
+    with pytest.raises(ValueError, match=re.escape(type(init).__name__ + "(")
+                       + ".* makes values up to 8e\\+04 .*beyond float16's "
+                       "largest finite value 65504"):
+        init((16,), dtype="float16")
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("make", [
+    lambda: keras_inits.TruncatedNormalRange(1.0, 2.0, 0.0, INF, seed=3),
+    lambda: keras_inits.TruncatedNormalSigmas(1.0, 3.0, INF, seed=3),
+    lambda: keras_inits.ClippedNormal(0.0, 1.0, 1.5, seed=3),
+], ids=["TruncatedNormalRange", "TruncatedNormalSigmas", "ClippedNormal"])
+def test_low_precision_is_the_float32_draw_cast(make, dtype):
+    # JAX's float8 erfinv returns NaN: drawn in float32, then cast.
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+    values = make()((64,), dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(make()((64,), dtype="float32"), dtype)
+    values = to_numpy(keras.ops.cast(values, "float32"))
+    np.testing.assert_array_equal(
+        values, to_numpy(keras.ops.cast(expected, "float32")))
+    assert np.all(np.isfinite(values))
+

@@ -375,3 +375,154 @@ def test_bilinear_needs_rank_four():
     with pytest.raises(ValueError, match=re.escape(
             "Bilinear needs a tensor of rank 4. Received: shape=(4, 2, 2)")):
         keras_inits.Bilinear()((4, 2, 2))
+
+
+# Float32 range, dtypes, float8 and nesting (issue #12).
+
+LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+
+
+def skip_unless_storable(dtype):
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("make, shape", [
+    (lambda: keras_inits.Dirac(groups=2), (3, 2, 4)),
+    (lambda: keras_inits.Bilinear(), (5, 6, 2, 2)),  # thirds and twelfths
+    (lambda: keras_inits.DeltaOrthogonal(gain=1.5, seed=3), (3, 4, 4)),
+    # Keras' own inner initializer draws in the dtype it is asked for: ICNR
+    # asks for float32 and casts, so no float8 normal sampler runs.
+    (lambda: keras_inits.ICNR(keras.initializers.RandomNormal(seed=2), 2),
+     (3, 3, 2, 8)),
+    (lambda: keras_inits.ICNR(keras_inits.GlorotUniform(seed=2), 2,
+                              "channels_first"), (3, 3, 2, 8)),
+], ids=["Dirac", "Bilinear", "DeltaOrthogonal", "ICNR-keras", "ICNR"])
+def test_low_precision_is_the_float32_result_cast(make, shape, dtype):
+    skip_unless_storable(dtype)
+    values = make()(shape, dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(make()(shape, dtype="float32"), dtype)
+    np.testing.assert_array_equal(to_numpy(values), to_numpy(expected))
+    assert np.all(np.isfinite(to_numpy(values)))
+
+
+@pytest.mark.parametrize("init, shape, bound", [
+    (keras_inits.Dirac(), (3, 2, 2), 1.0),
+    (keras_inits.Bilinear(), (3, 3, 2, 2), 1.0),
+    (keras_inits.DeltaOrthogonal(gain=2.5, seed=1), (3, 4, 4), 2.5),
+    # W copies W0: the bound of W0's shape (3, 3, 2, 2).
+    (keras_inits.ICNR(keras_inits.RandomUniform(-3.0, 2.0, seed=1), 2),
+     (3, 3, 2, 8), 3.0),
+])
+def test_max_abs_bounds_the_values(init, shape, bound):
+    assert init.max_abs(shape) == bound
+    values = np.abs(to_numpy(init(shape)))
+    assert 0 < values.max() <= bound * (1 + 1e-6)
+
+
+def test_icnr_max_abs_is_unknown_for_shapes_it_refuses_and_keras_inits():
+    init = keras_inits.ICNR(keras_inits.Orthogonal(), 2)
+    assert init.max_abs((3, 3, 2, 8)) == 1.0
+    assert init.max_abs((3, 3, 2, 6)) is None  # 6 % 4: refused when called
+    # Keras' own initializers state no bound.
+    init = keras_inits.ICNR(keras.initializers.RandomNormal(), 2)
+    assert init.max_abs((3, 3, 2, 8)) is None
+
+
+@pytest.mark.parametrize("make, name", [
+    (lambda: keras_inits.DeltaOrthogonal(gain=1e5, seed=1), "DeltaOrthogonal"),
+    # ICNR refuses for W0's bound itself, before its initializer draws.
+    (lambda: keras_inits.ICNR(keras_inits.Orthogonal(gain=1e5), 2), "ICNR"),
+])
+def test_a_dtype_that_cannot_hold_the_values_is_refused(make, name):
+    shape = (3, 3, 4, 4) if name == "DeltaOrthogonal" else (3, 3, 2, 8)
+    with pytest.raises(ValueError, match=re.escape(f"{name}(") + ".* makes "
+                       "values up to 1e\\+05 .*beyond float16's largest "
+                       "finite value 65504"):
+        make()(shape, dtype="float16")
+
+
+def test_deterministic_kernels_check_the_call_first():
+    # Through base.check_call: a shape that is no shape is refused naming
+    # the initializer, and so is a kernel too large for memory, before
+    # NumPy allocates it.
+    with pytest.raises(ValueError, match="Dirac needs a shape of whole "
+                       "numbers"):
+        keras_inits.Dirac()((3, 2.0, 2))
+    with pytest.raises(ValueError, match="Bilinear cannot fill a tensor of "
+                       "shape="):
+        keras_inits.Bilinear()((2**20, 2**20, 2**10, 2**10))
+    with pytest.raises(ValueError, match="Dirac cannot fill a tensor"):
+        keras_inits.Dirac()((2**20, 2**20, 2**10))
+
+
+@pytest.mark.parametrize("cls, name, value, message", [
+    (keras_inits.Dirac, "groups", 10**400, "a positive integer no larger "
+     "than 2\\*\\*31 - 1"),
+    (keras_inits.Dirac, "groups", 2**31, "a positive integer no larger"),
+    (keras_inits.ICNR, "scale", 10**400, "a positive integer no larger"),
+])
+def test_numbers_out_of_range_are_refused_at_construction(
+        cls, name, value, message):
+    with pytest.raises(ValueError, match=f"Argument `{name}` of "
+                       f"{cls.__name__} must be {message}"):
+        cls(**{name: value})
+
+
+@pytest.mark.parametrize("data_format", [
+    np.array(["channels_last"]), np.array("channels_last"),
+])
+def test_icnr_array_data_format_is_a_choice_error(data_format):
+    with pytest.raises(ValueError, match="Invalid `data_format` argument: .*"
+                       "ICNR expects one of"):
+        keras_inits.ICNR(data_format=data_format)
+
+
+def nested_config(levels, leaf="ones"):
+    """A config of `levels` ICNRs around `leaf`, built without recursion."""
+    config = leaf
+    for _ in range(levels):
+        config = {"class_name": "ICNR", "registered_name": "keras_inits>ICNR",
+                  "config": {"initializer": config, "scale": 1}}
+    return config
+
+
+def test_icnr_nests_at_most_max_nesting_deep():
+    # 31 ICNRs around "ones": 32 initializers deep, the limit. It saves,
+    # loads and draws.
+    init = keras_inits.deserialize(nested_config(31))
+    config = json.loads(json.dumps(keras_inits.serialize(init)))
+    assert to_numpy(keras_inits.deserialize(config)((1, 1, 1, 1))).item() == 1
+    # One more is refused, as an instance and as a config.
+    message = re.escape("Argument `initializer` of ICNR must be nested at "
+                        "most 31 initializers deep")
+    with pytest.raises(ValueError, match=message):
+        keras_inits.ICNR(init, scale=1)
+    with pytest.raises(ValueError, match=message):
+        keras_inits.deserialize(nested_config(32))
+
+
+@pytest.mark.parametrize("load", [
+    keras_inits.deserialize, keras.initializers.deserialize,
+    keras.initializers.get,
+    lambda config: keras_inits.ICNR.from_config(config["config"]),
+    lambda config: keras_inits.ICNR(config),
+], ids=["keras_inits.deserialize", "keras.deserialize", "keras.get",
+        "from_config", "constructor"])
+def test_a_hostile_config_nested_10000_deep_is_refused(load):
+    # Refused by counting, not recursing: no RecursionError.
+    with pytest.raises(ValueError, match="Argument `initializer` of ICNR "
+                       "must be nested at most 31 initializers deep"):
+        load(nested_config(10000))
+
+
+def test_an_error_of_the_wrapped_initializer_names_icnr():
+    init = keras_inits.ICNR(np.array([1.0, 2.0]), scale=2)
+    with pytest.raises(ValueError, match=re.escape(
+            "The `initializer` of ICNR cannot fill shape=(3, 3, 2, 2): ")
+            + ".*ConstantArray needs the shape of its value"):
+        init((3, 3, 2, 8))

@@ -2,12 +2,14 @@
 
 import json
 import math
+import re
 
 import keras
 import numpy as np
 import pytest
 
 import keras_inits
+from keras_inits import base
 from keras_inits import depth
 
 
@@ -125,3 +127,185 @@ def test_zero_needs_a_matrix():
     with pytest.raises(ValueError, match="ZerO needs a tensor of rank >= 2. "
                        r"Received: shape=\(4,\) of rank 1."):
         keras_inits.ZerO()((4,))
+
+
+# Float32 range, dtypes, float8 and nesting (issue #12).
+
+LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+
+
+def skip_unless_storable(dtype):
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("make, shape", [
+    # 1 / sqrt(24) is no power of 2: scaling in the low precision (as the
+    # wrapped draw came back) would round twice.
+    (lambda: keras_inits.DepthScaled(
+        keras_inits.RandomNormal(stddev=1.0, seed=2), depth=12), (8, 8)),
+    # Keras' own initializer draws in the dtype it is asked for: float32.
+    (lambda: keras_inits.DepthScaled(
+        keras.initializers.RandomNormal(stddev=1.0, seed=2), depth=12),
+     (8, 8)),
+    (lambda: keras_inits.ZerO(), (3, 12)),  # entries 2**-2 and 2**-1.5
+], ids=["DepthScaled", "DepthScaled-keras", "ZerO"])
+def test_low_precision_is_the_float32_result_cast(make, shape, dtype):
+    skip_unless_storable(dtype)
+    values = make()(shape, dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(make()(shape, dtype="float32"), dtype)
+    np.testing.assert_array_equal(to_numpy(keras.ops.cast(values, "float32")),
+                                  to_numpy(keras.ops.cast(expected,
+                                                          "float32")))
+
+
+def test_max_abs():
+    # The wrapped initializer's bound times the factor (1 / sqrt(16)).
+    init = keras_inits.DepthScaled(keras_inits.RandomUniform(-2.0, 1.0),
+                                   depth=8)
+    assert init.max_abs((4, 4)) == 0.5
+    assert np.abs(to_numpy(init((64, 64)))).max() <= 0.5
+    # Unknown for an initializer that states none (Keras' own).
+    assert keras_inits.DepthScaled(keras.initializers.RandomNormal(),
+                                   depth=8).max_abs((4, 4)) is None
+    assert keras_inits.ZerO().max_abs((3, 12)) == 1.0
+    assert np.abs(to_numpy(keras_inits.ZerO()((6, 4)))).max() == 1.0
+
+
+def test_a_dtype_that_cannot_hold_the_values_is_refused():
+    # DepthScaled refuses for its own (scaled) bound, before the wrapped
+    # initializer draws: 1e6 / sqrt(2) is beyond float16's 65504.
+    init = keras_inits.DepthScaled(keras_inits.Orthogonal(gain=1e6), depth=1)
+    with pytest.raises(ValueError, match=r"DepthScaled\(initializer=.* makes "
+                       "values up to 7.071e\\+05 for shape=\\(4, 4\\), beyond "
+                       "float16's largest finite value 65504"):
+        init((4, 4), dtype="float16")
+
+
+def test_zero_builds_only_the_corner_of_the_hadamard_matrix():
+    # (2, 2**20): the rows of H[:2, :2**20] / 2**10 are orthonormal. The
+    # whole 2**20 x 2**20 Hadamard matrix would take 8 TiB.
+    kernel = to_numpy(keras_inits.ZerO()((2, 2**20)))
+    np.testing.assert_allclose(kernel @ kernel.T, np.eye(2), atol=1e-6)
+    np.testing.assert_array_equal(kernel[1, :4], [2**-10, -(2**-10)] * 2)
+
+
+def test_zero_checks_the_call_first():
+    with pytest.raises(ValueError, match="ZerO cannot fill a tensor of "
+                       "shape="):
+        keras_inits.ZerO()((2**30, 2**30))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"depth": 10**400}, "Argument `depth` of DepthScaled must be an integer "
+     ">= 1 no larger than 2\\*\\*31 - 1. Received: depth=1000"),
+    ({"depth": 2**31}, "Argument `depth` of DepthScaled must be an integer "
+     ">= 1 no larger than"),
+    ({"rule": "fixup", "branch_layers": 10**400}, "Argument `branch_layers` "
+     "of DepthScaled must be an integer >= 2 no larger than"),
+    ({"rule": np.array(["gpt2"])}, "Invalid `rule` argument: .*DepthScaled "
+     "expects one of"),
+    ({"rule": np.array("gpt2")}, "Invalid `rule` argument: .*DepthScaled "
+     "expects one of"),
+])
+def test_more_bad_arguments(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        keras_inits.DepthScaled("ones", **kwargs)
+
+
+def test_counts_stop_at_int32():
+    with pytest.raises(ValueError, match="Argument `branch_layers` of "
+                       "DepthScaled must be an integer >= 2 no larger than"):
+        keras_inits.DepthScaled("ones", depth=2, rule="fixup",
+                                branch_layers=2**31)
+    # The largest ones give factors as usual.
+    init = keras_inits.DepthScaled("ones", depth=2**31 - 1, rule="fixup",
+                                   branch_layers=2**31 - 1)
+    assert 0.99 < init.factor < 1.0
+    assert keras_inits.DepthScaled("ones", depth=2**31 - 1).factor > 1e-5
+
+
+def nested_config(levels, leaf="ones"):
+    """A config of `levels` DepthScaleds around `leaf`, built without
+    recursion."""
+    config = leaf
+    for _ in range(levels):
+        config = {"class_name": "DepthScaled",
+                  "registered_name": "keras_inits>DepthScaled",
+                  "config": {"initializer": config, "depth": 2}}
+    return config
+
+
+NESTING = re.escape("Argument `initializer` of DepthScaled must be nested "
+                    "at most 31 initializers deep")
+
+
+def test_nests_at_most_max_nesting_deep():
+    assert base.MAX_NESTING == 32
+    # 31 DepthScaleds around Ones: 32 initializers deep, the limit. It
+    # prints, saves, loads and draws (each recursing once per level).
+    init = keras_inits.Ones()
+    for _ in range(31):
+        init = keras_inits.DepthScaled(init, depth=2)
+    assert base.nesting(init) == 32
+    assert repr(init).startswith("DepthScaled(initializer={")
+    config = json.loads(json.dumps(keras_inits.serialize(init)))
+    loaded = keras_inits.deserialize(config)
+    assert to_numpy(loaded((1,))).item() == pytest.approx(0.5**31, rel=1e-6)
+    # One more is refused, as an instance, a config and a deserialization.
+    with pytest.raises(ValueError, match=NESTING):
+        keras_inits.DepthScaled(init)
+    with pytest.raises(ValueError, match=NESTING):
+        keras_inits.DepthScaled(config)
+    with pytest.raises(ValueError, match=NESTING):
+        keras_inits.deserialize(nested_config(32))
+    assert base.nesting(nested_config(31)) == 32  # the name counts one
+
+
+@pytest.mark.parametrize("load", [
+    keras_inits.deserialize, keras.initializers.deserialize,
+    keras.initializers.get,
+    lambda config: keras_inits.DepthScaled.from_config(config["config"]),
+    lambda config: keras_inits.DepthScaled(config),
+], ids=["keras_inits.deserialize", "keras.deserialize", "keras.get",
+        "from_config", "constructor"])
+def test_a_hostile_config_nested_10000_deep_is_refused(load):
+    # Refused by counting, not recursing: no RecursionError.
+    with pytest.raises(ValueError, match=NESTING):
+        load(nested_config(10000))
+
+
+def test_nesting_counts_without_recursion_and_stops_at_the_limit():
+    # A wrapper holding itself (a cycle) and a 10000-deep config both stop
+    # one past the limit.
+    init = keras_inits.DepthScaled("ones")
+    init.initializer = init
+    assert base.nesting(init) == base.MAX_NESTING + 1
+    assert base.nesting(nested_config(10000), limit=5) == 6
+    assert base.nesting(None) == 0
+    assert base.nesting("he_normal") == 1
+
+
+def test_an_error_of_the_wrapped_initializer_names_depth_scaled():
+    # An array becomes a ConstantArray of its shape: called with another,
+    # the error says which initializer the caller called.
+    init = keras_inits.DepthScaled(np.array([1.0, 2.0]), depth=2)
+    with pytest.raises(ValueError, match=re.escape(
+            "The `initializer` of DepthScaled cannot fill shape=(3, 2): ")
+            + ".*ConstantArray needs the shape of its value"):
+        init((3, 2))
+
+
+def test_a_shape_the_wrapped_initializer_refuses_names_depth_scaled():
+    # HeNormal's input_axes do not fit a matrix: its bound and its call both
+    # refuse; the error names the initializer the caller called.
+    init = keras_inits.DepthScaled(keras_inits.HeNormal(input_axes=[2]),
+                                   depth=2)
+    assert init.max_abs((4, 4)) is None
+    with pytest.raises(ValueError, match=re.escape(
+            "The `initializer` of DepthScaled cannot fill shape=(4, 4): ")):
+        init((4, 4))

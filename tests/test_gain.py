@@ -145,3 +145,96 @@ def test_bad_kaiming_arguments(cls):
                        "nonlinearity='leaky_relu' only and must be 0 for "
                        "nonlinearity='relu'. Received: negative_slope=0.1"):
         cls(negative_slope=0.1, nonlinearity="relu")
+
+
+# Float32 range, dtypes, float8 (issue #12).
+
+
+@pytest.mark.parametrize("param, message", [
+    (1e200, "must be a finite number float32 can hold"),
+    (10**400, "must be a finite number"),
+    (-1e39, "must be a finite number float32 can hold"),
+    # sqrt(2 / (1 + 3e38**2)) = 4.7e-39: below float32's normal numbers.
+    (3e38, "must be small enough that the gain sqrt\\(2 / \\(1 \\+ "
+     "param\\*\\*2\\)\\) is a normal float32 \\(>= 1.2e-38; here "
+     "4.714e-39\\)"),
+])
+def test_slope_float32_cannot_use(param, message):
+    with pytest.raises(ValueError, match="Argument `param` of calculate_gain "
+                       + message + ".* Received: param="):
+        keras_inits.calculate_gain("leaky_relu", param)
+
+
+def test_largest_slope_with_a_float32_gain():
+    # |param| = 1e38 still gives a normal float32 gain; 1.3e38 does not.
+    gain = keras_inits.calculate_gain("leaky_relu", 1e38)
+    assert gain == pytest.approx(math.sqrt(2.0) / 1e38, rel=1e-12)
+    with pytest.raises(ValueError, match="Argument `param` of calculate_gain "
+                       "must be small enough that the gain"):
+        keras_inits.calculate_gain("leaky_relu", -1.3e38)
+
+
+@pytest.mark.parametrize("name", [np.array(["relu"]), np.array("relu")])
+def test_array_nonlinearity_is_a_choice_error(name):
+    with pytest.raises(ValueError, match="Invalid `nonlinearity` argument: "
+                       ".*calculate_gain expects one of"):
+        keras_inits.calculate_gain(name)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.KaimingNormal,
+                                 keras_inits.KaimingUniform])
+@pytest.mark.parametrize("slope, message", [
+    # gain**2 = 2 / (1 + 1e40) = 2e-40, the variance's scale: it would
+    # underflow, and VarianceScaling's error would name `scale`.
+    (1e20, "must be small enough that gain\\*\\*2 = 2 / \\(1 \\+ "
+     "negative_slope\\*\\*2\\) is a normal float32 \\(>= 1.2e-38; here "
+     "2e-40\\)"),
+    (3e38, "must be small enough that gain\\*\\*2"),
+    (1e200, "must be a finite number float32 can hold"),
+    (10**400, "must be a finite number"),
+])
+def test_kaiming_slope_float32_cannot_use(cls, slope, message):
+    with pytest.raises(ValueError, match=f"Argument `negative_slope` of "
+                       f"{cls.__name__} " + message + ".* Received: "
+                       "negative_slope="):
+        cls(negative_slope=slope)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.KaimingNormal,
+                                 keras_inits.KaimingUniform])
+@pytest.mark.parametrize("name", ["mode", "nonlinearity"])
+def test_kaiming_array_choices_are_choice_errors(cls, name):
+    value = np.array(["fan_in" if name == "mode" else "relu"])
+    with pytest.raises(ValueError, match=f"Invalid `{name}` argument: .*"
+                       f"{cls.__name__} expects one of"):
+        cls(**{name: value})
+
+
+@pytest.mark.parametrize("cls, reach", [
+    (keras_inits.KaimingNormal, 8.0),
+    (keras_inits.KaimingUniform, math.sqrt(3.0)),
+])
+def test_kaiming_max_abs_follows_the_std_of_the_shape(cls, reach):
+    # std = sqrt(2 / 144) for CONV; normal draws reach 8 std at most,
+    # uniform ones sqrt(3) std.
+    init = cls(seed=1)
+    assert init.max_abs(CONV) == pytest.approx(
+        reach * math.sqrt(2.0 / 144), rel=1e-12)
+    assert np.abs(to_numpy(init(CONV))).max() <= init.max_abs(CONV)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.KaimingNormal,
+                                 keras_inits.KaimingUniform])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float8_e4m3fn",
+                                   "float8_e5m2"])
+def test_kaiming_low_precision_is_the_float32_draw_cast(cls, dtype):
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+    values = cls(seed=4)((16, 16), dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(cls(seed=4)((16, 16), dtype="float32"), dtype)
+    np.testing.assert_array_equal(to_numpy(keras.ops.cast(values, "float32")),
+                                  to_numpy(keras.ops.cast(expected,
+                                                          "float32")))

@@ -189,3 +189,88 @@ def test_block_orthogonal_needs_rank_two():
             "BlockOrthogonal needs a tensor of rank >= 2. Received: "
             "shape=(5,)")):
         keras_inits.BlockOrthogonal()((5,))
+
+
+# Float32 range, dtypes that cannot hold the values, float8 (issue #12).
+
+LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+
+
+def as_float32(values):
+    return keras.ops.convert_to_numpy(keras.ops.cast(values, "float32"))
+
+
+def skip_unless_storable(dtype):
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+
+
+@pytest.mark.parametrize("dtype", LOW_PRECISION)
+@pytest.mark.parametrize("make, shape", [
+    (lambda: keras_inits.Orthogonal(gain=1.5, seed=3), (8, 8)),
+    (lambda: keras_inits.Orthogonal(seed=3, column_axis=0), (4, 6)),
+    (lambda: keras_inits.BlockOrthogonal(seed=3), (4, 12)),
+], ids=["Orthogonal", "column_axis", "BlockOrthogonal"])
+def test_low_precision_is_the_float32_draw_cast(make, shape, dtype):
+    # Drawn (and QR-decomposed) in float32, then rounded once: no NaN from
+    # a float8 QR, and the same values as casting the float32 result.
+    skip_unless_storable(dtype)
+    values = make()(shape, dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(make()(shape, dtype="float32"), dtype)
+    np.testing.assert_array_equal(as_float32(values), as_float32(expected))
+    assert np.all(np.isfinite(as_float32(values)))
+
+
+@pytest.mark.parametrize("cls", [keras_inits.Orthogonal,
+                                 keras_inits.BlockOrthogonal])
+def test_max_abs_is_the_gain(cls):
+    # Entries of a matrix with orthonormal rows or columns are at most 1.
+    init = cls(gain=2.5, seed=1)
+    assert init.max_abs((8, 8)) == 2.5
+    values = as_float32(init((8, 8)))
+    assert 0 < np.abs(values).max() <= 2.5 * (1 + 1e-6)
+
+
+@pytest.mark.parametrize("cls", [keras_inits.Orthogonal,
+                                 keras_inits.BlockOrthogonal])
+@pytest.mark.parametrize("dtype", ["float16", "float8_e4m3fn"])
+def test_a_dtype_that_cannot_hold_the_gain_is_refused(cls, dtype):
+    # 1e5 is beyond float16's 65504 and float8_e4m3fn's 448: the values
+    # would be infinite (or NaN). Refused before anything is drawn.
+    with pytest.raises(ValueError, match=re.escape(
+            f"{cls.__name__}(") + ".*gain=100000.0.* makes values up to "
+            f"1e\\+05 for shape=\\(4, 4\\), beyond {dtype}'s largest finite "
+            "value"):
+        cls(gain=1e5, seed=1)((4, 4), dtype=dtype)
+    # ... while one it can hold is drawn.
+    skip_unless_storable(dtype)
+    values = as_float32(cls(gain=400.0, seed=1)((4, 4), dtype=dtype))
+    assert np.all(np.isfinite(values)) and np.abs(values).max() <= 400.0
+
+
+@pytest.mark.parametrize("gain", [1e308, 10**400])
+def test_gain_float32_cannot_hold_is_refused(gain):
+    # Orthogonal(gain=1e308) made infinite weights (issue #12).
+    with pytest.raises(ValueError, match="Argument `gain` of Orthogonal must "
+                       "be a positive number"):
+        keras_inits.Orthogonal(gain=gain)
+
+
+def test_huge_blocks_are_refused_at_construction():
+    # Not only when called ("divisible by blocks=1000...0"): 10**400 is no
+    # block count, and would overflow any arithmetic on it.
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `blocks` of BlockOrthogonal must be None or a positive "
+            "integer no larger than 2**31 - 1. Received: blocks=1000")):
+        keras_inits.BlockOrthogonal(blocks=10**400)
+    assert keras_inits.BlockOrthogonal(blocks=2**31 - 1).blocks == 2**31 - 1
+
+
+@pytest.mark.parametrize("axis", [10**400, -(10**400), 2**31])
+def test_huge_column_axis_is_refused_at_construction(axis):
+    with pytest.raises(ValueError, match="Argument `column_axis` of "
+                       "Orthogonal must be an integer"):
+        keras_inits.Orthogonal(column_axis=axis)

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import zipfile
 
 import keras
 import numpy as np
@@ -205,16 +206,91 @@ def test_arrays_become_a_serializable_constant_array(make):
         np.testing.assert_array_equal(to_numpy(rebuilt((2, 3), dtype=dtype)),
                                       values.astype(dtype))
     assert repr(init) == "ConstantArray(<array of shape (2, 3)>)"
+    # Its saved form since 0.1.0: nested lists, under the one key `value`.
+    assert init.get_config() == {"value": values.tolist()}
 
 
 def test_constant_array_of_the_wrong_shape_fails_at_call_time():
     init = keras_inits.get(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=r"ConstantArray needs the shape of "
-                       r"its value, \(2, 3\). Received: shape=\(3, 2\)"):
+    # Keras' sentence for its tensor identifier first, then ours.
+    message = ("Expected `shape` to be (2, 3) for direct tensor as "
+               "initializer. ConstantArray needs the shape of its value, "
+               "(2, 3). Received: shape=(3, 2)")
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
         init((3, 2))
     layer = keras.layers.Dense(3, kernel_initializer=init)
     with pytest.raises(ValueError, match="ConstantArray needs the shape"):
         layer.build((None, 8))
+
+
+def test_constant_array_is_the_exact_shape_constant():
+    init = keras_inits.ConstantArray([[-1, 2], [3, 4]])
+    assert isinstance(init, keras_inits.Constant)
+    assert init.max_abs((2, 2)) == 4.0
+    with pytest.raises(ValueError, match=re.escape(
+            f"{init!r} makes values from -1 to 4, beyond the range of uint8")):
+        init((2, 2), "uint8")
+    with pytest.raises(ValueError, match=re.escape(
+            "ConstantArray(<array of shape (1,)>) makes values up to 1e+39")):
+        keras_inits.ConstantArray([1e39])((1,), "float32")
+
+
+# Numbers no Keras dtype holds: a ValueError naming `value`, never NumPy's
+# TypeError ("ufunc 'isnan' not supported") or an OverflowError.
+@pytest.mark.parametrize("identifier", [
+    2**64, -2**63 - 1, 10**400, np.nan, np.array(np.nan)])
+def test_get_refuses_numbers_no_dtype_holds_naming_value(identifier):
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `value` of Constant must be a real number or an array "
+            "of real numbers. Received: value=")):
+        keras_inits.get(identifier)
+
+
+# Beyond any float (10**400), beyond int64 and uint64 (2**64), beyond
+# float32 (10**39, for the arguments checked against float32).
+@pytest.mark.parametrize("name, config, argument, number", [
+    ("Constant", '{"value": %s}', "value", 10**400),
+    ("Constant", '{"value": %s}', "value", 2**64),
+    ("Constant", '{"value": [1, %s]}', "value", 10**400),
+    ("Constant", '{"value": [1, %s]}', "value", 2**64),
+    ("ConstantArray", '{"value": [[%s]]}', "value", 10**400),
+    ("ConstantArray", '{"value": [[%s]]}', "value", 2**64),
+    ("Identity", '{"gain": %s}', "gain", 10**400),
+    ("Identity", '{"gain": %s}', "gain", 10**39),
+    ("STFT", '{"window": [1, %s]}', "window", 10**400),
+    ("STFT", '{"window": [1, %s]}', "window", 10**39),
+])
+def test_huge_numbers_in_a_json_config_name_the_argument(name, config,
+                                                         argument, number):
+    text = ('{"class_name": "keras_inits>%s", "config": %s}'
+            % (name, config % number))
+    for load in (keras_inits.deserialize, keras.initializers.deserialize):
+        with pytest.raises(ValueError, match=re.escape(
+                f"Argument `{argument}` of {name} must be")):
+            load(json.loads(text))
+
+
+def test_a_huge_number_in_a_keras_file_names_the_argument(tmp_path):
+    inputs = keras.Input((3,))
+    outputs = keras.layers.Dense(
+        2, bias_initializer=keras_inits.Constant(0.5))(inputs)
+    keras.Model(inputs, outputs).save(tmp_path / "model.keras")
+    with zipfile.ZipFile(tmp_path / "model.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    config = files["config.json"].decode()
+    assert config.count('"value": 0.5') == 1
+    files["config.json"] = config.replace(
+        '"value": 0.5', f'"value": {10**400}').encode()
+    with zipfile.ZipFile(tmp_path / "huge.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    # Keras' Functional.from_config re-raises any error as a TypeError
+    # ending with the original message.
+    with pytest.raises((TypeError, ValueError), match=re.escape(
+            "Argument `value` of Constant must be a real number or an array "
+            "of real numbers. Received: value=1000000000") + r".*\.\.\. "
+            r"\(401 characters\)"):
+        keras.models.load_model(tmp_path / "huge.keras")
 
 
 @pytest.mark.parametrize("value", [

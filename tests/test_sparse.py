@@ -1,6 +1,7 @@
 """Tests of Sparse."""
 
 import math
+import re
 
 import keras
 import numpy as np
@@ -87,3 +88,53 @@ def test_needs_rank_two():
     with pytest.raises(ValueError, match="Sparse needs a tensor of rank >= 2. "
                        r"Received: shape=\(5,\) of rank 1."):
         keras_inits.Sparse(0.5)((5,))
+
+
+# Float32 range, dtypes, float8 (issue #12).
+
+
+@pytest.mark.parametrize("sparsity", [10**400, -(10**400)])
+def test_sparsity_that_is_no_fraction(sparsity):
+    # 10**400 was an OverflowError.
+    with pytest.raises(ValueError, match="Argument `sparsity` of Sparse must "
+                       "be a number in \\[0, 1\\]. Received: sparsity="):
+        keras_inits.Sparse(sparsity)
+
+
+def test_stddev_whose_values_overflow_float32_is_refused():
+    # The normal draws reach 8 stddev: 8e38 overflows float32.
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `stddev` of Sparse must be small enough that 8 stddev "
+            "fits in float32 (<= 3.4e38; here 8e+38). Received: "
+            "stddev=1e+38")):
+        keras_inits.Sparse(0.5, 1e38)
+
+
+def test_max_abs_is_eight_stddev():
+    init = keras_inits.Sparse(0.5, 0.25, seed=3)
+    assert init.max_abs((64, 64)) == 2.0
+    values = np.abs(to_numpy(init((64, 64))))
+    assert 0 < values.max() <= 2.0
+
+
+def test_a_dtype_that_cannot_hold_the_values_is_refused():
+    with pytest.raises(ValueError, match=r"Sparse\(.* makes values up to "
+                       "8e\\+04 for shape=\\(10, 7\\), beyond float16's "
+                       "largest finite value 65504"):
+        keras_inits.Sparse(0.5, 1e4, seed=1)((10, 7), dtype="float16")
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float8_e4m3fn",
+                                   "float8_e5m2"])
+def test_low_precision_is_the_float32_draw_cast(dtype):
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+    make = lambda: keras_inits.Sparse(0.5, 1.0, seed=6)
+    values = make()((10, 7), dtype=dtype)
+    assert keras.backend.standardize_dtype(values.dtype) == dtype
+    expected = keras.ops.cast(make()((10, 7), dtype="float32"), dtype)
+    values = to_numpy(keras.ops.cast(values, "float32"))
+    np.testing.assert_array_equal(
+        values, to_numpy(keras.ops.cast(expected, "float32")))

@@ -110,18 +110,18 @@ def register(cls=None, *, package=PACKAGE):
 # part of the contract: change it only with a CHANGELOG entry.
 
 
-def shown(value):
+def shown(value, limit=200):
     """`repr(value)` for an error message: never raising (an int of more
-    than 4300 digits, a list nested past the recursion limit) and at most
-    about 200 characters."""
+    than 4300 digits, a list nested past the recursion limit), and
+    shortened past `limit` characters."""
     try:
         text = repr(value)
     except (ValueError, RecursionError):
         if _is_whole_number(value):
             return f"<an integer of {value.bit_length()} bits>"
         return f"<{type(value).__name__} that cannot be shown>"
-    if len(text) > 200:
-        text = f"{text[:100]}... ({len(text)} characters)"
+    if len(text) > limit:
+        text = f"{text[:limit // 2]}... ({len(text):,} characters)"
     return text
 
 
@@ -334,16 +334,19 @@ def check_axes_in(owner, name, axes, shape):
 MAX_COUNT = 2**31 - 1
 
 
-def check_count(owner, name, value, minimum=1, requirement=None):
+def check_count(owner, name, value, minimum=1, maximum=MAX_COUNT,
+                requirement=None):
     """Returns `value` as an int; it must be a whole number (not a bool)
-    from `minimum` to `MAX_COUNT`. `requirement` words the error (default
-    "an integer >= minimum")."""
+    from `minimum` to `maximum`. `requirement` words the error (default
+    "an integer >= minimum"); a value above `maximum` adds "no larger
+    than maximum"."""
     requirement = requirement or f"an integer >= {minimum}"
     if not _is_whole_number(value) or value < minimum:
         raise argument_error(owner, name, requirement, value)
-    if value > MAX_COUNT:
+    if value > maximum:
+        largest = "2**31 - 1" if maximum == MAX_COUNT else f"{maximum:,}"
         raise argument_error(
-            owner, name, f"{requirement} no larger than 2**31 - 1", value)
+            owner, name, f"{requirement} no larger than {largest}", value)
     return int(value)
 
 
@@ -607,6 +610,17 @@ class Initializer(keras.initializers.Initializer):
         return f"{type(self).__name__}({arguments})"
 
 
+def _native_seed(seed):
+    """An integer seed in [0, 2**32) as Keras' SeedGenerator takes it on
+    this backend: PyTorch's holds its state as int32 and refuses seeds from
+    2**31 ("value cannot be converted to type int32"), so those become the
+    negative int32 of the same bits there, a distinct seed for each."""
+    if seed is not None and seed >= 2**31 and (
+            keras.backend.backend() == "torch"):
+        return seed - 2**32
+    return seed
+
+
 class RandomInitializer(Initializer):
     """Base class of initializers that draw random values.
 
@@ -675,7 +689,8 @@ class RandomInitializer(Initializer):
                     generator = self.seed
                     if not isinstance(generator, (keras.random.SeedGenerator,
                                                   portable.PortableSeed)):
-                        generator = keras.random.SeedGenerator(self.seed)
+                        generator = keras.random.SeedGenerator(
+                            _native_seed(self.seed))
                     self._seed_generator = generator
         return self._seed_generator
 

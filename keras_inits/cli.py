@@ -12,6 +12,8 @@ import os
 import sys
 import textwrap
 
+from keras_inits import base
+
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 # Set in the re-run process, so a backend that still does not take (a
 # broken install) gives an error instead of an endless loop of re-runs.
@@ -32,6 +34,7 @@ def _parser():
                                      metavar="{compare,list,recommend}")
 
     from keras_inits import comparison
+    from keras_inits import propagation
 
     compare = commands.add_parser(
         "compare", parents=[common],
@@ -46,18 +49,27 @@ def _parser():
         help="comma-separated names, with optional keyword arguments, e.g. "
              "'Zeros,HeUniform,RandomNormal(stddev=0.01)'; LSUV means "
              "Orthogonal followed by keras_inits.lsuv")
-    compare.add_argument("--epochs", type=_positive, default=15)
-    compare.add_argument("--depth", type=_positive, default=10,
-                         help="hidden layers")
-    compare.add_argument("--width", type=_positive, default=64,
-                         help="units per hidden layer")
-    compare.add_argument("--activation", default="relu",
-                         help="activation of the hidden layers")
-    compare.add_argument("--seed", type=_seed, default=0)
-    compare.add_argument("--output", default="compare_output",
-                         help="folder for the figures and reports")
-    compare.add_argument("--threshold", type=float, default=0.9,
-                         help="validation accuracy for 'epochs to reach'")
+    compare.add_argument(
+        "--epochs", type=_count(comparison.MAX_EPOCHS), default=15,
+        help=f"1 to {comparison.MAX_EPOCHS:,}")
+    compare.add_argument(
+        "--depth", type=_count(propagation.MAX_DEPTH), default=10,
+        help=f"hidden layers, 1 to {propagation.MAX_DEPTH:,}")
+    compare.add_argument(
+        "--width", type=_count(propagation.MAX_WIDTH), default=64,
+        help=f"units per hidden layer, 1 to {propagation.MAX_WIDTH:,} (and "
+             "depth x width x width at most 2**27)")
+    compare.add_argument("--activation", type=_activation, default="relu",
+                         help="Keras activation of the hidden layers")
+    compare.add_argument("--seed", type=_seed, default=0,
+                         help="an integer in [0, 2**31)")
+    compare.add_argument(
+        "--output", default="compare_output",
+        help="folder for the figures and reports, created if needed; in an "
+             "existing folder those five files are overwritten")
+    compare.add_argument("--threshold", type=_threshold, default=0.9,
+                         help="validation accuracy for 'epochs to reach', "
+                              "in (0, 1]")
     compare.add_argument("--no-progress", action="store_true",
                          help="no progress bar")
 
@@ -72,15 +84,43 @@ def _parser():
     return parser, {"compare": compare, "recommend": recommend}
 
 
-def _positive(text):
+def _count(largest):
+    """The argparse type of a count from 1 to `largest`."""
+
+    def count(text):
+        try:
+            value = int(text)
+        except ValueError:  # also for more than 4,300 digits
+            value = 0
+        if not 1 <= value <= largest:
+            raise argparse.ArgumentTypeError(
+                f"must be a positive integer up to {largest:,}, got "
+                f"{base.shown(text, limit=60)}")
+        return value
+
+    return count
+
+
+def _threshold(text):
+    from keras_inits import comparison
+
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
+        return comparison.check_threshold("compare", float(text))
+    except ValueError:  # not a number, NaN, or out of (0, 1]
         raise argparse.ArgumentTypeError(
-            f"must be a positive integer, got {text!r}")
-    return value
+            f"must be a number in (0, 1], got {base.shown(text, limit=60)}") from None
+
+
+def _activation(text):
+    from keras_inits import propagation
+
+    try:
+        propagation.check_activation("compare", text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a Keras activation (relu, tanh, gelu, ...), got "
+            f"{base.shown(text, limit=60)}") from None
+    return text
 
 
 def _seed(text):
@@ -90,7 +130,7 @@ def _seed(text):
         value = -1
     if not 0 <= value < 2**31:
         raise argparse.ArgumentTypeError(
-            f"must be an integer in [0, 2**31), got {text!r}")
+            f"must be an integer in [0, 2**31), got {base.shown(text, limit=60)}")
     return value
 
 
@@ -148,17 +188,33 @@ def main(argv=None):
     return _recommend(arguments, commands["recommend"])
 
 
+def _error(parser, message):
+    """Exits with status 2 and `message` on one line, as argparse does."""
+    parser.error(" ".join(message.split()))
+
+
 def _compare(arguments, parser):
     import keras
 
     from keras_inits import comparison
+    from keras_inits import propagation
 
     # A misspelt name is reported whatever the backend, so the user can fix
     # every mistake in the command before choosing where to run it.
     try:
         entries = comparison.parse_initializers(arguments.initializers)
     except comparison.UnknownInitializerError as error:
-        parser.error(f"argument --initializers: {error}")
+        _error(parser, f"argument --initializers: {error}")
+    problem = comparison.output_problem(arguments.output)
+    if problem:
+        _error(parser, "argument --output: must be a folder compare can "
+                       f"write in ({problem})")
+    try:
+        propagation.check_mlp_size(  # 64: compare's batch size
+            "compare", arguments.depth, arguments.width, comparison.INPUTS,
+            64)
+    except ValueError as error:
+        _error(parser, f"arguments --depth and --width: {error}")
     if keras.backend.backend() not in comparison.TRAINABLE_BACKENDS:
         parser.error(
             f"the {keras.backend.backend()} backend cannot train (Keras has "
@@ -175,7 +231,7 @@ def _compare(arguments, parser):
             threshold=arguments.threshold,
             progress=not arguments.no_progress)
     except ValueError as error:  # e.g. a convolution-only initializer
-        parser.error(str(error))
+        _error(parser, str(error))
     print(comparison.format_table(runs, arguments.threshold))
     print(f"Report: {os.path.join(arguments.output, 'report.md')}")
     return 0
@@ -204,7 +260,7 @@ def _recommend(arguments, parser):
         found = keras_inits.recommend(arguments.activation,
                                       recurrent=arguments.recurrent)
     except ValueError as error:
-        parser.error(str(error))
+        _error(parser, str(error))
     from keras_inits.diagnostics import initializer_name
 
     print(initializer_name(found.initializer).replace("()", ""))

@@ -11,14 +11,16 @@ the same backend gives the same numbers.
 import ast
 import csv
 import dataclasses
-import math
 import os
+import tempfile
 import time
 
 import keras
 import numpy as np
 
 from keras_inits import base
+from keras_inits import propagation
+from keras_inits.diagnostics import draw_histogram
 from keras_inits.diagnostics import initializer_name
 from keras_inits.lsuv import lsuv
 from keras_inits.propagation import plot_signal_propagation
@@ -31,6 +33,10 @@ LSUV = "LSUV"  # not an initializer: Orthogonal, then lsuv on a batch
 DEFAULT_INITIALIZERS = ("Zeros", "RandomNormal(stddev=0.01)", "GlorotUniform",
                         "HeUniform", "Orthogonal", LSUV)
 TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
+MAX_EPOCHS = 10_000
+OUTPUTS = ("curves.png", "signal_propagation.png", "weights_at_init.png",
+           "report.md", "report.csv")
+INPUTS = 64  # features of an 8x8 digit
 
 
 class UnknownInitializerError(ValueError):
@@ -57,8 +63,8 @@ def parse_initializers(text):
             start = i + 1
     if not entries or depth:
         raise UnknownInitializerError(
-            f"Cannot read the initializer list {text!r}: expected names "
-            "separated by commas, e.g. 'Zeros,HeUniform,RandomNormal("
+            f"Cannot read the initializer list {base.shown(text)}: expected "
+            "names separated by commas, e.g. 'Zeros,HeUniform,RandomNormal("
             "stddev=0.01)'.")
     return [_parse_one(entry) for entry in entries]
 
@@ -66,20 +72,20 @@ def parse_initializers(text):
 def _parse_one(entry):
     name, _, arguments = entry.partition("(")
     name = name.strip()
-    if name.lower() == LSUV.lower() and not arguments:
+    if name.lower() == LSUV.lower():
+        if arguments:
+            raise UnknownInitializerError(
+                f"{LSUV} takes no arguments. Received: {base.shown(entry)}")
         return LSUV, LSUV
     kwargs = {}
     if arguments:
         try:
-            call = ast.parse(f"f({arguments}", mode="eval").body
-            if call.args:
-                raise ValueError("positional arguments")
-            kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-        except (SyntaxError, ValueError) as error:
+            kwargs = _keywords(arguments)
+        except ValueError as error:
             raise UnknownInitializerError(
-                f"Cannot read the arguments of {entry!r} ({error}): write "
-                "them as keywords with literal values, e.g. "
-                "'RandomNormal(stddev=0.01)'.") from None
+                f"Cannot read the arguments of {base.shown(entry)} "
+                f"({error}): write them as keywords with literal values, "
+                "e.g. 'RandomNormal(stddev=0.01)'.") from None
     try:
         cls = type(get(name))
     except ValueError as error:
@@ -87,9 +93,41 @@ def _parse_one(entry):
             f"{error} Valid names: {', '.join(valid_names())}.") from None
     try:
         initializer = cls(**kwargs)
-    except (TypeError, ValueError) as error:
-        raise UnknownInitializerError(f"{entry}: {error}") from None
+    except Exception as error:  # a command line never gives a traceback
+        raise UnknownInitializerError(
+            f"{base.shown(entry)}: {error}") from None
     return initializer_name(initializer).replace("()", ""), initializer
+
+
+def _keywords(arguments):
+    """`"stddev=0.01, seed=3)"` (the text after the opening parenthesis) as
+    a dict; raises ValueError saying what is not `name=literal`."""
+    try:
+        call = ast.parse(f"f({arguments}", mode="eval").body
+    except (MemoryError, RecursionError):  # the parser's stack ("------1")
+        raise ValueError("too deeply nested") from None
+    except (SyntaxError, ValueError) as error:
+        raise ValueError(getattr(error, "msg", None) or str(error)) from None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
+            and call.func.id == "f"):
+        raise ValueError("text after the closing parenthesis")
+    if call.args:
+        raise ValueError("positional arguments")
+    kwargs = {}
+    for keyword in call.keywords:
+        if keyword.arg is None:
+            raise ValueError("'**' unpacking")
+        if keyword.arg in kwargs:
+            raise ValueError(f"`{keyword.arg}` given twice")
+        try:
+            kwargs[keyword.arg] = ast.literal_eval(keyword.value)
+        except (ValueError, TypeError, SyntaxError, MemoryError,
+                RecursionError):
+            raise ValueError(
+                f"the value of `{keyword.arg}` is not a literal (a number, "
+                "string, list, tuple, dict, True, False or None; no "
+                "arithmetic such as 10**400)") from None
+    return kwargs
 
 
 @dataclasses.dataclass
@@ -126,15 +164,21 @@ def build_network(initializer, depth, width, activation, seed, inputs=64,
     """`depth` hidden `Dense(width, activation)` layers and a linear output
     of logits, every kernel from `initializer` (a seeded copy per layer),
     zero biases.
+
+    Layer `i` (the output layer is `depth`) gets the seed
+    `(seed * 1000 + i) % 2**31`: the seeds every backend takes (PyTorch's
+    seed generators hold int32); below 2**31 the modulo changes nothing.
     """
     layers = [keras.Input((inputs,))]
     for i in range(depth):
         layers.append(keras.layers.Dense(
             width, activation=activation, name=f"hidden_{i + 1}",
-            kernel_initializer=seeded(initializer, seed * 1000 + i)))
+            kernel_initializer=seeded(
+                initializer, (seed * 1000 + i) % propagation.SEED_LIMIT)))
     layers.append(keras.layers.Dense(
         classes, name="output",
-        kernel_initializer=seeded(initializer, seed * 1000 + depth)))
+        kernel_initializer=seeded(
+            initializer, (seed * 1000 + depth) % propagation.SEED_LIMIT)))
     return keras.Sequential(layers, name="mlp")
 
 
@@ -157,34 +201,57 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
         initializers: a comma-separated string or a list of entries, each a
             name with optional keyword arguments
             (`"RandomNormal(stddev=0.01)"`), an initializer, or `"LSUV"`.
-        epochs, depth, width, activation: training length and network.
-        seed: seeds the split, the weights and the shuffling.
+        epochs, depth, width, activation: training length and network:
+            up to 10,000 epochs, 1,000 hidden layers of up to 8,192 units,
+            at most 2**27 weights; a Keras activation.
+        seed: an integer in [0, 2**31); seeds the split, the weights and
+            the shuffling.
         output: folder for `curves.png`, `signal_propagation.png`,
-            `weights_at_init.png`, `report.md` and `report.csv`.
-        threshold: the validation accuracy "epochs to reach" counts to.
+            `weights_at_init.png`, `report.md` and `report.csv` (created if
+            needed; those five files are overwritten in an existing one).
+        threshold: the validation accuracy "epochs to reach" counts to, in
+            (0, 1].
         learning_rate, batch_size: of plain SGD with momentum 0.9, which
             (unlike Adam) does not rescale away a badly scaled start.
         progress: show a progress bar on stderr.
 
     Returns:
         The list of `Run`s, in the order given.
+
+    Raises:
+        ValueError: for a bad argument (naming it) or an `output` it cannot
+            write in, before anything is built, trained or written.
     """
+    # Every argument is checked before anything is built or written.
+    epochs = base.check_count("compare", "epochs", epochs,
+                              maximum=MAX_EPOCHS)
+    depth = base.check_count("compare", "depth", depth,
+                             maximum=propagation.MAX_DEPTH)
+    width = base.check_count("compare", "width", width,
+                             maximum=propagation.MAX_WIDTH)
+    batch_size = base.check_count("compare", "batch_size", batch_size,
+                                  maximum=propagation.MAX_BATCH_SIZE)
+    propagation.check_mlp_size("compare", depth, width, INPUTS,
+                               batch_size)
+    propagation.check_activation("compare", activation)
+    seed = propagation.check_int_seed("compare", seed)
+    threshold = check_threshold("compare", threshold)
+    learning_rate = base.check_positive("compare", "learning_rate",
+                                        learning_rate)
+    if not isinstance(progress, bool):
+        raise base.argument_error("compare", "progress", "True or False",
+                                  progress)
+    problem = output_problem(output)
+    if problem:
+        raise base.argument_error("compare", "output",
+                                  f"a folder compare can write in ({problem})",
+                                  output)
+    entries = _entries(initializers)
     backend = keras.backend.backend()
     if backend not in TRAINABLE_BACKENDS:
         raise ValueError(
             f"The {backend} backend cannot train (Keras has no fit for it): "
             f"run compare with one of {list(TRAINABLE_BACKENDS)}.")
-    for name, value in (("epochs", epochs), ("depth", depth),
-                        ("width", width)):
-        if not base._is_whole_number(value) or value < 1:
-            raise base.argument_error("compare", name, "a positive integer",
-                                      value)
-    if isinstance(initializers, str):
-        entries = parse_initializers(initializers)
-    else:
-        entries = [_parse_one(e) if isinstance(e, str) else (
-            initializer_name(get(e)).replace("()", ""), get(e))
-            for e in initializers]
     x_train, x_val, y_train, y_val = load_digits(seed)
     # Build every network first: an initializer that cannot make a Dense
     # kernel fails here, before minutes of training.
@@ -193,9 +260,9 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
         try:
             networks.append(_network(entry, depth, width, activation, seed,
                                      x_train))
-        except ValueError as error:
+        except Exception as error:  # ValueError, or a backend's own
             raise ValueError(f"{entry[0]} cannot initialize this network: "
-                             f"{error}") from None
+                             f"{type(error).__name__}: {error}") from None
     os.makedirs(output, exist_ok=True)
     signal = signal_propagation(models={
         label: model for (label, _), model in zip(entries, networks)},
@@ -234,6 +301,108 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
                     train=len(x_train), validation=len(x_val))
     _write_reports(runs, settings, output)
     return runs
+
+
+def _entries(initializers):
+    """`[(label, initializer or "LSUV")]` of `compare`'s `initializers`."""
+    if isinstance(initializers, str):
+        return parse_initializers(initializers)
+    items = (list(initializers) if isinstance(initializers, (list, tuple))
+             else None)
+    if not items:
+        raise base.argument_error(
+            "compare", "initializers",
+            "a comma-separated string or a non-empty list of initializers",
+            initializers)
+    entries = []
+    for item in items:
+        if isinstance(item, str):
+            entries.append(_parse_one(item))
+            continue
+        try:
+            initializer = get(item)
+        except ValueError:
+            initializer = None
+        if initializer is None:
+            raise base.argument_error(
+                "compare", "initializers",
+                "a list of initializers, their names or configs",
+                initializers)
+        entries.append((initializer_name(initializer).replace("()", ""),
+                        initializer))
+    return entries
+
+
+def check_threshold(owner, threshold):
+    """Returns `threshold` as a float: a validation accuracy in (0, 1]."""
+    value = base.as_float(threshold)
+    if value is None or not 0.0 < value <= 1.0:  # NaN fails both
+        raise base.argument_error(owner, "threshold",
+                                  "a validation accuracy in (0, 1]",
+                                  threshold)
+    return value
+
+
+def output_problem(output):
+    """Why `compare` cannot write its report into the folder `output`, or
+    None if it can: an existing folder it can write in, whose report files
+    (if any) it can overwrite, or a path where it can create one.
+
+    Changes nothing: the folders it creates to find out, and a probe file,
+    are removed before it returns.
+    """
+    if not isinstance(output, (str, os.PathLike)):
+        return f"a path, not a {type(output).__name__}"
+    try:
+        path = os.fspath(output)
+    except TypeError as error:
+        return str(error)
+    if not isinstance(path, str) or not path:
+        return "a non-empty path"
+    if "\0" in path:
+        return "a path without a NUL character"
+    try:
+        if os.path.isdir(path):
+            _probe_file(path)
+            for name in OUTPUTS:
+                target = os.path.join(path, name)
+                if os.path.lexists(target) and not (
+                        os.path.isfile(target)
+                        and os.access(target, os.W_OK)):
+                    return (f"{target!r} exists and is not a file compare "
+                            "can overwrite")
+            return None
+        if os.path.lexists(path):
+            return f"{path!r} exists and is not a folder"
+        missing, parent = [], os.path.abspath(path)
+        while not os.path.lexists(parent):
+            missing.append(parent)
+            parent = os.path.dirname(parent)
+        if not os.path.isdir(parent):
+            return f"{parent!r} is a file, not a folder"
+        try:
+            os.makedirs(path)
+            _probe_file(path)
+        finally:
+            for folder in missing:  # deepest first; only empty ones go
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    pass
+    except OSError as error:
+        return (f"{error.strerror or error} for "
+                f"{error.filename or path!r}")
+    return None
+
+
+def _probe_file(folder):
+    """Creates and removes a file in `folder`; an OSError names `folder`
+    (not the probe file's random name)."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OSError(error.errno, error.strerror, folder) from None
 
 
 class _Progress(keras.callbacks.Callback):
@@ -305,9 +474,11 @@ def _plot_initial_weights(entries, networks):
         for ax, index in zip(axes[row], picked):
             values = np.ravel(keras.ops.convert_to_numpy(
                 model.layers[index].kernel)).astype("float64")
-            ax.hist(values, bins=40, color=f"C{row}")
-            ax.set_title(f"{label}: {names[index]} kernel, std "
-                         f"{values.std():.3g}", fontsize=8)
+            draw_histogram(ax, values, 40, color=f"C{row}")
+            with np.errstate(all="ignore"):  # inf - inf in an inf kernel
+                std = values.std()
+            ax.set_title(f"{label}: {names[index]} kernel, std {std:.3g}",
+                         fontsize=8)
             ax.tick_params(labelsize=7)
             if row == len(entries) - 1:
                 ax.set_xlabel("weight value", fontsize=8)

@@ -19,6 +19,12 @@ from keras_inits import random_initializers
 from keras_inits import reinitialize as _reinitialize
 from keras_inits.propagation import gradients
 
+MAX_BINS = 10_000
+MAX_COLUMNS = 100
+# The rules numpy.histogram_bin_edges names.
+BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges",
+             "sqrt")
+
 
 @dataclasses.dataclass(frozen=True)
 class VariableStats:
@@ -137,7 +143,9 @@ def _row(variable, initializer):
     if hasattr(initializer, "fans") and callable(initializer.fans):
         fan_in, fan_out = initializer.fans(shape)
     if values.size:
-        moments = (values.mean(), values.std(), values.min(), values.max())
+        with np.errstate(all="ignore"):  # inf - inf: a NaN std, silently
+            moments = (values.mean(), values.std(), values.min(),
+                       values.max())
     else:
         moments = (math.nan,) * 4
     return VariableStats(
@@ -179,7 +187,10 @@ def expected_std(initializer, shape):
     initializers; any initializer with a `stddev(shape)` method reports
     that.
     """
-    shape = tuple(int(d) for d in shape)
+    shape = base.check_shape("expected_std", shape)
+    if math.prod(shape) >= 2**63:  # no tensor holds more; floats overflow
+        raise base.argument_error("expected_std", "shape",
+                                  "a shape of fewer than 2**63 values", shape)
     name = type(initializer).__name__
     method = getattr(initializer, "stddev", None)
     if callable(method):
@@ -220,11 +231,13 @@ def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
 
     Args:
         model: a built `keras.Model` or layer.
-        bins: number of bins per histogram.
+        bins: number of bins per histogram, 1 to 10,000, or the name of
+            one of NumPy's rules (`"auto"`, `"fd"`, `"sturges"`, ...).
         variables: None for every trainable variable, or a predicate
             `path -> bool` choosing which to draw.
-        columns: panels per row; None puts each layer's variables on one
-            row (kernel beside bias), as in the usual tutorial figure.
+        columns: panels per row, 1 to 100; None puts each layer's
+            variables on one row (kernel beside bias), as in the usual
+            tutorial figure.
 
     Returns:
         A `matplotlib.figure.Figure` (not registered with pyplot: save it
@@ -232,6 +245,18 @@ def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
     """
     from matplotlib.figure import Figure
 
+    owner = "plot_weight_histograms"
+    if isinstance(bins, str):
+        base.check_choice(owner, "bins", bins, BIN_RULES)
+    else:
+        base.check_count(owner, "bins", bins, maximum=MAX_BINS)
+    if columns is not None:
+        columns = base.check_count(owner, "columns", columns,
+                                   maximum=MAX_COLUMNS)
+    if variables is not None and not callable(variables):
+        raise base.argument_error(owner, "variables",
+                                  "None or a predicate `path -> bool`",
+                                  variables)
     description = describe(model)
     trainable = {v.path for v in model.trainable_variables}
     rows = [r for r in description if r.path in trainable
@@ -253,9 +278,8 @@ def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
         for ax in line[len(panels):]:
             ax.set_visible(False)
         for ax, row in zip(line, panels):
-            values = np.ravel(keras.ops.convert_to_numpy(
-                _variable(model, row.path))).astype("float64")
-            ax.hist(values, bins=bins, color="tab:blue")
+            draw_histogram(ax, keras.ops.convert_to_numpy(
+                _variable(model, row.path)), bins, color="tab:blue")
             ax.set_title(f"{row.path} {row.shape}\n{row.initializer}",
                          fontsize=9)
             ax.text(0.98, 0.95, f"mean {row.mean:.3g}\nstd {row.std:.3g}",
@@ -267,6 +291,31 @@ def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
             ax.tick_params(labelsize=8)
     figure.suptitle(f"Weights of {model.name}")
     return figure
+
+
+def draw_histogram(ax, values, bins=40, **style):
+    """Draws the histogram of `values` (any shape) on the matplotlib axes
+    `ax`, as `ax.hist(values, bins, **style)` does, for any values a weight
+    can hold: non-finite ones are left out (the panel says how many), and a
+    constant shows as one bar however large it is (matplotlib cannot split
+    1e38 +- 0.5 into bins)."""
+    values = np.ravel(np.asarray(values, dtype="float64"))
+    finite = values[np.isfinite(values)]
+    if finite.size < values.size:
+        ax.text(0.02, 0.95, f"{values.size - finite.size:,} non-finite "
+                "values not shown", transform=ax.transAxes, ha="left",
+                va="top", fontsize=7, color="tab:red")
+    if not finite.size:
+        return
+    low, high = float(finite.min()), float(finite.max())
+    if low == high:
+        half = abs(low) * 1e-3 or 0.5
+        ax.hist(finite, bins=1, range=(low - half, high + half), **style)
+        return
+    try:
+        ax.hist(finite, bins=bins, **style)
+    except ValueError:  # a range too narrow for `bins` bins at its scale
+        ax.hist(finite, bins=1, range=(low, high), **style)
 
 
 def _variable(model, path):
@@ -314,6 +363,10 @@ class WeightStats(keras.callbacks.Callback):
                 and len(gradient_data) == 2):
             raise base.argument_error("WeightStats", "gradient_data",
                                       "None or a pair (x, y)", gradient_data)
+        if not (isinstance(verbose, bool) or (
+                isinstance(verbose, int) and verbose in (0, 1))):
+            raise base.argument_error("WeightStats", "verbose",
+                                      "True or False", verbose)
         self.variables = variables
         self.gradient_data = gradient_data
         self.verbose = bool(verbose)
@@ -369,10 +422,8 @@ class WeightStats(keras.callbacks.Callback):
 
     def series(self, statistic):
         """`{path: [value at epoch 0, 1, ...]}` for one statistic."""
-        if statistic not in ("mean", "std", "min", "max", "gradient_norm"):
-            raise base.choice_error("WeightStats.series", "statistic",
-                                    statistic, ("mean", "std", "min", "max",
-                                                "gradient_norm"))
+        base.check_choice("WeightStats.series", "statistic", statistic,
+                          ("mean", "std", "min", "max", "gradient_norm"))
         found = {}
         for row in self.history:
             found.setdefault(row["path"], []).append(row[statistic])

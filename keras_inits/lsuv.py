@@ -11,6 +11,8 @@ from keras import ops
 from keras_inits import base
 from keras_inits.orthogonal import Orthogonal
 
+MAX_ITERATIONS = 1_000
+
 
 @dataclasses.dataclass(frozen=True)
 class LayerReport:
@@ -59,6 +61,71 @@ def _kernel_layers(model):
         elif isinstance(getattr(layer, "kernel", None), keras.Variable):
             layers.append(layer)
     return layers
+
+
+def _check_structure(model):
+    """Raises unless `model` is Sequential or Functional: lsuv runs the
+    model up to each layer's input, a sub-model of its graph of layers."""
+    if isinstance(model, keras.Sequential):
+        return
+    try:
+        model.inputs
+    except AttributeError:
+        raise ValueError(
+            "lsuv needs a Sequential or Functional model: it measures each "
+            "layer on its input, which it gets from a model of the layers "
+            "before it, and a subclassed model's `call` has no such graph. "
+            "Build the same layers as a Functional model (`keras.Model("
+            "inputs, outputs)`), run lsuv on it and copy the weights with "
+            f"`set_weights`. Received: model {model.name!r} of class "
+            f"{type(model).__name__}"
+        ) from None
+
+
+def _check_batch(x_batch):
+    """Raises unless every array of `x_batch` holds numbers (finite ones,
+    for floats) along a batch axis of the same size, one sample or more."""
+    arrays = []
+    for leaf in keras.tree.flatten(x_batch):
+        try:
+            values = np.asarray(ops.convert_to_numpy(leaf))
+            dtype = keras.backend.standardize_dtype(values.dtype)
+        except Exception:  # None, strings, objects, 10**400...
+            values, dtype = None, None
+        floats = dtype is not None and keras.backend.is_float_dtype(dtype)
+        if values is None or values.ndim == 0 or not (
+                floats or keras.backend.is_int_dtype(dtype)
+                or dtype == "bool"):
+            raise ValueError(
+                "Argument `x_batch` of lsuv must be an array of numbers with "
+                "a batch axis (or a structure of them, as the model takes "
+                f"its inputs). Received: x_batch holding {_summary(leaf)}")
+        bad = (np.size(values) - int(np.isfinite(values.astype("float64"))
+                                     .sum())) if floats else 0
+        if bad:
+            raise ValueError(
+                "lsuv needs x_batch of finite values: NaN or infinity makes "
+                "every output variance NaN. Received: an array of shape "
+                f"{values.shape} with {bad} non-finite values")
+        arrays.append(values)
+    if not arrays or min(a.shape[0] for a in arrays) == 0:
+        raise ValueError(
+            "lsuv needs x_batch with one sample or more. Received: "
+            f"x_batch of shapes {[a.shape for a in arrays]}")
+    if len({a.shape[0] for a in arrays}) > 1:
+        raise ValueError(
+            "lsuv needs every array of x_batch to have the same batch size. "
+            f"Received: shapes {[a.shape for a in arrays]}")
+
+
+def _summary(value):
+    """A short description of `value` for an error message: its type, and
+    its shape and dtype or its (shortened) repr."""
+    shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+    if shape is not None and dtype is not None:
+        return (f"{type(value).__name__} of shape {tuple(shape)} and "
+                f"dtype {dtype}")
+    return f"{type(value).__name__}: {base.shown(value)}"
 
 
 def _check_inputs(model, x_batch):
@@ -119,12 +186,17 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
     nothing.
 
     Args:
-        model: A `keras.Model`, built or buildable on `x_batch`.
-        x_batch: One batch of inputs, as the model takes them; a few
-            hundred samples are enough.
+        model: A Sequential or Functional `keras.Model`, built or buildable
+            on `x_batch`. A subclassed model is refused: lsuv runs the
+            layers before each one as a sub-model, which needs the model's
+            graph of layers.
+        x_batch: One batch of inputs, as the model takes them: arrays of
+            finite numbers, one sample or more; a few hundred samples are
+            enough.
         tolerance: How close to 1 each output variance must come, a
             positive number.
-        max_iterations: The most rescalings per layer, a positive integer.
+        max_iterations: The most rescalings per layer, a positive integer
+            up to 1,000.
         orthogonal_start: Whether to replace each kernel by an orthogonal
             one first (the paper's LSUV), or rescale the kernels as they
             are.
@@ -135,6 +207,10 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
         An `LSUVReport`: per layer, its name, the number of rescalings, the
         final output variance and whether it converged. Printing it gives a
         table.
+
+    Raises:
+        ValueError: for a bad argument, naming it, before any kernel
+            changes.
 
     Examples:
 
@@ -152,9 +228,9 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
     if not isinstance(model, keras.Model):
         raise ValueError(f"lsuv needs a keras.Model. Received: {model!r}")
     tolerance = base.check_positive("lsuv", "tolerance", tolerance)
-    if not base._is_whole_number(max_iterations) or max_iterations < 1:
-        raise base.argument_error("lsuv", "max_iterations",
-                                  "a positive integer", max_iterations)
+    max_iterations = base.check_count(
+        "lsuv", "max_iterations", max_iterations, maximum=MAX_ITERATIONS,
+        requirement="a positive integer")
     if not isinstance(orthogonal_start, bool):
         raise base.argument_error("lsuv", "orthogonal_start", "a bool",
                                   orthogonal_start)
@@ -162,6 +238,8 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
     if not model.layers:
         raise ValueError(f"lsuv needs a model with layers. Received: model "
                          f"{model.name!r} without layers.")
+    _check_structure(model)
+    _check_batch(x_batch)
     _check_inputs(model, x_batch)
     try:
         model(x_batch, training=False)  # builds a lazy Sequential

@@ -11,11 +11,59 @@ amplifies or damps it.
 
 import dataclasses
 import math
+import numbers
 
 import keras
 import numpy as np
 
 from keras_inits import base
+
+# Bounds of the experiments' arguments (`signal_propagation`, and the
+# `compare` command): far beyond what the measurements need, and low enough
+# that a mistyped size is refused before anything is built.
+MAX_DEPTH = 1_000
+MAX_WIDTH = 8_192
+MAX_BATCH_SIZE = 65_536
+# Values one network, or one batch through it, may hold: 512 MiB of float32.
+MAX_VALUES = 2**27
+SEED_LIMIT = 2**31  # seeds accepted by every backend and by NumPy
+
+
+def check_int_seed(owner, seed):
+    """Returns `seed` as an int; it must be a whole number in [0, 2**31),
+    the seeds of the experiments (a layer's seed is derived from it)."""
+    if (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
+            or not 0 <= seed < SEED_LIMIT):
+        raise base.argument_error(owner, "seed", "an integer in [0, 2**31)",
+                                  seed)
+    return int(seed)
+
+
+def check_activation(owner, activation):
+    """Raises naming `owner` unless Keras knows `activation` (a name, a
+    function, or None for linear)."""
+    try:
+        keras.activations.get(activation)
+    except (ValueError, TypeError):
+        raise base.argument_error(
+            owner, "activation",
+            "None, a function or the name of a Keras activation (relu, "
+            "tanh, ...)", activation) from None
+
+
+def check_mlp_size(owner, depth, width, inputs, batch_size):
+    """Raises naming `owner` when an MLP of `depth` Dense(`width`) layers on
+    `inputs` features, or a batch of `batch_size` through it, would hold
+    more than `MAX_VALUES` values."""
+    weights = inputs * width + (depth - 1) * width * width
+    activations = batch_size * width * depth
+    if max(weights, activations) > MAX_VALUES:
+        raise ValueError(
+            f"{owner} would build a network of {weights:,} weights whose "
+            f"activations on one batch hold {activations:,} values: at most "
+            f"{MAX_VALUES:,} each. Use a smaller depth, width or batch size. "
+            f"Received: depth={depth}, width={width}, batch_size={batch_size}"
+        )
 
 
 def gradients(loss_of, variables):
@@ -94,7 +142,7 @@ def _mlp(initializer, depth, width, activation, inputs, seed):
     for i in range(depth):
         layers.append(keras.layers.Dense(
             width, activation=activation, name=f"dense_{i + 1}",
-            kernel_initializer=seeded(initializer, seed + i)))
+            kernel_initializer=seeded(initializer, (seed + i) % SEED_LIMIT)))
     return keras.Sequential(layers, name=f"mlp_{depth}x{width}")
 
 
@@ -134,12 +182,19 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
         initializers: names, configs or instances (anything
             `keras_inits.get` takes). An unseeded random one is seeded from
             `seed`, so the measurement is reproducible.
-        depth, width, activation: the MLP.
+        depth, width, activation: the MLP: up to 1,000 layers of up to
+            8,192 units, holding at most 2**27 weights (512 MiB of float32).
         models: instead of MLPs, a built Sequential or Functional model, or
             a dict `{label: model}`, measured at every layer with weights
-            (inputs drawn for its input shape).
-        batch_size: rows of the input batch.
-        seed: seeds the inputs, `r`, and unseeded initializers.
+            (inputs drawn for its input shape, which must be fixed).
+        batch_size: rows of the input batch, up to 65,536 (and 2**27
+            values in all).
+        seed: an integer in [0, 2**31); seeds the inputs, `r`, and
+            unseeded initializers.
+
+    Raises:
+        ValueError: for any argument out of its range or of the wrong type,
+            naming it, before anything is built.
 
     Returns:
         A `SignalReport` (a tuple of `SignalCurve`); `.plot()` draws it.
@@ -153,22 +208,98 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
     >>> small[-1] < 1e-3 < 0.1 < he[-1] < 10  # N(0, 0.05**2) vanishes
     True
     """
-    for name, value in (("depth", depth), ("width", width),
-                        ("batch_size", batch_size)):
-        if not base._is_whole_number(value) or value < 1:
-            raise base.argument_error("signal_propagation", name,
-                                      "a positive integer", value)
+    owner = "signal_propagation"
+    depth = base.check_count(owner, "depth", depth, maximum=MAX_DEPTH)
+    width = base.check_count(owner, "width", width, maximum=MAX_WIDTH)
+    batch_size = base.check_count(owner, "batch_size", batch_size,
+                                  maximum=MAX_BATCH_SIZE)
+    seed = check_int_seed(owner, seed)
     if models is None:
-        if isinstance(initializers, (str, dict)) or not hasattr(
-                initializers, "__iter__"):
-            initializers = [initializers]
-        models = {_label(init): _mlp(init, depth, width, activation, width,
-                                     seed) for init in initializers}
-    elif isinstance(models, keras.Model):
-        models = {models.name: models}
+        check_activation(owner, activation)
+        check_mlp_size(owner, depth, width, width, batch_size)
+        models = {}
+        for initializer in _initializers(initializers):
+            label = _label(initializer)
+            try:
+                models[label] = _mlp(initializer, depth, width, activation,
+                                     width, seed)
+            except ValueError as error:  # e.g. a convolution-only one
+                raise ValueError(
+                    f"signal_propagation cannot build its MLP with {label}: "
+                    f"{error}") from None
+    else:
+        if isinstance(models, keras.Model):
+            models = {models.name: models}
+        if not (isinstance(models, dict) and models and all(
+                isinstance(label, str) and isinstance(model, keras.Model)
+                for label, model in models.items())):
+            raise base.argument_error(
+                owner, "models",
+                "None, a keras.Model or a non-empty dict {label: keras.Model}",
+                models)
+        for model in models.values():
+            _check_model(model, batch_size)
     rng = np.random.default_rng(seed)
     return SignalReport(_measure(label, model, batch_size, rng)
                         for label, model in models.items())
+
+
+def _initializers(initializers):
+    """The initializers `initializers` names, resolved, or a ValueError
+    naming signal_propagation."""
+    from keras_inits.serialization import get
+
+    items = initializers
+    if isinstance(items, (str, dict)) or not hasattr(items, "__iter__"):
+        items = [items]
+    resolved = []
+    for item in items:
+        try:
+            found = get(item)
+        except ValueError as error:
+            found, reason = None, f" ({error})"
+        else:
+            reason = ""
+        if found is None:
+            raise ValueError(
+                "Argument `initializers` of signal_propagation must hold "
+                f"initializers, their names or configs{reason}. Received: "
+                f"initializers={initializers!r}")
+        resolved.append(found)
+    if not resolved:
+        raise base.argument_error("signal_propagation", "initializers",
+                                  "one initializer or more", initializers)
+    return resolved
+
+
+def _check_model(model, batch_size):
+    """Raises unless `_measure` can probe `model`: one input of a fixed
+    shape, layers with weights, and a batch of inputs within MAX_VALUES."""
+    try:
+        inputs = model.inputs
+    except AttributeError as error:  # subclassed, or Sequential unbuilt
+        raise ValueError(
+            "signal_propagation needs a built Sequential or Functional model "
+            f"(one with symbolic inputs). {model.name} is not one: {error}"
+        ) from None
+    if len(inputs) != 1:
+        raise ValueError(
+            "signal_propagation needs a model with one input. Received: "
+            f"{model.name} with {len(inputs)} inputs")
+    shape = tuple(inputs[0].shape)[1:]
+    if any(d is None for d in shape):
+        raise ValueError(
+            "signal_propagation needs a model whose input shape is fixed "
+            "(but for the batch), to draw its inputs. Received: "
+            f"{model.name} with input shape {tuple(inputs[0].shape)}")
+    if not any(layer.weights for layer in model.layers):
+        raise ValueError(
+            f"signal_propagation found no layer with weights in {model.name}.")
+    if batch_size * math.prod(shape) > MAX_VALUES:
+        raise ValueError(
+            f"signal_propagation would draw {batch_size * math.prod(shape):,} "
+            f"input values for {model.name}: at most {MAX_VALUES:,}. Use a "
+            f"smaller batch size. Received: batch_size={batch_size}")
 
 
 def _measure(label, model, batch_size, rng):
@@ -202,9 +333,23 @@ def plot_signal_propagation(report, title=None):
     """Two panels, activation std and gradient norm against depth, on a log
     scale: flat lines are healthy, falling lines vanish, rising ones
     explode. A curve that is exactly 0 (Zeros) is drawn on the dotted
-    floor line."""
+    floor line.
+
+    Args:
+        report: a `SignalReport`, or any non-empty sequence of
+            `SignalCurve`s.
+        title: None for a title naming the depth and backend, or a string.
+    """
     from matplotlib.figure import Figure
 
+    curves = list(report) if isinstance(report, (tuple, list)) else None
+    if not curves or not all(isinstance(c, SignalCurve) for c in curves):
+        raise base.argument_error(
+            "plot_signal_propagation", "report",
+            "a SignalReport (or a non-empty list of SignalCurves)", report)
+    if title is not None and not isinstance(title, str):
+        raise base.argument_error("plot_signal_propagation", "title",
+                                  "None or a string", title)
     figure = Figure(figsize=(12, 4.8), layout="constrained")
     panels = figure.subplots(1, 2)
     for ax, key, name in (

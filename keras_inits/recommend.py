@@ -98,7 +98,8 @@ def recommend(activation, *, recurrent=False):
         raise ValueError("Argument `recurrent` of recommend must be True or "
                          f"False. Received: recurrent={recurrent!r}")
     name = _activation_name(activation)
-    if name not in ACTIVATIONS:
+    # Only a name: `in` would compare an array element-wise.
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise ValueError(
             f"Invalid `activation` argument: {activation!r}. recommend "
             f"expects one of {list(ACTIVATIONS)}, None or a function of "

@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
 import random
 import re
 import signal
@@ -41,6 +42,7 @@ from keras.src.backend.common import global_state
 # How Keras names an object it was given no name for (`auto_name`).
 from keras.src.utils.naming import to_snake_case as _snake_case
 
+from keras_inits import base
 from keras_inits import portable as portable_seeds
 from keras_inits import serialization
 from keras_inits import sharding
@@ -207,9 +209,10 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             `random`, which `keras.utils.set_random_seed` seeds), or an
             integer in [0, 2**31). With an integer, a variable's values
             depend only on the seed and its key.
-        layers: None for every layer, or layer instances and names, or a
-            predicate `layer -> bool`. A variable is re-drawn when its layer
-            or any layer containing it is selected.
+        layers: None for every layer, or a layer instance or name, or a
+            list (any iterable) of them, or a predicate `layer -> bool`. A
+            variable is re-drawn when its layer or any layer containing it
+            is selected.
         skip_frozen: leave layers with `trainable=False` (or inside one)
             as they are, as for a frozen pretrained base.
         skip_unattributed: leave variables whose initializer cannot be
@@ -233,6 +236,11 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             restores them all. Costs host memory of the selected weights;
             without it, extra memory stays about one variable.
 
+    The flags `skip_frozen`, `skip_unattributed`, `reset_optimizer`,
+    `reset_adapted` and `backup` are True or False (and `portable` None,
+    True or False): anything else, like a bad `seed` or `layers`, raises a
+    ValueError naming the argument before anything is read or changed.
+
     Returns:
         A `ReinitializeReport`: path, key, initializer and before/after
         mean and standard deviation of every re-drawn variable.
@@ -254,33 +262,40 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     >>> bool((after == kernel).all())
     True
     """
+    # Every argument is checked before anything is read or drawn (even
+    # Python's random state is left alone when one is wrong).
     root = _check_root(model_or_layer)
-    if seed is None:
-        seed = random.randrange(_SEED_LIMIT)
-    elif isinstance(seed, bool) or not isinstance(seed, int) or not (
-            0 <= seed < _SEED_LIMIT):
-        raise ValueError(
-            "Argument `seed` of reinitialize must be None or an integer in "
-            f"[0, 2**31). Received: seed={seed!r}"
-        )
-    if portable is None:
-        portable = portable_seeds.is_portable()
-    elif not isinstance(portable, bool):
+    if seed is not None:
+        if isinstance(seed, bool) or not isinstance(
+                seed, numbers.Integral) or not 0 <= seed < _SEED_LIMIT:
+            raise ValueError(
+                "Argument `seed` of reinitialize must be None or an integer "
+                f"in [0, 2**31). Received: seed={base.shown(seed)}"
+            )
+        seed = int(seed)  # NumPy integers too
+    if portable is not None and not isinstance(portable, bool):
         raise ValueError(
             "Argument `portable` of reinitialize must be None, True or False. "
-            f"Received: portable={portable!r}"
+            f"Received: portable={base.shown(portable)}"
         )
-    for name, value in (("reset_adapted", reset_adapted), ("backup", backup)):
+    for name, value in (("skip_frozen", skip_frozen),
+                        ("skip_unattributed", skip_unattributed),
+                        ("reset_optimizer", reset_optimizer),
+                        ("reset_adapted", reset_adapted), ("backup", backup)):
         if not isinstance(value, bool):
             raise ValueError(
                 f"Argument `{name}` of reinitialize must be True or False. "
-                f"Received: {name}={value!r}"
+                f"Received: {name}={base.shown(value)}"
             )
-    root_seed = portable_seeds.PortableSeed(seed) if portable else seed
     targets, adapted, reset = _select(root, layers, skip_frozen,
                                       reset_adapted)
     if reset_optimizer:
         targets.append(_optimizer_target(root))
+    if seed is None:
+        seed = random.randrange(_SEED_LIMIT)
+    if portable is None:
+        portable = portable_seeds.is_portable()
+    root_seed = portable_seeds.PortableSeed(seed) if portable else seed
 
     # First pass: find and check every initializer; change nothing.
     plans, unattributed, failures, trace_cache = [], {}, {}, {}
@@ -486,10 +501,28 @@ def _segments(siblings):
 def _selector(root, layers):
     if layers is None:
         return lambda layer: True
+    requirement = ("None, a layer or layer name, a list of layers and names, "
+                   "or a predicate `layer -> bool`")
+    if isinstance(layers, type):  # a class is callable, but no predicate
+        raise ValueError(
+            f"Argument `layers` of reinitialize must be {requirement}; to "
+            "select by class, pass `lambda layer: isinstance(layer, "
+            f"{layers.__name__})`. Received: layers={base.shown(layers)}"
+        )
     if callable(layers) and not isinstance(layers, keras.layers.Layer):
         return lambda layer: bool(layers(layer))
     if isinstance(layers, (str, keras.layers.Layer)):
         layers = [layers]
+    # A generator is read once; bytes iterate as integers.
+    items = (None if isinstance(layers, (bytes, bytearray))
+             or not hasattr(layers, "__iter__") else list(layers))
+    if items is None or not all(isinstance(item, (str, keras.layers.Layer))
+                                for item in items):
+        raise ValueError(
+            f"Argument `layers` of reinitialize must be {requirement}. "
+            f"Received: layers={base.shown(layers)}"
+        )
+    layers = items
     everything = root._flatten_layers(include_self=True, recursive=True)
     names = {layer.name for layer in everything}
     ids = {id(layer) for layer in everything}
@@ -502,7 +535,7 @@ def _selector(root, layers):
     if missing:
         raise ValueError(
             f"Argument `layers` of reinitialize names layers that are not in "
-            f"{root.name}: {missing}. Received: layers={layers!r}"
+            f"{root.name}: {missing}. Received: layers={base.shown(layers)}"
         )
     chosen = {item for item in layers if isinstance(item, str)}
     chosen_ids = {id(item) for item in layers if not isinstance(item, str)}

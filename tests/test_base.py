@@ -485,3 +485,14 @@ def test_a_value_too_large_to_print_is_still_named():
     with pytest.raises(ValueError, match=r"Received: stddev=1000000000.*\.\.\. "
                        r"\(401 characters\)$"):
         keras_inits.RandomNormal(stddev=10**400)
+
+
+def test_every_seed_it_accepts_draws_on_every_backend():
+    # PyTorch's SeedGenerator refuses seeds from 2**31 (int32 state).
+    draws = [keras.ops.convert_to_numpy(
+        keras_inits.RandomNormal(seed=seed)((8,)))
+        for seed in (0, 2**31 - 1, 2**31, 2**32 - 1)]
+    assert len({d.tobytes() for d in draws}) == 4
+    np.testing.assert_array_equal(
+        draws[2], keras.ops.convert_to_numpy(
+            keras_inits.RandomNormal(seed=2**31)((8,))))

@@ -1,6 +1,7 @@
 """Tests of describe, expected_std, plot_weight_histograms and WeightStats."""
 
 import math
+import re
 
 import keras
 import matplotlib
@@ -147,6 +148,45 @@ def test_plot_weight_histograms_one_panel_per_weight():
         keras_inits.plot_weight_histograms(model, variables=lambda p: False)
 
 
+@pytest.mark.parametrize("name, value", [
+    ("bins", "x"), ("bins", math.nan), ("bins", 10**400), ("bins", -3),
+    ("bins", 0), ("bins", 2.5), ("bins", np.ones(3)), ("bins", True),
+    ("columns", 0), ("columns", -1), ("columns", 1.5), ("columns", "2"),
+    ("columns", 10**400), ("variables", "kernel"), ("variables", 5),
+])
+def test_plot_weight_histograms_bad_arguments(name, value):
+    with pytest.raises(ValueError, match=f"`{name}` argument|Argument "
+                       f"`{name}` of plot_weight_histograms") as info:
+        keras_inits.plot_weight_histograms(mlp(), **{name: value})
+    assert "plot_weight_histograms" in str(info.value)
+
+
+def test_plot_weight_histograms_of_huge_and_infinite_weights():
+    # matplotlib cannot bin a constant 1e38 (1e38 +- 0.5 is one float) nor
+    # infinities: one bar, and a count of what is left out.
+    for value, bars, note in ((1e38, 1, None),
+                              (math.inf, 0, "32,768 non-finite values")):
+        figure = keras_inits.plot_weight_histograms(
+            mlp(keras_inits.Constant(value)))
+        panel = figure.axes[0]
+        assert len(panel.patches) == bars
+        assert sum(p.get_height() for p in panel.patches) == bars * 256 * 128
+        texts = " ".join(t.get_text() for t in panel.texts)
+        assert note is None or note in texts
+
+
+def test_plot_weight_histograms_takes_numpy_bin_rules():
+    figure = keras_inits.plot_weight_histograms(mlp(), bins="sturges",
+                                                columns=1)
+    assert len([a for a in figure.axes if a.get_visible()]) == 4
+
+
+def test_weight_stats_verbose_must_be_a_bool():
+    with pytest.raises(ValueError, match="Argument `verbose` of WeightStats "
+                       "must be True or False. Received: verbose='no'"):
+        keras_inits.WeightStats(verbose="no")
+
+
 def test_weight_stats_records_initial_weights_and_series():
     model = mlp(keras_inits.Ones())
     stats = keras_inits.WeightStats(
@@ -194,3 +234,22 @@ def test_weight_stats_during_fit_with_gradient_norms(capsys):
             and r["path"] == "net/out/bias"][0]
     assert last["gradient_norm"] == pytest.approx(expected, rel=1e-4)
     assert stats.plot("gradient_norm").axes[0].get_ylabel() == "gradient norm"
+
+
+@pytest.mark.parametrize("shape, message", [
+    (5, "expected_std needs a shape of whole numbers"),
+    (("a", 2), "expected_std needs a shape of whole numbers"),
+    ((2.5, 2), "expected_std needs a shape of whole numbers"),
+    ((10**400, 2), "expected_std needs a shape"),
+    ((2**40, 2**40), "Argument `shape` of expected_std must be a shape of "
+     "fewer than 2**63 values"),
+])
+def test_expected_std_bad_shapes(shape, message):
+    # A shape of 10**400 made `math.sqrt` raise OverflowError.
+    with pytest.raises(ValueError, match=re.escape(message)):
+        expected_std(keras_inits.Orthogonal(), shape)
+
+
+def test_weight_stats_series_refuses_an_array():
+    with pytest.raises(ValueError, match="Invalid `statistic` argument"):
+        keras_inits.WeightStats().series(np.array(["std", "mean"]))

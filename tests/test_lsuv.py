@@ -232,3 +232,78 @@ def test_bad_arguments(name, value, requirement):
     with pytest.raises(ValueError, match=re.escape(
             f"Argument `{name}` of lsuv must be {requirement}")):
         keras_inits.lsuv(mlp(depth=2), batch((8, 16)), **{name: value})
+
+
+def kernels(model):
+    return [to_numpy(layer.kernel) for layer in model.layers
+            if hasattr(layer, "kernel")]
+
+
+def assert_unchanged(before, model):
+    for b, a in zip(before, kernels(model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+class Subclassed(keras.Model):
+    def __init__(self):
+        super().__init__(name="sub")
+        self.first = keras.layers.Dense(8, activation="relu")
+        self.second = keras.layers.Dense(4)
+
+    def call(self, x):
+        return self.second(self.first(x))
+
+
+def test_subclassed_model_is_refused_with_the_reason():
+    model, x = Subclassed(), batch((16, 6))
+    model(x)  # built: it has weights lsuv must not touch
+    before = kernels(model)
+    with pytest.raises(ValueError, match=re.escape(
+            "lsuv needs a Sequential or Functional model: it measures each "
+            "layer on its input")) as info:
+        keras_inits.lsuv(model, x)
+    assert "Received: model 'sub' of class Subclassed" in str(info.value)
+    assert_unchanged(before, model)
+
+
+@pytest.mark.parametrize("name, value, requirement", [
+    ("max_iterations", 10**400, "a positive integer no larger than 1,000"),
+    ("max_iterations", 1001, "a positive integer no larger than 1,000"),
+])
+def test_iterations_are_bounded(name, value, requirement):
+    model = mlp(depth=2)
+    before = kernels(model)
+    with pytest.raises(ValueError, match=re.escape(
+            f"Argument `{name}` of lsuv must be {requirement}")):
+        keras_inits.lsuv(model, batch((8, 16)), **{name: value})
+    assert_unchanged(before, model)
+
+
+@pytest.mark.parametrize("x_batch, message", [
+    (None, "Argument `x_batch` of lsuv must be an array of numbers"),
+    ("abc", "Argument `x_batch` of lsuv must be an array of numbers"),
+    (10**400, "Argument `x_batch` of lsuv must be an array of numbers"),
+    (np.zeros((8, 16), dtype=object),
+     "Argument `x_batch` of lsuv must be an array of numbers"),
+    (np.zeros((0, 16), "float32"), "lsuv needs x_batch with one sample or "
+     "more"),
+    (np.full((8, 16), np.nan, "float32"), "lsuv needs x_batch of finite "
+     "values"),
+    (np.full((8, 16), np.inf), "lsuv needs x_batch of finite values"),
+])
+def test_bad_batches_change_nothing(x_batch, message):
+    model = mlp(depth=2)
+    before = kernels(model)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        keras_inits.lsuv(model, x_batch, seed=1)
+    assert_unchanged(before, model)
+
+
+def test_inputs_of_different_batch_sizes_are_refused():
+    a, b = keras.Input((4,)), keras.Input((4,))
+    model = keras.Model([a, b], keras.layers.Dense(2)(
+        keras.layers.Concatenate()([a, b])))
+    with pytest.raises(ValueError, match=re.escape(
+            "lsuv needs every array of x_batch to have the same batch "
+            "size. Received: shapes [(8, 4), (6, 4)]")):
+        keras_inits.lsuv(model, [batch((8, 4)), batch((6, 4))])

@@ -99,3 +99,64 @@ def test_errors():
     sub = Sub()
     with pytest.raises(ValueError, match="signal_propagation needs a built"):
         keras_inits.signal_propagation(models={"s": sub})
+
+
+@pytest.mark.parametrize("name, value", [
+    ("depth", 1001), ("width", 10**400), ("batch_size", 10**400),
+    ("batch_size", 1.0), ("seed", -1), ("seed", 1.5), ("seed", None),
+    ("seed", 10**400), ("seed", 2**64), ("activation", "nope"),
+    ("activation", 5), ("initializers", []), ("initializers", None),
+    ("initializers", [None]), ("initializers", "nope"), ("models", "x"),
+    ("models", {}), ("models", {"a": 5}), ("models", [keras.Sequential()]),
+])
+def test_signal_propagation_bad_arguments(name, value):
+    arguments = dict(depth=2, width=2, batch_size=4)
+    arguments[name] = value
+    with pytest.raises(ValueError,
+                       match=f"Argument `{name}` of signal_propagation "):
+        keras_inits.signal_propagation(**arguments)
+
+
+def test_signal_propagation_refuses_a_network_beyond_its_budget():
+    # 8192 inputs x 8192 units, then two more such layers: 3 * 2**26.
+    with pytest.raises(ValueError, match="signal_propagation would build a "
+                       "network of 201,326,592 weights"):
+        keras_inits.signal_propagation(depth=3, width=8192)
+
+
+@pytest.mark.parametrize("model, message", [
+    (keras.Sequential([keras.Input((None, 4)), keras.layers.Dense(3)]),
+     "signal_propagation needs a model whose input shape is fixed"),
+    (keras.Sequential([keras.Input((4,)), keras.layers.Flatten()]),
+     "signal_propagation found no layer with weights"),
+])
+def test_signal_propagation_refuses_models_it_cannot_probe(model, message):
+    with pytest.raises(ValueError, match=message):
+        keras_inits.signal_propagation(models=model)
+
+
+def test_an_initializer_that_cannot_make_the_mlp_is_named():
+    with pytest.raises(ValueError, match="signal_propagation cannot build "
+                       "its MLP with DeltaOrthogonal: DeltaOrthogonal needs"):
+        keras_inits.signal_propagation("DeltaOrthogonal", depth=2, width=4)
+
+
+def test_a_seed_near_2_31_seeds_every_layer():
+    # seed + layer passes 2**31, which PyTorch's seed generators refuse.
+    report = keras_inits.signal_propagation(["HeNormal"], depth=3, width=8,
+                                            seed=2**31 - 1)
+    assert len(report[0].activation_std) == 3
+
+
+@pytest.mark.parametrize("report, title, name", [
+    (5, None, "report"), ([], None, "report"), ("abc", None, "report"),
+    ([5], None, "report"), (None, None, "report"),
+    ("curves", 5, "title"), ("curves", b"t", "title"),
+])
+def test_plot_signal_propagation_bad_arguments(report, title, name):
+    if report == "curves":
+        report = keras_inits.signal_propagation(["HeNormal"], depth=2,
+                                                width=4)
+    with pytest.raises(ValueError, match=f"Argument `{name}` of "
+                       "plot_signal_propagation"):
+        keras_inits.plot_signal_propagation(report, title=title)

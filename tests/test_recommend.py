@@ -3,6 +3,7 @@
 import importlib
 
 import keras
+import numpy as np
 import pytest
 
 import keras_inits
@@ -70,3 +71,11 @@ def test_recurrent_must_be_a_bool():
     with pytest.raises(ValueError, match="Argument `recurrent` of recommend "
                        "must be True or False. Received: recurrent=1"):
         keras_inits.recommend("relu", recurrent=1)
+
+
+@pytest.mark.parametrize("activation", [np.array(["relu"]),
+                                        np.array("relu")])
+def test_an_array_is_not_an_activation_name(activation):
+    # `in` compared arrays element-wise, so np.array(["relu"]) passed.
+    with pytest.raises(ValueError, match="Invalid `activation` argument: "):
+        keras_inits.recommend(activation)

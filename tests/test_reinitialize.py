@@ -7,6 +7,7 @@ test to reject a wrong scale (a factor of 2 gives p < 1e-6 at 48 values).
 """
 
 import os
+import random
 import re
 
 import keras
@@ -624,6 +625,53 @@ def test_bad_seeds(seed):
     with pytest.raises(ValueError, match="Argument `seed` of reinitialize "
                        r"must be None or an integer in \[0, 2\*\*31\)"):
         keras_inits.reinitialize(mlp(), seed=seed)
+
+
+BAD_ARGUMENTS = [
+    ("layers", 5), ("layers", 2.5), ("layers", b"hidden"), ("layers", [5]),
+    ("layers", ["hidden", None]), ("layers", keras.layers.Dense),
+    ("seed", 10**400), ("seed", 2**64), ("seed", np.float64(3.0)),
+    ("skip_frozen", "yes"), ("skip_unattributed", 1),
+    ("reset_optimizer", "no"), ("reset_adapted", None), ("backup", 0),
+    ("portable", "yes"),
+]
+
+
+@pytest.mark.parametrize("name, value", BAD_ARGUMENTS)
+def test_bad_arguments_change_nothing(name, value):
+    # Neither the weights nor Python's random state (drawn from for
+    # seed=None) change when an argument is refused.
+    model = mlp()
+    before, state = snapshot(model), random.getstate()
+    with pytest.raises(ValueError,
+                       match=f"Argument `{name}` of reinitialize must be "):
+        keras_inits.reinitialize(model, **{name: value})
+    assert_identical(before, snapshot(model))
+    assert random.getstate() == state
+
+
+def test_layers_given_as_a_class_suggest_a_predicate():
+    with pytest.raises(ValueError, match=re.escape(
+            "to select by class, pass `lambda layer: isinstance(layer, "
+            "Dense)`")):
+        keras_inits.reinitialize(mlp(), layers=keras.layers.Dense)
+
+
+def test_numpy_integer_seeds_are_integers():
+    model = mlp()
+    report = keras_inits.reinitialize(model, seed=np.int64(3))
+    assert report.seed == 3 and type(report.seed) is int
+    after = kernels(model)
+    keras_inits.reinitialize(model, seed=3)
+    for a, b in zip(after, kernels(model)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_layers_given_as_a_generator_are_read_once():
+    model = mlp()
+    report = keras_inits.reinitialize(
+        model, seed=1, layers=(name for name in ["out"]))
+    assert [row.path for row in report] == ["net/out/kernel", "net/out/bias"]
 
 
 def test_bad_models():

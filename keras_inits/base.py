@@ -1,9 +1,12 @@
 """What every keras_inits initializer shares.
 
 Registration under the `keras_inits>` prefix, argument checks with one
-wording, the seeding and dtype policy of random initializers, and the fan
-computation of variance-scaling ones. Each family module builds on these and
-on nothing else of its own.
+wording (Keras' own first where Keras has one), the checks of every call
+before anything is allocated (`check_call`: shape, dtype, memory, the
+values' range), what wrappers share (nesting, errors of what they wrap), the
+seeding and dtype policy of random initializers, and the fan computation of
+variance-scaling ones. Each family module builds on these and on nothing
+else of its own.
 """
 
 import collections.abc
@@ -17,8 +20,8 @@ import keras
 import numpy as np
 from keras import ops
 
-# portable.py uses this module only when called, so the import cycle is safe.
 from keras_inits import limits
+# portable.py uses this module only when called, so the import cycle is safe.
 from keras_inits import portable
 from keras_inits import sharding
 
@@ -632,8 +635,9 @@ class RandomInitializer(Initializer):
     `keras_inits.PortableSeed` (or an int while `set_portable(True)` is on)
     draws the same values on every backend.
 
-    Values are drawn in float32 for float16 and bfloat16 and then cast, so
-    low-precision weights have the statistics of the float32 ones. Subclasses
+    Values are drawn in float32 for float16, bfloat16 and the float8 types
+    and then cast, so low-precision weights have the statistics of the
+    float32 ones; a call is checked first (`check_call`). Subclasses
     implement `draw(shape, dtype)` with `self.seed_generator`, drawing with
     the samplers that take either kind of seed (`portable.uniform`,
     `portable.normal`, `random_initializers.truncated_normal`,

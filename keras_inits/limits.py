@@ -4,8 +4,13 @@ which floating-point dtypes it can store.
 An initializer refuses a request that cannot fit before it allocates
 anything: drawn piece by piece, a 32 EiB request would otherwise fill the
 machine's memory for a minute before failing (or abort the process, as
-XLA's allocator does). "Cannot fit" means more bytes than the memory of
-the device the values go to:
+XLA's allocator does). "Cannot fit" means that two tensors of the
+result's size, in the dtype it is computed in, take more bytes than the
+memory of the device the values go to: making one holds at least two at
+its peak (the pieces drawn and their concatenation, a value and its scaled
+or cast copy, a kernel built on the host and its tensor), so a request for
+more than half the device's memory would exhaust it on the way. The
+device's memory is:
 
 - JAX: the device's `memory_stats()["bytes_limit"]` where it reports one
   (GPU, TPU); on CPU, the host's memory.
@@ -81,23 +86,29 @@ def device_memory():
     return host_memory()
 
 
+# Tensors of the result's size that making it holds at its peak (see the
+# module's docstring).
+PEAK_COPIES = 2
+
+
 def check_size(owner, shape, dtype, compute_dtype=None):
     """Raises a ValueError naming `owner` when a tensor of `shape` and
-    `dtype` (computed in `compute_dtype`, if wider) cannot fit in the
-    device's memory."""
+    `dtype` (computed in `compute_dtype`, if wider) cannot be made in the
+    device's memory: `PEAK_COPIES` of it must fit."""
     compute_dtype = compute_dtype or dtype
     itemsize = max(np.dtype(_numpy_name(dtype)).itemsize,
                    np.dtype(_numpy_name(compute_dtype)).itemsize)
     size = math.prod(shape) * itemsize
     limit = device_memory()
-    if size > limit:
+    if size * PEAK_COPIES > limit:
         computed = (f" (computed in {compute_dtype})"
                     if compute_dtype != dtype else "")
         raise ValueError(
             f"{owner} cannot fill a tensor of shape={shape} and "
             f"dtype={dtype!r}: it takes {size:,} bytes ({_human(size)})"
-            f"{computed}, more than the {_human(limit)} of memory of the "
-            f"device it would go to. Received: shape={shape}"
+            f"{computed}, and making it holds {PEAK_COPIES} such tensors, "
+            f"more than the {_human(limit)} of memory of the device it "
+            f"would go to. Received: shape={shape}"
         )
 
 

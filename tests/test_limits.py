@@ -3,6 +3,7 @@ device's memory, dtypes that cannot hold the values; and float8, computed in
 float32 and cast. Over every public initializer (`catalogue.CASES`)."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -82,16 +83,41 @@ def test_host_memory_is_physical_or_the_container_limit():
     assert limits.device_memory() <= physical
 
 
-def test_a_tensor_that_fits_is_not_refused():
-    # Just below the limit is refused by nothing but free memory: check
-    # the bound itself without allocating.
+def test_the_bound_is_two_tensors_of_the_result():
+    # Check the bound itself, without allocating: making a tensor holds two
+    # of its size at the peak, so half the device's memory is the most.
     limit = limits.device_memory()
-    limits.check_size("HeNormal", (limit // 4,), "float32")
+    limits.check_size("HeNormal", (limit // 8,), "float32")
+    limits.check_size("HeNormal", (limit // 4,), "float16")
+    with pytest.raises(ValueError, match=r"HeNormal cannot fill a tensor of "
+                       r"shape=\(\d+,\) and dtype='float32': it takes .* "
+                       r"and making it holds 2 such tensors"):
+        limits.check_size("HeNormal", (limit // 8 + 1,), "float32")
     with pytest.raises(ValueError, match=r"HeNormal cannot fill a tensor of "
                        r"shape=\(\d+,\) and dtype='float16': it takes .* "
                        r"\(computed in float32\)"):
-        limits.check_size("HeNormal", (limit // 4 + 1,), "float16",
+        limits.check_size("HeNormal", (limit // 8 + 1,), "float16",
                           "float32")
+
+
+@pytest.mark.parametrize("case", CASES, ids=repr)
+def test_more_than_half_the_memory_is_refused_before_anything_is_made(
+        case, monkeypatch):
+    # A device of 1 MiB: the catalogue's tensor scaled to 0.75 MiB fits
+    # once but not twice (a host-built kernel and its tensor, a draw's
+    # pieces and their concatenation), and is refused before it is made.
+    monkeypatch.setattr(limits, "device_memory", lambda: 2**20)
+    if case.name == "ConstantArray":
+        pytest.skip("makes only the shape of its value")
+    # The last dimension times a whole number keeps every constraint on
+    # the shape (divisibility, block sizes); 0.5 to 0.75 MiB of float32.
+    copies = int(0.75 * 2**20 / (4 * math.prod(case.shape)))
+    assert 4 * math.prod(case.shape) * copies > 2**19
+    shape = (*case.shape[:-1], case.shape[-1] * copies)
+    initializer = case.make(1)
+    with pytest.raises(ValueError, match=rf"cannot fill a tensor of "
+                       rf"shape=.* and making it holds 2 such tensors"):
+        initializer(shape, dtype="float32")
 
 
 def to_numpy(values):

@@ -67,7 +67,9 @@ def test_a_tensor_that_cannot_fit_is_refused_at_once(case, huge_requests):
                               f"of shape={tuple(shape)} and dtype='float32'")
     assert "bytes" in outcome and "of memory" in outcome
     # Nothing was drawn: a regression draws for minutes before failing.
-    assert seconds < 5.0
+    # (Generous: the first request also starts the backend, on a machine
+    # that may be busy.)
+    assert seconds < 30.0
 
 
 def test_refusing_allocates_nothing(huge_requests):

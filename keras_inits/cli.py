@@ -108,7 +108,8 @@ def _threshold(text):
         return comparison.check_threshold("compare", float(text))
     except ValueError:  # not a number, NaN, or out of (0, 1]
         raise argparse.ArgumentTypeError(
-            f"must be a number in (0, 1], got {base.shown(text, limit=60)}") from None
+            "must be a number in (0, 1], got "
+            f"{base.shown(text, limit=60)}") from None
 
 
 def _activation(text):
@@ -130,7 +131,8 @@ def _seed(text):
         value = -1
     if not 0 <= value < 2**31:
         raise argparse.ArgumentTypeError(
-            f"must be an integer in [0, 2**31), got {base.shown(text, limit=60)}")
+            "must be an integer in [0, 2**31), got "
+            f"{base.shown(text, limit=60)}")
     return value
 
 

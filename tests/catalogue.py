@@ -15,6 +15,7 @@ from typing import Callable, Optional
 
 import keras
 import numpy as np
+import pytest
 from scipy import stats
 
 import keras_inits
@@ -191,3 +192,11 @@ CASES += [
 ]
 
 RANDOM_CASES = [case for case in CASES if case.random]
+
+
+def skip_unless_storable(dtype):
+    """Skips a test of `dtype` where the backend cannot store it."""
+    try:
+        keras.ops.cast(keras.ops.zeros((1,)), dtype)
+    except Exception:  # each backend raises its own error type
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")

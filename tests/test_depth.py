@@ -11,6 +11,8 @@ import pytest
 import keras_inits
 from keras_inits import base
 from keras_inits import depth
+from keras_inits import limits
+from tests.catalogue import skip_unless_storable
 
 
 def to_numpy(x):
@@ -131,14 +133,7 @@ def test_zero_needs_a_matrix():
 
 # Float32 range, dtypes, float8 and nesting (issue #12).
 
-LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
-
-
-def skip_unless_storable(dtype):
-    try:
-        keras.ops.cast(keras.ops.zeros((1,)), dtype)
-    except Exception:  # each backend raises its own error type
-        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+LOW_PRECISION = limits.LOW_PRECISION
 
 
 @pytest.mark.parametrize("dtype", LOW_PRECISION)

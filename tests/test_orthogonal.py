@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 
 import keras_inits
+from keras_inits import limits
+from tests.catalogue import skip_unless_storable
 
 
 def as_matrix(values, shape):
@@ -193,18 +195,12 @@ def test_block_orthogonal_needs_rank_two():
 
 # Float32 range, dtypes that cannot hold the values, float8 (issue #12).
 
-LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
+LOW_PRECISION = limits.LOW_PRECISION
 
 
 def as_float32(values):
     return keras.ops.convert_to_numpy(keras.ops.cast(values, "float32"))
 
-
-def skip_unless_storable(dtype):
-    try:
-        keras.ops.cast(keras.ops.zeros((1,)), dtype)
-    except Exception:  # each backend raises its own error type
-        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
 
 
 @pytest.mark.parametrize("dtype", LOW_PRECISION)

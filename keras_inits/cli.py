@@ -242,9 +242,9 @@ def _compare(arguments, parser):
 def _list():
     import keras
 
-    from keras_inits.serialization import _our_classes
+    from keras_inits.serialization import our_classes
 
-    classes = sorted(_our_classes().items())
+    classes = sorted(our_classes().items())
     width = max(len(name) for name, _ in classes)
     print(f"keras_inits initializers (Keras backend: "
           f"{keras.backend.backend()}); use them as 'keras_inits>Name':")

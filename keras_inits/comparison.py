@@ -26,7 +26,7 @@ from keras_inits.lsuv import lsuv
 from keras_inits.propagation import plot_signal_propagation
 from keras_inits.propagation import seeded
 from keras_inits.propagation import signal_propagation
-from keras_inits.serialization import _name_table
+from keras_inits.serialization import name_table
 from keras_inits.serialization import get
 
 LSUV = "LSUV"  # not an initializer: Orthogonal, then lsuv on a batch
@@ -46,7 +46,7 @@ class UnknownInitializerError(ValueError):
 def valid_names():
     """The names `compare` takes: keras_inits' and Keras' initializers (in
     any spelling `keras_inits.get` takes), and `LSUV`."""
-    return sorted({name for name, (_, canonical) in _name_table().items()
+    return sorted({name for name, (_, canonical) in name_table().items()
                    if ">" not in name and name[0].isupper()} | {LSUV})
 
 

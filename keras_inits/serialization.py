@@ -285,8 +285,8 @@ def _keras_classes():
     return classes
 
 
-def _our_classes():
-    """keras_inits' registered classes by their class name."""
+def our_classes():
+    """keras_inits' registered initializer classes by their class name."""
     return {
         name[len(_PREFIX):]: cls
         for name, cls in keras.saving.get_custom_objects().items()
@@ -294,7 +294,7 @@ def _our_classes():
     }
 
 
-def _name_table():
+def name_table():
     """Every name `get` accepts, mapped to `(class, canonical name)`.
 
     Built at each call, so classes registered after import (by other
@@ -302,7 +302,7 @@ def _name_table():
     ones of the same name, and Keras' aliases of those (`"normal"`,
     `"OrthogonalInitializer"`) follow to keras_inits' class.
     """
-    ours = _our_classes()
+    ours = our_classes()
     table = {}
     for name, cls in _keras_classes().items():
         if cls.__name__ in ours:
@@ -313,6 +313,21 @@ def _name_table():
         for spelling in (_PREFIX + name, name, _snake_case(name)):
             table[spelling] = (cls, _PREFIX + name)
     return table
+
+
+def keras_inits_class(cls):
+    """keras_inits' class for a Keras initializer class: the one of the
+    name Keras exports `cls` under (`keras.initializers.Orthogonal` is
+    `OrthogonalInitializer`), which takes the same config; any other
+    class, or a Keras class keras_inits does not define, is returned as
+    it is."""
+    if not _within(cls.__module__, "keras"):
+        return cls
+    ours = our_classes()
+    for name, exported in vars(keras.initializers).items():
+        if exported is cls and name in ours:
+            return ours[name]
+    return cls
 
 
 def _within(module, package):
@@ -337,7 +352,7 @@ def _resolve_class(class_name, registered_name, module, config,
                     )
                 return obj
     if module is None or _within(module, base.PACKAGE):
-        table = _name_table()
+        table = name_table()
     elif _within(module, "keras"):
         table = {name: (cls, name) for name, cls in _keras_classes().items()}
     else:

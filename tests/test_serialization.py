@@ -89,9 +89,9 @@ def test_keras_aliases_resolve_to_keras_inits_classes():
 def test_keras_names_keras_inits_does_not_define_resolve_to_keras(monkeypatch):
     # Every Keras initializer has a keras_inits namesake today; hide one to
     # see the fallback a future Keras initializer would take.
-    ours = serialization._our_classes()
+    ours = serialization.our_classes()
     del ours["HeNormal"]
-    monkeypatch.setattr(serialization, "_our_classes", lambda: ours)
+    monkeypatch.setattr(serialization, "our_classes", lambda: ours)
     assert type(keras_inits.get("he_normal")) is keras.initializers.HeNormal
     assert type(keras_inits.get("HeNormal")) is keras.initializers.HeNormal
     assert type(keras_inits.get("HeUniform")) is keras_inits.HeUniform

@@ -7,11 +7,11 @@ layer argument, as `"keras_inits>HeNormal"`.
 from keras_inits.base import Initializer
 from keras_inits.base import RandomInitializer
 from keras_inits.base import compute_fans
-from keras_inits.base import register
+from keras_inits.registration import register
 from keras_inits.bounded_normal import ClippedNormal
 from keras_inits.bounded_normal import TruncatedNormalRange
 from keras_inits.bounded_normal import TruncatedNormalSigmas
-from keras_inits.constant_initializers import STFT
+from keras_inits.spectral import STFT
 from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import Identity
 from keras_inits.constant_initializers import Ones
@@ -51,7 +51,7 @@ from keras_inits.reinitialize import ReinitializedVariable
 from keras_inits.reinitialize import ReinitializeError
 from keras_inits.reinitialize import ReinitializeReport
 from keras_inits.reinitialize import reinitialize
-from keras_inits.serialization import ConstantArray
+from keras_inits.constant_initializers import ConstantArray
 from keras_inits.serialization import deserialize
 from keras_inits.serialization import get
 from keras_inits.serialization import serialize

@@ -1,140 +1,28 @@
 """What every keras_inits initializer shares.
 
-Registration under the `keras_inits>` prefix, argument checks with one
-wording (Keras' own first where Keras has one), the checks of every call
-before anything is allocated (`check_call`: shape, dtype, memory, the
-values' range), what wrappers share (nesting, errors of what they wrap), the
-seeding and dtype policy of random initializers, and the fan computation of
-variance-scaling ones. Each family module builds on these and on nothing
-else of its own.
+The base classes (`Initializer`, `RandomInitializer`: the automatic config,
+the bound `max_abs` and the promise `expected_std` of each initializer, the
+seeding and dtype policy of random ones), the checks of every call before
+anything is allocated (`check_call`: shape, dtype, memory, the values'
+range), what wrappers share (nesting, errors of what they wrap), and the fan
+computation of variance-scaling initializers. Built on the argument checks
+(checks.py), the device's limits (limits.py), the samplers (samplers.py),
+sharded draws (sharding.py) and registration (registration.py), and on
+nothing else of the package.
 """
 
-import collections.abc
-import inspect
 import math
-import numbers
 import threading
-import weakref
 
 import keras
-import numpy as np
 from keras import ops
 
+from keras_inits import checks
 from keras_inits import limits
-# TRANSITION: re-exports for modules not yet moved to `checks`.
-from keras_inits.checks import *  # noqa
-from keras_inits.checks import is_real_number as _is_real_number  # noqa
-from keras_inits.checks import is_whole_number as _is_whole_number  # noqa
-NORMAL_REACH = 8.0
-# portable.py uses this module only when called, so the import cycle is safe.
-from keras_inits import portable
+from keras_inits import samplers
 from keras_inits import sharding
-
-PACKAGE = "keras_inits"
-
-
-def register(cls=None, *, package=PACKAGE):
-    """Registers an initializer class for serialization as `package>ClassName`.
-
-    keras_inits' own classes use `@register` (package `keras_inits`). Your
-    own use `@keras_inits.register(package="my_project")` (or
-    `@keras_inits.register("my_project")`): the same registration as
-    `keras.saving.register_keras_serializable`, plus three checks Keras does
-    not make, because each of them otherwise surfaces only when a saved
-    model fails to load:
-
-    - the class is a `keras.initializers.Initializer`;
-    - the name is not already held by another class (a second registration
-      would silently change what every saved model with that name loads);
-    - with keras_inits' automatic `get_config`, the constructor names every
-      argument (`*args` and `**kwargs` cannot be saved).
-
-    The package `keras_inits` is reserved for keras_inits' own classes.
-
-    Examples:
-
-    >>> import keras_inits
-    >>> @keras_inits.register(package="my_project")
-    ... class Halves(keras_inits.Initializer):
-    ...     def __call__(self, shape, dtype=None):
-    ...         return keras.ops.full(shape, 0.5, dtype=dtype)
-    >>> keras.saving.get_registered_name(Halves)
-    'my_project>Halves'
-
-    >>> layer = keras.layers.Dense(3, bias_initializer="my_project>Halves")
-    """
-    if isinstance(cls, str):
-        cls, package = None, cls
-    if cls is None:
-        return lambda cls: register(cls, package=package)
-    if not isinstance(package, str) or not package or ">" in package:
-        raise argument_error(
-            "register", "package", "a non-empty string without '>'", package
-        )
-    if not (isinstance(cls, type)
-            and issubclass(cls, keras.initializers.Initializer)):
-        raise ValueError(
-            "keras_inits.register takes a subclass of "
-            f"keras.initializers.Initializer. Received: {cls!r}"
-        )
-    if package == PACKAGE and not cls.__module__.startswith(PACKAGE + "."):
-        raise ValueError(
-            f"The package {PACKAGE!r} is reserved for keras_inits' own "
-            f"initializers: register {cls.__name__} under your project's "
-            f"name. Received: package={package!r}"
-        )
-    name = f"{package}>{cls.__name__}"
-    holder = keras.saving.get_registered_object(name)
-    # Re-running a notebook cell or reloading a module defines a new class
-    # of the same module and name: that replaces it, anything else clashes.
-    if holder is not None and (holder.__module__, holder.__qualname__) != (
-        cls.__module__, cls.__qualname__
-    ):
-        raise ValueError(
-            f"{name!r} is already registered by "
-            f"{holder.__module__}.{holder.__qualname__}; registering "
-            f"{cls.__module__}.{cls.__qualname__} under it would change what "
-            "saved models load. Choose another package or class name."
-        )
-    # A class without its own constructor (Zeros) has object's, which takes
-    # *args and **kwargs but nothing to save.
-    if cls.__init__ is not object.__init__ and cls.get_config in (
-        Initializer.get_config, RandomInitializer.get_config
-    ):
-        parameters = inspect.signature(cls.__init__).parameters.values()
-        unsaved = [p.name for p in parameters
-                   if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD,
-                                 p.POSITIONAL_ONLY) and p.name != "self"]
-        if unsaved:
-            raise ValueError(
-                f"{cls.__name__} cannot use the automatic get_config: its "
-                f"constructor takes {unsaved}, which it cannot save. Name "
-                "each argument, or write get_config yourself."
-            )
-    return keras.saving.register_keras_serializable(package=package)(cls)
-
-
-def check_seed(owner, seed):
-    seed = portable.as_seed(owner, seed)
-    if seed is None or isinstance(
-        seed, (keras.random.SeedGenerator, portable.PortableSeed)
-    ):
-        return seed
-    if _is_whole_number(seed):
-        # Seed generators hold their state as 32-bit integers.
-        if 0 <= seed < 2**32:
-            return int(seed)
-    raise keras_wording(
-        "`seed` argument should be an instance of "
-        "`keras.random.SeedGenerator()` or an integer.",
-        argument_error(
-            owner,
-            "seed",
-            "None, an integer in [0, 2**32), a keras.random.SeedGenerator or "
-            "a keras_inits.PortableSeed",
-            seed,
-        ),
-    )
+from keras_inits.registration import constructor_arguments
+from keras_inits.registration import saves_constructor_arguments
 
 
 # How deep initializers may nest inside wrappers (DepthScaled, ICNR),
@@ -217,34 +105,28 @@ def call_wrapped(owner, initializer, shape, dtype):
         ) from error
 
 
-def nested_initializer(owner, value):
-    """Returns the initializer `value` names (an instance, a name or a
-    config), for initializers that wrap another (DepthScaled, ICNR); None
-    or anything `get` refuses raises an argument error naming `owner`, and
-    so does a `value` nested `MAX_NESTING` or more deep, before it is
-    resolved, since the wrapper would nest deeper than `MAX_NESTING`."""
-    # serialization imports this module, so `get` is imported when called.
-    from keras_inits.serialization import get
+def finish(values, dtype):
+    """`values`, a tensor, as a tensor of `dtype`: cast only if it is of
+    another dtype (the compute dtype of `check_call`, or what a backend's
+    op returned: NumPy's erfinv and `where` give float32 for float64)."""
+    if keras.backend.standardize_dtype(values.dtype) == dtype:
+        return values
+    return ops.cast(values, dtype)
 
-    depth = nesting(value, MAX_NESTING - 1)
-    if depth >= MAX_NESTING:
-        kind = "config" if isinstance(value, dict) else type(value).__name__
-        raise ValueError(
-            f"Argument `initializer` of {owner} must be nested at most "
-            f"{MAX_NESTING - 1} initializers deep, so that {owner} nests at "
-            f"most {MAX_NESTING} (deeper nesting exceeds Python's recursion "
-            "limit when it is saved, loaded or called). Received: "
-            f"initializer=<{kind} nested more than {MAX_NESTING - 1} deep>"
-        )
-    requirement = "an initializer, its name or its config"
-    try:
-        resolved = get(value)
-    except ValueError as error:
-        raise argument_error(owner, "initializer", requirement,
-                             value) from error
-    if resolved is None:
-        raise argument_error(owner, "initializer", requirement, value)
-    return resolved
+
+def from_host(array, dtype, compute_dtype):
+    """A NumPy array as a tensor of `dtype`, rounded to `compute_dtype`
+    first (float32 for float16, bfloat16 and float8, so those get the
+    float32 values cast; NumPy's `astype` also materializes a broadcast
+    view, and truncates toward zero for an integer dtype)."""
+    return finish(ops.convert_to_tensor(array.astype(compute_dtype),
+                                        compute_dtype), dtype)
+
+
+def host_precision(compute_dtype):
+    """The NumPy dtype to build a kernel on the host in: float64 for
+    float64 weights, float32 for the others."""
+    return "float64" if compute_dtype == "float64" else "float32"
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -257,11 +139,11 @@ def compute_fans(shape, input_axes=None, output_axes=None):
     fan-out) by the product of the dimensions at those axes, as for the
     kernels of EinsumDense and MultiHeadAttention.
     """
-    shape = check_shape("compute_fans", shape)
-    input_axes = check_axes("compute_fans", "input_axes", input_axes)
-    output_axes = check_axes("compute_fans", "output_axes", output_axes)
-    check_axes_in("compute_fans", "input_axes", input_axes, shape)
-    check_axes_in("compute_fans", "output_axes", output_axes, shape)
+    shape = checks.check_shape("compute_fans", shape)
+    input_axes = checks.check_axes("compute_fans", "input_axes", input_axes)
+    output_axes = checks.check_axes("compute_fans", "output_axes", output_axes)
+    checks.check_axes_in("compute_fans", "input_axes", input_axes, shape)
+    checks.check_axes_in("compute_fans", "output_axes", output_axes, shape)
     rank = len(shape)
     if rank == 0:
         fan_in = fan_out = 1
@@ -292,8 +174,8 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
     dtype (as `stddev=1e4` does float16).
     """
     owner = type(initializer).__name__
-    shape = check_shape(owner, shape)
-    dtype = check_dtype(owner, dtype)
+    shape = checks.check_shape(owner, shape)
+    dtype = checks.check_dtype(owner, dtype)
     if floating and not keras.backend.is_float_dtype(dtype):
         raise ValueError(
             f"{owner} draws random values and needs a floating-point "
@@ -325,16 +207,6 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
     return shape, dtype, compute_dtype
 
 
-def _constructor_arguments(cls):
-    parameters = inspect.signature(cls.__init__).parameters.values()
-    return [
-        p.name
-        for p in parameters
-        if p.name != "self"
-        and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
-
-
 class Initializer(keras.initializers.Initializer):
     """Base class of keras_inits initializers.
 
@@ -356,9 +228,10 @@ class Initializer(keras.initializers.Initializer):
         if call is not None and not sharding.takes_layout(call):
             cls.__call__ = sharding.accept_layout(call)
 
+    @saves_constructor_arguments
     def get_config(self):
         config = {}
-        for name in _constructor_arguments(type(self)):
+        for name in constructor_arguments(type(self)):
             if not hasattr(self, name):
                 raise AttributeError(
                     f"{type(self).__name__} has no attribute `{name}`: the "
@@ -375,22 +248,17 @@ class Initializer(keras.initializers.Initializer):
         `check_call`): a subclass that can bound its values says so here."""
         return None
 
+    def expected_std(self, shape):
+        """The standard deviation (population std, about the mean) of the
+        values for `shape` that this initializer promises, or NaN if it
+        promises none. Diagnostics compare the drawn weights with it."""
+        return math.nan
+
     def __repr__(self):
         arguments = ", ".join(
             f"{name}={value!r}" for name, value in self.get_config().items()
         )
         return f"{type(self).__name__}({arguments})"
-
-
-def _native_seed(seed):
-    """An integer seed in [0, 2**32) as Keras' SeedGenerator takes it on
-    this backend: PyTorch's holds its state as int32 and refuses seeds from
-    2**31 ("value cannot be converted to type int32"), so those become the
-    negative int32 of the same bits there, a distinct seed for each."""
-    if seed is not None and seed >= 2**31 and (
-            keras.backend.backend() == "torch"):
-        return seed - 2**32
-    return seed
 
 
 class RandomInitializer(Initializer):
@@ -406,11 +274,10 @@ class RandomInitializer(Initializer):
 
     Values are drawn in float32 for float16, bfloat16 and the float8 types
     and then cast, so low-precision weights have the statistics of the
-    float32 ones; a call is checked first (`check_call`). Subclasses
-    implement `draw(shape, dtype)` with `self.seed_generator`, drawing with
-    the samplers that take either kind of seed (`portable.uniform`,
-    `portable.normal`, `random_initializers.truncated_normal`,
-    `orthogonal.orthogonal_matrix`), never `keras.random` directly.
+    float32 ones; a call is checked first (`check_call`), and the values are
+    cast once, at the end. Subclasses implement `draw(shape, dtype)` with
+    `self.seed_generator`, drawing only through samplers.py (which takes
+    either kind of seed), never `keras.random` directly.
 
     `__call__(shape, dtype=None, layout=None)` follows Keras' layout
     protocol: on the JAX backend, with a `keras.distribution.TensorLayout`
@@ -426,26 +293,13 @@ class RandomInitializer(Initializer):
     one after another.
     """
 
-    # One re-entrant lock per keras.random.SeedGenerator, held for a whole
-    # draw. Keras' `SeedGenerator.next()` reads its state, then assigns the
-    # next one: two threads could read the same state and draw the same
-    # values. Holding the lock for the whole draw, not each call of the
-    # generator, also keeps the pieces of one draw (portable.native_draw,
-    # BlockOrthogonal's blocks) contiguous, so the values do not depend on
-    # how threads interleave. Keyed on the generator, not the initializer:
-    # several initializers may share one. Kept in this dictionary with weak
-    # keys rather than as an attribute of the generator, which is Keras'
-    # object: Keras' own state stays untouched, and an entry goes with its
-    # generator. A PortableSeed, our own class, holds its lock itself.
-    # Re-entrant: a PortableSeed's next_key takes its lock inside the draw,
-    # and a draw may call another initializer on the same generator.
-    _generator_locks = weakref.WeakKeyDictionary()
-    # Guards that dictionary (a lookup then insertion is not atomic) and the
-    # making of each initializer's generator.
-    _locks_guard = threading.Lock()
+    # Guards the making of each initializer's generator: two threads
+    # drawing first at once would each make one of the same seed, and draw
+    # the same values.
+    _making_guard = threading.Lock()
 
     def __init__(self, seed=None):
-        self.seed = check_seed(type(self).__name__, seed)
+        self.seed = samplers.check_seed(type(self).__name__, seed)
         # Created on the first draw, not here: building an initializer (as
         # `keras.initializers.get` does for every layer argument) then costs
         # no backend variable.
@@ -454,40 +308,16 @@ class RandomInitializer(Initializer):
     @property
     def seed_generator(self):
         if self._seed_generator is None:
-            # Under the guard: two threads drawing first at once would each
-            # make a generator of the same seed, and draw the same values.
             # Eagerly: made inside a JAX trace, its state would be a tracer.
-            with RandomInitializer._locks_guard, sharding.eagerly():
+            with RandomInitializer._making_guard, sharding.eagerly():
                 if self._seed_generator is None:
-                    generator = self.seed
-                    if not isinstance(generator, (keras.random.SeedGenerator,
-                                                  portable.PortableSeed)):
-                        generator = keras.random.SeedGenerator(
-                            _native_seed(self.seed))
-                    self._seed_generator = generator
+                    self._seed_generator = samplers.generator(self.seed)
         return self._seed_generator
 
-    @staticmethod
-    def _draw_lock(generator):
-        """The re-entrant lock that a draw from `generator` (a
-        `keras.random.SeedGenerator` or a `PortableSeed`) holds throughout,
-        so that it advances the generator atomically."""
-        if isinstance(generator, portable.PortableSeed):
-            return generator.lock
-        with RandomInitializer._locks_guard:
-            lock = RandomInitializer._generator_locks.get(generator)
-            if lock is None:
-                lock = threading.RLock()
-                RandomInitializer._generator_locks[generator] = lock
-        return lock
-
+    @saves_constructor_arguments
     def get_config(self):
         config = super().get_config()
-        if isinstance(self.seed, keras.random.SeedGenerator):
-            # A generator is not JSON; its initial seed replays its sequence.
-            config["seed"] = self.seed.get_config()["seed"]
-        elif isinstance(self.seed, portable.PortableSeed):
-            config["seed"] = portable.serialize_seed(self.seed)
+        config["seed"] = samplers.seed_config(self.seed)
         return config
 
     def __call__(self, shape, dtype=None, layout=None):
@@ -495,13 +325,13 @@ class RandomInitializer(Initializer):
                                                  floating=True)
 
         def values():
-            drawn = self.draw(shape, compute_dtype)
-            return drawn if compute_dtype == dtype else ops.cast(drawn, dtype)
+            # The one cast of a draw, from the compute dtype.
+            return finish(self.draw(shape, compute_dtype), dtype)
 
         # A sharded variable, or a draw traced by jax.jit (as Keras does
         # for large ones): see sharding.py.
         sharded = layout is not None or sharding.is_tracing()
-        with self._draw_lock(self.seed_generator):
+        with samplers.draw_lock(self.seed_generator):
             if sharded:
                 return sharding.draw(self, values, shape, dtype, layout)
             return values()
@@ -510,3 +340,11 @@ class RandomInitializer(Initializer):
         raise NotImplementedError(
             f"{type(self).__name__} must implement `draw(shape, dtype)`."
         )
+
+
+# TRANSITION: re-exports for modules not yet moved to checks/registration.
+from keras_inits.checks import *  # noqa
+from keras_inits.checks import is_real_number as _is_real_number  # noqa
+from keras_inits.checks import is_whole_number as _is_whole_number  # noqa
+from keras_inits.registration import PACKAGE, register  # noqa
+NORMAL_REACH = samplers.NORMAL_REACH

@@ -13,22 +13,20 @@ import math
 from keras import ops
 
 from keras_inits import base
-from keras_inits import limits
-from keras_inits import portable
-from keras_inits.random_initializers import MAX_SIGMAS
-from keras_inits.random_initializers import check_sigma_bounds
-from keras_inits.random_initializers import truncated_normal
+from keras_inits import checks
+from keras_inits import samplers
+from keras_inits.registration import register
 
 
 def _check_bound(owner, name, value):
     # Infinite bounds are allowed (one-sided truncation); NaN is not, nor a
     # finite bound float32 cannot hold (`10**400`, 1e39).
-    number = base.as_float(value)
+    number = checks.as_float(value)
     if number is None or math.isnan(number):
-        raise base.argument_error(owner, name, "a number or an infinity",
+        raise checks.argument_error(owner, name, "a number or an infinity",
                                   value)
-    if math.isfinite(number) and abs(number) > limits.FLOAT32_MAX:
-        raise base.argument_error(
+    if math.isfinite(number) and abs(number) > checks.FLOAT32_MAX:
+        raise checks.argument_error(
             owner, name,
             "a number float32 can hold (|x| <= 3.4e38) or an infinity", value)
     return number
@@ -40,8 +38,8 @@ def _value_range(mean, stddev, lower, upper):
     infinite side, `NORMAL_REACH` standard deviations beyond the mean or
     the other bound (the sampler's float32 quantiles reach about 5.5
     beyond; as far as 10 + 1.5 for a far one-sided tail)."""
-    low = max(lower, min(upper, 0.0) - base.NORMAL_REACH)
-    high = min(upper, max(lower, 0.0) + base.NORMAL_REACH)
+    low = max(lower, min(upper, 0.0) - samplers.NORMAL_REACH)
+    high = min(upper, max(lower, 0.0) + samplers.NORMAL_REACH)
     return mean + stddev * low, mean + stddev * high
 
 
@@ -50,7 +48,7 @@ _TRUNCATED_REACH = ("every value (within the bounds, and at most 8 stddev "
                     "beyond the mean or a finite bound on an infinite side)")
 
 
-@base.register
+@register
 class TruncatedNormalRange(base.RandomInitializer):
     """Normal distribution truncated to absolute bounds `[minval, maxval]`.
 
@@ -96,8 +94,8 @@ class TruncatedNormalRange(base.RandomInitializer):
     def __init__(self, mean=0.0, stddev=1.0, minval=-2.0, maxval=2.0,
                  seed=None):
         owner = "TruncatedNormalRange"
-        self.mean = base.check_number(owner, "mean", mean)
-        self.stddev = base.check_positive(owner, "stddev", stddev)
+        self.mean = checks.check_number(owner, "mean", mean)
+        self.stddev = checks.check_positive(owner, "stddev", stddev)
         self.minval = _check_bound(owner, "minval", minval)
         self.maxval = _check_bound(owner, "maxval", maxval)
         if not self.minval < self.maxval:
@@ -110,9 +108,9 @@ class TruncatedNormalRange(base.RandomInitializer):
         lower, upper = self.sigma_bounds()
         received = (f"Received: mean={self.mean!r}, stddev={self.stddev!r}, "
                     f"minval={self.minval!r}, maxval={self.maxval!r}")
-        if lower >= MAX_SIGMAS or upper <= -MAX_SIGMAS:
+        if lower >= samplers.MAX_SIGMAS or upper <= -samplers.MAX_SIGMAS:
             raise ValueError(
-                f"{owner} needs bounds that reach within {MAX_SIGMAS:g} "
+                f"{owner} needs bounds that reach within {samplers.MAX_SIGMAS:g} "
                 "standard deviations of the mean (beyond, a normal has no "
                 "mass float32 can sample): `minval` and `maxval` lie "
                 f"{lower:.4g} to {upper:.4g} standard deviations from it. "
@@ -123,7 +121,7 @@ class TruncatedNormalRange(base.RandomInitializer):
                 f"Argument `maxval` of {owner} must exceed `minval` by a "
                 "width float64 resolves in standard deviations. " + received
             )
-        base.check_reach(owner, "stddev", stddev,
+        checks.check_reach(owner, "stddev", stddev,
                          self.max_abs(()), _TRUNCATED_REACH)
         super().__init__(seed=seed)
 
@@ -139,11 +137,11 @@ class TruncatedNormalRange(base.RandomInitializer):
 
     def draw(self, shape, dtype):
         lower, upper = self.sigma_bounds()
-        return truncated_normal(shape, self.mean, self.stddev, dtype,
+        return samplers.truncated_normal(shape, self.mean, self.stddev, dtype,
                                 self.seed_generator, lower, upper)
 
 
-@base.register
+@register
 class TruncatedNormalSigmas(base.RandomInitializer):
     """Normal distribution truncated at bounds in standard deviations.
 
@@ -190,12 +188,12 @@ class TruncatedNormalSigmas(base.RandomInitializer):
     def __init__(self, stddev=1e-2, lower=-2.0, upper=2.0, mean=0.0,
                  seed=None):
         owner = "TruncatedNormalSigmas"
-        self.stddev = base.check_positive(owner, "stddev", stddev)
+        self.stddev = checks.check_positive(owner, "stddev", stddev)
         self.lower = _check_bound(owner, "lower", lower)
         self.upper = _check_bound(owner, "upper", upper)
-        check_sigma_bounds(owner, self.lower, self.upper)
-        self.mean = base.check_number(owner, "mean", mean)
-        base.check_reach(owner, "stddev", stddev, self.max_abs(()),
+        samplers.check_sigma_bounds(owner, self.lower, self.upper)
+        self.mean = checks.check_number(owner, "mean", mean)
+        checks.check_reach(owner, "stddev", stddev, self.max_abs(()),
                          _TRUNCATED_REACH)
         super().__init__(seed=seed)
 
@@ -205,11 +203,11 @@ class TruncatedNormalSigmas(base.RandomInitializer):
         return max(abs(low), abs(high))
 
     def draw(self, shape, dtype):
-        return truncated_normal(shape, self.mean, self.stddev, dtype,
+        return samplers.truncated_normal(shape, self.mean, self.stddev, dtype,
                                 self.seed_generator, self.lower, self.upper)
 
 
-@base.register
+@register
 class ClippedNormal(base.RandomInitializer):
     """Normal distribution with values beyond `sigmas` standard deviations
     clipped to the bound.
@@ -245,18 +243,18 @@ class ClippedNormal(base.RandomInitializer):
     """
 
     def __init__(self, mean=0.0, stddev=0.05, sigmas=2.0, seed=None):
-        self.mean = base.check_number("ClippedNormal", "mean", mean)
-        self.stddev = base.check_positive("ClippedNormal", "stddev", stddev)
-        self.sigmas = base.check_positive("ClippedNormal", "sigmas", sigmas)
+        self.mean = checks.check_number("ClippedNormal", "mean", mean)
+        self.stddev = checks.check_positive("ClippedNormal", "stddev", stddev)
+        self.sigmas = checks.check_positive("ClippedNormal", "sigmas", sigmas)
         bound = self.sigmas * self.stddev
         # Below the smallest normal float32 the clip interval collapses
         # onto the mean (or its subnormals, which backends flush).
-        if bound < limits.FLOAT32_TINY:
-            raise base.argument_error(
+        if bound < checks.FLOAT32_TINY:
+            raise checks.argument_error(
                 "ClippedNormal", "sigmas",
                 "large enough that the clip bound sigmas * stddev is a "
                 f"normal float32 (>= 1.2e-38; here {bound:.4g})", sigmas)
-        base.check_reach("ClippedNormal", "stddev", stddev,
+        checks.check_reach("ClippedNormal", "stddev", stddev,
                          self.max_abs(()),
                          "|mean| + min(sigmas, 8) * stddev")
         super().__init__(seed=seed)
@@ -264,15 +262,14 @@ class ClippedNormal(base.RandomInitializer):
     def max_abs(self, shape):
         # The normal draws reach NORMAL_REACH standard deviations at most.
         return abs(self.mean) + min(self.sigmas,
-                                    base.NORMAL_REACH) * self.stddev
+                                    samplers.NORMAL_REACH) * self.stddev
 
     def draw(self, shape, dtype):
-        values = portable.normal(shape, self.mean, self.stddev, dtype,
+        values = samplers.normal(shape, self.mean, self.stddev, dtype,
                                  self.seed_generator)
         bound = self.sigmas * self.stddev
         # Within float32, so that no backend refuses a bound it cannot hold
         # (sigmas=100 with stddev=1e37); the draws never reach it anyway.
-        low = max(self.mean - bound, -limits.FLOAT32_MAX)
-        high = min(self.mean + bound, limits.FLOAT32_MAX)
-        values = ops.clip(values, low, high)
-        return ops.cast(values, dtype)  # NumPy's clip returns float32
+        low = max(self.mean - bound, -checks.FLOAT32_MAX)
+        high = min(self.mean + bound, checks.FLOAT32_MAX)
+        return ops.clip(values, low, high)

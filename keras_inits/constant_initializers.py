@@ -5,115 +5,22 @@ Each checks its call with `base.check_call`, computes its values in the
 weights: TensorFlow cannot even fill a float8 tensor) and casts them, and
 bounds them in `max_abs`, so that a dtype which cannot hold them is refused
 before anything is allocated: a floating-point one by `check_call`, an
-integer one by `_check_integer_range`.
+integer one by `arrays.check_integer_range`.
 """
 
-import math
-import numbers
 
-import keras
+import math
+
 import numpy as np
 from keras import ops
 
+from keras_inits import arrays
 from keras_inits import base
-from keras_inits import limits
+from keras_inits import checks
+from keras_inits.registration import register
 
 
-def _finish(values, dtype, compute_dtype):
-    """`values`, a tensor of `compute_dtype`, as a tensor of `dtype`."""
-    return values if compute_dtype == dtype else ops.cast(values, dtype)
-
-
-def _from_numpy(values, dtype, compute_dtype):
-    """A NumPy array of values as a tensor of `dtype`, through
-    `compute_dtype` (NumPy's `astype` also materializes a broadcast view)."""
-    values = ops.convert_to_tensor(values.astype(compute_dtype), compute_dtype)
-    return _finish(values, dtype, compute_dtype)
-
-
-def _check_integer_range(initializer, dtype, lowest, highest):
-    """Raises a ValueError naming `initializer` when the integer `dtype`
-    cannot hold values from `lowest` to `highest` (after truncation toward
-    zero, as a cast does): a cast would wrap them around silently. Floating
-    dtypes are `base.check_call`'s, and any value fits a bool."""
-    if not keras.backend.is_int_dtype(dtype):
-        return
-    # JAX without x64 stores int64 as int32.
-    info = np.iinfo(limits.stored_dtype(dtype))
-    # Python numbers compare exactly, 2**63 with int64's maximum included.
-    low, high = (x if isinstance(x, int) or not math.isfinite(x)
-                 else math.trunc(x) for x in (lowest, highest))
-    if not info.min <= low <= high <= info.max:
-        values = (f"the value {lowest!r}" if lowest == highest
-                  else f"values from {lowest!r} to {highest!r}")
-        raise ValueError(
-            f"{initializer!r} makes {values}, beyond the range of {dtype} "
-            f"({info.min} to {info.max}). Use a wider dtype or another "
-            f"value. Received: dtype={dtype!r}"
-        )
-
-
-# Low-precision dtypes that NumPy names only through ml_dtypes: an array of
-# one is kept as float32, which holds its values exactly.
-_ML_DTYPES = tuple(d for d in limits.LOW_PRECISION if d != "float16")
-
-
-def _real_array(value):
-    """`value` (a number, nested lists, a NumPy array or a backend tensor)
-    as a NumPy array of integers or floats of a dtype Keras stores, or None.
-
-    NumPy's own inference sets the range: an integer from -2**63 to
-    2**64 - 1 (int64's and uint64's) or a float within float64's; beyond
-    that NumPy makes an object array, refused here. bfloat16 and float8
-    arrays (ml_dtypes) become float32, which holds them exactly; booleans,
-    complex numbers, strings and ragged lists are refused.
-    """
-    if keras.ops.is_tensor(value):
-        value = keras.ops.convert_to_numpy(value)
-    elif isinstance(value, numbers.Real) and not isinstance(
-        value, numbers.Integral
-    ):
-        # A Fraction or NumPy's longdouble: None if beyond float64 (a finite
-        # longdouble would become an infinity).
-        number = base.as_float(value)
-        if number is not None and math.isinf(number) and isinstance(
-            value, np.floating
-        ) and np.isfinite(value):
-            number = None
-        value = number
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError, OverflowError):  # ragged nested lists
-        return None
-    if array.dtype.kind == "f" and not isinstance(value, np.ndarray):
-        array = _exact_integers(value, array)
-    if array is None:
-        return None
-    if array.dtype.name in _ML_DTYPES:
-        array = array.astype("float32")
-    if array.dtype.kind not in "iuf" or array.dtype.itemsize > 8:
-        return None
-    return array
-
-
-def _exact_integers(value, array):
-    """Nested lists of integers as an int64 or uint64 array, exactly, or
-    None; `array` (NumPy's float64 inference) when they hold any float.
-
-    NumPy reads `[0, 2**64 - 1]` as float64, which loses digits: one
-    integer dtype must hold them all."""
-    leaves = np.asarray(value, dtype=object).ravel()
-    if not all(isinstance(x, numbers.Integral) for x in leaves):
-        return array
-    for dtype in ("int64", "uint64"):
-        try:
-            return np.asarray(value, dtype=dtype)
-        except OverflowError:
-            continue
-    return None
-
-
-@base.register
+@register
 class Zeros(base.Initializer):
     """Initializer that fills a tensor with 0.
 
@@ -132,13 +39,16 @@ class Zeros(base.Initializer):
 
     def __call__(self, shape, dtype=None):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        return _finish(ops.zeros(shape, compute_dtype), dtype, compute_dtype)
+        return base.finish(ops.zeros(shape, compute_dtype), dtype)
 
     def max_abs(self, shape):
         return 0.0
 
+    def expected_std(self, shape):
+        return 0.0
 
-@base.register
+
+@register
 class Ones(base.Initializer):
     """Initializer that fills a tensor with 1.
 
@@ -157,64 +67,16 @@ class Ones(base.Initializer):
 
     def __call__(self, shape, dtype=None):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        return _finish(ops.ones(shape, compute_dtype), dtype, compute_dtype)
+        return base.finish(ops.ones(shape, compute_dtype), dtype)
 
     def max_abs(self, shape):
         return 1.0
 
-
-# The forms in which Keras' `serialize_keras_object` writes an array into a
-# config (a NumPy array, a backend tensor), and the dtypes read back from
-# them: those a `Constant` keeps.
-_SAVED_ARRAYS = ("__numpy__", "__tensor__")
-_SAVED_DTYPES = (
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", *_ML_DTYPES,
-)
+    def expected_std(self, shape):
+        return 0.0
 
 
-def _saved_array(owner, saved):
-    """The array in Keras' config form `{"class_name": "__numpy__", "config":
-    {"value": nested lists, "dtype": name}}` (or `"__tensor__"`), read
-    field by field: nothing is imported or called, and values that the
-    dtype does not hold exactly (a corrupted file) are refused."""
-    inner = saved.get("config")
-    array = None
-    if (isinstance(saved.get("class_name"), str)
-            and saved["class_name"] in _SAVED_ARRAYS
-            and isinstance(inner, dict) and set(inner) == {"value", "dtype"}
-            and isinstance(inner["dtype"], str)
-            and inner["dtype"] in _SAVED_DTYPES):
-        array = _real_array(inner["value"])
-    if array is not None:
-        dtype = inner["dtype"]
-        if dtype in _ML_DTYPES:
-            import ml_dtypes  # a dependency of Keras
-
-            dtype = getattr(ml_dtypes, dtype)
-        with np.errstate(all="ignore"):
-            typed = array.astype(dtype)
-        # NaN never equals itself, so this refuses it too.
-        if np.array_equal(typed.astype(array.dtype), array):
-            return _real_array(typed)
-    raise base.argument_error(
-        owner, "value",
-        "a number, nested lists, or Keras' saved form of an array "
-        "({'class_name': '__numpy__', 'config': {'value': [...], 'dtype': "
-        "...}}) whose values its dtype holds", saved,
-    )
-
-
-def _fill_value(value, dtype):
-    """`value` as a NumPy scalar of `dtype`, as a cast makes it (integers
-    truncate toward zero; the range is checked before). Not a Python int:
-    TensorFlow converts none beyond int64's range, even for uint64."""
-    if keras.backend.is_int_dtype(dtype) and not isinstance(value, int):
-        value = math.trunc(value)
-    return np.array(value, dtype=dtype)[()]
-
-
-@base.register
+@register
 class Constant(base.Initializer):
     """Initializer that fills a tensor with `value`, a number or an array.
 
@@ -261,9 +123,9 @@ class Constant(base.Initializer):
     _REQUIREMENT = "a real number or an array of real numbers"
 
     def __init__(self, value=0.0):
-        array = _real_array(value)
+        array = arrays.real_array(value)
         if array is None or np.isnan(array).any():
-            raise base.argument_error(type(self).__name__, "value",
+            raise checks.argument_error(type(self).__name__, "value",
                                       self._REQUIREMENT, value)
         # A copy: the caller's array may change after this.
         self._array = np.array(array)
@@ -281,13 +143,24 @@ class Constant(base.Initializer):
     def from_config(cls, config):
         config = dict(config)
         if isinstance(config.get("value"), dict):
-            config["value"] = _saved_array(cls.__name__, config["value"])
+            config["value"] = arrays.saved_array(cls.__name__, config["value"])
         return cls(**config)
 
     def max_abs(self, shape):
         # Infinite values are meant (masks): only the finite ones are bounded.
         finite = self._array[np.isfinite(self._array)].astype("float64")
         return float(np.abs(finite).max()) if finite.size else None
+
+    def expected_std(self, shape):
+        # Broadcasting repeats every value equally often, so the values of
+        # any shape have the std of the array's; NaN with infinite values,
+        # and for a shape the value does not broadcast to.
+        try:
+            self._broadcast(shape)
+        except ValueError:
+            return math.nan
+        with np.errstate(invalid="ignore"):
+            return float(np.std(self._array.astype("float64")))
 
     def _broadcast(self, shape):
         """The values for `shape`, a read-only view, or a ValueError."""
@@ -304,14 +177,14 @@ class Constant(base.Initializer):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
         values = self._broadcast(shape)
         if self._array.size:
-            _check_integer_range(self, dtype, self._array.min().item(),
+            arrays.check_integer_range(self, dtype, self._array.min().item(),
                                  self._array.max().item())
         if self._array.ndim == 0:
             # The backend fills the tensor: no NumPy copy of it on the way.
-            values = ops.full(shape, _fill_value(self.value, compute_dtype),
+            values = ops.full(shape, arrays.fill_value(self.value, compute_dtype),
                               compute_dtype)
-            return _finish(values, dtype, compute_dtype)
-        return _from_numpy(values, dtype, compute_dtype)
+            return base.finish(values, dtype)
+        return base.from_host(values, dtype, compute_dtype)
 
     def __repr__(self):
         if self._array.ndim == 0:
@@ -320,7 +193,7 @@ class Constant(base.Initializer):
                 f"dtype {self._array.dtype}>)")
 
 
-@base.register
+@register
 class Identity(base.Initializer):
     """Initializer that generates `gain` times the identity matrix.
 
@@ -346,174 +219,83 @@ class Identity(base.Initializer):
     """
 
     def __init__(self, gain=1.0):
-        self.gain = base.check_number("Identity", "gain", gain)
+        self.gain = checks.check_number("Identity", "gain", gain)
 
     def max_abs(self, shape):
         return abs(self.gain)
 
+    def expected_std(self, shape):
+        if len(shape) != 2:
+            return math.nan
+        # min(r, c) entries equal gain, the rest 0.
+        p = min(shape) / math.prod(shape)
+        return abs(self.gain) * math.sqrt(p * (1.0 - p))
+
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("Identity", shape)
+        shape = checks.check_shape("Identity", shape)
         try:
-            base.check_rank("Identity", shape, 2, 2)
+            checks.check_rank("Identity", shape, 2, 2)
         except ValueError as error:
-            raise base.keras_wording(
+            raise checks.keras_wording(
                 "Identity matrix initializer can only be used for 2D "
                 "matrices.", error,
             ) from None
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        _check_integer_range(self, dtype, min(self.gain, 0.0),
-                             max(self.gain, 0.0))
+        arrays.check_integer_range(self, dtype, min(self.gain, 0.0),
+                                   max(self.gain, 0.0))
         values = ops.eye(*shape, dtype=compute_dtype) * ops.cast(
-            _fill_value(self.gain, compute_dtype), compute_dtype)
-        return _finish(values, dtype, compute_dtype)
+            arrays.fill_value(self.gain, compute_dtype), compute_dtype)
+        return base.finish(values, dtype)
 
 
-_STFT_SIDES = ("real", "imag")
-_STFT_SCALINGS = ("density", "spectrum")
+@register
+class ConstantArray(Constant):
+    """Initializer that returns a fixed array, for its own shape only.
 
-
-@base.register
-class STFT(base.Initializer):
-    """Convolution kernel that computes a short-time Fourier transform.
-
-    For a kernel of shape `(frame_length, input_channels, fft_bins)`, with
-    `n = 2 * (fft_bins - 1)` the FFT length, `t` the time step and `f` the
-    frequency bin, the real side is `cos(2 pi t f / n) * w[t] / s` and the
-    imaginary side `-sin(2 pi t f / n) * w[t] / s`: a Conv1D with this kernel
-    and stride `hop` computes the real (imaginary) part of the DFT of each
-    windowed frame, as `numpy.fft.rfft` does. `w` is the window and `s` the
-    scaling: `sqrt(sum(w**2))` for `"density"`, `sum(|w|)` for `"spectrum"`,
-    1 for `None`. With `window=None` there is neither, whatever `scaling`
-    says: `w[t] = s = 1`. Every input channel gets the same kernel. Matches
-    `keras.initializers.STFT`, which the `STFTSpectrogram` layer uses: the
-    same arguments give the same values. Unlike it, the kernel always has
-    the requested shape (Keras' ignores `input_channels`), it is computed in
-    float64 before the cast, and a window of zeros that `scaling` would
-    divide by zero is a `ValueError` (Keras' kernel is NaN).
+    `W = value`, for a tensor of exactly `value`'s shape; any other shape is
+    a `ValueError` when the initializer is called, as for the array or
+    tensor `keras.initializers.get` takes (whose message it starts with).
+    `keras_inits.get(array)` returns one. Unlike the closure Keras' `get`
+    returns, it is registered and saves with the model: its config holds
+    the values as nested lists (`{"value": [[...], ...]}`, its saved form
+    since 0.1.0, without the dtype: they load as float64 or int64, which
+    hold them exactly), so keep it for small arrays. It checks its values
+    as `Constant` does, of which it is the exact-shape variant.
 
     Args:
-        side: `"real"` or `"imag"`.
-        window: The name of a `scipy.signal.windows` window (`"hann"`,
-            `"hamming"`, ...), a list (or array) of `frame_length` numbers,
-            or `None` for no window and no scaling.
-        scaling: `"density"`, `"spectrum"` or `None`.
-        periodic: Whether a named window is periodic (for spectral analysis)
-            rather than symmetric.
+        value: An array (or nested lists) of real numbers; infinities are
+            allowed, NaN is not.
 
     Examples:
 
     >>> import keras_inits
-    >>> kernel = keras_inits.STFT(window=None, scaling=None)(shape=(4, 1, 3))
-    >>> keras.ops.convert_to_numpy(kernel)[:, 0, 1].round(6).tolist()
-    [1.0, 0.0, -1.0, -0.0]
+    >>> values = keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2))
+    >>> keras.ops.convert_to_numpy(values).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
 
-    >>> layer = keras.layers.Conv1D(
-    ...     65, 128, strides=64, kernel_initializer="keras_inits>STFT"
-    ... )
+    >>> layer = keras.layers.Dense(
+    ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
     """
 
-    def __init__(self, side="real", window="hann", scaling="density",
-                 periodic=False):
-        try:
-            self.side = str(base.check_choice("STFT", "side", side,
-                                              _STFT_SIDES))
-        except ValueError as error:
-            raise base.keras_wording(
-                f"side should be 'real' or 'imag', not {side}.", error
-            ) from None
-        if isinstance(window, str):
-            window = str(window)
-            try:
-                _scipy_window(window, 8, False)
-            except (ValueError, TypeError):
-                raise base.argument_error(
-                    "STFT", "window",
-                    "None, a list of numbers or the name of a "
-                    "scipy.signal.windows window", window,
-                ) from None
-        elif window is not None:
-            # Numbers only: NumPy would read ["1", "2"] as floats too.
-            values = _real_array(window)
-            if values is None or values.ndim != 1 or not (
-                np.all(np.abs(values.astype("float64")) <= limits.FLOAT32_MAX)
-            ):
-                raise base.argument_error(
-                    "STFT", "window",
-                    "a 1-D list of finite numbers float32 can hold "
-                    "(|x| <= 3.4e38)", window,
-                )
-            window = values.astype("float64").tolist()
-        self.window = window
-        # Strings only: an array compared with `in` is ambiguous.
-        if scaling is not None and not (isinstance(scaling, str)
-                                        and scaling in _STFT_SCALINGS):
-            raise base.keras_wording(
-                "Scaling is invalid, it must be `None`, 'density' or "
-                "'spectrum'.",
-                base.choice_error("STFT", "scaling", scaling,
-                                  ["density", "spectrum", "None"]),
-            )
-        self.scaling = None if scaling is None else str(scaling)
-        if not isinstance(periodic, (bool, np.bool_)):
-            raise base.argument_error("STFT", "periodic", "a bool", periodic)
-        self.periodic = bool(periodic)
+    _REQUIREMENT = "an array of real numbers"
 
-    def _window(self, frame_length):
-        """The window's values for `frame_length`, or None without one."""
-        if self.window is None:
-            return None
-        if isinstance(self.window, str):
-            return _scipy_window(self.window, frame_length, self.periodic)
-        return np.asarray(self.window, dtype="float64")
+    def __init__(self, value=0.0):
+        super().__init__(value)
+        # Nested lists of Python numbers: JSON as they are, and exact for
+        # every float32 and float64 value.
+        self.value = self._array.tolist()
 
-    def max_abs(self, shape):
-        # |cos| and |sin| are at most 1, and a scaled window at most 1 too:
-        # max|w| is at most both sqrt(sum(w**2)) and sum(|w|).
-        if self.window is None or self.scaling is not None:
-            return 1.0
-        window = self._window(shape[0] if shape else 0)
-        return float(np.abs(window).max(initial=0.0))
-
-    def __call__(self, shape, dtype=None):
-        shape = base.check_shape("STFT", shape)
-        base.check_rank("STFT", shape, 3, 3)
-        shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        largest = self.max_abs(shape)
-        _check_integer_range(self, dtype, -largest, largest)
-        frame_length, _, fft_bins = shape
-        window = self._window(frame_length)
-        if window is not None and window.shape != (frame_length,):
-            raise base.keras_wording(
-                "The shape of `window` must be equal to [frame_length].",
+    def _broadcast(self, shape):
+        if shape != self._array.shape:
+            raise checks.keras_wording(
+                f"Expected `shape` to be {self._array.shape} for direct "
+                "tensor as initializer.",
                 ValueError(
-                    "STFT needs a window of frame_length values. Received: "
-                    f"window of length {window.shape[0]} for shape={shape}"
+                    "ConstantArray needs the shape of its value, "
+                    f"{self._array.shape}. Received: shape={shape}"
                 ),
             )
-        scale = 1.0
-        if window is not None and self.scaling == "density":
-            scale = np.sqrt(np.sum(window**2))
-        elif window is not None and self.scaling == "spectrum":
-            scale = np.sum(np.abs(window))
-        if scale == 0 and frame_length:
-            raise ValueError(
-                f"STFT cannot scale a window of zeros: scaling="
-                f"{self.scaling!r} divides by its norm. Use scaling=None or "
-                f"another window. Received: window={self.window!r} for "
-                f"shape={shape}"
-            )
-        fft_length = max(2 * (fft_bins - 1), 1)
-        time = np.arange(frame_length)[:, None]
-        freq = np.arange(fft_bins)[None, :]
-        phase = 2.0 * np.pi * time * freq / fft_length
-        kernel = np.cos(phase) if self.side == "real" else -np.sin(phase)
-        if window is not None:
-            kernel = kernel * window[:, None] / scale
-        kernel = np.broadcast_to(kernel[:, None, :], shape)
-        return _from_numpy(kernel, dtype, compute_dtype)
+        return self._array
 
-
-def _scipy_window(name, length, periodic):
-    import scipy.signal
-
-    return scipy.signal.get_window(name, length, fftbins=periodic)
+    def __repr__(self):
+        return f"ConstantArray(<array of shape {self._array.shape}>)"

@@ -13,27 +13,17 @@ import numpy as np
 from keras import ops
 
 from keras_inits import base
-from keras_inits.orthogonal import orthogonal_matrix
+from keras_inits import checks
+from keras_inits import samplers
+from keras_inits import serialization
+from keras_inits.registration import register
 
 
 def _centre(spatial):
     return tuple((k - 1) // 2 for k in spatial)
 
 
-def _as_tensor(kernel, dtype, compute_dtype):
-    """The NumPy `kernel` as a tensor of `dtype`, rounded to
-    `compute_dtype` first (float32 for float16, bfloat16 and float8, so
-    those get the float32 values cast)."""
-    return ops.cast(ops.convert_to_tensor(kernel, dtype=compute_dtype), dtype)
-
-
-def _numpy_precision(compute_dtype):
-    # The kernels are built in NumPy in float32 (exact for the 0 and 1 of
-    # Dirac; the computed dtype's rounding for Bilinear), float64 if asked.
-    return "float64" if compute_dtype == "float64" else "float32"
-
-
-@base.register
+@register
 class Dirac(base.Initializer):
     """Convolution kernel that passes its input through (the Dirac delta).
 
@@ -73,7 +63,7 @@ class Dirac(base.Initializer):
     """
 
     def __init__(self, groups=1):
-        self.groups = base.check_count("Dirac", "groups", groups,
+        self.groups = checks.check_count("Dirac", "groups", groups,
                                   requirement="a positive integer")
 
     def max_abs(self, shape):
@@ -81,7 +71,7 @@ class Dirac(base.Initializer):
 
     def __call__(self, shape, dtype=None):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        base.check_rank("Dirac", shape, 3, 5)
+        checks.check_rank("Dirac", shape, 3, 5)
         *spatial, inputs, outputs = shape
         if outputs % self.groups:
             raise ValueError(
@@ -89,17 +79,17 @@ class Dirac(base.Initializer):
                 f"{self.groups}. Received: shape={shape}"
             )
         per_group = outputs // self.groups
-        kernel = np.zeros(shape, dtype=_numpy_precision(compute_dtype))
+        kernel = np.zeros(shape, dtype=base.host_precision(compute_dtype))
         # Every group's ones at once: a loop over groups would take as many
         # Python steps as there are groups.
         d = np.arange(min(per_group, inputs))
         columns = np.arange(self.groups)[:, None] * per_group + d
         kernel[_centre(spatial) + (np.broadcast_to(d, columns.shape),
                                    columns)] = 1.0
-        return _as_tensor(kernel, dtype, compute_dtype)
+        return base.from_host(kernel, dtype, compute_dtype)
 
 
-@base.register
+@register
 class DeltaOrthogonal(base.RandomInitializer):
     """Convolution kernel that is orthogonal at its centre and 0 elsewhere.
 
@@ -138,14 +128,14 @@ class DeltaOrthogonal(base.RandomInitializer):
     """
 
     def __init__(self, gain=1.0, seed=None):
-        self.gain = base.check_positive("DeltaOrthogonal", "gain", gain)
+        self.gain = checks.check_positive("DeltaOrthogonal", "gain", gain)
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
         return self.gain  # entries of an orthonormal matrix are at most 1
 
     def draw(self, shape, dtype):
-        base.check_rank("DeltaOrthogonal", shape, 3, 5)
+        checks.check_rank("DeltaOrthogonal", shape, 3, 5)
         *spatial, inputs, outputs = shape
         if inputs > outputs:
             raise ValueError(
@@ -153,7 +143,7 @@ class DeltaOrthogonal(base.RandomInitializer):
                 f"output channels (shape[-2] <= shape[-1]). Received: "
                 f"shape={shape}"
             )
-        q = orthogonal_matrix(inputs, outputs, dtype, self.seed_generator)
+        q = samplers.orthogonal_matrix(inputs, outputs, dtype, self.seed_generator)
         q = ops.reshape(q * self.gain, (1,) * len(spatial) + (inputs, outputs))
         centre = _centre(spatial)
         widths = [(c, k - 1 - c) for c, k in zip(centre, spatial)]
@@ -163,7 +153,7 @@ class DeltaOrthogonal(base.RandomInitializer):
 _DATA_FORMATS = ("channels_last", "channels_first")
 
 
-@base.register
+@register
 class ICNR(base.Initializer):
     """Sub-pixel convolution kernel without checkerboard artefacts (ICNR).
 
@@ -214,10 +204,10 @@ class ICNR(base.Initializer):
 
     def __init__(self, initializer="glorot_uniform", scale=2,
                  data_format="channels_last"):
-        self.initializer = base.nested_initializer("ICNR", initializer)
-        self.scale = base.check_count("ICNR", "scale", scale,
+        self.initializer = serialization.nested_initializer("ICNR", initializer)
+        self.scale = checks.check_count("ICNR", "scale", scale,
                                  requirement="a positive integer")
-        self.data_format = base.check_choice("ICNR", "data_format",
+        self.data_format = checks.check_choice("ICNR", "data_format",
                                              data_format, _DATA_FORMATS)
 
     def get_config(self):
@@ -229,7 +219,7 @@ class ICNR(base.Initializer):
 
     def _sub_shape(self, shape):
         """The shape of `W0` for a kernel of `shape`, or raises."""
-        base.check_rank("ICNR", shape, 4, 4)
+        checks.check_rank("ICNR", shape, 4, 4)
         copies = self.scale**2
         if shape[-1] % copies:
             raise ValueError(
@@ -241,13 +231,13 @@ class ICNR(base.Initializer):
     def max_abs(self, shape):
         # W copies W0's values: the wrapped initializer's bound for W0.
         try:
-            sub_shape = self._sub_shape(base.check_shape("ICNR", shape))
+            sub_shape = self._sub_shape(checks.check_shape("ICNR", shape))
         except ValueError:
             return None  # __call__ raises for this shape
         return base.wrapped_max_abs(self.initializer, sub_shape)
 
     def __call__(self, shape, dtype=None):
-        shape = base.check_shape("ICNR", shape)
+        shape = checks.check_shape("ICNR", shape)
         sub_shape = self._sub_shape(shape)
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
         sub = base.call_wrapped("ICNR", self.initializer, sub_shape,
@@ -257,7 +247,7 @@ class ICNR(base.Initializer):
             kernel = ops.tile(sub, (1, 1, 1, copies))
         else:
             kernel = ops.repeat(sub, copies, axis=-1)
-        return ops.cast(kernel, dtype)
+        return base.finish(kernel, dtype)
 
 
 def bilinear_weights(size):
@@ -269,7 +259,7 @@ def bilinear_weights(size):
     return 1.0 - np.abs(np.arange(size) - centre) / factor
 
 
-@base.register
+@register
 class Bilinear(base.Initializer):
     """Conv2DTranspose kernel that upsamples by bilinear interpolation.
 
@@ -307,15 +297,15 @@ class Bilinear(base.Initializer):
 
     def __call__(self, shape, dtype=None):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        base.check_rank("Bilinear", shape, 4, 4)
+        checks.check_rank("Bilinear", shape, 4, 4)
         kh, kw, inputs, outputs = shape
         if inputs != outputs:
             raise ValueError(
                 "Bilinear needs as many input as output channels (it "
                 f"upsamples each channel). Received: shape={shape}"
             )
-        precision = _numpy_precision(compute_dtype)
+        precision = base.host_precision(compute_dtype)
         window = np.outer(bilinear_weights(kh), bilinear_weights(kw))
         kernel = window.astype(precision)[:, :, None, None] * np.eye(
             inputs, dtype=precision)
-        return _as_tensor(kernel, dtype, compute_dtype)
+        return base.from_host(kernel, dtype, compute_dtype)

@@ -7,13 +7,15 @@ import math
 
 import keras
 import numpy as np
-from keras import ops
 
 from keras_inits import base
+from keras_inits import checks
+from keras_inits import serialization
+from keras_inits.registration import register
 
 _RULES = ("gpt2", "fixup")
 
-@base.register
+@register
 class DepthScaled(base.Initializer):
     """Any initializer, scaled by a factor that shrinks with the depth.
 
@@ -66,11 +68,11 @@ class DepthScaled(base.Initializer):
 
     def __init__(self, initializer="glorot_uniform", depth=1, rule="gpt2",
                  branch_layers=None):
-        self.initializer = base.nested_initializer("DepthScaled", initializer)
-        self.depth = base.check_count("DepthScaled", "depth", depth, 1)
-        self.rule = base.check_choice("DepthScaled", "rule", rule, _RULES)
+        self.initializer = serialization.nested_initializer("DepthScaled", initializer)
+        self.depth = checks.check_count("DepthScaled", "depth", depth, 1)
+        self.rule = checks.check_choice("DepthScaled", "rule", rule, _RULES)
         if rule == "fixup":
-            self.branch_layers = base.check_count(
+            self.branch_layers = checks.check_count(
                 "DepthScaled", "branch_layers", branch_layers, 2)
         elif branch_layers is not None:
             raise ValueError(
@@ -105,8 +107,8 @@ class DepthScaled(base.Initializer):
         # For float16, bfloat16 and float8, drawn and scaled in float32,
         # then rounded once to `dtype`.
         values = base.call_wrapped("DepthScaled", self.initializer, shape,
-                              compute_dtype)
-        return ops.cast(values * self.factor, dtype)
+                                   compute_dtype)
+        return base.finish(values * self.factor, dtype)
 
 
 def hadamard(size):
@@ -127,7 +129,7 @@ def _sylvester_block(rows, cols):
     return 1.0 - 2.0 * parity
 
 
-@base.register
+@register
 class ZerO(base.Initializer):
     """ZerO initialization: a deterministic kernel of zeros, ones and a
     scaled Hadamard matrix.
@@ -174,9 +176,9 @@ class ZerO(base.Initializer):
 
     def __call__(self, shape, dtype=None):
         shape, dtype, compute_dtype = base.check_call(self, shape, dtype)
-        base.check_rank("ZerO", shape, 2)
+        checks.check_rank("ZerO", shape, 2)
         *spatial, inputs, outputs = shape
-        precision = "float64" if compute_dtype == "float64" else "float32"
+        precision = base.host_precision(compute_dtype)
         if outputs <= inputs:
             matrix = np.eye(inputs, outputs, dtype=precision)
         else:
@@ -186,5 +188,4 @@ class ZerO(base.Initializer):
             matrix = _sylvester_block(inputs, outputs) / 2.0 ** (m / 2.0)
         kernel = np.zeros(shape, dtype=precision)
         kernel[tuple((k - 1) // 2 for k in spatial)] = matrix
-        return ops.cast(ops.convert_to_tensor(kernel, dtype=compute_dtype),
-                        dtype)
+        return base.from_host(kernel, dtype, compute_dtype)

@@ -9,8 +9,8 @@ deviation `gain / sqrt(fan)`.
 
 import math
 
-from keras_inits import base
-from keras_inits import limits
+from keras_inits import checks
+from keras_inits.registration import register
 from keras_inits.variance_scaling import VarianceScaling
 
 # torch.nn.init.calculate_gain's table. Linear maps and sigmoid keep unit
@@ -72,15 +72,15 @@ def calculate_gain(nonlinearity, param=None):
         [PyTorch `calculate_gain`](https://pytorch.org/docs/stable/nn.init.html),
         [He et al., 2015](https://arxiv.org/abs/1502.01852).
     """
-    base.check_choice("calculate_gain", "nonlinearity", nonlinearity,
+    checks.check_choice("calculate_gain", "nonlinearity", nonlinearity,
                       NONLINEARITIES)
     if nonlinearity == "leaky_relu":
         if param is None:
             return _leaky_relu_gain(DEFAULT_NEGATIVE_SLOPE)
-        slope = base.check_number("calculate_gain", "param", param)
+        slope = checks.check_number("calculate_gain", "param", param)
         gain = _leaky_relu_gain(slope)
-        if gain < limits.FLOAT32_TINY:
-            raise base.argument_error(
+        if gain < checks.FLOAT32_TINY:
+            raise checks.argument_error(
                 "calculate_gain", "param",
                 "small enough that the gain sqrt(2 / (1 + param**2)) is a "
                 f"normal float32 (>= 1.2e-38; here {gain:.4g})", param)
@@ -109,9 +109,9 @@ class _Kaiming(VarianceScaling):
                  nonlinearity="leaky_relu", seed=None, input_axes=None,
                  output_axes=None):
         owner = type(self).__name__
-        slope = base.check_number(owner, "negative_slope", negative_slope)
-        base.check_choice(owner, "nonlinearity", nonlinearity, NONLINEARITIES)
-        base.check_choice(owner, "mode", mode, _KAIMING_MODES)
+        slope = checks.check_number(owner, "negative_slope", negative_slope)
+        checks.check_choice(owner, "nonlinearity", nonlinearity, NONLINEARITIES)
+        checks.check_choice(owner, "mode", mode, _KAIMING_MODES)
         if nonlinearity != "leaky_relu" and slope != 0.0:
             raise ValueError(
                 f"Argument `negative_slope` of {owner} applies to "
@@ -123,8 +123,8 @@ class _Kaiming(VarianceScaling):
         gain = (_leaky_relu_gain(slope) if nonlinearity == "leaky_relu"
                 else _GAINS[nonlinearity])
         # The variance's scale, gain**2, must stay a normal float32.
-        if gain**2 < limits.FLOAT32_TINY:
-            raise base.argument_error(
+        if gain**2 < checks.FLOAT32_TINY:
+            raise checks.argument_error(
                 owner, "negative_slope",
                 "small enough that gain**2 = 2 / (1 + negative_slope**2) is "
                 f"a normal float32 (>= 1.2e-38; here {gain**2:.4g})",
@@ -135,7 +135,7 @@ class _Kaiming(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class KaimingNormal(_Kaiming):
     """Kaiming normal initializer with PyTorch's arguments, untruncated.
 
@@ -187,7 +187,7 @@ class KaimingNormal(_Kaiming):
     _DISTRIBUTION = "untruncated_normal"
 
 
-@base.register
+@register
 class KaimingUniform(_Kaiming):
     """Kaiming uniform initializer with PyTorch's arguments.
 

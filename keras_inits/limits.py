@@ -32,11 +32,6 @@ import os
 import keras
 import numpy as np
 
-FLOAT32_MAX = float(np.finfo("float32").max)
-# The smallest normal float32: below it values are subnormal, which several
-# backends (XLA on CPU, oneDNN) flush to zero.
-FLOAT32_TINY = float(np.finfo("float32").tiny)
-
 # Dtypes drawn and computed in float32, then cast: in their own precision
 # the samplers lose most of their values (a float8 normal has 4-8 distinct
 # values; JAX's float8 erfinv returns NaN).

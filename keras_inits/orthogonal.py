@@ -5,26 +5,12 @@ import math
 from keras import ops
 
 from keras_inits import base
-from keras_inits import portable
+from keras_inits import checks
+from keras_inits import samplers
+from keras_inits.registration import register
 
 
-def orthogonal_matrix(rows, cols, dtype, seed):
-    """A `(rows, cols)` matrix with orthonormal rows or columns, whichever
-    are fewer, drawn uniformly (Haar) by the QR decomposition of a Gaussian
-    matrix with the signs of R's diagonal folded into Q. `seed` is a
-    `keras.random.SeedGenerator` or a `keras_inits.PortableSeed`."""
-    if rows == 0 or cols == 0:
-        return ops.zeros((rows, cols), dtype=dtype)
-    tall = (max(rows, cols), min(rows, cols))
-    q, r = ops.qr(portable.normal(tall, 0.0, 1.0, dtype, seed))
-    # sign(0) is 0; a zero diagonal has probability 0 but must not zero a
-    # column, so it counts as positive.
-    signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)
-    q = q * ops.cast(signs, dtype)
-    return ops.transpose(q) if rows < cols else q
-
-
-@base.register
+@register
 class Orthogonal(base.RandomInitializer):
     """Initializer that generates a (semi-)orthogonal matrix.
 
@@ -69,19 +55,28 @@ class Orthogonal(base.RandomInitializer):
     """
 
     def __init__(self, gain=1.0, seed=None, column_axis=-1):
-        self.gain = base.check_positive("Orthogonal", "gain", gain)
+        self.gain = checks.check_positive("Orthogonal", "gain", gain)
         self.column_axis = _check_axis("Orthogonal", column_axis)
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
         return self.gain  # entries of an orthonormal matrix are at most 1
 
+    def expected_std(self, shape):
+        if len(shape) < 2 or not -len(shape) <= self.column_axis < len(shape):
+            return math.nan
+        # gain * Q has min(r, c) unit rows or columns: mean square
+        # gain**2 / max(r, c); the mean is O(1/(r c)) and negligible.
+        columns = shape[self.column_axis]
+        rows = math.prod(shape) // max(columns, 1)
+        return self.gain / math.sqrt(max(rows, columns))
+
     def draw(self, shape, dtype):
-        base.check_rank("Orthogonal", shape, 2)
+        checks.check_rank("Orthogonal", shape, 2)
         axis = _resolve_axis("Orthogonal", self.column_axis, shape)
         # Move the column axis last, fill that layout, and move it back.
         moved = shape[:axis] + shape[axis + 1:] + (shape[axis],)
-        q = orthogonal_matrix(math.prod(moved[:-1]), moved[-1], dtype,
+        q = samplers.orthogonal_matrix(math.prod(moved[:-1]), moved[-1], dtype,
                               self.seed_generator)
         q = ops.reshape(q * self.gain, moved)
         return ops.moveaxis(q, -1, axis) if axis != len(shape) - 1 else q
@@ -90,9 +85,9 @@ class Orthogonal(base.RandomInitializer):
 def _check_axis(owner, axis):
     # No tensor has 2**31 axes: a larger one (10**400) is refused here
     # rather than at the first call.
-    if not base._is_whole_number(axis) or not -base.MAX_COUNT - 1 <= axis <= (
-            base.MAX_COUNT):
-        raise base.argument_error(owner, "column_axis",
+    if not checks.is_whole_number(axis) or not -checks.MAX_COUNT - 1 <= axis <= (
+            checks.MAX_COUNT):
+        raise checks.argument_error(owner, "column_axis",
                                   "an integer (an axis, |column_axis| < "
                                   "2**31)", axis)
     return int(axis)
@@ -107,7 +102,7 @@ def _resolve_axis(owner, axis, shape):
     return axis % len(shape)
 
 
-@base.register
+@register
 class BlockOrthogonal(base.RandomInitializer):
     """Initializer that makes each block of columns orthogonal on its own.
 
@@ -154,17 +149,17 @@ class BlockOrthogonal(base.RandomInitializer):
     """
 
     def __init__(self, blocks=None, gain=1.0, seed=None):
-        self.blocks = None if blocks is None else base.check_count(
+        self.blocks = None if blocks is None else checks.check_count(
             "BlockOrthogonal", "blocks", blocks,
             requirement="None or a positive integer")
-        self.gain = base.check_positive("BlockOrthogonal", "gain", gain)
+        self.gain = checks.check_positive("BlockOrthogonal", "gain", gain)
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
         return self.gain  # entries of an orthonormal matrix are at most 1
 
     def draw(self, shape, dtype):
-        base.check_rank("BlockOrthogonal", shape, 2)
+        checks.check_rank("BlockOrthogonal", shape, 2)
         rows, cols = math.prod(shape[:-1]), shape[-1]
         blocks = self.blocks
         if blocks is None:
@@ -181,7 +176,7 @@ class BlockOrthogonal(base.RandomInitializer):
                 f"{blocks}. Received: shape={shape}"
             )
         q = ops.concatenate(
-            [orthogonal_matrix(rows, cols // blocks, dtype,
+            [samplers.orthogonal_matrix(rows, cols // blocks, dtype,
                                self.seed_generator) for _ in range(blocks)],
             axis=1,
         )

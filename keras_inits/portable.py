@@ -10,22 +10,15 @@ PyTorch's own generators. Orthogonal initializers add a QR decomposition,
 whose rounding differs by backend: their values agree to about 1e-5 (see
 README).
 
-The samplers here (`uniform`, `normal`, `truncated_normal`) take either
-kind of seed: a PortableSeed draws from that generator, anything else from
-`keras.random`.
+This module holds the seed and the switch (`set_portable`); samplers.py
+draws with it.
 """
 
-import math
 import random
 import threading
 
-import keras
-import numpy as np
-from keras import ops
-
-from keras_inits import base
-from keras_inits import sharding
-from keras_inits import threefry
+from keras_inits import checks
+from keras_inits.registration import register
 
 
 _state = {"portable": False}
@@ -53,7 +46,7 @@ def set_portable(enabled):
     >>> keras_inits.set_portable(False)
     """
     if not isinstance(enabled, bool):
-        raise base.argument_error("set_portable", "enabled", "True or False",
+        raise checks.argument_error("set_portable", "enabled", "True or False",
                                   enabled)
     _state["portable"] = enabled
 
@@ -63,8 +56,7 @@ def is_portable():
     return _state["portable"]
 
 
-# base.PACKAGE: base may still be loading (it imports this module).
-@keras.saving.register_keras_serializable(package="keras_inits")
+@register
 class PortableSeed:
     """A seed whose random values are the same on every backend.
 
@@ -97,9 +89,9 @@ class PortableSeed:
 
     def __init__(self, seed=None):
         if seed is not None and not (
-            base._is_whole_number(seed) and 0 <= seed < 2**32
+            checks.is_whole_number(seed) and 0 <= seed < 2**32
         ):
-            raise base.argument_error(
+            raise checks.argument_error(
                 "PortableSeed", "seed", "None or an integer in [0, 2**32)", seed
             )
         self.seed = None if seed is None else int(seed)
@@ -144,170 +136,3 @@ class PortableSeed:
             key = (self.seed, self.draws & 0xFFFFFFFF)
             self.draws += 1
             return key
-
-
-# Seeds in initializer configs. keras_inits saves a seed as None, an int or
-# a serialized PortableSeed (`serialize_seed`); Keras saves a SeedGenerator
-# as its serialized form. `deserialize_seed` reads them all. It checks each
-# field itself: Keras' deserializer would resolve whatever class a config
-# names, through the registry or by importing its module.
-
-_SAVED_SEEDS = (
-    "None, an integer or a serialized keras.random.SeedGenerator or "
-    "keras_inits.PortableSeed"
-)
-
-
-def serialize_seed(seed):
-    """A PortableSeed in Keras' serialized form, as configs hold it:
-    `{"module", "class_name", "config": {"seed": ...}, "registered_name"}`."""
-    return keras.saving.serialize_keras_object(seed)
-
-
-def deserialize_seed(owner, seed):
-    """The seed that `seed`, saved in a config of initializer `owner`,
-    stands for.
-
-    None and integers are saved as they are (`base.check_seed` checks their
-    range). Keras' serialized `keras.random.SeedGenerator` gives its initial
-    integer seed, which replays its sequence. A serialized `PortableSeed`,
-    with or without `module` and `registered_name`, gives a PortableSeed.
-    Anything else is a ValueError naming `owner` and the value.
-    """
-    if seed is None or base._is_whole_number(seed):
-        return seed
-    if isinstance(seed, dict) and isinstance(seed.get("config"), dict):
-        name, module = seed.get("class_name"), seed.get("module")
-        registered, config = seed.get("registered_name"), seed["config"]
-        if (name == "SeedGenerator" and module in (None, "keras.random")
-                and registered is None
-                and base._is_whole_number(config.get("seed"))):
-            return int(config["seed"])
-        ours = base.PACKAGE + ">PortableSeed"
-        if (name in ("PortableSeed", ours) and registered in (None, ours)
-                and (module is None
-                     or str(module).split(".")[0] == base.PACKAGE)
-                and set(config) <= {"seed"}
-                and (config.get("seed") is None
-                     or base._is_whole_number(config["seed"]))):
-            return PortableSeed(config.get("seed"))
-    raise ValueError(
-        f"A `seed` in an initializer config must be {_SAVED_SEEDS}. "
-        f"Received: {owner}(seed={seed!r})"
-    )
-
-
-def as_seed(owner, seed):
-    """`seed` for the constructor of initializer `owner`: a saved
-    PortableSeed (a dict) restored, and an int or None made portable while
-    `set_portable(True)` is on; any other seed as it is, for
-    `base.check_seed`."""
-    if isinstance(seed, dict):
-        # Keras' deserializer passes a config's seed on as it is, and the
-        # only dict keras_inits saves is a PortableSeed (a SeedGenerator
-        # is saved as its int seed). `serialization.deserialize` also reads
-        # Keras' own SeedGenerator configs, before calling the constructor.
-        refused = base.argument_error(owner, "seed", "a saved PortableSeed",
-                                      seed)
-        try:
-            restored = deserialize_seed(owner, seed)
-        except ValueError as error:
-            raise refused from error
-        if not isinstance(restored, PortableSeed):
-            raise refused
-        return restored
-    if is_portable() and (seed is None or base._is_whole_number(seed)):
-        if seed is None or 0 <= seed < 2**32:
-            return PortableSeed(seed)
-    return seed
-
-
-def _draw(transform, shape, seed, scale, offset):
-    """`scale * (t + offset / scale)` for `t` the values of `transform`
-    (see `threefry.draw`) under the next key of `seed`."""
-    return threefry.draw(transform, shape, seed.next_key(), scale, offset,
-                         traced=sharding.is_tracing())
-
-
-# Native draws above this many elements (8 MB of float32) are made piece by
-# piece on TensorFlow and NumPy. There every eager operation writes a new
-# tensor: TensorFlow's `uniform` and `normal` make three passes (draw, scale,
-# shift), each a new tensor of the output's size, page-faulted in and then
-# read from memory, with up to three alive at once; NumPy draws float64 and
-# copies to float32 (three output sizes). In pieces the passes stay in cache
-# and the peak is the pieces plus their concatenation: twice the output.
-# Measured (4096x4096 float32, 2 busy cores) for the truncated normal's
-# uniform draw + erfinv against Keras' truncated normal: TensorFlow 1.1x in
-# one piece, 1.6x in pieces of 2**20 to 2**21 (1.3x at 2**19, 0.65x at 2**16,
-# where the cost per call dominates); NumPy 2.1x either way; PyTorch 2.8x in
-# one piece but slower in pieces (and already at twice the output), JAX
-# compiles each draw as one fused kernel: both draw in one piece. A plain
-# uniform or normal draw gains less: at 3x3x512x512 (2.4M values) it was
-# 0.6-0.95x of Keras' in two pieces, so it is split only above two pieces.
-NATIVE_PIECE = 2**21
-
-
-def native_draw(sample, shape, seed, threshold=None):
-    """`sample(shape)`, a draw from `keras.random` with `seed`, made piece
-    by piece (`sample` of flat shapes) on TensorFlow and NumPy when it has
-    more than `threshold` values (default: two pieces' worth). Only a
-    `SeedGenerator` gives each piece new values: an int or tensor seed
-    draws in one piece."""
-    if threshold is None:
-        threshold = 2 * NATIVE_PIECE
-    size = math.prod(shape)
-    if (size <= threshold
-            or not isinstance(seed, keras.random.SeedGenerator)
-            or keras.backend.backend() not in ("tensorflow", "numpy")):
-        return sample(shape)
-    pieces = [sample((min(NATIVE_PIECE, size - start),))
-              for start in range(0, size, NATIVE_PIECE)]
-    return ops.reshape(ops.concatenate(pieces, axis=0), shape)
-
-
-# Samplers that take any seed: a PortableSeed draws from the generator
-# above, anything else from `keras.random`. Values are drawn in float32 and
-# then cast, so every dtype holds the float32 values.
-
-
-def uniform(shape, minval, maxval, dtype, seed):
-    """Uniform values in [minval, maxval)."""
-    if not isinstance(seed, PortableSeed):
-        return native_draw(lambda piece: keras.random.uniform(
-            piece, minval=minval, maxval=maxval, dtype=dtype, seed=seed),
-            shape, seed)
-    values = _draw(threefry.symmetric_uniform, shape, seed,
-                   (maxval - minval) / 2.0, (maxval + minval) / 2.0)
-    if minval + maxval:  # the rounded offset may step outside by an ulp
-        values = ops.clip(values, float(np.float32(minval)),
-                          float(np.float32(maxval)))
-    return ops.cast(values, dtype)
-
-
-def normal(shape, mean, stddev, dtype, seed):
-    """Normal values `N(mean, stddev**2)`."""
-    if not isinstance(seed, PortableSeed):
-        return native_draw(lambda piece: keras.random.normal(
-            piece, mean=mean, stddev=stddev, dtype=dtype, seed=seed),
-            shape, seed)
-    values = _draw(threefry.standard_normal, shape, seed, stddev, mean)
-    return ops.cast(values, dtype)
-
-
-def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
-                     upper=2.0):
-    """Normal values truncated to `[mean + lower * stddev, mean + upper *
-    stddev]` (bounds in standard deviations, either may be infinite),
-    portable only; the native sampler is `random_initializers.
-    truncated_normal`. The default `[-2, 2]` has its own finer table."""
-    if lower == -2.0 and upper == 2.0:
-        values = _draw(threefry.standard_truncated_normal, shape, seed,
-                       stddev, mean)
-        return ops.cast(values, dtype)
-    transform = threefry.bounded_normal(float(lower), float(upper))
-    values = _draw(transform, shape, seed, stddev, mean)
-    # Keep the rounding of the affine map inside the bounds.
-    low = max(mean + stddev * lower, -3e38)
-    high = min(mean + stddev * upper, 3e38)
-    values = ops.clip(values, float(np.float32(low)), float(np.float32(high)))
-    return ops.cast(values, dtype)

@@ -22,10 +22,14 @@ import numpy as np
 from keras.src.saving import serialization_lib as _keras_serialization
 
 from keras_inits import base
-from keras_inits import portable
+from keras_inits import checks
+from keras_inits import samplers
 from keras_inits.constant_initializers import Constant
+from keras_inits.constant_initializers import ConstantArray
+from keras_inits.registration import PACKAGE
+from keras_inits.registration import constructor_arguments
 
-_PREFIX = base.PACKAGE + ">"
+_PREFIX = PACKAGE + ">"
 
 _ACCEPTED = (
     "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
@@ -44,59 +48,6 @@ _KERAS_ALIASES = {
 
 # Only for "did you mean": torch.nn.init's names for the same initializers.
 _SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
-
-
-@base.register
-class ConstantArray(Constant):
-    """Initializer that returns a fixed array, for its own shape only.
-
-    `W = value`, for a tensor of exactly `value`'s shape; any other shape is
-    a `ValueError` when the initializer is called, as for the array or
-    tensor `keras.initializers.get` takes (whose message it starts with).
-    `keras_inits.get(array)` returns one. Unlike the closure Keras' `get`
-    returns, it is registered and saves with the model: its config holds
-    the values as nested lists (`{"value": [[...], ...]}`, its saved form
-    since 0.1.0, without the dtype: they load as float64 or int64, which
-    hold them exactly), so keep it for small arrays. It checks its values
-    as `Constant` does, of which it is the exact-shape variant.
-
-    Args:
-        value: An array (or nested lists) of real numbers; infinities are
-            allowed, NaN is not.
-
-    Examples:
-
-    >>> import keras_inits
-    >>> values = keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2))
-    >>> keras.ops.convert_to_numpy(values).tolist()
-    [[1.0, 2.0], [3.0, 4.0]]
-
-    >>> layer = keras.layers.Dense(
-    ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
-    """
-
-    _REQUIREMENT = "an array of real numbers"
-
-    def __init__(self, value=0.0):
-        super().__init__(value)
-        # Nested lists of Python numbers: JSON as they are, and exact for
-        # every float32 and float64 value.
-        self.value = self._array.tolist()
-
-    def _broadcast(self, shape):
-        if shape != self._array.shape:
-            raise base.keras_wording(
-                f"Expected `shape` to be {self._array.shape} for direct "
-                "tensor as initializer.",
-                ValueError(
-                    "ConstantArray needs the shape of its value, "
-                    f"{self._array.shape}. Received: shape={shape}"
-                ),
-            )
-        return self._array
-
-    def __repr__(self):
-        return f"ConstantArray(<array of shape {self._array.shape}>)"
 
 
 def get(identifier):
@@ -142,7 +93,7 @@ def get(identifier):
     if isinstance(identifier, type):
         if issubclass(identifier, keras.initializers.Initializer):
             return identifier()
-    elif base._is_real_number(identifier):
+    elif checks.is_real_number(identifier):
         return Constant(identifier)
     elif isinstance(identifier, np.ndarray) or keras.ops.is_tensor(identifier):
         # Each checks the values, naming `value`: a 0-d array is a number.
@@ -180,6 +131,33 @@ def serialize(initializer):
     return keras.saving.serialize_keras_object(initializer)
 
 
+def nested_initializer(owner, value):
+    """Returns the initializer `value` names (an instance, a name or a
+    config), for initializers that wrap another (DepthScaled, ICNR); None
+    or anything `get` refuses raises an argument error naming `owner`, and
+    so does a `value` nested `base.MAX_NESTING` or more deep, before it is
+    resolved, since the wrapper would nest deeper than `base.MAX_NESTING`."""
+    depth = base.nesting(value, base.MAX_NESTING - 1)
+    if depth >= base.MAX_NESTING:
+        kind = "config" if isinstance(value, dict) else type(value).__name__
+        raise ValueError(
+            f"Argument `initializer` of {owner} must be nested at most "
+            f"{base.MAX_NESTING - 1} initializers deep, so that {owner} nests at "
+            f"most {base.MAX_NESTING} (deeper nesting exceeds Python's recursion "
+            "limit when it is saved, loaded or called). Received: "
+            f"initializer=<{kind} nested more than {base.MAX_NESTING - 1} deep>"
+        )
+    requirement = "an initializer, its name or its config"
+    try:
+        resolved = get(value)
+    except ValueError as error:
+        raise checks.argument_error(owner, "initializer", requirement,
+                             value) from error
+    if resolved is None:
+        raise checks.argument_error(owner, "initializer", requirement, value)
+    return resolved
+
+
 def deserialize(config, custom_objects=None, safe_mode=None):
     """Returns the initializer a config (or a name) describes.
 
@@ -196,7 +174,7 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     A seed saved as a `PortableSeed` config loads as a `PortableSeed`, and
     one Keras saved as a `SeedGenerator` config as its initial integer seed,
     which replays the same sequence, for a keras_inits class (see
-    `portable.deserialize_seed`: seed dicts are read field by field).
+    `samplers.read_seed`: seed dicts are read field by field).
     Keras' own classes take no `PortableSeed`.
 
     Args:
@@ -351,7 +329,7 @@ def _resolve_class(class_name, registered_name, module, config,
                         f"{config!r}"
                     )
                 return obj
-    if module is None or _within(module, base.PACKAGE):
+    if module is None or _within(module, PACKAGE):
         table = name_table()
     elif _within(module, "keras"):
         table = {name: (cls, name) for name, cls in _keras_classes().items()}
@@ -406,7 +384,7 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
     if ours:
         # Config keys are constructor arguments: name the stray one rather
         # than let Python's "unexpected keyword argument" surface.
-        expected = base._constructor_arguments(cls)
+        expected = constructor_arguments(cls)
         unknown = sorted(set(inner) - set(expected))
         if unknown:
             raise ValueError(
@@ -415,10 +393,10 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
                 f"of {expected}. Received: {config!r}"
             )
     if isinstance(inner.get("seed"), dict):
-        seed = portable.deserialize_seed(cls.__name__, inner["seed"])
+        seed = samplers.read_seed(cls.__name__, inner["seed"])
         if ours:
             inner["seed"] = seed
-        elif isinstance(seed, portable.PortableSeed):
+        elif samplers.is_portable_seed(seed):
             raise ValueError(
                 f"{cls.__name__} is not a keras_inits initializer: only "
                 "keras_inits' initializers take a keras_inits.PortableSeed "

@@ -6,10 +6,12 @@ import math
 from keras import ops
 
 from keras_inits import base
-from keras_inits import portable
+from keras_inits import checks
+from keras_inits import samplers
+from keras_inits.registration import register
 
 
-@base.register
+@register
 class Sparse(base.RandomInitializer):
     """Kernel in which every output unit has the same number of zero weights.
 
@@ -56,19 +58,19 @@ class Sparse(base.RandomInitializer):
     """
 
     def __init__(self, sparsity=0.9, stddev=0.01, seed=None):
-        number = base.as_float(sparsity)  # None for 10**400 too
+        number = checks.as_float(sparsity)  # None for 10**400 too
         if number is None or not 0.0 <= number <= 1.0:
-            raise base.argument_error("Sparse", "sparsity",
+            raise checks.argument_error("Sparse", "sparsity",
                                       "a number in [0, 1]", sparsity)
         self.sparsity = number
-        self.stddev = base.check_positive("Sparse", "stddev", stddev)
-        base.check_reach("Sparse", "stddev", stddev, self.max_abs(()),
+        self.stddev = checks.check_positive("Sparse", "stddev", stddev)
+        checks.check_reach("Sparse", "stddev", stddev, self.max_abs(()),
                          "8 stddev")
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
         # Zeros, and normal draws reaching NORMAL_REACH standard deviations.
-        return base.NORMAL_REACH * self.stddev
+        return samplers.NORMAL_REACH * self.stddev
 
     def zeros_per_column(self, rows):
         """`ceil(sparsity * rows)`, the number of zeros in each column."""
@@ -77,18 +79,17 @@ class Sparse(base.RandomInitializer):
         return min(rows, math.ceil(round(self.sparsity * rows, 9)))
 
     def draw(self, shape, dtype):
-        base.check_rank("Sparse", shape, 2)
+        checks.check_rank("Sparse", shape, 2)
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        values = portable.normal((rows, cols), 0.0, self.stddev, dtype,
+        values = samplers.normal((rows, cols), 0.0, self.stddev, dtype,
                                  self.seed_generator)
         zeros = self.zeros_per_column(rows)
         if zeros:
             # Ranking uniform keys down each column gives a random
             # permutation per column (as PyTorch's randperm); the first
             # `zeros` ranks are zeroed, so the count is exact even if keys tie.
-            keys = portable.uniform((rows, cols), 0.0, 1.0, "float32",
+            keys = samplers.uniform((rows, cols), 0.0, 1.0, "float32",
                                     self.seed_generator)
             ranks = ops.argsort(ops.argsort(keys, axis=0), axis=0)
             values = ops.where(ranks < zeros, ops.zeros_like(values), values)
-        # NumPy's `where` returns float32 for float64 values.
-        return ops.cast(ops.reshape(values, shape), dtype)
+        return ops.reshape(values, shape)

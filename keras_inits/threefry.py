@@ -20,10 +20,9 @@ time:
 Every function here takes `xp`, the operations to run with: `keras.ops`
 (compiled with XLA on JAX and TensorFlow), or NumPy's or PyTorch's own
 functions on those backends, where `keras.ops` converts and copies the
-operands of every call (measured for 2**24 words: NumPy 1.07 s through
-`keras.ops`, 0.16 s direct; PyTorch 0.19 s and 0.11 s). The operations are
-the same integer ones either way, and tests/test_threefry.py checks that
-every path gives the same bits.
+operands of every call (benchmarks/portable.py measures the difference).
+The operations are the same integer ones either way, and
+tests/test_threefry.py checks that every path gives the same bits.
 """
 
 import functools
@@ -34,6 +33,8 @@ import types
 import keras
 import numpy as np
 from keras import ops
+
+from keras_inits import gaussian
 
 # Threefry-2x32 constants (Salmon et al., 2011, table 4; Skein's key parity).
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
@@ -133,10 +134,6 @@ def _build_tables():
 _NORMAL_TABLE, _TRUNCATED_TABLE = _build_tables()
 
 
-def _normal_cdf(x):
-    return 0.5 * math.erfc(-x / math.sqrt(2.0))
-
-
 def _bounded_table(lower, upper):
     """The quantile table of a standard normal truncated to `[lower, upper]`
     (either may be infinite), laid out as `_NORMAL_TABLE` for each tail:
@@ -144,9 +141,7 @@ def _bounded_table(lower, upper):
     `v = (r + 1/2) / 2**32` at `_NODES` and `Q` the truncated quantile,
     clamped to the bounds."""
     quantile = statistics.NormalDist().inv_cdf
-    below, above = _normal_cdf(lower), _normal_cdf(-upper)
-    mass = (_normal_cdf(upper) - below if lower + upper < 0
-            else _normal_cdf(-lower) - above)
+    below, above, mass = gaussian.truncated_mass(lower, upper)
     # Q(v) = Phi^-1(below + v mass) = -Phi^-1(above + (1 - v) mass): each
     # tail from the sum that has no cancellation (v < 1/2 in both).
     upper_tail = [-quantile(above + (r + 0.5) / 2.0**32 * mass)
@@ -298,11 +293,11 @@ def _torch_ops():
 
 # Blocks per chunk: the generator's temporaries then stay in the
 # processor's cache, and the peak memory is the output plus one chunk's
-# work. Measured at 4096x4096 (uniform, normal): NumPy 0.18 s and 0.36 s in
-# chunks of 2**14 blocks, 0.28 s and 0.56 s in 2**18 (each operation
-# allocates its result, cheaper when small); PyTorch, whose operations run
-# on two threads, 0.25 s and 0.46 s at 2**18, slower below, and 2**20 no
-# faster for twice the memory; XLA fuses a compiled chunk, which 2**18 suits.
+# work. NumPy allocates the result of each operation, which is cheaper
+# when small: it is fastest in small chunks. PyTorch, whose operations run
+# on two threads, is slower below 2**18 and no faster above for more
+# memory; XLA fuses a compiled chunk, which 2**18 suits.
+# benchmarks/portable.py measures the draws.
 CHUNK_BLOCKS = {"numpy": 2**14}
 DEFAULT_CHUNK_BLOCKS = 2**18
 

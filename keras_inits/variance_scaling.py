@@ -6,9 +6,10 @@ import math
 import keras
 
 from keras_inits import base
-from keras_inits import portable
-from keras_inits.random_initializers import TRUNCATED_STDDEV
-from keras_inits.random_initializers import truncated_normal
+from keras_inits import checks
+from keras_inits import gaussian
+from keras_inits import samplers
+from keras_inits.registration import register
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
 _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
@@ -18,7 +19,7 @@ _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 # EinsumDense (and so MultiHeadAttention) recognises an initializer it may
 # hand the kernel's real input and output axes to. Every method Keras' class
 # defines is overridden here, and its constructor is never run.
-@base.register
+@register
 class VarianceScaling(base.RandomInitializer,
                       keras.initializers.VarianceScaling):
     """Initializer whose variance adapts to the fans of the weight.
@@ -84,24 +85,24 @@ class VarianceScaling(base.RandomInitializer,
                  output_axes=None):
         owner = type(self).__name__
         try:
-            self.scale = base.check_positive(owner, "scale", scale)
+            self.scale = checks.check_positive(owner, "scale", scale)
         except ValueError as error:
-            raise base.keras_wording(
+            raise checks.keras_wording(
                 "Argument `scale` must be positive float.", error
             ) from None
-        self.mode = base.check_choice(owner, "mode", mode, _MODES)
+        self.mode = checks.check_choice(owner, "mode", mode, _MODES)
         if isinstance(distribution, str):
             distribution = distribution.lower()
             if distribution == "normal":
                 distribution = "truncated_normal"
-        self.distribution = base.check_choice(
+        self.distribution = checks.check_choice(
             owner, "distribution", distribution, _DISTRIBUTIONS
         )
-        self.input_axes = base.check_axes(owner, "input_axes", input_axes)
-        self.output_axes = base.check_axes(owner, "output_axes", output_axes)
+        self.input_axes = checks.check_axes(owner, "input_axes", input_axes)
+        self.output_axes = checks.check_axes(owner, "output_axes", output_axes)
         super().__init__(seed=seed)
 
-    def stddev(self, shape):
+    def expected_std(self, shape):
         """The standard deviation of the values drawn for `shape`."""
         fan_in, fan_out = self.fans(shape)
         n = {"fan_in": fan_in, "fan_out": fan_out,
@@ -111,31 +112,31 @@ class VarianceScaling(base.RandomInitializer,
     def fans(self, shape):
         """`(fan_in, fan_out)` of `shape` by this initializer's rule."""
         owner = type(self).__name__
-        shape = base.check_shape(owner, shape)
-        base.check_axes_in(owner, "input_axes", self.input_axes, shape)
-        base.check_axes_in(owner, "output_axes", self.output_axes, shape)
+        shape = checks.check_shape(owner, shape)
+        checks.check_axes_in(owner, "input_axes", self.input_axes, shape)
+        checks.check_axes_in(owner, "output_axes", self.output_axes, shape)
         return base.compute_fans(shape, self.input_axes, self.output_axes)
 
     def max_abs(self, shape):
-        stddev = self.stddev(shape)
+        stddev = self.expected_std(shape)
         if self.distribution == "truncated_normal":
-            return 2.0 * stddev / TRUNCATED_STDDEV
+            return 2.0 * stddev / gaussian.TRUNCATED_STDDEV
         if self.distribution == "untruncated_normal":
-            return base.NORMAL_REACH * stddev
+            return samplers.NORMAL_REACH * stddev
         return math.sqrt(3.0) * stddev
 
     def draw(self, shape, dtype):
-        stddev = self.stddev(shape)
+        stddev = self.expected_std(shape)
         if self.distribution == "truncated_normal":
-            return truncated_normal(
-                shape, 0.0, stddev / TRUNCATED_STDDEV, dtype,
+            return samplers.truncated_normal(
+                shape, 0.0, stddev / gaussian.TRUNCATED_STDDEV, dtype,
                 self.seed_generator,
             )
         if self.distribution == "untruncated_normal":
-            return portable.normal(shape, 0.0, stddev, dtype,
+            return samplers.normal(shape, 0.0, stddev, dtype,
                                    self.seed_generator)
         limit = math.sqrt(3.0) * stddev
-        return portable.uniform(shape, -limit, limit, dtype,
+        return samplers.uniform(shape, -limit, limit, dtype,
                                 self.seed_generator)
 
 
@@ -143,7 +144,7 @@ class VarianceScaling(base.RandomInitializer,
 # its own constructor arguments, as in Keras.
 
 
-@base.register
+@register
 class GlorotNormal(VarianceScaling):
     """Glorot (Xavier) normal initializer.
 
@@ -177,7 +178,7 @@ class GlorotNormal(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class GlorotUniform(VarianceScaling):
     """Glorot (Xavier) uniform initializer, Keras' default for kernels.
 
@@ -210,7 +211,7 @@ class GlorotUniform(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class HeNormal(VarianceScaling):
     """He (Kaiming) normal initializer, for ReLU networks.
 
@@ -246,7 +247,7 @@ class HeNormal(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class HeUniform(VarianceScaling):
     """He (Kaiming) uniform initializer, for ReLU networks.
 
@@ -279,7 +280,7 @@ class HeUniform(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class LecunNormal(VarianceScaling):
     """LeCun normal initializer, for SELU networks.
 
@@ -313,7 +314,7 @@ class LecunNormal(VarianceScaling):
                          output_axes)
 
 
-@base.register
+@register
 class LecunUniform(VarianceScaling):
     """LeCun uniform initializer.
 

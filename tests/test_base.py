@@ -14,7 +14,9 @@ import pytest
 
 import keras_inits
 from keras_inits import base
-from keras_inits import portable
+from keras_inits import checks
+from keras_inits import samplers
+from keras_inits import serialization
 from keras_inits import sharding
 from tests.catalogue import RANDOM_CASES
 
@@ -53,11 +55,11 @@ def test_zero_sized_shapes_work():
 
 
 def test_error_wording_matches_the_house_style():
-    error = base.argument_error("TruncatedNormal", "stddev",
+    error = checks.argument_error("TruncatedNormal", "stddev",
                                 "a positive number", -1.0)
     assert str(error) == ("Argument `stddev` of TruncatedNormal must be a "
                           "positive number. Received: stddev=-1.0")
-    error = base.choice_error("VarianceScaling", "mode", "fan_sideways",
+    error = checks.choice_error("VarianceScaling", "mode", "fan_sideways",
                               ["fan_in", "fan_out", "fan_avg"])
     assert str(error) == ("Invalid `mode` argument: 'fan_sideways'. "
                           "VarianceScaling expects one of ['fan_avg', "
@@ -65,11 +67,11 @@ def test_error_wording_matches_the_house_style():
 
 
 def test_nested_initializer_resolves_or_names_its_owner():
-    assert type(base.nested_initializer("Wrapper", "he_normal")) is (
+    assert type(serialization.nested_initializer("Wrapper", "he_normal")) is (
         keras_inits.HeNormal)
     for value in ["no_such_init", None]:
         with pytest.raises(ValueError) as caught:
-            base.nested_initializer("Wrapper", value)
+            serialization.nested_initializer("Wrapper", value)
         assert str(caught.value) == (
             "Argument `initializer` of Wrapper must be an initializer, its "
             f"name or its config. Received: initializer={value!r}")
@@ -282,7 +284,7 @@ def _locks_held(monkeypatch, initializers, shape):
     def watch(advance, generator_of=lambda generator: generator):
         def watched(owner, *args, **kwargs):
             held.append(_is_held(
-                base.RandomInitializer._draw_lock(generator_of(owner))))
+                samplers.draw_lock(generator_of(owner))))
             return advance(owner, *args, **kwargs)
         return watched
 
@@ -308,7 +310,7 @@ def test_every_draw_holds_its_generators_lock(case, kind, monkeypatch):
 def test_the_pieces_of_a_draw_are_contiguous(monkeypatch, frequent_switches):
     # Pieces of 8 values: each (4, 8) draw calls the generator 4 times on
     # TensorFlow and NumPy (once on JAX and PyTorch, which draw in one piece).
-    monkeypatch.setattr(portable, "NATIVE_PIECE", 8)
+    monkeypatch.setattr(samplers, "NATIVE_PIECE", 8)
     _check_draws_in_threads(lambda seed: keras_inits.RandomNormal(seed=seed),
                             (4, 8), "int", CALLS)
 

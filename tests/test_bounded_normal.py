@@ -11,7 +11,8 @@ from scipy import special
 from scipy import stats
 
 import keras_inits
-from keras_inits import random_initializers
+from keras_inits import gaussian
+from keras_inits import samplers
 
 INF = math.inf
 # One sample size throughout: JAX compiles each eager op once per shape.
@@ -26,7 +27,7 @@ def test_quantile_is_accurate_to_a_few_float32_ulps():
     # The whole range the sampler uses, p in [1e-30, 1/2], against scipy's
     # float64 ndtri: within 4 float32 ulps of max(1, |x|).
     p = np.logspace(-30, math.log10(0.5), 2000).astype("float32")
-    x = to_numpy(random_initializers.standard_normal_quantile(
+    x = to_numpy(gaussian.standard_normal_quantile(
         keras.ops.convert_to_tensor(p)))
     expected = special.ndtri(p.astype("float64"))
     error = np.abs(x - expected) / np.maximum(1.0, np.abs(expected))
@@ -48,7 +49,7 @@ def test_sampler_draws_the_truncated_normal(lower, upper):
     # Kolmogorov-Smirnov p-value above 1e-4: a scale or shape error (a
     # clipped, shifted or coarse-grid sampler) fails by far.
     dist = stats.truncnorm(lower, upper)
-    values = to_numpy(random_initializers.truncated_normal(
+    values = to_numpy(samplers.truncated_normal(
         (N,), 0.0, 1.0, "float32", keras.random.SeedGenerator(4),
         lower, upper))
     n = values.size
@@ -76,7 +77,7 @@ def test_portable_seed_with_any_bounds_replays():
 def test_the_two_sigma_fast_path_is_unchanged():
     # Default bounds keep the previous draws exactly (seeded models keep
     # their weights).
-    a = random_initializers.truncated_normal(
+    a = samplers.truncated_normal(
         (64, 64), 0.5, 2.0, "float32", keras.random.SeedGenerator(9))
     b = keras_inits.TruncatedNormal(0.5, 2.0, seed=9)((64, 64))
     np.testing.assert_array_equal(to_numpy(a), to_numpy(b))

@@ -82,7 +82,7 @@ CONV = (3, 3, 16, 32)
 def test_kaiming_stddev_is_gain_over_sqrt_fan(cls, kwargs, gain, fan):
     init = cls(**kwargs)
     assert init.scale == pytest.approx(gain**2, rel=1e-12)
-    assert init.stddev(CONV) == pytest.approx(gain / math.sqrt(fan), rel=1e-12)
+    assert init.expected_std(CONV) == pytest.approx(gain / math.sqrt(fan), rel=1e-12)
 
 
 def test_kaiming_normal_is_untruncated_he_normal_is_not():

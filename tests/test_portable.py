@@ -15,8 +15,8 @@ import pytest
 from scipy import stats
 
 import keras_inits
-from keras_inits import portable
-from keras_inits.reinitialize import _derive_seed
+from keras_inits import samplers
+from keras_inits.samplers import derive_seed
 from tests.catalogue import RANDOM_CASES
 
 # Initializers whose values pass through a QR decomposition: the same
@@ -172,7 +172,7 @@ def test_reinitialize_portable_swaps_keras_initializers():
     keras_inits.reinitialize(model, seed=9, portable=True)
     # The seed key: the layer's name below the model, then the variable's.
     expected = keras_inits.GlorotUniform(seed=keras_inits.PortableSeed(
-        _derive_seed(9, "hidden/kernel")))((6, 5))
+        derive_seed(9, "hidden/kernel")))((6, 5))
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(model.get_layer("hidden").kernel),
         keras.ops.convert_to_numpy(expected))
@@ -185,7 +185,7 @@ def test_reinitialize_keeps_saved_portable_seeds():
     keras_inits.reinitialize(model, seed=9)
     kernel = model.layers[0].kernel  # an auto-named Dense: key "dense/kernel"
     expected = keras_inits.HeNormal(seed=keras_inits.PortableSeed(
-        _derive_seed(9, "dense/kernel")))((6, 5))
+        derive_seed(9, "dense/kernel")))((6, 5))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(kernel),
                                   keras.ops.convert_to_numpy(expected))
 
@@ -229,7 +229,7 @@ def worker(out, model_path):
     the weights of `model_path` after `reinitialize`, into `out`."""
     arrays = {f"case/{case.name}": draw(case) for case in RANDOM_CASES}
     # Large enough for the compiled path of JAX and TensorFlow.
-    arrays["large/normal"] = keras.ops.convert_to_numpy(portable.normal(
+    arrays["large/normal"] = keras.ops.convert_to_numpy(samplers.normal(
         (2**17,), 0.0, 1.0, "float32", keras_inits.PortableSeed(1)))
     model = keras.saving.load_model(model_path)
     keras_inits.reinitialize(model, seed=21)

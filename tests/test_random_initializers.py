@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 
 import keras_inits
-from keras_inits import portable
-from keras_inits import random_initializers
+from keras_inits import gaussian
+from keras_inits import samplers
 
 
 def test_truncated_stddev_constant_matches_scipy():
     from scipy import stats
 
-    assert random_initializers.TRUNCATED_STDDEV == pytest.approx(
+    assert gaussian.TRUNCATED_STDDEV == pytest.approx(
         stats.truncnorm(-2, 2).std(), rel=1e-12)
     # The value Keras hard-codes for VarianceScaling.
-    assert random_initializers.TRUNCATED_STDDEV == pytest.approx(
+    assert gaussian.TRUNCATED_STDDEV == pytest.approx(
         0.87962566103423978, rel=1e-12)
 
 
@@ -82,19 +82,19 @@ def test_keras_defaults_are_kept():
 
 
 # Large native draws are made piece by piece on TensorFlow and NumPy
-# (`portable.native_draw`); a small piece size exercises that path here.
+# (`samplers.native_draw`); a small piece size exercises that path here.
 # Each case: the draw, and the scipy distribution it must follow.
 PIECED = {
     "truncated_normal": (
-        lambda shape, seed: random_initializers.truncated_normal(
+        lambda shape, seed: samplers.truncated_normal(
             shape, 0.0, 0.5, "float32", seed),
         ("truncnorm", (-2, 2, 0.0, 0.5))),
     "uniform": (
-        lambda shape, seed: portable.uniform(shape, -1.0, 3.0, "float32",
+        lambda shape, seed: samplers.uniform(shape, -1.0, 3.0, "float32",
                                              seed),
         ("uniform", (-1.0, 4.0))),
     "normal": (
-        lambda shape, seed: portable.normal(shape, 1.0, 2.0, "float32", seed),
+        lambda shape, seed: samplers.normal(shape, 1.0, 2.0, "float32", seed),
         ("norm", (1.0, 2.0))),
 }
 
@@ -108,7 +108,7 @@ def test_draws_in_pieces_keep_the_distribution(monkeypatch, name):
     # fails a wrong scale or shift by far. Pieces that repeated one another
     # (the same seed drawn twice) would leave about 4096 distinct values,
     # where float32 draws of 50000 keep over 99% distinct.
-    monkeypatch.setattr(portable, "NATIVE_PIECE", 4096)
+    monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
     draw, (law, parameters) = PIECED[name]
     values = keras.ops.convert_to_numpy(
         draw((100, 500), keras.random.SeedGenerator(3)))
@@ -120,8 +120,8 @@ def test_draws_in_pieces_keep_the_distribution(monkeypatch, name):
 
 def test_an_int_seed_draws_in_one_piece(monkeypatch):
     # An int seed would give every piece the same values.
-    monkeypatch.setattr(portable, "NATIVE_PIECE", 4096)
-    values = portable.uniform((10000,), 0.0, 1.0, "float32", 5)
+    monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
+    values = samplers.uniform((10000,), 0.0, 1.0, "float32", 5)
     expected = keras.random.uniform((10000,), 0.0, 1.0, "float32", seed=5)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(values),
                                   keras.ops.convert_to_numpy(expected))

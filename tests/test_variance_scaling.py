@@ -22,7 +22,7 @@ def test_stddev_is_sqrt_scale_over_n(mode, n, distribution):
     # 240 values per draw, average the std over 40 draws (9600 values): its
     # standard error is below 1%, so 5% is a safe, meaningful tolerance.
     init = keras_inits.VarianceScaling(2.0, mode, distribution, seed=1)
-    assert init.stddev((4, 4, 3, 5)) == pytest.approx(math.sqrt(2.0 / n))
+    assert init.expected_std((4, 4, 3, 5)) == pytest.approx(math.sqrt(2.0 / n))
     values = np.concatenate([
         keras.ops.convert_to_numpy(init((4, 4, 3, 5))).ravel()
         for _ in range(40)])

@@ -73,9 +73,10 @@ def device_memory():
             return int(stats["bytes_limit"])
     elif backend == "torch":
         import torch
-        from keras.src.backend.torch.core import get_device
 
-        device = torch.device(get_device())
+        from keras_inits import keras_internals
+
+        device = torch.device(keras_internals.torch_device())
         if device.type == "cuda":
             return torch.cuda.get_device_properties(device).total_memory
     return host_memory()

@@ -10,26 +10,18 @@ config from someone else's file cannot run code. And a number or an array
 becomes a serializable initializer instead of an unsaveable closure.
 """
 
-import difflib
-import re
-
 import keras
 import numpy as np
 
-# Keras has no public reader of its safe-mode flag (set by
-# `keras.config.enable_unsafe_deserialization()` and by `load_model`), nor
-# a public scope that passes it on to nested deserialization.
-from keras.src.saving import serialization_lib as _keras_serialization
-
 from keras_inits import base
 from keras_inits import checks
+from keras_inits import keras_internals
+from keras_inits import names
 from keras_inits import samplers
 from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import ConstantArray
 from keras_inits.registration import PACKAGE
 from keras_inits.registration import constructor_arguments
-
-_PREFIX = PACKAGE + ">"
 
 _ACCEPTED = (
     "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
@@ -37,17 +29,7 @@ _ACCEPTED = (
     "({'class_name': ..., 'config': {...}}), a number or an array"
 )
 
-# Names `keras.initializers.deserialize` accepts that are not attributes of
-# `keras.initializers` (legacy aliases).
-_KERAS_ALIASES = {
-    "normal": "RandomNormal",
-    "uniform": "RandomUniform",
-    "one": "Ones",
-    "zero": "Zeros",
-}
 
-# Only for "did you mean": torch.nn.init's names for the same initializers.
-_SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
 
 
 def get(identifier):
@@ -136,23 +118,23 @@ def nested_initializer(owner, value):
     config), for initializers that wrap another (DepthScaled, ICNR); None
     or anything `get` refuses raises an argument error naming `owner`, and
     so does a `value` nested `base.MAX_NESTING` or more deep, before it is
-    resolved, since the wrapper would nest deeper than `base.MAX_NESTING`."""
-    depth = base.nesting(value, base.MAX_NESTING - 1)
-    if depth >= base.MAX_NESTING:
+    resolved, since the wrapper would nest deeper than that."""
+    limit = base.MAX_NESTING
+    if base.nesting(value, limit - 1) >= limit:
         kind = "config" if isinstance(value, dict) else type(value).__name__
         raise ValueError(
             f"Argument `initializer` of {owner} must be nested at most "
-            f"{base.MAX_NESTING - 1} initializers deep, so that {owner} nests at "
-            f"most {base.MAX_NESTING} (deeper nesting exceeds Python's recursion "
-            "limit when it is saved, loaded or called). Received: "
-            f"initializer=<{kind} nested more than {base.MAX_NESTING - 1} deep>"
+            f"{limit - 1} initializers deep, so that {owner} nests at most "
+            f"{limit} (deeper nesting exceeds Python's recursion limit when "
+            "it is saved, loaded or called). Received: "
+            f"initializer=<{kind} nested more than {limit - 1} deep>"
         )
     requirement = "an initializer, its name or its config"
     try:
         resolved = get(value)
     except ValueError as error:
         raise checks.argument_error(owner, "initializer", requirement,
-                             value) from error
+                                    value) from error
     if resolved is None:
         raise checks.argument_error(owner, "initializer", requirement, value)
     return resolved
@@ -197,7 +179,7 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     ...     {"class_name": "Orthogonal", "config": {"gain": 2.0}}))
     """
     if safe_mode is None:
-        scoped = _keras_serialization.in_safe_mode()
+        scoped = keras_internals.in_safe_mode()
         safe_mode = True if scoped is None else scoped
     custom_objects = dict(custom_objects or {})
     if config is None:
@@ -239,81 +221,6 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     return _instantiate(cls, inner, config, custom_objects, safe_mode)
 
 
-def _snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
-
-
-def _is_initializer_class(obj):
-    return isinstance(obj, type) and issubclass(
-        obj, keras.initializers.Initializer
-    )
-
-
-def _keras_classes():
-    """Keras' own initializer classes by every name Keras accepts."""
-    classes = {
-        name: obj for name, obj in vars(keras.initializers).items()
-        if _is_initializer_class(obj)
-        and obj is not keras.initializers.Initializer
-    }
-    for alias, name in _KERAS_ALIASES.items():
-        if name in classes:
-            classes[alias] = classes[name]
-    return classes
-
-
-def our_classes():
-    """keras_inits' registered initializer classes by their class name."""
-    return {
-        name[len(_PREFIX):]: cls
-        for name, cls in keras.saving.get_custom_objects().items()
-        if name.startswith(_PREFIX) and _is_initializer_class(cls)
-    }
-
-
-def name_table():
-    """Every name `get` accepts, mapped to `(class, canonical name)`.
-
-    Built at each call, so classes registered after import (by other
-    keras_inits modules, or yours) count. keras_inits' classes shadow Keras'
-    ones of the same name, and Keras' aliases of those (`"normal"`,
-    `"OrthogonalInitializer"`) follow to keras_inits' class.
-    """
-    ours = our_classes()
-    table = {}
-    for name, cls in _keras_classes().items():
-        if cls.__name__ in ours:
-            table[name] = (ours[cls.__name__], _PREFIX + cls.__name__)
-        else:
-            table[name] = (cls, name)
-    for name, cls in ours.items():
-        for spelling in (_PREFIX + name, name, _snake_case(name)):
-            table[spelling] = (cls, _PREFIX + name)
-    return table
-
-
-def keras_inits_class(cls):
-    """keras_inits' class for a Keras initializer class: the one of the
-    name Keras exports `cls` under (`keras.initializers.Orthogonal` is
-    `OrthogonalInitializer`), which takes the same config; any other
-    class, or a Keras class keras_inits does not define, is returned as
-    it is."""
-    if not _within(cls.__module__, "keras"):
-        return cls
-    ours = our_classes()
-    for name, exported in vars(keras.initializers).items():
-        if exported is cls and name in ours:
-            return ours[name]
-    return cls
-
-
-def _within(module, package):
-    return isinstance(module, str) and (
-        module == package or module.startswith(package + ".")
-    )
-
-
 def _resolve_class(class_name, registered_name, module, config,
                    custom_objects):
     # The caller's objects and Keras' registry hold only classes that code
@@ -322,17 +229,18 @@ def _resolve_class(class_name, registered_name, module, config,
         if isinstance(key, str):
             obj = keras.saving.get_registered_object(key, custom_objects)
             if obj is not None:
-                if not _is_initializer_class(obj):
+                if not names.is_initializer_class(obj):
                     raise ValueError(
                         f"{key!r} resolves to {obj!r}, which is not a "
                         "keras.initializers.Initializer subclass. Received: "
                         f"{config!r}"
                     )
                 return obj
-    if module is None or _within(module, PACKAGE):
-        table = name_table()
-    elif _within(module, "keras"):
-        table = {name: (cls, name) for name, cls in _keras_classes().items()}
+    if module is None or names.within(module, PACKAGE):
+        table = names.name_table()
+    elif names.within(module, "keras"):
+        table = {name: (cls, name)
+                 for name, cls in names.keras_classes().items()}
     else:
         raise ValueError(
             f"Refusing to load initializer {class_name!r} from module "
@@ -343,39 +251,7 @@ def _resolve_class(class_name, registered_name, module, config,
         )
     if class_name in table:
         return table[class_name][0]
-    raise ValueError(_unknown_name_message(class_name, table, config))
-
-
-def _unknown_name_message(name, table, config):
-    message = f"Unknown initializer: {name!r}."
-    # Compare lowercased, so "henormal" finds "HeNormal".
-    lowered = {}
-    for spelling in table:
-        lowered.setdefault(spelling.lower(), spelling)
-    # Users arriving from PyTorch spell Glorot and He by other names.
-    query = name.lower()
-    for theirs, ours in _SYNONYMS.items():
-        query = query.replace(theirs, ours)
-    close = difflib.get_close_matches(query, lowered, n=6, cutoff=0.6)
-    suggestions = []
-    for match in close:
-        canonical = table[lowered[match]][1]
-        if canonical not in suggestions:
-            suggestions.append(canonical)
-    if suggestions:
-        quoted = [repr(s) for s in suggestions[:3]]
-        if len(quoted) > 1:
-            quoted = [", ".join(quoted[:-1]), quoted[-1]]
-        message += f" Did you mean {' or '.join(quoted)}?"
-    else:
-        message += (
-            " Expected a keras_inits name such as 'keras_inits>HeNormal', "
-            "one of Keras' initializers, or the registered name "
-            "'package>Name' of your own (is its module imported?)."
-        )
-    if isinstance(config, dict):
-        message += f" Received: {config!r}"
-    return message
+    raise ValueError(names.unknown_name_message(class_name, table, config))
 
 
 def _instantiate(cls, inner, config, custom_objects, safe_mode):
@@ -407,5 +283,5 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
     # Keras' own from_config deserializes nested values (a Constant's array,
     # a seed): pass the caller's objects and safe mode on to it.
     with keras.saving.custom_object_scope(custom_objects), \
-            _keras_serialization.SafeModeScope(safe_mode):
+            keras_internals.safe_mode_scope(safe_mode):
         return cls.from_config(inner)

@@ -95,7 +95,6 @@ def _words_at(key, index, xp):
 
 
 # Transforms from words to float32 values.
-
 _FRACTION_BITS = 24  # fixed point of the quantile tables
 _SEGMENT_BITS = 9  # 512 interpolation segments per binade of the tail
 _TRUNCATED_BITS = 14  # 16384 segments over the truncated normal's range
@@ -243,8 +242,6 @@ def symmetric_uniform(words, xp=ops):
 
 
 # The operations of NumPy and PyTorch under the names of `keras.ops`.
-
-
 def _numpy_ops():
     return types.SimpleNamespace(
         add=np.add, bitwise_and=np.bitwise_and, bitwise_or=np.bitwise_or,
@@ -289,15 +286,10 @@ def _torch_ops():
     )
 
 
-# Drawing.
-
-# Blocks per chunk: the generator's temporaries then stay in the
-# processor's cache, and the peak memory is the output plus one chunk's
-# work. NumPy allocates the result of each operation, which is cheaper
-# when small: it is fastest in small chunks. PyTorch, whose operations run
-# on two threads, is slower below 2**18 and no faster above for more
-# memory; XLA fuses a compiled chunk, which 2**18 suits.
-# benchmarks/portable.py measures the draws.
+# Drawing. Blocks per chunk: the temporaries stay in the processor's cache,
+# and the peak memory is the output plus one chunk's work. NumPy allocates
+# each operation's result, cheaper when small; PyTorch is slower below 2**18
+# and no faster above; XLA fuses a compiled chunk, which 2**18 suits.
 CHUNK_BLOCKS = {"numpy": 2**14}
 DEFAULT_CHUNK_BLOCKS = 2**18
 

@@ -62,10 +62,10 @@ def whole(model):
     """Each variable drawn whole on one device, then assigned."""
     import jax
 
-    from keras_inits.reinitialize import _capture_layer
+    from keras_inits.selection import capture_layer
 
     for layer in model.layers:
-        found = _capture_layer(layer)  # the initializers reinitialize finds
+        found = capture_layer(layer)  # the initializers reinitialize finds
         for variable in layer.weights:
             initializer, _ = found[id(variable)]
             shape, dtype = tuple(variable.shape), variable.dtype

@@ -24,7 +24,6 @@ from keras_inits.depth import DepthScaled
 from keras_inits.depth import ZerO
 from keras_inits.diagnostics import ModelDescription
 from keras_inits.diagnostics import VariableStats
-from keras_inits.diagnostics import WeightStats
 from keras_inits.diagnostics import describe
 from keras_inits.diagnostics import plot_weight_histograms
 from keras_inits.gain import KaimingNormal
@@ -47,10 +46,10 @@ from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
 from keras_inits.recommend import Recommendation
 from keras_inits.recommend import recommend
-from keras_inits.reinitialize import ReinitializedVariable
-from keras_inits.reinitialize import ReinitializeError
-from keras_inits.reinitialize import ReinitializeReport
 from keras_inits.reinitialize import reinitialize
+from keras_inits.reinitialize_report import ReinitializedVariable
+from keras_inits.reinitialize_report import ReinitializeError
+from keras_inits.reinitialize_report import ReinitializeReport
 from keras_inits.constant_initializers import ConstantArray
 from keras_inits.serialization import deserialize
 from keras_inits.serialization import get
@@ -63,6 +62,7 @@ from keras_inits.variance_scaling import HeUniform
 from keras_inits.variance_scaling import LecunNormal
 from keras_inits.variance_scaling import LecunUniform
 from keras_inits.variance_scaling import VarianceScaling
+from keras_inits.weight_stats import WeightStats
 
 __version__ = "0.1.0"
 

@@ -340,11 +340,3 @@ class RandomInitializer(Initializer):
         raise NotImplementedError(
             f"{type(self).__name__} must implement `draw(shape, dtype)`."
         )
-
-
-# TRANSITION: re-exports for modules not yet moved to checks/registration.
-from keras_inits.checks import *  # noqa
-from keras_inits.checks import is_real_number as _is_real_number  # noqa
-from keras_inits.checks import is_whole_number as _is_whole_number  # noqa
-from keras_inits.registration import PACKAGE, register  # noqa
-NORMAL_REACH = samplers.NORMAL_REACH

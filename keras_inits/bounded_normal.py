@@ -74,7 +74,9 @@ class TruncatedNormalRange(base.RandomInitializer):
         minval: Lower bound of the values, a number or `-inf`.
         maxval: Upper bound of the values, a number above `minval` or `inf`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 
@@ -168,7 +170,9 @@ class TruncatedNormalSigmas(base.RandomInitializer):
             or `inf`.
         mean: Mean of the untruncated normal, a finite number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 
@@ -230,7 +234,9 @@ class ClippedNormal(base.RandomInitializer):
         sigmas: Where to clip, in standard deviations from the mean, a
             positive number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 

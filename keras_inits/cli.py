@@ -12,7 +12,7 @@ import os
 import sys
 import textwrap
 
-from keras_inits import base
+from keras_inits import checks
 
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 # Set in the re-run process, so a backend that still does not take (a
@@ -34,7 +34,7 @@ def _parser():
                                      metavar="{compare,list,recommend}")
 
     from keras_inits import comparison
-    from keras_inits import propagation
+    from keras_inits import networks
 
     compare = commands.add_parser(
         "compare", parents=[common],
@@ -53,11 +53,11 @@ def _parser():
         "--epochs", type=_count(comparison.MAX_EPOCHS), default=15,
         help=f"1 to {comparison.MAX_EPOCHS:,}")
     compare.add_argument(
-        "--depth", type=_count(propagation.MAX_DEPTH), default=10,
-        help=f"hidden layers, 1 to {propagation.MAX_DEPTH:,}")
+        "--depth", type=_count(networks.MAX_DEPTH), default=10,
+        help=f"hidden layers, 1 to {networks.MAX_DEPTH:,}")
     compare.add_argument(
-        "--width", type=_count(propagation.MAX_WIDTH), default=64,
-        help=f"units per hidden layer, 1 to {propagation.MAX_WIDTH:,} (and "
+        "--width", type=_count(networks.MAX_WIDTH), default=64,
+        help=f"units per hidden layer, 1 to {networks.MAX_WIDTH:,} (and "
              "depth x width x width at most 2**27)")
     compare.add_argument("--activation", type=_activation, default="relu",
                          help="Keras activation of the hidden layers")
@@ -95,7 +95,7 @@ def _count(largest):
         if not 1 <= value <= largest:
             raise argparse.ArgumentTypeError(
                 f"must be a positive integer up to {largest:,}, got "
-                f"{base.shown(text, limit=60)}")
+                f"{checks.shown(text, limit=60)}")
         return value
 
     return count
@@ -109,18 +109,18 @@ def _threshold(text):
     except ValueError:  # not a number, NaN, or out of (0, 1]
         raise argparse.ArgumentTypeError(
             "must be a number in (0, 1], got "
-            f"{base.shown(text, limit=60)}") from None
+            f"{checks.shown(text, limit=60)}") from None
 
 
 def _activation(text):
-    from keras_inits import propagation
+    from keras_inits import networks
 
     try:
-        propagation.check_activation("compare", text)
+        networks.check_activation("compare", text)
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"must be a Keras activation (relu, tanh, gelu, ...), got "
-            f"{base.shown(text, limit=60)}") from None
+            f"{checks.shown(text, limit=60)}") from None
     return text
 
 
@@ -132,7 +132,7 @@ def _seed(text):
     if not 0 <= value < 2**31:
         raise argparse.ArgumentTypeError(
             "must be an integer in [0, 2**31), got "
-            f"{base.shown(text, limit=60)}")
+            f"{checks.shown(text, limit=60)}")
     return value
 
 
@@ -199,20 +199,23 @@ def _compare(arguments, parser):
     import keras
 
     from keras_inits import comparison
-    from keras_inits import propagation
+    from keras_inits import initializer_lists
+    from keras_inits import networks
+    from keras_inits import reports
 
     # A misspelt name is reported whatever the backend, so the user can fix
     # every mistake in the command before choosing where to run it.
     try:
-        entries = comparison.parse_initializers(arguments.initializers)
-    except comparison.UnknownInitializerError as error:
+        entries = initializer_lists.parse_initializers(
+            arguments.initializers)
+    except initializer_lists.UnknownInitializerError as error:
         _error(parser, f"argument --initializers: {error}")
-    problem = comparison.output_problem(arguments.output)
+    problem = reports.output_problem(arguments.output)
     if problem:
         _error(parser, "argument --output: must be a folder compare can "
                        f"write in ({problem})")
     try:
-        propagation.check_mlp_size(  # 64: compare's batch size
+        networks.check_mlp_size(  # 64: compare's batch size
             "compare", arguments.depth, arguments.width, comparison.INPUTS,
             64)
     except ValueError as error:
@@ -227,14 +230,14 @@ def _compare(arguments, parser):
           f"writing to {arguments.output}/", flush=True)
     try:
         runs = comparison.compare(
-            arguments.initializers, epochs=arguments.epochs, depth=arguments.depth,
-            width=arguments.width, activation=arguments.activation,
-            seed=arguments.seed, output=arguments.output,
-            threshold=arguments.threshold,
+            arguments.initializers, epochs=arguments.epochs,
+            depth=arguments.depth, width=arguments.width,
+            activation=arguments.activation, seed=arguments.seed,
+            output=arguments.output, threshold=arguments.threshold,
             progress=not arguments.no_progress)
     except ValueError as error:  # e.g. a convolution-only initializer
         _error(parser, str(error))
-    print(comparison.format_table(runs, arguments.threshold))
+    print(reports.format_table(runs, arguments.threshold))
     print(f"Report: {os.path.join(arguments.output, 'report.md')}")
     return 0
 
@@ -242,7 +245,7 @@ def _compare(arguments, parser):
 def _list():
     import keras
 
-    from keras_inits.serialization import our_classes
+    from keras_inits.names import our_classes
 
     classes = sorted(our_classes().items())
     width = max(len(name) for name, _ in classes)
@@ -256,15 +259,14 @@ def _list():
 
 
 def _recommend(arguments, parser):
-    import keras_inits
+    from keras_inits.diagnostics import short_name
+    from keras_inits.recommend import recommend
 
     try:
-        found = keras_inits.recommend(arguments.activation,
-                                      recurrent=arguments.recurrent)
+        found = recommend(arguments.activation,
+                          recurrent=arguments.recurrent)
     except ValueError as error:
         _error(parser, str(error))
-    from keras_inits.diagnostics import initializer_name
-
-    print(initializer_name(found.initializer).replace("()", ""))
+    print(short_name(found.initializer))
     print(textwrap.fill(found.reason, 79))
     return 0

@@ -108,7 +108,9 @@ class DeltaOrthogonal(base.RandomInitializer):
     Args:
         gain: Multiplicative factor, a positive number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 

@@ -1,5 +1,6 @@
-"""Looking at initial weights: `describe`, `plot_weight_histograms` and the
-`WeightStats` callback.
+"""Looking at initial weights: `describe`, `expected_std`,
+and `plot_weight_histograms` (the `WeightStats` callback, which records
+statistics during training, is in weight_stats.py).
 
 Each variable's initializer is found as `reinitialize` finds it (a twin of
 its layer rebuilt inside a `StatelessScope`), so the table can set the
@@ -15,9 +16,11 @@ import keras
 import numpy as np
 
 from keras_inits import base
-from keras_inits import random_initializers
-from keras_inits import reinitialize as _reinitialize
-from keras_inits.propagation import gradients
+from keras_inits import checks
+from keras_inits import selection
+from keras_inits import names
+from keras_inits import tables
+from keras_inits.weight_stats import number_cell
 
 MAX_BINS = 10_000
 MAX_COLUMNS = 100
@@ -42,7 +45,7 @@ class VariableStats:
     expected_std: float  # NaN when the initializer promises no std
 
 
-class ModelDescription(_reinitialize._RowTable):
+class ModelDescription(tables.RowTable):
     """What `describe` returns: prints as a table, indexable by path.
 
     Attributes:
@@ -59,23 +62,17 @@ class ModelDescription(_reinitialize._RowTable):
     def __str__(self):
         header = ("path", "shape", "initializer", "fan_in", "fan_out",
                   "mean", "std", "min", "max", "expected std")
-        table = [header] + [
-            (r.path, str(r.shape), r.initializer, str(r.fan_in),
-             str(r.fan_out), *(_number(x) for x in (
-                 r.mean, r.std, r.min, r.max, r.expected_std)))
-            for r in self.rows
-        ]
-        return "\n".join(self._aligned(table, left=3))
+        rows = [(r.path, str(r.shape), r.initializer, str(r.fan_in),
+                 str(r.fan_out), *(number_cell(x) for x in (
+                     r.mean, r.std, r.min, r.max, r.expected_std)))
+                for r in self.rows]
+        return "\n".join(tables.format_table(header, rows, left=3))
 
     def to_dataframe(self):
         """The rows as a `pandas.DataFrame` (needs pandas)."""
         import pandas as pd
 
         return pd.DataFrame([dataclasses.asdict(r) for r in self.rows])
-
-
-def _number(x):
-    return "-" if math.isnan(x) else f"{x:.4g}"
 
 
 def describe(model):
@@ -119,12 +116,12 @@ def describe(model):
             f"{model.name} has no weights to describe: build it first (call "
             "it on data, or `build(input_shape)`).")
     rows = []
-    targets, _, _ = _reinitialize._select(model, None, False,
-                                          reset_adapted=True)
+    targets, _, _ = selection.select_variables(model, None, False,
+                                               reset_adapted=True)
     for capture, variables in targets:
         try:
             found = capture()
-        except _reinitialize._Unattributed:
+        except selection.Unattributed:
             found = {}
         for _, variable in variables:
             initializer = found.get(id(variable))
@@ -173,52 +170,38 @@ def initializer_name(initializer):
     return f"{type(initializer).__name__}({arguments})"
 
 
-def _matrix(shape, column_axis=-1):
-    columns = shape[column_axis] if shape else 1
-    return math.prod(shape) // max(columns, 1), columns
+def short_name(initializer):
+    """`initializer_name` without empty parentheses (`HeUniform` for
+    `HeUniform()`): the label experiments and the command line show."""
+    return initializer_name(initializer).replace("()", "")
 
 
 def expected_std(initializer, shape):
     """The standard deviation `initializer` promises for a tensor of `shape`
     (population std, about its mean), or NaN if it promises none.
 
-    Known for keras_inits' and Keras' constant, normal, uniform, truncated
-    normal, variance-scaling (Glorot, He, LeCun), orthogonal and identity
-    initializers; any initializer with a `stddev(shape)` method reports
-    that.
+    A keras_inits initializer says it itself (its `expected_std(shape)`);
+    a Keras initializer is read as keras_inits' class of the same name,
+    built from its config, which draws the same distribution; any other
+    object with an `expected_std(shape)` method reports that.
     """
-    shape = base.check_shape("expected_std", shape)
+    shape = checks.check_shape("expected_std", shape)
     if math.prod(shape) >= 2**63:  # no tensor holds more; floats overflow
-        raise base.argument_error("expected_std", "shape",
-                                  "a shape of fewer than 2**63 values", shape)
-    name = type(initializer).__name__
-    method = getattr(initializer, "stddev", None)
-    if callable(method):
-        return float(method(shape))
-    if isinstance(initializer, keras.initializers.VarianceScaling):
-        # Keras' own class: the same rule as ours, from its attributes.
-        fan_in, fan_out = base.compute_fans(shape)
-        n = {"fan_in": fan_in, "fan_out": fan_out,
-             "fan_avg": (fan_in + fan_out) / 2}[initializer.mode]
-        return math.sqrt(initializer.scale / max(1.0, n))
-    if name in ("Zeros", "Ones", "Constant"):
-        return 0.0
-    if name == "RandomNormal":
-        return float(initializer.stddev)
-    if name == "TruncatedNormal":  # cut at two stddevs, as in Keras
-        return float(initializer.stddev) * random_initializers.TRUNCATED_STDDEV
-    if name == "RandomUniform":
-        return (initializer.maxval - initializer.minval) / math.sqrt(12.0)
-    if name in ("Orthogonal", "OrthogonalInitializer") and len(shape) >= 2:
-        # gain * Q has min(r, c) unit rows or columns: mean square
-        # gain**2 / max(r, c); the mean is O(1/(r c)) and negligible.
-        rows, cols = _matrix(shape, getattr(initializer, "column_axis", -1))
-        return float(initializer.gain) / math.sqrt(max(rows, cols))
-    if name in ("Identity", "IdentityInitializer") and len(shape) == 2:
-        # min(r, c) entries equal gain, the rest 0.
-        p = min(shape) / math.prod(shape)
-        return abs(float(initializer.gain)) * math.sqrt(p * (1.0 - p))
-    return math.nan
+        raise checks.argument_error("expected_std", "shape",
+                                    "a shape of fewer than 2**63 values",
+                                    shape)
+    if (isinstance(initializer, keras.initializers.Initializer)
+            and not isinstance(initializer, base.Initializer)):
+        ours = names.keras_inits_class(type(initializer))
+        if ours is not type(initializer):
+            try:
+                initializer = ours.from_config(initializer.get_config())
+            except Exception:  # a config keras_inits' class refuses
+                return math.nan
+    method = getattr(initializer, "expected_std", None)
+    if not callable(method):
+        return math.nan
+    return float(method(shape))
 
 
 def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
@@ -247,16 +230,16 @@ def plot_weight_histograms(model, *, bins=40, variables=None, columns=None):
 
     owner = "plot_weight_histograms"
     if isinstance(bins, str):
-        base.check_choice(owner, "bins", bins, BIN_RULES)
+        checks.check_choice(owner, "bins", bins, BIN_RULES)
     else:
-        base.check_count(owner, "bins", bins, maximum=MAX_BINS)
+        checks.check_count(owner, "bins", bins, maximum=MAX_BINS)
     if columns is not None:
-        columns = base.check_count(owner, "columns", columns,
+        columns = checks.check_count(owner, "columns", columns,
                                    maximum=MAX_COLUMNS)
     if variables is not None and not callable(variables):
-        raise base.argument_error(owner, "variables",
-                                  "None or a predicate `path -> bool`",
-                                  variables)
+        raise checks.argument_error(owner, "variables",
+                                    "None or a predicate `path -> bool`",
+                                    variables)
     description = describe(model)
     trainable = {v.path for v in model.trainable_variables}
     rows = [r for r in description if r.path in trainable
@@ -323,130 +306,3 @@ def _variable(model, path):
         if variable.path == path:
             return variable
     raise KeyError(path)
-
-
-class WeightStats(keras.callbacks.Callback):
-    """A callback recording each weight's mean, std, min and max per epoch.
-
-    Records once before training (epoch 0, the initial weights) and after
-    every epoch, into `history`: one dict per (epoch, variable) with keys
-    `epoch`, `path`, `mean`, `std`, `min`, `max` and `gradient_norm`.
-    With `gradient_data=(x, y)`, the gradient norm is that of the compiled
-    loss on that batch with respect to the variable, computed by the
-    backend's autodiff (TensorFlow, JAX and PyTorch; NaN otherwise).
-
-    Args:
-        variables: None for every trainable variable, or a predicate
-            `path -> bool`.
-        gradient_data: None, or a batch `(x, y)` for gradient norms.
-        verbose: True to print a table of the statistics after each epoch.
-
-    Examples:
-
-    >>> import keras_inits
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
-    ...     2, kernel_initializer="zeros", name="d")], name="net")
-    >>> stats = keras_inits.WeightStats()
-    >>> stats.set_model(model)
-    >>> stats.on_train_begin()  # what model.fit(..., callbacks=[stats]) does
-    >>> stats.series("std")
-    {'net/d/kernel': [0.0], 'net/d/bias': [0.0]}
-    """
-
-    def __init__(self, variables=None, gradient_data=None, verbose=False):
-        super().__init__()
-        if variables is not None and not callable(variables):
-            raise base.argument_error("WeightStats", "variables",
-                                      "None or a predicate", variables)
-        if gradient_data is not None and not (
-                isinstance(gradient_data, (tuple, list))
-                and len(gradient_data) == 2):
-            raise base.argument_error("WeightStats", "gradient_data",
-                                      "None or a pair (x, y)", gradient_data)
-        if not (isinstance(verbose, bool) or (
-                isinstance(verbose, int) and verbose in (0, 1))):
-            raise base.argument_error("WeightStats", "verbose",
-                                      "True or False", verbose)
-        self.variables = variables
-        self.gradient_data = gradient_data
-        self.verbose = bool(verbose)
-        self.history = []
-
-    def _chosen(self):
-        return [v for v in self.model.trainable_variables
-                if self.variables is None or self.variables(v.path)]
-
-    def _record(self, epoch):
-        chosen = self._chosen()
-        norms = [math.nan] * len(chosen)
-        if self.gradient_data is not None:
-            x, y = self.gradient_data
-            loss = keras.losses.get(self.model.loss)
-            found = gradients(lambda: keras.ops.mean(
-                loss(y, self.model(x, training=False))), chosen)
-            if found is not None:
-                norms = [float(np.linalg.norm(g)) for g in found]
-        rows = []
-        for variable, norm in zip(chosen, norms):
-            values = np.asarray(keras.ops.convert_to_numpy(variable),
-                                dtype="float64")
-            rows.append({"epoch": epoch, "path": variable.path,
-                         "mean": float(values.mean()),
-                         "std": float(values.std()),
-                         "min": float(values.min()),
-                         "max": float(values.max()),
-                         "gradient_norm": norm})
-        self.history.extend(rows)
-        if self.verbose:
-            print(self.format(epoch))
-
-    def on_train_begin(self, logs=None):
-        if not any(row["epoch"] == 0 for row in self.history):
-            self._record(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._record(epoch + 1)
-
-    def format(self, epoch):
-        """The statistics of one epoch as a table."""
-        header = ("epoch", "path", "mean", "std", "min", "max", "grad norm")
-        table = [header] + [
-            (str(r["epoch"]), r["path"], *(_number(r[k]) for k in (
-                "mean", "std", "min", "max", "gradient_norm")))
-            for r in self.history if r["epoch"] == epoch]
-        widths = [max(len(line[i]) for line in table) for i in range(7)]
-        return "\n".join(
-            "  ".join(cell.ljust(w) if i == 1 else cell.rjust(w)
-                      for i, (cell, w) in enumerate(zip(line, widths))).rstrip()
-            for line in table)
-
-    def series(self, statistic):
-        """`{path: [value at epoch 0, 1, ...]}` for one statistic."""
-        base.check_choice("WeightStats.series", "statistic", statistic,
-                          ("mean", "std", "min", "max", "gradient_norm"))
-        found = {}
-        for row in self.history:
-            found.setdefault(row["path"], []).append(row[statistic])
-        return found
-
-    def to_dataframe(self):
-        """The history as a `pandas.DataFrame` (needs pandas)."""
-        import pandas as pd
-
-        return pd.DataFrame(self.history)
-
-    def plot(self, statistic="std"):
-        """A matplotlib figure of one statistic per variable across epochs."""
-        from matplotlib.figure import Figure
-
-        figure = Figure(figsize=(7, 4.2), layout="constrained")
-        ax = figure.subplots()
-        for path, values in self.series(statistic).items():
-            ax.plot(range(len(values)), values, marker="o", markersize=3,
-                    label=path)
-        ax.set_xlabel("epoch (0 = initial weights)")
-        ax.set_ylabel(statistic.replace("_", " "))
-        ax.set_title(f"Weight {statistic.replace('_', ' ')} per epoch")
-        ax.legend(fontsize=7, loc="best")
-        ax.grid(alpha=0.3)
-        return figure

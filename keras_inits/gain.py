@@ -166,7 +166,9 @@ class KaimingNormal(_Kaiming):
             default) or `"fan_out"` (of the gradients).
         nonlinearity: A name `calculate_gain` takes, default `"leaky_relu"`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -212,7 +214,9 @@ class KaimingUniform(_Kaiming):
         mode: `"fan_in"` (the default) or `"fan_out"`.
         nonlinearity: A name `calculate_gain` takes, default `"leaky_relu"`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 

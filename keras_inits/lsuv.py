@@ -8,7 +8,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_inits import base
+from keras_inits import checks
+from keras_inits import keras_internals
+from keras_inits import samplers
+from keras_inits import tables
 from keras_inits.orthogonal import Orthogonal
 
 MAX_ITERATIONS = 1_000
@@ -40,12 +43,7 @@ class LSUVReport(tuple):
         header = ("layer", "iterations", "variance", "converged")
         rows = [(r.layer, str(r.iterations), f"{r.variance:.4f}",
                  "yes" if r.converged else "NO") for r in self]
-        widths = [max(len(row[i]) for row in [header] + rows)
-                  for i in range(4)]
-        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w)
-                           for i, (cell, w) in enumerate(zip(row, widths)))
-                 for row in [header] + rows]
-        return "\n".join(lines)
+        return "\n".join(tables.format_table(header, rows))
 
     def __repr__(self):
         return f"LSUVReport({list(self)!r})"
@@ -125,7 +123,7 @@ def _summary(value):
     if shape is not None and dtype is not None:
         return (f"{type(value).__name__} of shape {tuple(shape)} and "
                 f"dtype {dtype}")
-    return f"{type(value).__name__}: {base.shown(value)}"
+    return f"{type(value).__name__}: {checks.shown(value)}"
 
 
 def _check_inputs(model, x_batch):
@@ -200,8 +198,8 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
         orthogonal_start: Whether to replace each kernel by an orthogonal
             one first (the paper's LSUV), or rescale the kernels as they
             are.
-        seed: Seed of the orthogonal start: None, an int or a
-            `keras.random.SeedGenerator`.
+        seed: Seed of the orthogonal start: None, an int, a
+            `keras.random.SeedGenerator` or a `keras_inits.PortableSeed`.
 
     Returns:
         An `LSUVReport`: per layer, its name, the number of rescalings, the
@@ -225,45 +223,10 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
     Reference:
         [Mishkin & Matas, 2016](https://arxiv.org/abs/1511.06422)
     """
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"lsuv needs a keras.Model. Received: {model!r}")
-    tolerance = base.check_positive("lsuv", "tolerance", tolerance)
-    max_iterations = base.check_count(
-        "lsuv", "max_iterations", max_iterations, maximum=MAX_ITERATIONS,
-        requirement="a positive integer")
-    if not isinstance(orthogonal_start, bool):
-        raise base.argument_error("lsuv", "orthogonal_start", "a bool",
-                                  orthogonal_start)
-    start = Orthogonal(seed=base.check_seed("lsuv", seed))
-    if not model.layers:
-        raise ValueError(f"lsuv needs a model with layers. Received: model "
-                         f"{model.name!r} without layers.")
-    _check_structure(model)
-    _check_batch(x_batch)
-    _check_inputs(model, x_batch)
-    try:
-        model(x_batch, training=False)  # builds a lazy Sequential
-    except Exception as error:
-        raise ValueError(
-            f"lsuv could not run model {model.name!r} on x_batch: {error}"
-        ) from error
-    layers = _kernel_layers(model)
-    if not layers:
-        raise ValueError(f"lsuv found no layer with a kernel in model "
-                         f"{model.name!r}.")
-    # A layer called twice has one input per call; Keras has no public
-    # count of a layer's calls.
-    shared = [l.name for l in layers if len(getattr(l, "_inbound_nodes", ())) > 1]
-    if shared:
-        raise ValueError(
-            "lsuv needs each layer with a kernel to be called once in the "
-            f"model. Received: shared layers {shared}.")
-    try:
-        structure = model.input
-    except AttributeError:  # Sequential names its inputs only as a list.
-        structure = model.inputs[0] if len(model.inputs) == 1 else model.inputs
-    stage_inputs = keras.Model(structure, [l.input for l in layers])
-
+    tolerance, max_iterations, start = _checked_arguments(
+        model, tolerance, max_iterations, orthogonal_start, seed)
+    layers = _checked_layers(model, x_batch)
+    stage_inputs = _stage_inputs(model, layers)
     saved = [ops.convert_to_numpy(layer.kernel) for layer in layers]
     try:
         report = [_rescale(layer, index, stage_inputs, x_batch, start,
@@ -281,6 +244,61 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
             f"{tolerance} of 1 after {max_iterations} rescalings.",
             stacklevel=2)
     return report
+
+
+def _checked_arguments(model, tolerance, max_iterations, orthogonal_start,
+                       seed):
+    """`(tolerance, max_iterations, start)`: lsuv's numbers checked and
+    normalized, and the orthogonal initializer of the start."""
+    if not isinstance(model, keras.Model):
+        raise ValueError(f"lsuv needs a keras.Model. Received: {model!r}")
+    tolerance = checks.check_positive("lsuv", "tolerance", tolerance)
+    max_iterations = checks.check_count(
+        "lsuv", "max_iterations", max_iterations, maximum=MAX_ITERATIONS,
+        requirement="a positive integer")
+    if not isinstance(orthogonal_start, bool):
+        raise checks.argument_error("lsuv", "orthogonal_start", "a bool",
+                                    orthogonal_start)
+    start = Orthogonal(seed=samplers.check_seed("lsuv", seed))
+    return tolerance, max_iterations, start
+
+
+def _checked_layers(model, x_batch):
+    """The layers lsuv rescales, once `model` is known to run on `x_batch`
+    (which builds a lazy Sequential), each called once in the model."""
+    if not model.layers:
+        raise ValueError(f"lsuv needs a model with layers. Received: model "
+                         f"{model.name!r} without layers.")
+    _check_structure(model)
+    _check_batch(x_batch)
+    _check_inputs(model, x_batch)
+    try:
+        model(x_batch, training=False)
+    except Exception as error:
+        raise ValueError(
+            f"lsuv could not run model {model.name!r} on x_batch: {error}"
+        ) from error
+    layers = _kernel_layers(model)
+    if not layers:
+        raise ValueError(f"lsuv found no layer with a kernel in model "
+                         f"{model.name!r}.")
+    # A layer called twice has one input per call.
+    shared = [layer.name for layer in layers
+              if keras_internals.inbound_node_count(layer) > 1]
+    if shared:
+        raise ValueError(
+            "lsuv needs each layer with a kernel to be called once in the "
+            f"model. Received: shared layers {shared}.")
+    return layers
+
+
+def _stage_inputs(model, layers):
+    """A model from `model`'s inputs to the input of each of `layers`."""
+    try:
+        structure = model.input
+    except AttributeError:  # Sequential names its inputs only as a list.
+        structure = model.inputs[0] if len(model.inputs) == 1 else model.inputs
+    return keras.Model(structure, [layer.input for layer in layers])
 
 
 def _rescale(layer, index, stage_inputs, x_batch, start, orthogonal_start,

@@ -38,7 +38,9 @@ class Orthogonal(base.RandomInitializer):
         column_axis: The axis of the columns, an integer in
             `[-rank, rank)`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 
@@ -130,7 +132,9 @@ class BlockOrthogonal(base.RandomInitializer):
             `shape[-1]`, or None to infer it as `shape[-1] // rows`.
         gain: Multiplicative factor, a positive number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 

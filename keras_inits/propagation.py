@@ -11,101 +11,16 @@ amplifies or damps it.
 
 import dataclasses
 import math
-import numbers
 
 import keras
 import numpy as np
 
-from keras_inits import base
-
-# Bounds of the experiments' arguments (`signal_propagation`, and the
-# `compare` command): far beyond what the measurements need, and low enough
-# that a mistyped size is refused before anything is built.
-MAX_DEPTH = 1_000
-MAX_WIDTH = 8_192
-MAX_BATCH_SIZE = 65_536
-# Values one network, or one batch through it, may hold: 512 MiB of float32.
-MAX_VALUES = 2**27
-SEED_LIMIT = 2**31  # seeds accepted by every backend and by NumPy
-
-
-def check_int_seed(owner, seed):
-    """Returns `seed` as an int; it must be a whole number in [0, 2**31),
-    the seeds of the experiments (a layer's seed is derived from it)."""
-    if (not isinstance(seed, numbers.Integral) or isinstance(seed, bool)
-            or not 0 <= seed < SEED_LIMIT):
-        raise base.argument_error(owner, "seed", "an integer in [0, 2**31)",
-                                  seed)
-    return int(seed)
-
-
-def check_activation(owner, activation):
-    """Raises naming `owner` unless Keras knows `activation` (a name, a
-    function, or None for linear)."""
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError):
-        raise base.argument_error(
-            owner, "activation",
-            "None, a function or the name of a Keras activation (relu, "
-            "tanh, ...)", activation) from None
-
-
-def check_mlp_size(owner, depth, width, inputs, batch_size):
-    """Raises naming `owner` when an MLP of `depth` Dense(`width`) layers on
-    `inputs` features, or a batch of `batch_size` through it, would hold
-    more than `MAX_VALUES` values."""
-    weights = inputs * width + (depth - 1) * width * width
-    activations = batch_size * width * depth
-    if max(weights, activations) > MAX_VALUES:
-        raise ValueError(
-            f"{owner} would build a network of {weights:,} weights whose "
-            f"activations on one batch hold {activations:,} values: at most "
-            f"{MAX_VALUES:,} each. Use a smaller depth, width or batch size. "
-            f"Received: depth={depth}, width={width}, batch_size={batch_size}"
-        )
-
-
-def gradients(loss_of, variables):
-    """Gradients of `loss_of()` with respect to `variables`, as numpy
-    arrays, with the active backend's autodiff; None on the NumPy backend,
-    which has none. A variable the loss does not reach gets zeros."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            for variable in variables:
-                tape.watch(variable.value)
-            loss = loss_of()
-        found = tape.gradient(loss, [v.value for v in variables])
-    elif backend == "torch":
-        import torch
-
-        values = [v.value for v in variables]
-        with torch.enable_grad():
-            loss = loss_of()
-            found = torch.autograd.grad(
-                loss, [x for x in values if x.requires_grad],
-                allow_unused=True)
-        found = iter(found)
-        found = [next(found) if x.requires_grad else None for x in values]
-    elif backend == "jax":
-        import jax
-
-        def loss_at(values):
-            # Inside the scope, every read of a variable gives the traced
-            # value, so jax.grad sees the whole computation.
-            with keras.StatelessScope(state_mapping=list(zip(variables,
-                                                             values))):
-                return loss_of()
-
-        found = jax.grad(loss_at)([v.value for v in variables])
-    else:
-        return None
-    return [np.zeros(tuple(v.shape)) if g is None else np.asarray(
-        keras.ops.convert_to_numpy(g), dtype="float64")
-        for v, g in zip(variables, found)]
+from keras_inits import checks
+from keras_inits import networks
+from keras_inits import tables
+from keras_inits.autodiff import gradients
+from keras_inits.diagnostics import short_name
+from keras_inits.serialization import get
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,44 +40,16 @@ class SignalReport(tuple):
     def __str__(self):
         lines = []
         for curve in self:
-            lines.append(f"{curve.label}")
-            lines.append(f"  {'layer':<24}{'activation std':>16}"
-                         f"{'gradient norm':>16}")
-            for name, std, norm in zip(curve.layers, curve.activation_std,
-                                       curve.gradient_norm):
-                lines.append(f"  {name:<24}{std:>16.4g}{norm:>16.4g}")
+            lines.append(curve.label)
+            rows = [(name, f"{std:.4g}", f"{norm:.4g}") for name, std, norm
+                    in zip(curve.layers, curve.activation_std,
+                           curve.gradient_norm)]
+            lines += ["  " + line for line in tables.format_table(
+                ("layer", "activation std", "gradient norm"), rows)]
         return "\n".join(lines)
 
     def plot(self, title=None):
         return plot_signal_propagation(self, title=title)
-
-
-def _mlp(initializer, depth, width, activation, inputs, seed):
-    layers = [keras.Input((inputs,))]
-    for i in range(depth):
-        layers.append(keras.layers.Dense(
-            width, activation=activation, name=f"dense_{i + 1}",
-            kernel_initializer=seeded(initializer, (seed + i) % SEED_LIMIT)))
-    return keras.Sequential(layers, name=f"mlp_{depth}x{width}")
-
-
-def seeded(initializer, seed):
-    """A copy of `initializer` (anything `keras_inits.get` takes) with
-    `seed`, when it takes one: identical weights for the same seed."""
-    from keras_inits.serialization import get
-
-    initializer = get(initializer)
-    config = initializer.get_config()
-    if "seed" in config and config["seed"] is None:
-        config["seed"] = int(seed)
-    return type(initializer).from_config(config)
-
-
-def _label(initializer):
-    from keras_inits.diagnostics import initializer_name
-    from keras_inits.serialization import get
-
-    return initializer_name(get(initializer)).replace("()", "")
 
 
 def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
@@ -209,46 +96,63 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
     True
     """
     owner = "signal_propagation"
-    depth = base.check_count(owner, "depth", depth, maximum=MAX_DEPTH)
-    width = base.check_count(owner, "width", width, maximum=MAX_WIDTH)
-    batch_size = base.check_count(owner, "batch_size", batch_size,
-                                  maximum=MAX_BATCH_SIZE)
-    seed = check_int_seed(owner, seed)
+    depth = checks.check_count(owner, "depth", depth,
+                               maximum=networks.MAX_DEPTH)
+    width = checks.check_count(owner, "width", width,
+                               maximum=networks.MAX_WIDTH)
+    batch_size = checks.check_count(owner, "batch_size", batch_size,
+                                    maximum=networks.MAX_BATCH_SIZE)
+    seed = networks.check_int_seed(owner, seed)
     if models is None:
-        check_activation(owner, activation)
-        check_mlp_size(owner, depth, width, width, batch_size)
-        models = {}
-        for initializer in _initializers(initializers):
-            label = _label(initializer)
-            try:
-                models[label] = _mlp(initializer, depth, width, activation,
-                                     width, seed)
-            except ValueError as error:  # e.g. a convolution-only one
-                raise ValueError(
-                    f"signal_propagation cannot build its MLP with {label}: "
-                    f"{error}") from None
+        networks.check_activation(owner, activation)
+        networks.check_mlp_size(owner, depth, width, width, batch_size)
+        models = _mlps(_initializers(initializers), depth, width, activation,
+                       seed)
     else:
-        if isinstance(models, keras.Model):
-            models = {models.name: models}
-        if not (isinstance(models, dict) and models and all(
-                isinstance(label, str) and isinstance(model, keras.Model)
-                for label, model in models.items())):
-            raise base.argument_error(
-                owner, "models",
-                "None, a keras.Model or a non-empty dict {label: keras.Model}",
-                models)
-        for model in models.values():
-            _check_model(model, batch_size)
+        models = _given_models(models, batch_size)
     rng = np.random.default_rng(seed)
     return SignalReport(_measure(label, model, batch_size, rng)
                         for label, model in models.items())
 
 
+def _mlps(initializers, depth, width, activation, seed):
+    """`{label: MLP}`, one MLP per initializer, each fed `width` features;
+    layer `i` of each (from 0) gets the seed `seed + i`."""
+    models = {}
+    for initializer in initializers:
+        label = short_name(initializer)
+        try:
+            models[label] = networks.mlp(
+                initializer, inputs=width, depth=depth, width=width,
+                activation=activation, first_seed=seed, prefix="dense",
+                name=f"mlp_{depth}x{width}")
+        except ValueError as error:  # e.g. a convolution-only one
+            raise ValueError(
+                f"signal_propagation cannot build its MLP with {label}: "
+                f"{error}") from None
+    return models
+
+
+def _given_models(models, batch_size):
+    """`models` (a model or a dict of them) as `{label: model}`, or a
+    ValueError naming signal_propagation."""
+    if isinstance(models, keras.Model):
+        models = {models.name: models}
+    if not (isinstance(models, dict) and models and all(
+            isinstance(label, str) and isinstance(model, keras.Model)
+            for label, model in models.items())):
+        raise checks.argument_error(
+            "signal_propagation", "models",
+            "None, a keras.Model or a non-empty dict {label: keras.Model}",
+            models)
+    for model in models.values():
+        _check_model(model, batch_size)
+    return models
+
+
 def _initializers(initializers):
     """The initializers `initializers` names, resolved, or a ValueError
     naming signal_propagation."""
-    from keras_inits.serialization import get
-
     items = initializers
     if isinstance(items, (str, dict)) or not hasattr(items, "__iter__"):
         items = [items]
@@ -267,7 +171,7 @@ def _initializers(initializers):
                 f"initializers={initializers!r}")
         resolved.append(found)
     if not resolved:
-        raise base.argument_error("signal_propagation", "initializers",
+        raise checks.argument_error("signal_propagation", "initializers",
                                   "one initializer or more", initializers)
     return resolved
 
@@ -295,11 +199,12 @@ def _check_model(model, batch_size):
     if not any(layer.weights for layer in model.layers):
         raise ValueError(
             f"signal_propagation found no layer with weights in {model.name}.")
-    if batch_size * math.prod(shape) > MAX_VALUES:
+    if batch_size * math.prod(shape) > networks.MAX_VALUES:
         raise ValueError(
             f"signal_propagation would draw {batch_size * math.prod(shape):,} "
-            f"input values for {model.name}: at most {MAX_VALUES:,}. Use a "
-            f"smaller batch size. Received: batch_size={batch_size}")
+            f"input values for {model.name}: at most "
+            f"{networks.MAX_VALUES:,}. Use a smaller batch size. Received: "
+            f"batch_size={batch_size}")
 
 
 def _measure(label, model, batch_size, rng):
@@ -344,11 +249,11 @@ def plot_signal_propagation(report, title=None):
 
     curves = list(report) if isinstance(report, (tuple, list)) else None
     if not curves or not all(isinstance(c, SignalCurve) for c in curves):
-        raise base.argument_error(
+        raise checks.argument_error(
             "plot_signal_propagation", "report",
             "a SignalReport (or a non-empty list of SignalCurves)", report)
     if title is not None and not isinstance(title, str):
-        raise base.argument_error("plot_signal_propagation", "title",
+        raise checks.argument_error("plot_signal_propagation", "title",
                                   "None or a string", title)
     figure = Figure(figsize=(12, 4.8), layout="constrained")
     panels = figure.subplots(1, 2)

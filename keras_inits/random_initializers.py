@@ -22,7 +22,9 @@ class RandomNormal(RandomInitializer):
         mean: Mean of the values, a finite number.
         stddev: Standard deviation of the values, a positive number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 
@@ -64,7 +66,9 @@ class RandomUniform(RandomInitializer):
         minval: Lower bound (inclusive), a finite number.
         maxval: Upper bound (exclusive), a finite number above `minval`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 
@@ -116,7 +120,9 @@ class TruncatedNormal(RandomInitializer):
         stddev: Standard deviation of the untruncated normal, a positive
             number.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 

@@ -145,10 +145,12 @@ def derive_seed(seed, key):
     return int.from_bytes(digest[:8], "little") % DERIVED_SEED_LIMIT
 
 
-def reseed(saved, seed):
-    """The seed to put in place of `saved`, a seed as a config holds it:
-    `seed` (an int or a PortableSeed), made portable if `saved` was."""
-    if is_portable_seed(read_seed("reseed", saved)) and not is_portable_seed(
+def reseed(owner, saved, seed):
+    """The seed to put in place of `saved`, a seed as the config of
+    initializer `owner` holds it: `seed` (an int or a PortableSeed), made
+    portable if `saved` was. A `saved` that is no seed raises, as in
+    `read_seed`."""
+    if is_portable_seed(read_seed(owner, saved)) and not is_portable_seed(
             seed):
         return PortableSeed(seed)
     return seed

@@ -40,7 +40,9 @@ class Sparse(base.RandomInitializer):
         stddev: Standard deviation of the non-zero weights, a positive
             number (PyTorch's `std`, same default).
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
 
     Examples:
 

@@ -59,7 +59,9 @@ class VarianceScaling(base.RandomInitializer,
         distribution: `"truncated_normal"`, `"untruncated_normal"` or
             `"uniform"`.
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -156,7 +158,9 @@ class GlorotNormal(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -189,7 +193,9 @@ class GlorotUniform(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -225,7 +231,9 @@ class HeNormal(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -258,7 +266,9 @@ class HeUniform(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -291,7 +301,9 @@ class LecunNormal(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 
@@ -324,7 +336,9 @@ class LecunUniform(VarianceScaling):
 
     Args:
         seed: None for fresh values at every call, an int to make the
-            sequence of draws reproducible, or a `keras.random.SeedGenerator`.
+            sequence of draws reproducible, a `keras.random.SeedGenerator`,
+            or a `keras_inits.PortableSeed` for the same values on every
+            backend.
         input_axes: None, or the axes whose dimensions multiply to fan-in.
         output_axes: None, or the axes whose dimensions multiply to fan-out.
 

@@ -129,7 +129,9 @@ CASES = [
          exact=lambda shape: np.arange(32.0).reshape(shape)),
 ]
 
-# Issue 5, second half: convolution, orthogonal variants.
+# Convolution kernels and orthogonal variants: each row names the kernel
+# shape and the layer it is made for, since a Dense kernel would not
+# exercise them.
 CASES += [
     Case("Dirac", lambda seed: keras_inits.Dirac(), random=False,
          shape=(3, 3, 8, 8), exact=_dirac_exact, layer=_conv2d,
@@ -157,7 +159,8 @@ CASES += [
          layer=lambda init: keras.layers.Dense(32, kernel_initializer=init)),
 ]
 
-# Issue 5, first half: gains, bounded normals, sparse, depth-aware.
+# Gains, bounded normals, sparse and depth-aware: the default Dense
+# kernel fits them all.
 CASES += [
     Case("KaimingNormal",
          lambda seed: keras_inits.KaimingNormal(negative_slope=0.2, seed=seed),

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Sets up .venv in this checkout (once) and runs the whole test suite, with
-# the docstring examples and notebooks, on each Keras backend in turn.
+# the docstring examples and notebooks, on each Keras backend in turn. The
+# notebooks execute in the tensorflow run only (their committed outputs are
+# TensorFlow's; see tests/test_notebooks.py), so a BACKENDS without
+# tensorflow checks them but does not execute them.
 #   bash tests/run_all.sh                      # tensorflow, jax, torch, numpy
 #   BACKENDS="jax numpy" bash tests/run_all.sh -x   # a subset; args go to pytest
 set -euo pipefail

@@ -128,12 +128,12 @@ def test_global_seed_makes_unseeded_initializers_reproducible():
     np.testing.assert_array_equal(first, again)
 
 
-# Draws from several threads (issue 11, point 7): data loaders and servers
+# Draws from several threads: data loaders and servers
 # build models in threads, and one initializer, or one SeedGenerator, may
 # serve them all. Each draw must advance the seed state atomically.
 
 THREADS = 8
-CALLS = 20  # the issue's case: 160 draws of one instance
+CALLS = 20  # 160 draws of one instance: where repeats were seen
 # Every catalogue initializer in threads: fewer draws, so that all of them
 # take a few seconds; the threads start together, so these draws overlap
 # too. (Measured on the code before the fix: 60-90% of the initializers
@@ -244,7 +244,7 @@ def _check_draws_in_threads(make, shape, kind, calls):
 
 @pytest.mark.parametrize("kind", list(SEED_KINDS))
 def test_one_initializer_in_eight_threads(kind, frequent_switches):
-    # The issue's case: 8 threads x 20 calls gave 72-96 distinct tensors.
+    # 8 threads x 20 calls once gave only 72-96 distinct tensors.
     _check_draws_in_threads(lambda seed: keras_inits.HeNormal(seed=seed),
                             (8, 8), kind, CALLS)
 

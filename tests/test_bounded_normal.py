@@ -214,7 +214,7 @@ def test_bad_clip(sigmas):
         keras_inits.ClippedNormal(sigmas=sigmas)
 
 
-# Float32 range, dtypes, float8 (issue #12).
+# Float32 range, dtypes, float8.
 
 LOW_PRECISION = ["float16", "bfloat16", "float8_e4m3fn", "float8_e5m2"]
 

@@ -379,7 +379,7 @@ def test_bilinear_needs_rank_four():
         keras_inits.Bilinear()((4, 2, 2))
 
 
-# Float32 range, dtypes, float8 and nesting (issue #12).
+# Float32 range, dtypes, float8 and nesting.
 
 LOW_PRECISION = limits.LOW_PRECISION
 

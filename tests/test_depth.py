@@ -131,7 +131,7 @@ def test_zero_needs_a_matrix():
         keras_inits.ZerO()((4,))
 
 
-# Float32 range, dtypes, float8 and nesting (issue #12).
+# Float32 range, dtypes, float8 and nesting.
 
 LOW_PRECISION = limits.LOW_PRECISION
 

@@ -147,7 +147,7 @@ def test_bad_kaiming_arguments(cls):
         cls(negative_slope=0.1, nonlinearity="relu")
 
 
-# Float32 range, dtypes, float8 (issue #12).
+# Float32 range, dtypes, float8.
 
 
 @pytest.mark.parametrize("param, message", [

@@ -193,7 +193,7 @@ def test_block_orthogonal_needs_rank_two():
         keras_inits.BlockOrthogonal()((5,))
 
 
-# Float32 range, dtypes that cannot hold the values, float8 (issue #12).
+# Float32 range, dtypes that cannot hold the values, float8.
 
 LOW_PRECISION = limits.LOW_PRECISION
 
@@ -249,7 +249,7 @@ def test_a_dtype_that_cannot_hold_the_gain_is_refused(cls, dtype):
 
 @pytest.mark.parametrize("gain", [1e308, 10**400])
 def test_gain_float32_cannot_hold_is_refused(gain):
-    # Orthogonal(gain=1e308) made infinite weights (issue #12).
+    # Orthogonal(gain=1e308) made infinite weights.
     with pytest.raises(ValueError, match="Argument `gain` of Orthogonal must "
                        "be a positive number"):
         keras_inits.Orthogonal(gain=gain)

@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 import keras_inits
-from keras_inits.reinitialize import _derive_seed
+from keras_inits.samplers import derive_seed
 from tests.catalogue import RANDOM_CASES
 
 BACKEND = keras.backend.backend()
@@ -219,7 +219,7 @@ def test_keras_initializers_are_rebuilt_with_the_derived_seed():
     dense = keras.layers.Dense(5, kernel_initializer=I.RandomNormal(0, 1))
     keras.Sequential([keras.Input((4,)), dense])
     keras_inits.reinitialize(dense, seed=17)
-    seed = _derive_seed(17, "kernel")  # its key below the layer itself
+    seed = derive_seed(17, "kernel")  # its key below the layer itself
     np.testing.assert_array_equal(
         values(dense.kernel), values(I.RandomNormal(0, 1, seed=seed)((4, 5))))
 
@@ -567,7 +567,7 @@ def test_a_model_loaded_from_a_keras_file(tmp_path):
     # gives loaded variables shorter paths: "out/kernel", not
     # "saved/out/kernel", so seeds differ from the original model's.)
     kernel = loaded.get_layer("out").kernel
-    expected = keras_inits.HeUniform(seed=_derive_seed(8, kernel.path))
+    expected = keras_inits.HeUniform(seed=derive_seed(8, kernel.path))
     np.testing.assert_array_equal(values(kernel), values(expected((4, 2))))
 
 
@@ -610,7 +610,7 @@ def test_report_prints_as_a_table():
     assert text[0].split()[:5] == ["path", "key", "initializer", "shape",
                                    "mean"]
     assert text[1].split()[:3] == ["net/hidden/kernel", "hidden/kernel",
-                                   f"GlorotUniform(seed={_derive_seed(2, 'hidden/kernel')})"]
+                                   f"GlorotUniform(seed={derive_seed(2, 'hidden/kernel')})"]
     assert "(6, 32)" in text[1]
     assert text[-1].startswith("8 variables re-drawn (451 values), seed=2")
     row = report["net/norm/moving_variance"]
@@ -683,7 +683,7 @@ def test_bad_models():
         keras_inits.reinitialize(keras.layers.Dense(2, name="unbuilt"))
 
 
-# Trust (issue 11): wrapped initializers re-drawn, adapted data kept, seeds
+# Trust: wrapped initializers re-drawn, adapted data kept, seeds
 # from the model's structure, all-or-nothing under interrupts.
 
 def _wrapped(case, nesting, seed):
@@ -762,8 +762,8 @@ def test_keras_initializers_wrapped_in_depth_scaled_turn_portable():
     assert "PortableSeed" in report.rows[0].initializer
     # Portable: the value of keras_inits' HeNormal with the derived seed.
     key = report.rows[0].key
-    inner = keras_inits.HeNormal(seed=keras_inits.PortableSeed(_derive_seed(
-        _derive_seed(5, key), "initializer")))
+    inner = keras_inits.HeNormal(seed=keras_inits.PortableSeed(derive_seed(
+        derive_seed(5, key), "initializer")))
     np.testing.assert_allclose(values(a.layers[0].kernel),
                                values(inner((8, 16))) / 2.0, rtol=1e-6)
 

@@ -1,4 +1,4 @@
-"""The round-trip matrix of the serialization layer (issue 11: a config
+"""The round-trip matrix of the serialization layer (a config
 keras_inits writes, keras_inits must read).
 
 Every initializer of the catalogue, with every kind of seed, bare and nested

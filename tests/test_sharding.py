@@ -60,7 +60,7 @@ def assert_not_tracer(generator):
 
 
 @needs_mesh
-def test_the_issue_case_builds_and_the_generator_keeps_working():
+def test_a_sharded_draw_with_a_seed_generator_builds_and_it_keeps_working():
     # keras.initializers.RandomNormal(seed=SeedGenerator(1)) leaves a tracer
     # in the generator here, and its next call raises UnexpectedTracerError.
     generator = keras.random.SeedGenerator(1)

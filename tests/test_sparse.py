@@ -90,7 +90,7 @@ def test_needs_rank_two():
         keras_inits.Sparse(0.5)((5,))
 
 
-# Float32 range, dtypes, float8 (issue #12).
+# Float32 range, dtypes, float8.
 
 
 @pytest.mark.parametrize("sparsity", [10**400, -(10**400)])

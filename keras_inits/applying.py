@@ -1,0 +1,134 @@
+"""The second pass of `reinitialize`: assign the checked draws, all or
+nothing, and measure each variable before and after."""
+
+import math
+import signal
+import threading
+
+import numpy as np
+from keras import ops
+
+from keras_inits import sharding
+from keras_inits.reinitialize_report import ReinitializedVariable
+
+
+def apply_plans(plans, backup):
+    """Assigns each plan's draw (`planning.Plan`), one variable at a time,
+    dropping each kept value once assigned (its entry of `plans` becomes
+    None).
+    Returns one `ReinitializedVariable` per plan.
+
+    Never leaves a mixture of old and new weights when it can help it:
+    Ctrl-C is held until the pass ends; an assignment that raises is
+    retried once the others are made, and the error re-raised after; only
+    when a variable cannot be assigned at all are the changed ones restored
+    from the backup (`backup=True`), or named in the error's note."""
+    variables = [plan.variable for plan in plans]
+    saved = ([ops.convert_to_numpy(v).copy() for v in variables]
+             if backup else None)
+    rows, failed, first_error = [None] * len(plans), [], None
+    with _HeldInterrupts() as interrupts:
+        for attempt in range(2):
+            pending = failed if attempt else range(len(plans))
+            failed = []
+            for i in pending:
+                try:
+                    rows[i] = _assign(*plans[i])
+                    plans[i] = None  # its kept value, if any, is not needed
+                except BaseException as error:  # Ctrl-C, out of memory
+                    first_error = first_error or error
+                    failed.append(i)
+            if not failed:
+                break
+        if failed and backup:
+            for variable, row, values in zip(variables, rows, saved):
+                if row is not None:
+                    variable.assign(values)
+    error = first_error or interrupts.error()
+    if error is None:
+        return rows
+    if not failed:
+        state = (f"the model is wholly reinitialized: all {len(rows)} "
+                 "selected variables were re-drawn before the error was "
+                 "re-raised")
+    elif backup:
+        state = ("the model is untouched: the variables already re-drawn "
+                 "were restored from the backup")
+    else:
+        changed = [row.path for row in rows if row is not None]
+        state = (f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
+                 f"variables were re-drawn ({changed}) and the others could "
+                 "not be; pass `backup=True` to have them restored")
+    if hasattr(error, "add_note"):
+        error.add_note(f"reinitialize: {state}.")
+    raise error
+
+
+def refresh_adapted(layers):
+    """Lets preprocessing layers whose adapted state was reset recompute
+    what they derive from it once (Normalization its mean and scale), or
+    they would keep using the old state."""
+    for layer in layers:
+        if callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()
+
+
+def moments(variable, chunk=2**20):
+    """Mean and standard deviation of `variable`'s values in float64, on
+    the host (no backend then compiles a reduction per shape, as JAX
+    would), in one pass of chunks: sums of values and squares shifted by
+    the first value, which keeps the subtraction exact enough when the mean
+    dwarfs the spread. A sharded variable is read one shard at a time.
+    NaN for an empty variable.
+
+    Examples:
+
+    >>> from keras_inits.applying import moments
+    >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
+    (2.5, 1.118033988749895)
+    """
+    shift, total, squares, size = None, 0.0, 0.0, 0
+    for values in sharding.host_pieces(variable):
+        if shift is None and values.size:
+            shift = float(values[0])
+        size += values.size
+        for start in range(0, values.size, chunk):
+            part = values[start:start + chunk].astype(np.float64) - shift
+            total += float(np.sum(part))
+            squares += float(np.dot(part, part))
+    if size == 0:
+        return float("nan"), float("nan")
+    mean = total / size
+    return shift + mean, math.sqrt(max(squares / size - mean**2, 0.0))
+
+
+def _assign(path, key, variable, description, draw):
+    before = moments(variable)
+    variable.assign(ops.cast(draw(), variable.dtype))
+    return ReinitializedVariable(path, key, description,
+                                 tuple(variable.shape), *before,
+                                 *moments(variable))
+
+
+class _HeldInterrupts:
+    """Holds Ctrl-C (SIGINT) until the block ends, when Python's default
+    handler is in place in the main thread (a notebook's or a script's);
+    `error()` then gives the KeyboardInterrupt it held, if any."""
+
+    def __enter__(self):
+        self.received, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT)
+                is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame):
+        self.received = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def error(self):
+        return KeyboardInterrupt() if self.received else None

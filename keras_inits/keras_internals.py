@@ -1,0 +1,193 @@
+"""Every use of Keras' private API in keras_inits, one small function each.
+
+Keras exports no way to find the initializer a variable was created with,
+to list a layer's own variables or direct sublayers, to trace a function
+for its output shape only, or to read its safe-mode flag. The package needs
+each of these, so they are here and nowhere else: when Keras changes one,
+this is the only module to fix. Each function names the Keras attributes
+it relies on.
+
+Checked against Keras 3.15.1 (`keras.src` layout of the 3.x series).
+
+This module imports nothing of keras_inits: every other module may use it.
+"""
+
+import keras
+
+# Neither is exported by Keras: the shape-only trace of a function, and the
+# global state where a StatelessScope registers the variables it defers and
+# where the safe-mode flag of deserialization is kept.
+from keras.src.backend import compute_output_spec as _compute_output_spec
+from keras.src.backend.common import global_state as _global_state
+from keras.src.saving import serialization_lib as _serialization_lib
+from keras.src.utils.naming import to_snake_case as _to_snake_case
+
+KERAS_VERSIONS_CHECKED = ("3.15.1",)
+
+
+# Layers and variables.
+
+
+def own_variables(layer):
+    """The variables `layer` created itself, trainable first, without those
+    of its sublayers (Keras' `Layer._trainable_variables` and
+    `Layer._non_trainable_variables`, the two lists `Layer.weights` is
+    built from)."""
+    return layer._trainable_variables + layer._non_trainable_variables
+
+
+def sublayers(layer):
+    """The direct sublayers of `layer`, in the order Keras tracked them
+    (`Layer._layers`)."""
+    return layer._layers
+
+
+def all_layers(layer):
+    """`layer` and every layer nested in it, at any depth, each once
+    (`Layer._flatten_layers(include_self=True, recursive=True)`)."""
+    return layer._flatten_layers(include_self=True, recursive=True)
+
+
+def generic_name(obj):
+    """The stem Keras auto-names an object of `obj`'s class with: `dense`
+    for a Dense, which Keras names `dense`, `dense_1`, ...
+    (`keras.src.utils.naming.to_snake_case`, as `auto_name` uses it)."""
+    return _to_snake_case(type(obj).__name__)
+
+
+def inbound_node_count(layer):
+    """How many times `layer` was called in a functional model's graph:
+    one inbound node per call (`Operation._inbound_nodes`; 0 for an object
+    without it). Keras has no public count of a layer's calls."""
+    return len(getattr(layer, "_inbound_nodes", ()))
+
+
+def deferred_initializer(variable):
+    """The initializer of a variable whose initialization a StatelessScope
+    deferred, else None (`Variable._initializer`, which Keras clears once
+    the variable holds a value)."""
+    return variable._initializer
+
+
+def optimizer_trainable_variables(optimizer):
+    """The model variables a built optimizer was built for, the argument
+    its `build` took (`Optimizer._trainable_variables`)."""
+    return optimizer._trainable_variables
+
+
+# Twins: a copy rebuilt from Keras' own record, allocating nothing.
+
+
+class ScratchScope(keras.StatelessScope):
+    """A StatelessScope whose deferred variables are never initialized:
+    Keras lists the variables a scope defers in the global attribute
+    `"uninitialized_variables"` and would otherwise fill them later.
+
+    Examples:
+
+    >>> from keras_inits import keras_internals
+    >>> with keras_internals.ScratchScope():
+    ...     v = keras.Variable(keras.initializers.Ones(), shape=(2,))
+    >>> initializer = keras_internals.deferred_initializer(v)
+    >>> isinstance(initializer, keras.initializers.Ones)
+    True
+    """
+
+    def __init__(self):
+        super().__init__(initialize_variables=False)
+
+    def __enter__(self):
+        pending = _global_state.get_global_attribute("uninitialized_variables")
+        self._pending = {id(v) for v in pending or ()}
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        pending = _global_state.get_global_attribute("uninitialized_variables")
+        if pending:  # forget the twin's variables, or Keras would fill them
+            pending[:] = [v for v in pending if id(v) in self._pending]
+
+
+def layer_twin(layer):
+    """Rebuilds `layer` from its config and build config inside a
+    `ScratchScope`: its `build` runs its own `add_weight(initializer=...)`
+    calls and allocates nothing, so each of the twin's own variables holds
+    its initializer (`deferred_initializer`).
+
+    Returns `(twin, assigned)`: `assigned` holds the ids of the twin's own
+    variables that `build` gave a value by hand (`variable.assign`), whose
+    initializer says nothing of their value. Raises whatever `from_config`
+    or `build_from_config` raises.
+    """
+    config, build_config = layer.get_config(), layer.get_build_config()
+    with ScratchScope() as scope:
+        twin = type(layer).from_config(config)
+        if build_config:
+            twin.build_from_config(build_config)
+        assigned = {id(v) for v in own_variables(twin)
+                    if scope.get_current_value(v) is not None}
+    return twin, assigned
+
+
+def optimizer_twin(optimizer):
+    """Rebuilds `optimizer` from its config, built for the same variables
+    when it is built (`optimizer_trainable_variables`). Its iterations and
+    learning rate are created with values, which a StatelessScope refuses:
+    the twin makes them eagerly (scalars), and its slot variables (one per
+    weight) inside a `ScratchScope`, holding their initializers. Raises
+    whatever `from_config` or `build` raises."""
+    twin = type(optimizer).from_config(optimizer.get_config())
+    if optimizer.built:
+        with ScratchScope():
+            twin.build(optimizer_trainable_variables(optimizer))
+    return twin
+
+
+# Tracing.
+
+
+def trace_output_spec(function):
+    """The `keras.KerasTensor` (shape and dtype) that calling `function`
+    with no arguments would return, found without computing any value
+    (`keras.src.backend.compute_output_spec`)."""
+    return _compute_output_spec(function)
+
+
+# Deserialization's safe mode.
+
+
+def in_safe_mode():
+    """The safe-mode flag in effect for deserialization: True or False
+    inside `keras.saving.load_model` or a `safe_mode_scope`, or after
+    `keras.config.enable_unsafe_deserialization()`; None when nothing set it
+    (`keras.src.saving.serialization_lib.in_safe_mode`, reading the global
+    attribute `"safe_mode_saving"`)."""
+    return _serialization_lib.in_safe_mode()
+
+
+def safe_mode_scope(safe_mode):
+    """A context manager that passes `safe_mode` on to every nested
+    deserialization, as `load_model` does
+    (`keras.src.saving.serialization_lib.SafeModeScope`).
+
+    Examples:
+
+    >>> from keras_inits import keras_internals
+    >>> with keras_internals.safe_mode_scope(False):
+    ...     keras_internals.in_safe_mode()
+    False
+    """
+    return _serialization_lib.SafeModeScope(safe_mode)
+
+
+# Backends.
+
+
+def torch_device():
+    """The name of the device Keras' PyTorch backend places new tensors on
+    (`"cuda"`, `"cpu"`, ...): the one a `keras.device` scope set, else its
+    default (`keras.src.backend.torch.core.get_device`). Imports PyTorch:
+    call it only with the PyTorch backend."""
+    from keras.src.backend.torch.core import get_device
+
+    return get_device()

@@ -100,11 +100,7 @@ class TruncatedNormalRange(base.RandomInitializer):
         self.stddev = checks.check_positive(owner, "stddev", stddev)
         self.minval = _check_bound(owner, "minval", minval)
         self.maxval = _check_bound(owner, "maxval", maxval)
-        if not self.minval < self.maxval:
-            raise ValueError(
-                f"Argument `maxval` of {owner} must be greater than "
-                f"`minval`. Received: minval={minval!r}, maxval={maxval!r}"
-            )
+        checks.check_ordered(owner, "minval", minval, "maxval", maxval)
         # check_sigma_bounds would name `lower` and `upper`, the sampler's
         # arguments: these errors name this class's own.
         lower, upper = self.sigma_bounds()

@@ -83,11 +83,8 @@ class RandomUniform(RandomInitializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval = checks.check_number("RandomUniform", "minval", minval)
         self.maxval = checks.check_number("RandomUniform", "maxval", maxval)
-        if self.maxval <= self.minval:
-            raise ValueError(
-                "Argument `maxval` of RandomUniform must be greater than "
-                f"`minval`. Received: minval={minval!r}, maxval={maxval!r}"
-            )
+        checks.check_ordered("RandomUniform", "minval", minval, "maxval",
+                             maxval)
         # The draw computes minval + (maxval - minval) * u.
         checks.check_reach("RandomUniform", "maxval", maxval,
                          self.maxval - self.minval, "maxval - minval")

@@ -1,14 +1,12 @@
 """The second pass of `reinitialize`: assign the checked draws, all or
-nothing, and measure each variable before and after."""
+nothing, and measure each variable before and after (moments.py)."""
 
-import math
 import signal
 import threading
 
-import numpy as np
 from keras import ops
 
-from keras_inits import sharding
+from keras_inits.moments import moments
 from keras_inits.reinitialize_report import ReinitializedVariable
 
 
@@ -71,35 +69,6 @@ def refresh_adapted(layers):
     for layer in layers:
         if callable(getattr(layer, "finalize_state", None)):
             layer.finalize_state()
-
-
-def moments(variable, chunk=2**20):
-    """Mean and standard deviation of `variable`'s values in float64, on
-    the host (no backend then compiles a reduction per shape, as JAX
-    would), in one pass of chunks: sums of values and squares shifted by
-    the first value, which keeps the subtraction exact enough when the mean
-    dwarfs the spread. A sharded variable is read one shard at a time.
-    NaN for an empty variable.
-
-    Examples:
-
-    >>> from keras_inits.applying import moments
-    >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
-    (2.5, 1.118033988749895)
-    """
-    shift, total, squares, size = None, 0.0, 0.0, 0
-    for values in sharding.host_pieces(variable):
-        if shift is None and values.size:
-            shift = float(values[0])
-        size += values.size
-        for start in range(0, values.size, chunk):
-            part = values[start:start + chunk].astype(np.float64) - shift
-            total += float(np.sum(part))
-            squares += float(np.dot(part, part))
-    if size == 0:
-        return float("nan"), float("nan")
-    mean = total / size
-    return shift + mean, math.sqrt(max(squares / size - mean**2, 0.0))
 
 
 def _assign(path, key, variable, description, draw):

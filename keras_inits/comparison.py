@@ -22,12 +22,12 @@ from keras_inits.initializer_lists import read_entries
 from keras_inits.lsuv import lsuv
 from keras_inits.propagation import plot_signal_propagation
 from keras_inits.propagation import signal_propagation
-from keras_inits.reports import OUTPUTS
-from keras_inits.reports import format_table
-from keras_inits.reports import output_problem
+# The report's names, importable from here too: the comparison notebook
+# prints `comparison.format_table(runs, threshold)`.
+from keras_inits.reports import OUTPUTS  # noqa: F401
+from keras_inits.reports import format_table  # noqa: F401
+from keras_inits.reports import output_problem  # noqa: F401
 
-# OUTPUTS, format_table and output_problem (the report's) stay importable
-# from here, where the comparison notebook and earlier code find them.
 DEFAULT_INITIALIZERS = ("Zeros", "RandomNormal(stddev=0.01)", "GlorotUniform",
                         "HeUniform", "Orthogonal", LSUV)
 TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")

@@ -233,19 +233,19 @@ def call(initializer, shape, dtype, layout):
     return _compiled(lambda: initializer(shape, dtype=dtype), sharding)()
 
 
-def host_pieces(variable):
-    """`variable`'s values as flat numpy arrays: one per distinct shard of
-    a sharded variable (a replicated one counts once), so the host never
-    holds more than one shard at a time; else the whole value."""
+def device_pieces(variable):
+    """`variable`'s values as flat tensors where they live: one per
+    distinct shard of a sharded variable (a replicated one counts once),
+    each on its device; else the whole value."""
     shards = None
     if placement(variable) is not None:
         shards = variable.value.addressable_shards
     if not shards:
-        yield np.ravel(keras.ops.convert_to_numpy(variable))
+        yield keras.ops.reshape(variable.value, (-1,))
         return
     seen = set()
     for shard in shards:
         index = repr(shard.index)  # slices are unhashable before 3.12
         if index not in seen:
             seen.add(index)
-            yield np.ravel(np.asarray(shard.data))
+            yield shard.data.reshape(-1)

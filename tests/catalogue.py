@@ -203,3 +203,14 @@ def skip_unless_storable(dtype):
         keras.ops.cast(keras.ops.zeros((1,)), dtype)
     except Exception:  # each backend raises its own error type
         pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+
+
+def small_mlp(kernel="glorot_uniform", name="net"):
+    """The two-Dense model the diagnostics and WeightStats tests look at:
+    a `hidden` kernel from `kernel`, an `out` bias of 0.5."""
+    return keras.Sequential([
+        keras.Input((256,)),
+        keras.layers.Dense(128, kernel_initializer=kernel, name="hidden"),
+        keras.layers.Dense(10, bias_initializer=keras_inits.Constant(0.5),
+                           name="out"),
+    ], name=name)

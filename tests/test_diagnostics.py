@@ -9,18 +9,10 @@ import numpy as np
 import pytest
 
 import keras_inits
+from tests.catalogue import small_mlp as mlp
 from keras_inits.diagnostics import expected_std
 
 matplotlib.use("Agg")
-
-
-def mlp(kernel="glorot_uniform", name="net"):
-    return keras.Sequential([
-        keras.Input((256,)),
-        keras.layers.Dense(128, kernel_initializer=kernel, name="hidden"),
-        keras.layers.Dense(10, bias_initializer=keras_inits.Constant(0.5),
-                           name="out"),
-    ], name=name)
 
 
 def test_describe_rows_match_numpy_and_promised_std():

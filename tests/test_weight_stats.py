@@ -7,17 +7,9 @@ import numpy as np
 import pytest
 
 import keras_inits
+from tests.catalogue import small_mlp as mlp
 
 TRAINS = keras.backend.backend() != "numpy"
-
-
-def mlp(kernel="glorot_uniform", name="net"):
-    return keras.Sequential([
-        keras.Input((256,)),
-        keras.layers.Dense(128, kernel_initializer=kernel, name="hidden"),
-        keras.layers.Dense(10, bias_initializer=keras_inits.Constant(0.5),
-                           name="out"),
-    ], name=name)
 
 
 def test_weight_stats_verbose_must_be_a_bool():

@@ -1,0 +1,142 @@
+"""The mean and standard deviation of a variable, measured where its values
+live, for `reinitialize`'s report.
+
+Values in the host's memory (the NumPy backend; PyTorch and JAX on CPU,
+shard by shard) are read in place through a NumPy view, in chunks that stay
+in the processor's cache: no copy of the variable, one thread, four passes
+over each chunk while it is in cache. Values on an accelerator, and
+TensorFlow's (whose tensors give NumPy a copy), are summed with the
+backend's own operations on the device, a chunk at a time, compiled into
+one pass on JAX. Either way the sums are of the values less the first one,
+which keeps the subtraction exact enough when the mean dwarfs the spread,
+float32 sums (float64 for float64 values) run over at most a chunk or a
+row, and the host adds those in float64: a float32 sum of 2**24 values in
+one run loses most of its digits.
+"""
+
+import functools
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_inits import sharding
+
+# Values per step on the host: two float32 buffers of this size stay in the
+# processor's cache.
+HOST_CHUNK = 2**16
+# Values per step on the device, summed as rows of ROW values.
+DEVICE_CHUNK = 2**20
+ROW = 2**10
+
+
+def moments(variable):
+    """Mean and standard deviation (population) of `variable`'s values, as
+    Python floats; NaN for an empty variable. A sharded variable is read
+    one shard at a time.
+
+    Examples:
+
+    >>> from keras_inits.moments import moments
+    >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
+    (2.5, 1.118033988749895)
+    """
+    dtype = "float64" if variable.dtype == "float64" else "float32"
+    shift, total, squares, size = None, 0.0, 0.0, 0
+    for values in sharding.device_pieces(variable):
+        length = values.shape[0]
+        if not length:
+            continue
+        host = _host_view(values)
+        if shift is None:  # a number: shards live on different devices
+            first = host if host is not None else ops.convert_to_numpy(
+                ops.slice(values, [0], [1]))
+            shift = float(first[0])
+        if host is not None:
+            sums = _host_sums(host, shift, dtype)
+        else:
+            sums = _device_sums(values, shift, dtype)
+        total, squares = total + sums[0], squares + sums[1]
+        size += length
+    if size == 0:
+        return math.nan, math.nan
+    mean = total / size
+    return shift + mean, math.sqrt(max(squares / size - mean**2, 0.0))
+
+
+def _host_view(values):
+    """A NumPy array sharing the memory of the flat tensor `values`, or None
+    where NumPy would get a copy (TensorFlow) or the values are not in the
+    host's memory."""
+    backend = keras.backend.backend()
+    if backend == "numpy":
+        return values
+    if backend == "torch" and values.device.type == "cpu":
+        try:
+            return values.detach().numpy()
+        except TypeError:  # bfloat16 and float8, which NumPy lacks
+            return None
+    if backend == "jax" and all(d.platform == "cpu" for d in values.devices()):
+        return np.asarray(values)
+    return None
+
+
+def _host_sums(values, shift, dtype):
+    """`(sum(values - shift), sum((values - shift)**2))` of a flat NumPy
+    array, in float64, from float32 (or float64) sums of cache-sized
+    chunks."""
+    shifted = np.empty(min(HOST_CHUNK, values.size), dtype)
+    squared = np.empty_like(shifted)
+    total = squares = 0.0
+    for start in range(0, values.size, HOST_CHUNK):
+        part = values[start:start + HOST_CHUNK]
+        d, d2 = shifted[:part.size], squared[:part.size]
+        np.subtract(part, shift, out=d, casting="unsafe")
+        np.square(d, out=d2)
+        total += float(d.sum())  # NumPy sums pairwise: exact enough
+        squares += float(d2.sum())
+    return total, squares
+
+
+def _device_sums(values, shift, dtype):
+    """`_host_sums` of a flat tensor, computed by the backend where the
+    tensor lives, `DEVICE_CHUNK` values at a time as rows of `ROW`."""
+    row_sums, partials = _row_sums(), []
+    length = values.shape[0]
+    for start in range(0, length, DEVICE_CHUNK):
+        count = min(DEVICE_CHUNK, length - start)
+        head = count - count % ROW
+        for begin, end, row in ((start, start + head, ROW),
+                                (start + head, start + count, None)):
+            if end > begin:
+                part = ops.slice(values, [begin], [end - begin])
+                part = ops.reshape(part, (-1, row or end - begin))
+                partials.append(row_sums(part, shift, dtype))
+    total = squares = 0.0
+    for sums, sums_of_squares in partials:
+        total += float(np.sum(ops.convert_to_numpy(sums), dtype=np.float64))
+        squares += float(np.sum(ops.convert_to_numpy(sums_of_squares),
+                                dtype=np.float64))
+    return total, squares
+
+
+def _shifted_row_sums(rows, shift, dtype):
+    """The sums along each row of `rows - shift` and of its squares, in
+    `dtype`."""
+    if keras.backend.standardize_dtype(rows.dtype) != dtype:
+        rows = ops.cast(rows, dtype)
+    rows = rows - shift
+    return ops.sum(rows, axis=1), ops.sum(rows * rows, axis=1)
+
+
+@functools.cache
+def _row_sums():
+    """`_shifted_row_sums`, compiled with XLA on JAX: there each eager
+    operation is a dispatch and a temporary of its own, and compiled they
+    fuse into one pass (one compilation per chunk shape)."""
+    if keras.backend.backend() != "jax":
+        return _shifted_row_sums
+    import jax
+
+    return jax.jit(_shifted_row_sums, static_argnums=2)

@@ -72,8 +72,11 @@ def refresh_adapted(layers):
 
 
 def _assign(path, key, variable, description, draw):
+    # Drawn first: JAX computes the draw on its own threads while the old
+    # values are measured.
+    values = draw()
     before = moments(variable)
-    variable.assign(ops.cast(draw(), variable.dtype))
+    variable.assign(ops.cast(values, variable.dtype))
     return ReinitializedVariable(path, key, description,
                                  tuple(variable.shape), *before,
                                  *moments(variable))

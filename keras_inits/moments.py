@@ -1,17 +1,16 @@
 """The mean and standard deviation of a variable, measured where its values
 live, for `reinitialize`'s report.
 
-Values in the host's memory (the NumPy backend; PyTorch and JAX on CPU,
+Values in the host's memory (every backend on CPU; a sharded variable
 shard by shard) are read in place through a NumPy view, in chunks that stay
 in the processor's cache: no copy of the variable, one thread, four passes
-over each chunk while it is in cache. Values on an accelerator, and
-TensorFlow's (whose tensors give NumPy a copy), are summed with the
-backend's own operations on the device, a chunk at a time, compiled into
-one pass on JAX. Either way the sums are of the values less the first one,
-which keeps the subtraction exact enough when the mean dwarfs the spread,
-float32 sums (float64 for float64 values) run over at most a chunk or a
-row, and the host adds those in float64: a float32 sum of 2**24 values in
-one run loses most of its digits.
+over each chunk while it is in cache. Values on an accelerator are summed
+with the backend's own operations on the device, a chunk at a time,
+compiled into one pass on JAX. Either way the sums are of the values less
+the first one, which keeps the subtraction exact enough when the mean
+dwarfs the spread; float32 sums (float64 for float64 values) run over at
+most a chunk or a row, and the host adds those in float64: a float32 sum
+of 2**24 values in one run loses most of its digits.
 """
 
 import functools
@@ -67,11 +66,12 @@ def moments(variable):
 
 def _host_view(values):
     """A NumPy array sharing the memory of the flat tensor `values`, or None
-    where NumPy would get a copy (TensorFlow) or the values are not in the
-    host's memory."""
+    where the values are not in the host's memory."""
     backend = keras.backend.backend()
     if backend == "numpy":
         return values
+    if backend == "tensorflow" and values.device.endswith("CPU:0"):
+        return np.asarray(values)  # a view of an eager CPU tensor
     if backend == "torch" and values.device.type == "cpu":
         try:
             return values.detach().numpy()
@@ -85,7 +85,8 @@ def _host_view(values):
 def _host_sums(values, shift, dtype):
     """`(sum(values - shift), sum((values - shift)**2))` of a flat NumPy
     array, in float64, from float32 (or float64) sums of cache-sized
-    chunks."""
+    chunks. NumPy sums pairwise, exact enough; BLAS's float32 dot product
+    accumulates in runs long enough to lose about 1e-5 of the squares."""
     shifted = np.empty(min(HOST_CHUNK, values.size), dtype)
     squared = np.empty_like(shifted)
     total = squares = 0.0
@@ -94,7 +95,7 @@ def _host_sums(values, shift, dtype):
         d, d2 = shifted[:part.size], squared[:part.size]
         np.subtract(part, shift, out=d, casting="unsafe")
         np.square(d, out=d2)
-        total += float(d.sum())  # NumPy sums pairwise: exact enough
+        total += float(d.sum())
         squares += float(d2.sum())
     return total, squares
 

@@ -218,22 +218,22 @@ def _portable(transform, shape, seed, scale, offset):
 
 
 # Native draws above this many elements (8 MB of float32) are made piece by
-# piece on TensorFlow and NumPy. There every eager operation writes a new
-# tensor: TensorFlow's `uniform` and `normal` make three passes (draw, scale,
-# shift), each a new tensor of the output's size, page-faulted in and then
-# read from memory, with up to three alive at once; NumPy draws float64 and
-# copies to float32 (three output sizes). In pieces the passes stay in cache
-# and the peak is the pieces plus their concatenation: twice the output.
-# PyTorch is slower in pieces, and JAX compiles each draw as one fused
-# kernel: both draw in one piece. A plain uniform or normal draw gains
-# less than the truncated normal's draw with its erfinv pass, so it is
-# split only above two pieces. benchmarks/initializers.py measures both.
+# piece where that bounds their memory or saves time. NumPy draws float64
+# and copies to float32: in one piece a draw holds three output sizes at
+# its peak, in pieces the pieces plus their concatenation, twice the
+# output. The truncated normal's draw on TensorFlow makes a pass per
+# operation (uniform, erfinv, scale), each a new output-sized tensor; in
+# pieces they stay in cache. TensorFlow's plain uniform and normal draws,
+# PyTorch's and JAX's (one fused kernel) are faster in one piece.
+# benchmarks/initializers.py measures time and memory.
 NATIVE_PIECE = 2**21
+PLAIN_PIECES = ("numpy",)
+TRUNCATED_PIECES = ("tensorflow", "numpy")
 
 
-def native_draw(sample, shape, seed, threshold=None):
+def native_draw(sample, shape, seed, backends, threshold=None):
     """`sample(shape)`, a draw from `keras.random` with `seed`, made piece
-    by piece (`sample` of flat shapes) on TensorFlow and NumPy when it has
+    by piece (`sample` of flat shapes) on the `backends` named when it has
     more than `threshold` values (default: two pieces' worth). Only a
     `SeedGenerator` gives each piece new values: an int or tensor seed
     draws in one piece."""
@@ -242,7 +242,7 @@ def native_draw(sample, shape, seed, threshold=None):
     size = math.prod(shape)
     if (size <= threshold
             or not isinstance(seed, keras.random.SeedGenerator)
-            or keras.backend.backend() not in ("tensorflow", "numpy")):
+            or keras.backend.backend() not in backends):
         return sample(shape)
     pieces = [sample((min(NATIVE_PIECE, size - start),))
               for start in range(0, size, NATIVE_PIECE)]
@@ -254,7 +254,7 @@ def uniform(shape, minval, maxval, dtype, seed):
     if not is_portable_seed(seed):
         return native_draw(lambda piece: keras.random.uniform(
             piece, minval=minval, maxval=maxval, dtype=dtype, seed=seed),
-            shape, seed)
+            shape, seed, PLAIN_PIECES)
     values = _portable(threefry.symmetric_uniform, shape, seed,
                        (maxval - minval) / 2.0, (maxval + minval) / 2.0)
     if minval + maxval:  # the rounded offset may step outside by an ulp
@@ -268,7 +268,7 @@ def normal(shape, mean, stddev, dtype, seed):
     if not is_portable_seed(seed):
         return native_draw(lambda piece: keras.random.normal(
             piece, mean=mean, stddev=stddev, dtype=dtype, seed=seed),
-            shape, seed)
+            shape, seed, PLAIN_PIECES)
     values = _portable(threefry.standard_normal, shape, seed, stddev, mean)
     return ops.cast(values, dtype)
 
@@ -368,7 +368,8 @@ def _two_sigma_draw(shape, scale, dtype, seed):
         )
         return ops.erfinv(u) * scale
 
-    return native_draw(piece, shape, seed, threshold=NATIVE_PIECE)
+    return native_draw(piece, shape, seed, TRUNCATED_PIECES,
+                       threshold=NATIVE_PIECE)
 
 
 def orthogonal_matrix(rows, cols, dtype, seed):

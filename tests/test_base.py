@@ -308,11 +308,13 @@ def test_every_draw_holds_its_generators_lock(case, kind, monkeypatch):
 
 
 def test_the_pieces_of_a_draw_are_contiguous(monkeypatch, frequent_switches):
-    # Pieces of 8 values: each (4, 8) draw calls the generator 4 times on
-    # TensorFlow and NumPy (once on JAX and PyTorch, which draw in one piece).
+    # Pieces of 8 values: each (4, 8) draw of a truncated normal calls the
+    # generator 4 times on TensorFlow and NumPy (once on JAX and PyTorch,
+    # which draw in one piece).
     monkeypatch.setattr(samplers, "NATIVE_PIECE", 8)
-    _check_draws_in_threads(lambda seed: keras_inits.RandomNormal(seed=seed),
-                            (4, 8), "int", CALLS)
+    _check_draws_in_threads(
+        lambda seed: keras_inits.TruncatedNormal(seed=seed), (4, 8), "int",
+        CALLS)
 
 
 def test_the_keys_of_a_draw_are_contiguous(frequent_switches):

@@ -81,8 +81,9 @@ def test_keras_defaults_are_kept():
         "mean": 0.0, "stddev": 0.05, "seed": None}
 
 
-# Large native draws are made piece by piece on TensorFlow and NumPy
-# (`samplers.native_draw`); a small piece size exercises that path here.
+# Large native draws are made piece by piece on NumPy, and truncated
+# normals on TensorFlow too (`samplers.native_draw`); a small piece size
+# exercises that path here.
 # Each case: the draw, and the scipy distribution it must follow.
 PIECED = {
     "truncated_normal": (

@@ -1,27 +1,85 @@
 """Benchmark: `keras_inits.reinitialize` against `keras.models.clone_model`.
 
-Both give a model with freshly drawn weights; this measures the time each
-takes and the peak memory it adds on top of the built model, on the same
-model (a stack of Dense + LayerNormalization blocks, 300M parameters by
-default). Each (backend, method) runs in its own process, so one method's
-allocations cannot hide the other's peak. Memory is the process's resident
-set, sampled every millisecond by a thread while the method runs.
+Each way gives an already built model freshly drawn weights; this measures
+the time each takes and the peak memory it adds on top of the built model.
+Three methods, on the same model:
 
-    python benchmarks/reinitialize.py                 # 300M parameters
+- `reinitialize`: `keras_inits.reinitialize(model, seed=0)`, which redraws
+  the model's own variables in place (its report is kept alive);
+- `clone+assign`: what resetting a model takes with Keras alone, and the
+  comparison the performance targets are stated against:
+  `clone = keras.models.clone_model(model)`, then
+  `for v, w in zip(model.weights, clone.weights): v.assign(w)`;
+- `clone_model`: `keras.models.clone_model(model)` alone, for reference (a
+  second model with fresh weights; the original is left as it was).
+
+Two models, `--models` (default both), float32:
+
+- `stack`: `keras.Input((4096,))` then Dense(4096) + LayerNormalization
+  blocks, as many as make `--params` (default 300e6: 18 blocks, 302M
+  parameters; largest variable 64 MB). README's table is about this model.
+  Below 50e6 parameters the width is 256.
+- `mlp_head`: a functional model with a wide head: `keras.Input((1024,))`, then
+  30 x [Dense(4096, activation="relu"), Dense(1024)], then a Dense(50000)
+  head: 303M parameters, largest variable (the head's kernel, 1024 x 50000)
+  195 MB. With `--params`, the 30 blocks and the head stay and every width
+  (1024, 4096, 50000) is scaled by sqrt(params / 303M).
+
+`--quick` builds both with 2e6 parameters (mlp_head: widths 83, 333 and
+4062): each measurement then takes well under a few seconds, and the run is
+dominated by the 5-10 s each process spends importing Keras and its
+backend (about 5 minutes for all four backends and both models).
+
+Each (backend, model, method) runs in its own process, `--repeats` times
+(default 1; runs of the three methods interleaved), so one method's
+allocations cannot hide another's peak. In that process: import, warm up
+the method on a small model of the same kind (lazy imports and first-call
+setup are not what is measured; work done once per new shape, such as
+compiling a draw for it, is), build the model,
+`gc.collect()`, then read the resident set (the baseline) and time the one
+call with `time.perf_counter`. "peak extra" is the highest resident set
+seen while the method runs (a thread samples it every millisecond, and once
+more at the end) minus the baseline, in MB (2**20 bytes), and as multiples
+of the model's largest variable (target: <= 1.5x) and of all its
+weights. Memory an allocator kept from building the model and reuses is
+not counted, for any method. The new values stay alive until the
+measurement ends (the clone too), so freeing them is not timed.
+
+The time reported is the median over the repeats, the peak the highest.
+The output starts with the machine's core count, load average and the
+versions of Python, Keras and each backend, and ends with one line per
+(backend, model) in the terms of the performance targets:
+reinitialize / (clone_model + assign) time (target <= 0.8x) and
+reinitialize's peak extra / largest variable (target <= 1.5x).
+
+    python benchmarks/reinitialize.py                 # both models, 300M
+    python benchmarks/reinitialize.py --models mlp_head --backends tensorflow
     python benchmarks/reinitialize.py --params 50e6 --backends jax,torch
-    python benchmarks/reinitialize.py --quick         # smoke run, seconds
+    python benchmarks/reinitialize.py --repeats 3     # median of 3 runs
+    python benchmarks/reinitialize.py --quick         # smoke run, ~5 minutes
 """
 
 import argparse
 import json
+import math
 import os
+import platform
+import statistics
 import subprocess
 import sys
 import threading
 import time
 
 QUICK_PARAMS = 2e6
-METHODS = ("reinitialize", "clone_model")
+STACK_PARAMS = 300e6
+METHODS = ("reinitialize", "clone_assign", "clone_model")
+LABELS = {"reinitialize": "reinitialize", "clone_assign": "clone+assign",
+          "clone_model": "clone_model"}
+MODELS = ("stack", "mlp_head")
+BACKENDS = ("tensorflow", "jax", "torch", "numpy")
+# mlp_head at full size.
+MLP_INPUTS, MLP_HIDDEN, MLP_BLOCKS, MLP_HEAD = 1024, 4096, 30, 50000
+TIME_TARGET, MEMORY_TARGET = 0.8, 1.5
 
 
 def rss_bytes():
@@ -49,7 +107,12 @@ class PeakRss:
         self.peak = max(self.peak, rss_bytes())
 
 
-def build_model(params):
+def mlp_head_params(inputs, hidden, blocks, head):
+    return (blocks * (inputs * hidden + hidden + hidden * inputs + inputs)
+            + inputs * head + head)
+
+
+def build_stack(params):
     import keras
 
     width = 4096 if params >= 50e6 else 256
@@ -62,7 +125,40 @@ def build_model(params):
     return keras.Model(inputs, x, name="stack")
 
 
-def worker(method, params):
+def build_mlp_head(params):
+    """The wide-head model; `params=None` is its full size (303M)."""
+    import keras
+
+    scale = 1.0
+    if params is not None:
+        full = mlp_head_params(MLP_INPUTS, MLP_HIDDEN, MLP_BLOCKS, MLP_HEAD)
+        scale = math.sqrt(params / full)
+    inputs_width, hidden, head = (max(1, round(w * scale))
+                                  for w in (MLP_INPUTS, MLP_HIDDEN, MLP_HEAD))
+    inputs = keras.Input((inputs_width,))
+    x = inputs
+    for i in range(MLP_BLOCKS):
+        x = keras.layers.Dense(hidden, activation="relu", name=f"up_{i}")(x)
+        x = keras.layers.Dense(inputs_width, name=f"down_{i}")(x)
+    x = keras.layers.Dense(head, name="head")(x)
+    return keras.Model(inputs, x, name="mlp_head")
+
+
+def build_model(kind, params):
+    if kind == "stack":
+        return build_stack(STACK_PARAMS if params is None else params)
+    return build_mlp_head(params)
+
+
+def variable_bytes(variable):
+    import keras
+    import numpy as np
+
+    dtype = np.dtype(keras.backend.standardize_dtype(variable.dtype))
+    return math.prod(variable.shape) * dtype.itemsize
+
+
+def worker(method, kind, params):
     import gc
 
     import keras
@@ -72,63 +168,155 @@ def worker(method, params):
     def apply(model):
         if method == "reinitialize":
             return keras_inits.reinitialize(model, seed=0)
-        return keras.models.clone_model(model)
+        clone = keras.models.clone_model(model)
+        if method == "clone_assign":
+            for v, w in zip(model.weights, clone.weights):
+                v.assign(w)
+        return clone
 
-    # Warm up on a small model: lazy imports and first-call setup are not
-    # what is measured.
-    apply(build_model(QUICK_PARAMS / 10))
-    model = build_model(params)
+    # Warm up on a small model of the same kind: lazy imports and
+    # first-call setup are not what is measured.
+    apply(build_model(kind, QUICK_PARAMS / 10))
+    gc.collect()
+    model = build_model(kind, params)
+    sizes = [variable_bytes(v) for v in model.weights]
     gc.collect()
     baseline = rss_bytes()
     with PeakRss() as memory:
         start = time.perf_counter()
-        result = apply(model)  # a clone stays alive, as in use  # noqa
+        result = apply(model)  # kept alive, as in use
         seconds = time.perf_counter() - start
+    del result  # freed after the measurement, not timed
     print(json.dumps({
         "params": model.count_params(),
-        "weights_bytes": 4 * model.count_params(),
+        "weights_bytes": sum(sizes),
+        "largest_bytes": max(sizes),
         "seconds": seconds,
         "peak_extra_bytes": memory.peak - baseline,
     }))
 
 
-def run(backend, method, params):
+def run(backend, method, kind, params):
     env = {**os.environ, "KERAS_BACKEND": backend,
            "TF_CPP_MIN_LOG_LEVEL": "3"}
-    done = subprocess.run(
-        [sys.executable, __file__, "--worker", method, "--params",
-         str(params)], env=env, capture_output=True, text=True, check=True)
+    command = [sys.executable, __file__, "--worker", method,
+               "--models", kind]
+    if params is not None:
+        command += ["--params", repr(params)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.exit(f"{backend} {kind} {method} failed "
+                 f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def version(*names):
+    from importlib import metadata
+
+    for name in names:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return "not installed"
+
+
+def machine_header(backends):
+    cores = len(os.sched_getaffinity(0))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"cores: os.cpu_count()={os.cpu_count()}, "
+          f"len(os.sched_getaffinity(0))={cores}; load average {load}")
+    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+             "jax": ("jax",), "torch": ("torch",), "numpy": ("numpy",)}
+    versions = [f"python {platform.python_version()}",
+                f"keras {version('keras')}",
+                f"keras_inits {version('keras-inits')}"]
+    versions += [f"{b} {version(*dists.get(b, (b,)))}" for b in backends]
+    if "jax" in backends:
+        versions.append(f"jaxlib {version('jaxlib')}")
+    print("versions: " + ", ".join(versions))
+
+
+def summarize(runs):
+    """Median time and highest peak over a method's runs."""
+    times = [r["seconds"] for r in runs]
+    return {**runs[0], "seconds": statistics.median(times),
+            "min": min(times), "max": max(times),
+            "peak_extra_bytes": max(r["peak_extra_bytes"] for r in runs)}
+
+
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", type=float, default=300e6,
-                        help="model size in parameters (default 300e6)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--params", type=float, default=None,
+        help="model size in parameters (default: stack 300e6, mlp_head "
+             "303M); mlp_head scales its widths to it")
     parser.add_argument("--quick", action="store_true",
                         help=f"a {QUICK_PARAMS:.0e}-parameter smoke run")
-    parser.add_argument("--backends", default=os.environ.get(
-        "KERAS_BACKEND", "jax"), help="comma-separated, e.g. jax,torch")
+    parser.add_argument("--models", default=",".join(MODELS),
+                        help=f"comma-separated, of {', '.join(MODELS)} "
+                             "(default both)")
+    parser.add_argument("--backends", default=",".join(BACKENDS),
+                        help="comma-separated (default "
+                             f"{','.join(BACKENDS)})")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="processes per measurement; the median time "
+                             "and the highest peak are reported (default 1)")
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    params = int(QUICK_PARAMS if args.quick else args.params)
+    params = QUICK_PARAMS if args.quick else args.params
+    models = args.models.split(",")
+    for kind in models:
+        if kind not in MODELS:
+            parser.error(f"unknown model {kind!r}; choose from {MODELS}")
     if args.worker:
-        return worker(args.worker, params)
+        return worker(args.worker, models[0], params)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    backends = args.backends.split(",")
 
+    machine_header(backends)
     mb = 2**20
-    print(f"{'backend':<11}{'method':<14}{'params':>13}{'seconds':>9}"
-          f"{'peak extra MB':>15}{'x weights':>11}")
-    for backend in args.backends.split(","):
-        results = {m: run(backend, m, params) for m in METHODS}
-        for method, r in results.items():
-            print(f"{backend:<11}{method:<14}{r['params']:>13,}"
-                  f"{r['seconds']:>9.2f}{r['peak_extra_bytes'] / mb:>15.0f}"
-                  f"{r['peak_extra_bytes'] / r['weights_bytes']:>11.2f}")
-        ours, theirs = results["reinitialize"], results["clone_model"]
-        print(f"{backend:<11}reinitialize / clone_model: time "
-              f"{ours['seconds'] / theirs['seconds']:.2f}x, peak extra "
-              f"memory {ours['peak_extra_bytes'] / theirs['peak_extra_bytes']:.2f}x"
-              f" (weights: {ours['weights_bytes'] / mb:,.0f} MB)")
+    spread = args.repeats > 1
+    print(f"{'backend':<11}{'model':<9}{'method':<13}{'params':>13}"
+          f"{'seconds':>9}" + (f"{'min-max':>13}" if spread else "")
+          + f"{'peak extra MB':>15}{'x largest':>11}{'x weights':>11}",
+          flush=True)
+    summary = []
+    for backend in backends:
+        for kind in models:
+            runs = {m: [] for m in METHODS}
+            for _ in range(args.repeats):
+                for method in METHODS:
+                    runs[method].append(run(backend, method, kind, params))
+            results = {m: summarize(r) for m, r in runs.items()}
+            for method, r in results.items():
+                extra = r["peak_extra_bytes"]
+                print(f"{backend:<11}{kind:<9}{LABELS[method]:<13}"
+                      f"{r['params']:>13,}{r['seconds']:>9.2f}"
+                      + (f"{r['min']:>6.2f}-{r['max']:<6.2f}" if spread
+                         else "")
+                      + f"{extra / mb:>15,.1f}"
+                      f"{extra / r['largest_bytes']:>11.2f}"
+                      f"{extra / r['weights_bytes']:>11.2f}", flush=True)
+            summary.append((backend, kind, results))
+
+    print()
+    print(f"targets: time <= {TIME_TARGET}x clone+assign, peak "
+          f"extra <= {MEMORY_TARGET}x the largest variable"
+          + (f"; median of {args.repeats} runs" if spread else ""))
+    for backend, kind, results in summary:
+        ours, theirs = results["reinitialize"], results["clone_assign"]
+        ratio = ours["seconds"] / theirs["seconds"]
+        memory = ours["peak_extra_bytes"] / ours["largest_bytes"]
+        print(f"{backend:<11}{kind:<9}reinitialize / (clone_model + assign)"
+              f": time {ratio:.2f}x ({'met' if ratio <= TIME_TARGET else 'missed'})"
+              f", peak extra {memory:.2f}x largest variable "
+              f"({'met' if memory <= MEMORY_TARGET else 'missed'}; largest "
+              f"{ours['largest_bytes'] / mb:,.1f} MB, weights "
+              f"{ours['weights_bytes'] / mb:,.1f} MB)")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ def check_integer_range(initializer, dtype, lowest, highest):
     """Raises a ValueError naming `initializer` when the integer `dtype`
     cannot hold values from `lowest` to `highest` (after truncation toward
     zero, as a cast does): a cast would wrap them around silently. Floating
-    dtypes are ``base.check_call``'s, and any value fits a bool."""
+    dtypes are `base.check_call`'s, and any value fits a bool."""
     if not keras.backend.is_int_dtype(dtype):
         return
     # JAX without x64 stores int64 as int32.

@@ -5,7 +5,7 @@ them).
 
 `keras_inits.TruncatedNormal` stays Keras' initializer (two standard
 deviations, same config); these take the bounds as arguments and share its
-sampler, `random_initializers.truncated_normal`.
+sampler, `samplers.truncated_normal`.
 """
 
 import math

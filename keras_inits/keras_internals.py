@@ -22,8 +22,6 @@ from keras.src.backend.common import global_state as _global_state
 from keras.src.saving import serialization_lib as _serialization_lib
 from keras.src.utils.naming import to_snake_case as _to_snake_case
 
-KERAS_VERSIONS_CHECKED = ("3.15.1",)
-
 
 # Layers and variables.
 

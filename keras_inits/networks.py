@@ -9,6 +9,7 @@ size or seed before anything is built.
 import keras
 
 from keras_inits import checks
+from keras_inits import samplers
 from keras_inits.serialization import get
 
 # Bounds of the experiments' arguments (`signal_propagation`, and the
@@ -19,13 +20,13 @@ MAX_WIDTH = 8_192
 MAX_BATCH_SIZE = 65_536
 # Values one network, or one batch through it, may hold: 512 MiB of float32.
 MAX_VALUES = 2**27
-SEED_LIMIT = 2**31  # seeds accepted by every backend and by NumPy
 
 
 def check_int_seed(owner, seed):
     """Returns `seed` as an int; it must be a whole number in [0, 2**31),
     the seeds of the experiments (a layer's seed is derived from it)."""
-    if not checks.is_whole_number(seed) or not 0 <= seed < SEED_LIMIT:
+    if not (checks.is_whole_number(seed)
+            and 0 <= seed < samplers.SEED_LIMIT):
         raise checks.argument_error(owner, "seed",
                                     "an integer in [0, 2**31)", seed)
     return int(seed)
@@ -84,10 +85,10 @@ def mlp(initializer, *, inputs, depth, width, activation, first_seed,
     for i in range(depth):
         layers.append(keras.layers.Dense(
             width, activation=activation, name=f"{prefix}_{i + 1}",
-            kernel_initializer=seeded(initializer,
-                                      (first_seed + i) % SEED_LIMIT)))
+            kernel_initializer=seeded(
+                initializer, (first_seed + i) % samplers.SEED_LIMIT)))
     if classes is not None:
         layers.append(keras.layers.Dense(
             classes, name="output", kernel_initializer=seeded(
-                initializer, (first_seed + depth) % SEED_LIMIT)))
+                initializer, (first_seed + depth) % samplers.SEED_LIMIT)))
     return keras.Sequential(layers, name=name)

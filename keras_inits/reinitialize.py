@@ -21,13 +21,12 @@ import keras
 from keras_inits import applying
 from keras_inits import checks
 from keras_inits import planning
+from keras_inits import samplers
 from keras_inits import portable as portable_seeds
 from keras_inits import selection
 from keras_inits.reinitialize_report import ReinitializeReport
 from keras_inits.reinitialize_report import VariablePaths
 from keras_inits.reinitialize_report import cannot_redraw
-
-SEED_LIMIT = 2**31  # accepted by every backend's seed handling
 
 
 def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
@@ -142,7 +141,7 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     if reset_optimizer:
         targets.append(selection.optimizer_variables(root))
     if seed is None:
-        seed = random.randrange(SEED_LIMIT)
+        seed = random.randrange(samplers.SEED_LIMIT)
     if portable is None:
         portable = portable_seeds.is_portable()
     root_seed = portable_seeds.PortableSeed(seed) if portable else seed
@@ -176,7 +175,8 @@ def _check_arguments(model_or_layer, seed, portable, **flags):
             "first (call it on data, or `build(input_shape)`)."
         )
     if seed is not None:
-        if not checks.is_whole_number(seed) or not 0 <= seed < SEED_LIMIT:
+        if not (checks.is_whole_number(seed)
+                and 0 <= seed < samplers.SEED_LIMIT):
             raise checks.argument_error(
                 "reinitialize", "seed", "None or an integer in [0, 2**31)",
                 seed)

@@ -130,8 +130,10 @@ def read_seed(owner, seed):
     )
 
 
-# Derived seeds are below 2**31, which every backend's seed handling takes.
-DERIVED_SEED_LIMIT = 2**31
+# Integer seeds below 2**31 are taken by every backend's seed handling
+# (PyTorch's holds int32) and by NumPy: derived seeds, and the seeds of
+# `reinitialize` and the experiments, stay below it.
+SEED_LIMIT = 2**31
 
 
 def derive_seed(seed, key):
@@ -142,7 +144,7 @@ def derive_seed(seed, key):
     if is_portable_seed(seed):
         return PortableSeed(derive_seed(seed.seed, key))
     digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "little") % DERIVED_SEED_LIMIT
+    return int.from_bytes(digest[:8], "little") % SEED_LIMIT
 
 
 def reseed(owner, saved, seed):

@@ -234,18 +234,19 @@ def call(initializer, shape, dtype, layout):
 
 
 def device_pieces(variable):
-    """`variable`'s values as flat tensors where they live: one per
-    distinct shard of a sharded variable (a replicated one counts once),
-    each on its device; else the whole value."""
+    """`variable`'s values where they live, unflattened (flattening is a
+    copy on JAX): one tensor per distinct shard of a sharded variable (a
+    replicated one counts once), each on its device; else the whole
+    value."""
     shards = None
     if placement(variable) is not None:
         shards = variable.value.addressable_shards
     if not shards:
-        yield keras.ops.reshape(variable.value, (-1,))
+        yield variable.value
         return
     seen = set()
     for shard in shards:
         index = repr(shard.index)  # slices are unhashable before 3.12
         if index not in seen:
             seen.add(index)
-            yield shard.data.reshape(-1)
+            yield shard.data

@@ -46,6 +46,24 @@ def test_moments_match_float64_numpy(size, dtype, device, monkeypatch):
     assert std == pytest.approx(want_std, rel=1e-6, abs=1e-12)
 
 
+@pytest.mark.parametrize("threads", [2, 3])
+def test_host_values_split_among_threads_sum_the_same(threads, monkeypatch):
+    monkeypatch.setattr(moments_module, "_cores", lambda: threads)
+    size = threads * moments_module.THREAD_SHARE + 5
+    values = np.random.default_rng(threads).standard_normal(size) * 0.02 + 0.5
+    variable = _variable(values, "float32")
+    want_mean, want_std = _reference(variable)
+    shift = float(values.astype("float32")[0])
+    parts = moments_module._host_sums(np.asarray(values, "float32"), shift,
+                                      "float32")
+    whole = moments_module._chunk_sums(np.asarray(values, "float32"), shift,
+                                       "float32")
+    assert parts == pytest.approx(whole, rel=1e-6)
+    mean, std = moments(variable)
+    assert mean == pytest.approx(want_mean, rel=1e-6)
+    assert std == pytest.approx(want_std, rel=1e-6)
+
+
 @pytest.mark.parametrize("device", [False, True], ids=["host", "device"])
 def test_a_constant_has_exactly_its_value_and_no_spread(device, monkeypatch):
     if device:

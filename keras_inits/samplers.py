@@ -2,13 +2,12 @@
 
 A random initializer keeps its `seed` as `check_seed` returns it, draws
 from `generator(seed)` while holding `draw_lock(generator)`, and calls only
-the samplers here: `uniform`, `normal`, `truncated_normal` (any bounds) and
-`orthogonal_matrix`. Each returns values of the dtype it is asked for. A
-`keras_inits.PortableSeed` draws from keras_inits' own generator
-(threefry.py), the same float32 values on every backend; any other seed
-(a `keras.random.SeedGenerator`) from `keras.random`. This module is the
-only one that tells the two kinds apart; it also reads, writes and derives
-seeds (`seed_config`, `read_seed`, `derive_seed`, `reseed`).
+the samplers here: `uniform`, `normal`, `truncated_normal` (any bounds),
+`orthogonal_matrix`, each in the dtype asked for. A `PortableSeed` draws
+from keras_inits' generator (threefry.py), the same float32 values on every
+backend; a `keras.random.SeedGenerator` from `keras.random` (on JAX, see
+`_generator_key`). Only this module tells seeds apart; it also reads,
+writes and derives them (`seed_config`, `read_seed`, `derive_seed`).
 """
 
 import hashlib
@@ -30,8 +29,6 @@ from keras_inits.portable import is_portable
 # Normal samplers of float32 uniforms reach about 5.4 (inverse CDF) to 6.7
 # (Box-Muller) standard deviations; 8 bounds both with a margin.
 NORMAL_REACH = 8.0
-
-# Seeds.
 
 
 def is_portable_seed(seed):
@@ -177,18 +174,14 @@ def generator(seed):
     return keras.random.SeedGenerator(_native_seed(seed))
 
 
-# One re-entrant lock per keras.random.SeedGenerator, held for a whole draw.
-# Keras' `SeedGenerator.next()` reads its state, then assigns the next one:
-# two threads could read the same state and draw the same values. Holding
-# the lock for the whole draw, not each call of the generator, also keeps
-# the pieces of one draw (`native_draw`, BlockOrthogonal's blocks)
-# contiguous, so the values do not depend on how threads interleave. Kept
-# in this dictionary with weak keys rather than as an attribute of the
-# generator, which is Keras' object: Keras' own state stays untouched, and
-# an entry goes with its generator. A PortableSeed, our own class, holds
-# its lock itself. Re-entrant: a PortableSeed's next_key takes its lock
-# inside the draw, and a draw may call another initializer on the same
-# generator.
+# One re-entrant lock per keras.random.SeedGenerator, held for a whole draw:
+# `SeedGenerator.next()` reads its state, then assigns the next one, so two
+# threads could draw the same values; held for the whole draw, it also
+# keeps one draw's pieces (`native_draw`, BlockOrthogonal's blocks)
+# contiguous whatever the threads do. Weak keys, not an attribute of Keras'
+# object: an entry goes with its generator. A PortableSeed holds its own
+# lock. Re-entrant: its next_key takes it inside the draw, and a draw may
+# call another initializer on the same generator.
 _generator_locks = weakref.WeakKeyDictionary()
 # Guards that dictionary: a lookup then insertion is not atomic.
 _locks_guard = threading.Lock()
@@ -209,25 +202,39 @@ def draw_lock(generator):
 
 
 # Draws. Each sampler returns values of `dtype`: `keras.random` draws in
-# it; the portable generator computes float32, which is then converted.
+# it; keras_inits' generator computes float32, which is then converted.
 
 
-def _portable(transform, shape, seed, scale, offset):
+def _generator_key(seed, dtype):
+    """The key of the next draw from keras_inits' generator (threefry.py):
+    a PortableSeed's next key; on JAX, a `SeedGenerator`'s next state too
+    (what `jax.random` would take as its key), since the compiled, chunked
+    draws of keras_inits' generator take half the time of `jax.random`'s,
+    except while JAX traces (the state is then no number) and for float64
+    (the generator's float32 would round it). Else None: `keras.random`
+    draws."""
+    if is_portable_seed(seed):
+        return seed.next_key()
+    if (keras.backend.backend() == "jax" and dtype != "float64"
+            and isinstance(seed, keras.random.SeedGenerator)
+            and not sharding.is_tracer(seed.state.value)):
+        return tuple(int(word) for word in np.asarray(seed.next()))
+    return None
+
+
+def _generated(transform, shape, key, scale, offset):
     """`scale * (t + offset / scale)` for `t` the values of `transform`
-    (see `threefry.draw`) under the next key of `seed`."""
-    return threefry.draw(transform, shape, seed.next_key(), scale, offset,
+    (see `threefry.draw`) under `key`."""
+    return threefry.draw(transform, shape, key, scale, offset,
                          traced=sharding.is_tracing())
 
 
 # Native draws above this many elements (8 MB of float32) are made piece by
 # piece where that bounds their memory or saves time. NumPy draws float64
-# and copies to float32: in one piece a draw holds three output sizes at
-# its peak, in pieces the pieces plus their concatenation, twice the
-# output. The truncated normal's draw on TensorFlow makes a pass per
-# operation (uniform, erfinv, scale), each a new output-sized tensor; in
-# pieces they stay in cache. TensorFlow's plain uniform and normal draws,
-# PyTorch's and JAX's (one fused kernel) are faster in one piece.
-# benchmarks/initializers.py measures time and memory.
+# and copies to float32: three output sizes at its peak in one piece, two
+# in pieces. TensorFlow's truncated normal makes a pass per operation
+# (uniform, erfinv, scale): in pieces they stay in cache. Its plain uniform
+# and normal draws and PyTorch's are faster in one piece.
 NATIVE_PIECE = 2**21
 PLAIN_PIECES = ("numpy",)
 TRUNCATED_PIECES = ("tensorflow", "numpy")
@@ -253,12 +260,13 @@ def native_draw(sample, shape, seed, backends, threshold=None):
 
 def uniform(shape, minval, maxval, dtype, seed):
     """Uniform values in [minval, maxval)."""
-    if not is_portable_seed(seed):
+    key = _generator_key(seed, dtype)
+    if key is None:
         return native_draw(lambda piece: keras.random.uniform(
             piece, minval=minval, maxval=maxval, dtype=dtype, seed=seed),
             shape, seed, PLAIN_PIECES)
-    values = _portable(threefry.symmetric_uniform, shape, seed,
-                       (maxval - minval) / 2.0, (maxval + minval) / 2.0)
+    values = _generated(threefry.symmetric_uniform, shape, key,
+                        (maxval - minval) / 2.0, (maxval + minval) / 2.0)
     if minval + maxval:  # the rounded offset may step outside by an ulp
         values = ops.clip(values, float(np.float32(minval)),
                           float(np.float32(maxval)))
@@ -267,11 +275,12 @@ def uniform(shape, minval, maxval, dtype, seed):
 
 def normal(shape, mean, stddev, dtype, seed):
     """Normal values `N(mean, stddev**2)`."""
-    if not is_portable_seed(seed):
+    key = _generator_key(seed, dtype)
+    if key is None:
         return native_draw(lambda piece: keras.random.normal(
             piece, mean=mean, stddev=stddev, dtype=dtype, seed=seed),
             shape, seed, PLAIN_PIECES)
-    values = _portable(threefry.standard_normal, shape, seed, stddev, mean)
+    values = _generated(threefry.standard_normal, shape, key, stddev, mean)
     return ops.cast(values, dtype)
 
 
@@ -304,30 +313,31 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     `MAX_SIGMAS` of 0).
 
     One uniform sample per element, put through the inverse CDF, is
-    exactly the truncated distribution; Keras' `keras.random.truncated_normal`
-    instead redraws values outside `[-2, 2]`, which on TensorFlow and
-    PyTorch costs several candidate samples per element. For the default
-    `[-2, 2]` the native draw is `mean + stddev * sqrt(2) * erfinv(u)`, `u`
-    uniform in `(-erf(sqrt(2)), erf(sqrt(2)))`, except on JAX, whose own
-    sampler is already an inverse-CDF draw. Other bounds go through
-    `gaussian.standard_normal_quantile`, which stays accurate in float32
-    for one-sided and far-tail intervals (`[3, inf]`, `[-inf, -8]`) where
-    `erfinv` of a uniform near 1 would round most values away. A
-    PortableSeed draws from the generator's quantile tables for the bounds.
+    exactly the truncated distribution; `keras.random.truncated_normal`
+    instead redraws values outside `[-2, 2]` on TensorFlow and PyTorch,
+    several candidates per element. keras_inits' generator (see
+    `_generator_key`) interpolates its quantile tables for the bounds.
+    Otherwise `[-2, 2]` is `mean + stddev * sqrt(2) * erfinv(u)`, `u`
+    uniform in `(-erf(sqrt(2)), erf(sqrt(2)))` (JAX's own sampler already
+    is an inverse-CDF draw), and other bounds go through
+    `gaussian.standard_normal_quantile`, accurate in float32 for one-sided
+    and far-tail intervals (`[3, inf]`, `[-inf, -8]`) where `erfinv` of a
+    uniform near 1 would round most values away.
     """
     check_sigma_bounds("truncated_normal", lower, upper)
     two_sigma = lower == -2.0 and upper == 2.0
-    if is_portable_seed(seed):
+    key = _generator_key(seed, dtype)
+    if key is not None:
         transform = (threefry.standard_truncated_normal if two_sigma
                      else threefry.bounded_normal(float(lower), float(upper)))
-        values = _portable(transform, shape, seed, stddev, mean)
+        values = _generated(transform, shape, key, stddev, mean)
         if not two_sigma:  # keep the affine map's rounding inside the bounds
             values = _clip_to(values, mean, stddev, lower, upper)
         return ops.cast(values, dtype)
+    if two_sigma and keras.backend.backend() == "jax":
+        return keras.random.truncated_normal(
+            shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
     if two_sigma:
-        if keras.backend.backend() == "jax":
-            return keras.random.truncated_normal(
-                shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
         values = _two_sigma_draw(shape, stddev * math.sqrt(2.0), dtype, seed)
         return values + mean if mean else values
     # With u uniform, the truncated value is Phi^-1(p) for

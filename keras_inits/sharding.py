@@ -64,6 +64,16 @@ def is_tracing():
     return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
 
 
+def is_tracer(value):
+    """Whether `value` is a JAX tracer, a stand-in for a value while JAX
+    traces a function of it (not a number that can be read)."""
+    if keras.backend.backend() != "jax":
+        return False
+    import jax
+
+    return isinstance(value, jax.core.Tracer)
+
+
 def eagerly():
     """A context in which JAX computes values even inside a trace (on other
     backends, one that does nothing): a seed generator made in it gets a

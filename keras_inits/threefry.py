@@ -1,7 +1,8 @@
-"""The portable generator: Threefry-2x32 words and their float32 values.
+"""keras_inits' generator: Threefry-2x32 words and their float32 values.
 
-`draw(transform, shape, key)` makes the values of one `PortableSeed` draw:
-the random 32-bit words of Threefry-2x32 with 20 rounds (Salmon et al.,
+`draw(transform, shape, key)` makes the values of one `PortableSeed` draw
+(and, on JAX, of an ordinary seed's; see samplers.py): the random 32-bit
+words of Threefry-2x32 with 20 rounds (Salmon et al.,
 2011; the generator behind `jax.random`) under `key`, turned into float32
 values by fixed transforms that use no transcendental function at run
 time:
@@ -28,13 +29,13 @@ tests/test_threefry.py checks that every path gives the same bits.
 import functools
 import math
 import statistics
-import types
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_inits import gaussian
+from keras_inits import native_ops
 
 # Threefry-2x32 constants (Salmon et al., 2011, table 4; Skein's key parity).
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
@@ -141,12 +142,22 @@ def _bounded_table(lower, upper):
     clamped to the bounds."""
     quantile = statistics.NormalDist().inv_cdf
     below, above, mass = gaussian.truncated_mass(lower, upper)
-    # Q(v) = Phi^-1(below + v mass) = -Phi^-1(above + (1 - v) mass): each
-    # tail from the sum that has no cancellation (v < 1/2 in both).
-    upper_tail = [-quantile(above + (r + 0.5) / 2.0**32 * mass)
-                  for r in _NODES]
-    lower_tail = [quantile(below + (r + 0.5) / 2.0**32 * mass)
-                  for r in _NODES]
+
+    def truncated_quantile(start, other, v, sign):
+        # Q(v) = Phi^-1(below + v mass) = -Phi^-1(above + (1 - v) mass),
+        # and Q(1 - v) likewise: from the first sum while it stays below
+        # 1/2 (no cancellation), else from the other, where float64 keeps
+        # the digits the first loses (Phi(9.5) rounds to 1).
+        p = start + v * mass
+        if p <= 0.5:
+            return sign * quantile(p)
+        return -sign * quantile(other + (1.0 - v) * mass)
+
+    nodes = [(r + 0.5) / 2.0**32 for r in _NODES]
+    upper_tail = [truncated_quantile(above, below, v, -1.0)
+                  for v in nodes]
+    lower_tail = [truncated_quantile(below, above, v, 1.0)
+                  for v in nodes]
     table = _fixed(np.clip(upper_tail + lower_tail, lower, upper))
     # Interpolation multiplies a difference of neighbours by 13 bits of
     # fraction in int32: the differences stay far below 2**18 for any
@@ -241,57 +252,14 @@ def symmetric_uniform(words, xp=ops):
     return xp.cast(k * 2 + 1, "float32") * 2.0**-24
 
 
-# The operations of NumPy and PyTorch under the names of `keras.ops`.
-def _numpy_ops():
-    return types.SimpleNamespace(
-        add=np.add, bitwise_and=np.bitwise_and, bitwise_or=np.bitwise_or,
-        bitwise_xor=np.bitwise_xor, left_shift=np.left_shift,
-        right_shift=np.right_shift, where=np.where, take=np.take,
-        maximum=np.maximum, arange=np.arange, zeros=np.zeros,
-        stack=np.stack, reshape=np.reshape,
-        cast=lambda x, dtype: x.astype(dtype, copy=False),
-        view=lambda x, dtype: x.view(dtype),
-        convert_to_tensor=lambda x, dtype: np.asarray(x, dtype=dtype),
-        empty=lambda shape, dtype: np.empty(shape, dtype=dtype),
-    )
-
-
-def _torch_ops():
-    import torch
-
-    device = ops.zeros(()).device  # where Keras puts new tensors
-
-    def dtype_of(name):
-        return getattr(torch, name)
-
-    return types.SimpleNamespace(
-        add=torch.add, bitwise_and=torch.bitwise_and,
-        bitwise_or=torch.bitwise_or, bitwise_xor=torch.bitwise_xor,
-        left_shift=torch.bitwise_left_shift,
-        right_shift=torch.bitwise_right_shift, where=torch.where,
-        take=lambda table, index: torch.index_select(table, 0, index),
-        maximum=lambda x, low: torch.clamp(x, min=low),
-        arange=lambda n, dtype: torch.arange(n, dtype=dtype_of(dtype),
-                                             device=device),
-        zeros=lambda shape, dtype: torch.zeros(shape, dtype=dtype_of(dtype),
-                                               device=device),
-        stack=lambda xs, axis: torch.stack(xs, dim=axis),
-        reshape=torch.reshape,
-        cast=lambda x, dtype: x.to(dtype_of(dtype)),
-        view=lambda x, dtype: x.view(dtype_of(dtype)),
-        convert_to_tensor=lambda x, dtype: torch.as_tensor(
-            x, dtype=dtype_of(dtype), device=device),
-        empty=lambda shape, dtype: torch.empty(shape, dtype=dtype_of(dtype),
-                                               device=device),
-    )
-
-
 # Drawing. Blocks per chunk: the temporaries stay in the processor's cache,
-# and the peak memory is the output plus one chunk's work. NumPy allocates
-# each operation's result, cheaper when small; PyTorch is slower below 2**18
-# and no faster above; XLA fuses a compiled chunk, which 2**18 suits.
+# and the peak memory is the output plus one chunk's work (NumPy allocates
+# each result, cheaper when small; PyTorch is slower below 2**18; XLA fuses
+# a compiled chunk). A compiled chunk computes at least MIN_COMPILED_BLOCKS
+# and smaller draws are cut from it: fewer sizes to compile.
 CHUNK_BLOCKS = {"numpy": 2**14}
 DEFAULT_CHUNK_BLOCKS = 2**18
+MIN_COMPILED_BLOCKS = 2**8
 
 
 def chunk(transform, size, k0, k1, start, scale, shift=None, xp=ops):
@@ -384,7 +352,8 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     chunk_blocks = CHUNK_BLOCKS.get(backend, DEFAULT_CHUNK_BLOCKS)
     if backend in ("numpy", "torch"):
         # Filled in place: the peak is the output and one chunk's work.
-        xp = _numpy_ops() if backend == "numpy" else _torch_ops()
+        xp = (native_ops.numpy_ops() if backend == "numpy"
+              else native_ops.torch_ops())
         values = xp.empty((2 * blocks,), "float32")
         for start in range(0, blocks, chunk_blocks):
             size = min(chunk_blocks, blocks - start)
@@ -392,8 +361,13 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
                 transform, size, k0, k1, start, scale, shift, xp)
     else:
         compiled = _compiled_chunk()
-        pieces = [compiled(transform, min(chunk_blocks, blocks - start),
-                           k0, k1, start, scale, shift)
-                  for start in range(0, blocks, chunk_blocks)]
+        pieces = []
+        for start in range(0, blocks, chunk_blocks):
+            size = min(chunk_blocks, blocks - start)
+            # One compilation per power of two, not per shape.
+            padded = min(chunk_blocks, max(MIN_COMPILED_BLOCKS,
+                                           1 << (size - 1).bit_length()))
+            piece = compiled(transform, padded, k0, k1, start, scale, shift)
+            pieces.append(piece if padded == size else piece[:2 * size])
         values = pieces[0] if len(pieces) == 1 else ops.concatenate(pieces)
     return ops.reshape(values[:count] if count % 2 else values, shape)

@@ -18,6 +18,7 @@ from keras_inits import checks
 from keras_inits import samplers
 from keras_inits import serialization
 from keras_inits import sharding
+from keras_inits import threefry
 from tests.catalogue import RANDOM_CASES
 
 
@@ -362,14 +363,24 @@ def test_every_sharded_draw_holds_its_generators_lock(kind, monkeypatch):
     assert held and all(held)
 
 
+def _next_normal(shape, mean, stddev, generator):
+    """One normal draw from `generator` as the samplers make it: with
+    keras.random, except on JAX, where the generator's next state keys
+    keras_inits' generator."""
+    if keras.backend.backend() != "jax":
+        return keras.random.normal(shape, mean, stddev, seed=generator)
+    key = tuple(int(word) for word in np.asarray(generator.next()))
+    return threefry.draw(threefry.standard_normal, shape, key, stddev, mean)
+
+
 def test_a_draw_takes_the_next_values_of_its_generator():
-    # The single-threaded sequence is Keras' own: the k-th draw of an
-    # initializer is the k-th draw of keras.random with a fresh generator
-    # of the same seed, so locking the draw skipped or added no step.
+    # The single-threaded sequence is the generator's own: the k-th draw of
+    # an initializer is the k-th draw from a fresh generator of the same
+    # seed, so locking the draw skipped or added no step.
     init = keras_inits.RandomNormal(0.5, 2.0, seed=1)
     generator = keras.random.SeedGenerator(1)
     for _ in range(3):
-        expected = keras.random.normal((3, 4), 0.5, 2.0, seed=generator)
+        expected = _next_normal((3, 4), 0.5, 2.0, generator)
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(init((3, 4))),
             keras.ops.convert_to_numpy(expected))

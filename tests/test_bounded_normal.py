@@ -41,8 +41,10 @@ INTERVALS = [(3.0, INF), (-INF, -8.0), (9.5, INF), (-1.0, 0.5), (-INF, INF),
              (4.0, 4.5), (-3.0, 2.0), (-INF, 1.0)]
 
 
+@pytest.mark.parametrize("portable", [False, True],
+                         ids=["SeedGenerator", "PortableSeed"])
 @pytest.mark.parametrize("lower, upper", INTERVALS)
-def test_sampler_draws_the_truncated_normal(lower, upper):
+def test_sampler_draws_the_truncated_normal(lower, upper, portable):
     # 32768 draws with a fixed seed (deterministic per backend). The mean
     # within 6 standard errors, the std within 6 of its standard error
     # (std / sqrt(2n), an upper bound for these light-tailed laws), and a
@@ -50,8 +52,8 @@ def test_sampler_draws_the_truncated_normal(lower, upper):
     # clipped, shifted or coarse-grid sampler) fails by far.
     dist = stats.truncnorm(lower, upper)
     values = to_numpy(samplers.truncated_normal(
-        (N,), 0.0, 1.0, "float32", keras.random.SeedGenerator(4),
-        lower, upper))
+        (N,), 0.0, 1.0, "float32", keras_inits.PortableSeed(4) if portable
+        else keras.random.SeedGenerator(4), lower, upper))
     n = values.size
     assert np.all(np.isfinite(values))
     assert values.min() >= lower and values.max() <= upper

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from keras_inits import native_ops
 from keras_inits import threefry
 
 
@@ -169,9 +170,9 @@ TRANSFORMS = [threefry.symmetric_uniform, threefry.standard_normal,
 def native_namespaces():
     # NumPy's functions run on any backend (they take and give numpy
     # arrays); PyTorch's need Keras' device, so only on the torch backend.
-    spaces = [("numpy", threefry._numpy_ops)]
+    spaces = [("numpy", native_ops.numpy_ops)]
     if keras.backend.backend() == "torch":
-        spaces.append(("torch", threefry._torch_ops))
+        spaces.append(("torch", native_ops.torch_ops))
     return spaces
 
 

@@ -1,0 +1,55 @@
+"""NumPy's and PyTorch's own functions under the names of `keras.ops`, for
+the generator's integer arithmetic (threefry.py): on those backends
+`keras.ops` converts and copies the operands of every call."""
+
+import types
+
+import numpy as np
+from keras import ops
+
+
+def numpy_ops():
+    """NumPy's functions under the names of `keras.ops`."""
+    return types.SimpleNamespace(
+        add=np.add, bitwise_and=np.bitwise_and, bitwise_or=np.bitwise_or,
+        bitwise_xor=np.bitwise_xor, left_shift=np.left_shift,
+        right_shift=np.right_shift, where=np.where, take=np.take,
+        maximum=np.maximum, arange=np.arange, zeros=np.zeros,
+        stack=np.stack, reshape=np.reshape,
+        cast=lambda x, dtype: x.astype(dtype, copy=False),
+        view=lambda x, dtype: x.view(dtype),
+        convert_to_tensor=lambda x, dtype: np.asarray(x, dtype=dtype),
+        empty=lambda shape, dtype: np.empty(shape, dtype=dtype),
+    )
+
+
+def torch_ops():
+    """PyTorch's functions under the names of `keras.ops`, making new
+    tensors where Keras puts them."""
+    import torch
+
+    device = ops.zeros(()).device  # where Keras puts new tensors
+
+    def dtype_of(name):
+        return getattr(torch, name)
+
+    return types.SimpleNamespace(
+        add=torch.add, bitwise_and=torch.bitwise_and,
+        bitwise_or=torch.bitwise_or, bitwise_xor=torch.bitwise_xor,
+        left_shift=torch.bitwise_left_shift,
+        right_shift=torch.bitwise_right_shift, where=torch.where,
+        take=lambda table, index: torch.index_select(table, 0, index),
+        maximum=lambda x, low: torch.clamp(x, min=low),
+        arange=lambda n, dtype: torch.arange(n, dtype=dtype_of(dtype),
+                                             device=device),
+        zeros=lambda shape, dtype: torch.zeros(shape, dtype=dtype_of(dtype),
+                                               device=device),
+        stack=lambda xs, axis: torch.stack(xs, dim=axis),
+        reshape=torch.reshape,
+        cast=lambda x, dtype: x.to(dtype_of(dtype)),
+        view=lambda x, dtype: x.view(dtype_of(dtype)),
+        convert_to_tensor=lambda x, dtype: torch.as_tensor(
+            x, dtype=dtype_of(dtype), device=device),
+        empty=lambda shape, dtype: torch.empty(shape, dtype=dtype_of(dtype),
+                                               device=device),
+    )

@@ -111,15 +111,16 @@ def _reseeded(initializer, seed):
     argument that holds it, at any depth: otherwise a wrapped initializer
     would replay its original values. A new copy replays the same draw. A
     portable seed (a `PortableSeed`, or a saved one in the config) gives a
-    `PortableSeed`, and a Keras initializer then becomes keras_inits' class
-    of its name, whose arguments match it.
+    `PortableSeed`. A seeded Keras initializer becomes keras_inits' class
+    of its name, whose arguments and distribution match it: its draw then
+    goes through keras_inits' samplers (a PortableSeed needs them; on JAX
+    they take half the time).
     """
     config, cls, parts = dict(initializer.get_config()), type(initializer), []
     if "seed" in config:
         seed = samplers.reseed(cls.__name__, config["seed"], seed)
         parts.append(f"seed={seed}")
-        if samplers.is_portable_seed(seed):
-            cls = names.keras_inits_class(cls)
+        cls = names.keras_inits_class(cls)
         config["seed"] = samplers.seed_config(seed)
     for name, value in config.items():
         nested = _nested_initializer(value)

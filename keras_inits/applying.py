@@ -4,8 +4,10 @@ nothing, and measure each variable before and after (moments.py)."""
 import signal
 import threading
 
+import keras
 from keras import ops
 
+from keras_inits import keras_internals
 from keras_inits.moments import moments
 from keras_inits.reinitialize_report import ReinitializedVariable
 
@@ -76,7 +78,9 @@ def _assign(path, key, variable, description, draw):
     # values are measured.
     values = draw()
     before = moments(variable)
-    variable.assign(ops.cast(values, variable.dtype))
+    if keras.backend.standardize_dtype(values.dtype) != variable.dtype:
+        values = ops.cast(values, variable.dtype)  # a copy, even if equal
+    keras_internals.assign(variable, values)
     return ReinitializedVariable(path, key, description,
                                  tuple(variable.shape), *before,
                                  *moments(variable))

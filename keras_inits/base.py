@@ -6,7 +6,7 @@ seeding and dtype policy of random ones), the checks of every call before
 anything is allocated (`check_call`: shape, dtype, memory, the values'
 range), what wrappers share (nesting, errors of what they wrap), and the fan
 computation of variance-scaling initializers. Built on the argument checks
-(checks.py), the device's limits (limits.py), the samplers (samplers.py),
+(checks.py), the device's limits (limits.py), the seeds (seeds.py),
 sharded draws (sharding.py) and registration (registration.py), and on
 nothing else of the package.
 """
@@ -19,7 +19,7 @@ from keras import ops
 
 from keras_inits import checks
 from keras_inits import limits
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits import sharding
 from keras_inits.registration import constructor_arguments
 from keras_inits.registration import saves_constructor_arguments
@@ -299,7 +299,7 @@ class RandomInitializer(Initializer):
     _making_guard = threading.Lock()
 
     def __init__(self, seed=None):
-        self.seed = samplers.check_seed(type(self).__name__, seed)
+        self.seed = seeds.check_seed(type(self).__name__, seed)
         # Created on the first draw, not here: building an initializer (as
         # `keras.initializers.get` does for every layer argument) then costs
         # no backend variable.
@@ -311,13 +311,13 @@ class RandomInitializer(Initializer):
             # Eagerly: made inside a JAX trace, its state would be a tracer.
             with RandomInitializer._making_guard, sharding.eagerly():
                 if self._seed_generator is None:
-                    self._seed_generator = samplers.generator(self.seed)
+                    self._seed_generator = seeds.generator(self.seed)
         return self._seed_generator
 
     @saves_constructor_arguments
     def get_config(self):
         config = super().get_config()
-        config["seed"] = samplers.seed_config(self.seed)
+        config["seed"] = seeds.seed_config(self.seed)
         return config
 
     def __call__(self, shape, dtype=None, layout=None):
@@ -331,7 +331,7 @@ class RandomInitializer(Initializer):
         # A sharded variable, or a draw traced by jax.jit (as Keras does
         # for large ones): see sharding.py.
         sharded = layout is not None or sharding.is_tracing()
-        with samplers.draw_lock(self.seed_generator):
+        with seeds.draw_lock(self.seed_generator):
             if sharded:
                 return sharding.draw(self, values, shape, dtype, layout)
             return values()

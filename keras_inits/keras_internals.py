@@ -13,6 +13,7 @@ This module imports nothing of keras_inits: every other module may use it.
 """
 
 import keras
+import numpy as np
 
 # Neither is exported by Keras: the shape-only trace of a function, and the
 # global state where a StatelessScope registers the variables it defers and
@@ -176,6 +177,23 @@ def safe_mode_scope(safe_mode):
     False
     """
     return _serialization_lib.SafeModeScope(safe_mode)
+
+
+def assign(variable, values):
+    """`variable.assign(values)`, except on the NumPy backend, where Keras'
+    assignment copies the values into a new array (`np.array(value)` in
+    `keras.src.backend.numpy.core.Variable._direct_assign`): there they are
+    written into the variable's own array (`_value`) when its shape and
+    dtype match, so that the old values, the new ones and their copy are
+    not all held at once."""
+    current = getattr(variable, "_value", None)
+    if (keras.backend.backend() == "numpy"
+            and isinstance(current, np.ndarray) and current.flags.writeable
+            and current.shape == tuple(values.shape)
+            and current.dtype == values.dtype):
+        np.copyto(current, values)
+    else:
+        variable.assign(values)
 
 
 # Backends.

@@ -10,7 +10,7 @@ from keras import ops
 
 from keras_inits import checks
 from keras_inits import keras_internals
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits import tables
 from keras_inits.orthogonal import Orthogonal
 
@@ -259,7 +259,7 @@ def _checked_arguments(model, tolerance, max_iterations, orthogonal_start,
     if not isinstance(orthogonal_start, bool):
         raise checks.argument_error("lsuv", "orthogonal_start", "a bool",
                                     orthogonal_start)
-    start = Orthogonal(seed=samplers.check_seed("lsuv", seed))
+    start = Orthogonal(seed=seeds.check_seed("lsuv", seed))
     return tolerance, max_iterations, start
 
 

@@ -83,7 +83,10 @@ def _host_view(values):
     if backend == "numpy":
         return values
     if backend == "tensorflow" and values.device.endswith("CPU:0"):
-        return np.asarray(values)  # a view of an eager CPU tensor
+        # A view of an eager CPU tensor. A variable's value is the variable
+        # itself, which NumPy would copy: a reshape reads it into a tensor
+        # that shares its memory.
+        return np.asarray(ops.reshape(values, (-1,)))
     if backend == "torch" and values.device.type == "cpu":
         try:
             return values.detach().numpy()

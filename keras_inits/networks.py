@@ -9,7 +9,7 @@ size or seed before anything is built.
 import keras
 
 from keras_inits import checks
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits.serialization import get
 
 # Bounds of the experiments' arguments (`signal_propagation`, and the
@@ -26,7 +26,7 @@ def check_int_seed(owner, seed):
     """Returns `seed` as an int; it must be a whole number in [0, 2**31),
     the seeds of the experiments (a layer's seed is derived from it)."""
     if not (checks.is_whole_number(seed)
-            and 0 <= seed < samplers.SEED_LIMIT):
+            and 0 <= seed < seeds.SEED_LIMIT):
         raise checks.argument_error(owner, "seed",
                                     "an integer in [0, 2**31)", seed)
     return int(seed)
@@ -86,9 +86,9 @@ def mlp(initializer, *, inputs, depth, width, activation, first_seed,
         layers.append(keras.layers.Dense(
             width, activation=activation, name=f"{prefix}_{i + 1}",
             kernel_initializer=seeded(
-                initializer, (first_seed + i) % samplers.SEED_LIMIT)))
+                initializer, (first_seed + i) % seeds.SEED_LIMIT)))
     if classes is not None:
         layers.append(keras.layers.Dense(
             classes, name="output", kernel_initializer=seeded(
-                initializer, (first_seed + depth) % samplers.SEED_LIMIT)))
+                initializer, (first_seed + depth) % seeds.SEED_LIMIT)))
     return keras.Sequential(layers, name=name)

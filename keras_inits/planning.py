@@ -19,7 +19,7 @@ import keras
 from keras import ops
 
 from keras_inits import keras_internals
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits import selection
 from keras_inits import names
 from keras_inits import serialization
@@ -54,7 +54,7 @@ def plan_variables(targets, root_seed, paths):
                 continue
             try:
                 plans.append(Plan(path, key, *_plan(
-                    variable, found, samplers.derive_seed(root_seed, key),
+                    variable, found, seeds.derive_seed(root_seed, key),
                     trace_cache)))
             except Exception as error:  # any failure of a user's callable
                 failures[path] = f"{type(error).__name__}: {error}"
@@ -118,15 +118,15 @@ def _reseeded(initializer, seed):
     """
     config, cls, parts = dict(initializer.get_config()), type(initializer), []
     if "seed" in config:
-        seed = samplers.reseed(cls.__name__, config["seed"], seed)
+        seed = seeds.reseed(cls.__name__, config["seed"], seed)
         parts.append(f"seed={seed}")
         cls = names.keras_inits_class(cls)
-        config["seed"] = samplers.seed_config(seed)
+        config["seed"] = seeds.seed_config(seed)
     for name, value in config.items():
         nested = _nested_initializer(value)
         if nested is not None:
             make, description = _reseeded(
-                nested, samplers.derive_seed(seed, name))
+                nested, seeds.derive_seed(seed, name))
             config[name] = keras.saving.serialize_keras_object(make())
             parts.append(description)
     description = f"{cls.__name__}({', '.join(parts)})" if parts else (
@@ -157,14 +157,14 @@ def _reseed_closure(function, seed, owned):
         content = cell.cell_contents
         if isinstance(content, keras.initializers.Initializer):
             cell.cell_contents = _reseeded(
-                content, samplers.derive_seed(seed, reached))[0]()
+                content, seeds.derive_seed(seed, reached))[0]()
             reached += 1
         elif id(content) in owned:
             for attribute in sorted(vars(content)):
                 value = getattr(content, attribute)
                 if isinstance(value, keras.initializers.Initializer):
                     setattr(content, attribute, _reseeded(
-                        value, samplers.derive_seed(seed, reached))[0]())
+                        value, seeds.derive_seed(seed, reached))[0]())
                     reached += 1
     return function
 

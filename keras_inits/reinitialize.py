@@ -21,7 +21,7 @@ import keras
 from keras_inits import applying
 from keras_inits import checks
 from keras_inits import planning
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits import portable as portable_seeds
 from keras_inits import selection
 from keras_inits.reinitialize_report import ReinitializeReport
@@ -141,7 +141,7 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     if reset_optimizer:
         targets.append(selection.optimizer_variables(root))
     if seed is None:
-        seed = random.randrange(samplers.SEED_LIMIT)
+        seed = random.randrange(seeds.SEED_LIMIT)
     if portable is None:
         portable = portable_seeds.is_portable()
     root_seed = portable_seeds.PortableSeed(seed) if portable else seed
@@ -176,7 +176,7 @@ def _check_arguments(model_or_layer, seed, portable, **flags):
         )
     if seed is not None:
         if not (checks.is_whole_number(seed)
-                and 0 <= seed < samplers.SEED_LIMIT):
+                and 0 <= seed < seeds.SEED_LIMIT):
             raise checks.argument_error(
                 "reinitialize", "seed", "None or an integer in [0, 2**31)",
                 seed)

@@ -17,7 +17,7 @@ from keras_inits import base
 from keras_inits import checks
 from keras_inits import keras_internals
 from keras_inits import names
-from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits.constant_initializers import Constant
 from keras_inits.constant_initializers import ConstantArray
 from keras_inits.registration import PACKAGE
@@ -156,7 +156,7 @@ def deserialize(config, custom_objects=None, safe_mode=None):
     A seed saved as a `PortableSeed` config loads as a `PortableSeed`, and
     one Keras saved as a `SeedGenerator` config as its initial integer seed,
     which replays the same sequence, for a keras_inits class (see
-    `samplers.read_seed`: seed dicts are read field by field).
+    `seeds.read_seed`: seed dicts are read field by field).
     Keras' own classes take no `PortableSeed`.
 
     Args:
@@ -269,10 +269,10 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
                 f"of {expected}. Received: {config!r}"
             )
     if isinstance(inner.get("seed"), dict):
-        seed = samplers.read_seed(cls.__name__, inner["seed"])
+        seed = seeds.read_seed(cls.__name__, inner["seed"])
         if ours:
             inner["seed"] = seed
-        elif samplers.is_portable_seed(seed):
+        elif seeds.is_portable_seed(seed):
             raise ValueError(
                 f"{cls.__name__} is not a keras_inits initializer: only "
                 "keras_inits' initializers take a keras_inits.PortableSeed "

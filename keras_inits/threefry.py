@@ -359,15 +359,41 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
             size = min(chunk_blocks, blocks - start)
             values[2 * start:2 * (start + size)] = chunk(
                 transform, size, k0, k1, start, scale, shift, xp)
-    else:
-        compiled = _compiled_chunk()
-        pieces = []
-        for start in range(0, blocks, chunk_blocks):
-            size = min(chunk_blocks, blocks - start)
-            # One compilation per power of two, not per shape.
-            padded = min(chunk_blocks, max(MIN_COMPILED_BLOCKS,
-                                           1 << (size - 1).bit_length()))
-            piece = compiled(transform, padded, k0, k1, start, scale, shift)
-            pieces.append(piece if padded == size else piece[:2 * size])
-        values = pieces[0] if len(pieces) == 1 else ops.concatenate(pieces)
-    return ops.reshape(values[:count] if count % 2 else values, shape)
+        return ops.reshape(values[:count] if count % 2 else values, shape)
+    compiled, starts = _compiled_chunk(), range(0, blocks, chunk_blocks)
+    # On JAX each piece is written into the output in place (a donated
+    # buffer): the peak is the output and a chunk, where a concatenation
+    # would hold the pieces and the whole, and a reshape would copy it.
+    in_place = backend == "jax" and len(starts) > 1
+    values = ops.zeros(shape, "float32") if in_place else None
+    pieces = []
+    for start in starts:
+        size = min(chunk_blocks, blocks - start)
+        # One compilation per power of two, not per shape.
+        padded = min(chunk_blocks, max(MIN_COMPILED_BLOCKS,
+                                       1 << (size - 1).bit_length()))
+        piece = compiled(transform, padded, k0, k1, start, scale, shift)
+        length = min(2 * padded, count - 2 * start)
+        piece = piece if length == 2 * padded else piece[:length]
+        if in_place:
+            values = _jax_writer()(values, piece, 2 * start)
+        else:
+            pieces.append(piece)
+    if in_place:
+        return values
+    values = pieces[0] if len(pieces) == 1 else ops.concatenate(pieces)
+    return ops.reshape(values, shape)
+
+
+@functools.cache
+def _jax_writer():
+    """`values` with the flat `piece` written from flat index `start`, in
+    place: `values` is donated to XLA, which updates its buffer."""
+    import jax
+
+    def write(values, piece, start):
+        flat = jax.lax.dynamic_update_slice(values.reshape(-1), piece,
+                                            (start,))
+        return flat.reshape(values.shape)
+
+    return jax.jit(write, donate_argnums=0)

@@ -16,6 +16,7 @@ import keras_inits
 from keras_inits import base
 from keras_inits import checks
 from keras_inits import samplers
+from keras_inits import seeds
 from keras_inits import serialization
 from keras_inits import sharding
 from keras_inits import threefry
@@ -285,7 +286,7 @@ def _locks_held(monkeypatch, initializers, shape):
     def watch(advance, generator_of=lambda generator: generator):
         def watched(owner, *args, **kwargs):
             held.append(_is_held(
-                samplers.draw_lock(generator_of(owner))))
+                seeds.draw_lock(generator_of(owner))))
             return advance(owner, *args, **kwargs)
         return watched
 

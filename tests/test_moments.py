@@ -80,3 +80,12 @@ def test_an_empty_variable_has_no_moments():
 def test_integer_variables_are_measured_too():
     variable = keras.Variable(np.arange(10, dtype="int32"), trainable=False)
     assert moments(variable) == pytest.approx((4.5, math.sqrt(8.25)))
+
+
+def test_host_values_are_read_in_place():
+    # Two reads of a variable on the CPU share memory: neither copied it
+    # (TensorFlow's variable itself, given to NumPy, would be copied).
+    variable = keras.Variable(np.arange(12, dtype="float32").reshape(3, 4))
+    first = moments_module._host_view(variable.value)
+    second = moments_module._host_view(variable.value)
+    assert first is not None and np.shares_memory(first, second)

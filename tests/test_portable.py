@@ -16,7 +16,7 @@ from scipy import stats
 
 import keras_inits
 from keras_inits import samplers
-from keras_inits.samplers import derive_seed
+from keras_inits.seeds import derive_seed
 from tests.catalogue import RANDOM_CASES
 
 # Initializers whose values pass through a QR decomposition: the same

@@ -16,7 +16,8 @@ import pytest
 from scipy import stats
 
 import keras_inits
-from keras_inits.samplers import derive_seed
+from keras_inits import keras_internals
+from keras_inits.seeds import derive_seed
 from tests.catalogue import RANDOM_CASES
 
 BACKEND = keras.backend.backend()
@@ -908,22 +909,19 @@ def test_same_named_blocks_get_their_own_seeds_whatever_the_selection():
 
 
 class _FailingAssign:
-    """Makes the backend's `Variable.assign` raise `error` on calls number
-    `calls` (a set), counting from 1, of those to `model`'s variables (a
-    seed generator's state is a variable too)."""
+    """Makes reinitialize's assignment (`keras_internals.assign`) raise
+    `error` on calls number `calls` (a set), counting from 1."""
 
-    def __init__(self, monkeypatch, model, calls, error):
-        self.count, original = 0, type(model.weights[0]).assign
-        weights = {id(v) for v in model.weights}
+    def __init__(self, monkeypatch, calls, error):
+        self.count, original = 0, keras_internals.assign
 
         def assign(v, value):
-            if id(v) in weights:
-                self.count += 1
-                if self.count in calls:
-                    raise error
+            self.count += 1
+            if self.count in calls:
+                raise error
             return original(v, value)
 
-        monkeypatch.setattr(type(model.weights[0]), "assign", assign)
+        monkeypatch.setattr(keras_internals, "assign", assign)
 
 
 def _eight_variables():
@@ -941,7 +939,7 @@ def _reference(seed):
 def test_an_interrupted_assign_still_reinitializes_wholly(monkeypatch):
     model = _eight_variables()
     expected = _reference(7)
-    _FailingAssign(monkeypatch, model, {4}, KeyboardInterrupt())
+    _FailingAssign(monkeypatch, {4}, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt) as info:
         keras_inits.reinitialize(model, seed=7)
     assert "the model is wholly reinitialized: all 8 selected variables" in (
@@ -954,7 +952,7 @@ def test_an_interrupted_assign_still_reinitializes_wholly(monkeypatch):
 def test_an_assign_that_keeps_failing(monkeypatch, backup):
     model = _eight_variables()
     before = [values(v).copy() for v in model.weights]
-    _FailingAssign(monkeypatch, model, {4, 9}, MemoryError())
+    _FailingAssign(monkeypatch, {4, 9}, MemoryError())
     with pytest.raises(MemoryError) as info:
         keras_inits.reinitialize(model, seed=7, backup=backup)
     note = "".join(info.value.__notes__)
@@ -979,17 +977,15 @@ def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch):
         pytest.skip("Python's default SIGINT handler is not in place")
     model = _eight_variables()
     expected = _reference(7)
-    calls, original = [], type(model.weights[0]).assign
-    weights = {id(v) for v in model.weights}
+    calls, original = [], keras_internals.assign
 
-    def assign(v, value):  # a seed generator's state is a variable too
-        if id(v) in weights:
-            calls.append(1)
-            if len(calls) == 3:
-                os.kill(os.getpid(), signal.SIGINT)
+    def assign(v, value):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
         return original(v, value)
 
-    monkeypatch.setattr(type(model.weights[0]), "assign", assign)
+    monkeypatch.setattr(keras_internals, "assign", assign)
     with pytest.raises(KeyboardInterrupt) as info:
         keras_inits.reinitialize(model, seed=7)
     assert len(calls) == 8

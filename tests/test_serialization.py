@@ -304,7 +304,7 @@ def test_constant_array_refuses_bad_values(value):
 
 
 # Seeds in configs: every form keras_inits or Keras writes loads back
-# (samplers.read_seed), bare or nested. The full matrix of
+# (seeds.read_seed), bare or nested. The full matrix of
 # initializers, seeds, nestings and routes is in test_round_trips.py.
 
 

@@ -1,6 +1,8 @@
 """The second pass of `reinitialize`: assign the checked draws, all or
 nothing, and measure each variable before and after (moments.py)."""
 
+import concurrent.futures
+import math
 import signal
 import threading
 
@@ -12,11 +14,12 @@ from keras_inits.moments import moments
 from keras_inits.reinitialize_report import ReinitializedVariable
 
 
-def apply_plans(plans, backup):
+def apply_plans(plans, backup, measure=True):
     """Assigns each plan's draw (`planning.Plan`), one variable at a time,
     dropping each kept value once assigned (its entry of `plans` becomes
     None).
-    Returns one `ReinitializedVariable` per plan.
+    Returns one `ReinitializedVariable` per plan, with the moments of the
+    values before and after (NaN with `measure=False`).
 
     Never leaves a mixture of old and new weights when it can help it:
     Ctrl-C is held until the pass ends; an assignment that raises is
@@ -27,13 +30,22 @@ def apply_plans(plans, backup):
     saved = ([ops.convert_to_numpy(v).copy() for v in variables]
              if backup else None)
     rows, failed, first_error = [None] * len(plans), [], None
-    with _HeldInterrupts() as interrupts:
+    # Variables are measured in another thread while the next is drawn:
+    # the draws of PyTorch, NumPy and keras_inits' generator on JAX leave a
+    # core to it. TensorFlow's use every core, and its threads wait for
+    # work spinning: there a measurement beside a draw slows both.
+    if keras.backend.backend() in _MEASURED_BESIDE_DRAWS:
+        measuring = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="keras_inits.reinitialize")
+    else:
+        measuring = _Inline()
+    with _HeldInterrupts() as interrupts, measuring:
         for attempt in range(2):
             pending = failed if attempt else range(len(plans))
             failed = []
             for i in pending:
                 try:
-                    rows[i] = _assign(*plans[i])
+                    rows[i] = _assign(*plans[i], measuring, measure)
                     plans[i] = None  # its kept value, if any, is not needed
                 except BaseException as error:  # Ctrl-C, out of memory
                     first_error = first_error or error
@@ -44,6 +56,7 @@ def apply_plans(plans, backup):
             for variable, row, values in zip(variables, rows, saved):
                 if row is not None:
                     variable.assign(values)
+    rows = [row if row is None else row() for row in rows]
     error = first_error or interrupts.error()
     if error is None:
         return rows
@@ -73,17 +86,46 @@ def refresh_adapted(layers):
             layer.finalize_state()
 
 
-def _assign(path, key, variable, description, draw):
-    # Drawn first: JAX computes the draw on its own threads while the old
-    # values are measured.
+def _assign(path, key, variable, description, draw, measuring, measure):
+    """Assigns `draw()` to `variable`; returns a function that gives its
+    `ReinitializedVariable` once `measuring` (an executor) has measured the
+    variable before and after (`measure=True`)."""
+    measured = moments if measure else _unmeasured
+    # The old values are measured while the new ones are drawn.
+    before = measuring.submit(measured, variable)
     values = draw()
-    before = moments(variable)
+    before.result()  # before the values change
     if keras.backend.standardize_dtype(values.dtype) != variable.dtype:
         values = ops.cast(values, variable.dtype)  # a copy, even if equal
     keras_internals.assign(variable, values)
-    return ReinitializedVariable(path, key, description,
-                                 tuple(variable.shape), *before,
-                                 *moments(variable))
+    after, shape = measuring.submit(measured, variable), tuple(variable.shape)
+    return lambda: ReinitializedVariable(path, key, description, shape,
+                                         *before.result(), *after.result())
+
+
+def _unmeasured(variable):
+    return math.nan, math.nan
+
+
+_MEASURED_BESIDE_DRAWS = ("jax", "torch", "numpy")
+
+
+class _Inline:
+    """An executor that runs each task at once, in the calling thread."""
+
+    def submit(self, function, *args):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
 
 
 class _HeldInterrupts:

@@ -6,6 +6,7 @@ above 1e-4 is required; the samples hold 48 to 3,000 values, enough for the
 test to reject a wrong scale (a factor of 2 gives p < 1e-6 at 48 values).
 """
 
+import math
 import os
 import random
 import re
@@ -637,7 +638,7 @@ BAD_ARGUMENTS = [
     ("seed", 10**400), ("seed", 2**64), ("seed", np.float64(3.0)),
     ("skip_frozen", "yes"), ("skip_unattributed", 1),
     ("reset_optimizer", "no"), ("reset_adapted", None), ("backup", 0),
-    ("portable", "yes"),
+    ("measure", "no"), ("portable", "yes"),
 ]
 
 
@@ -1007,3 +1008,15 @@ def test_readme_example_runs():
     report, model = namespace["report"], namespace["model"]
     assert [row.key for row in report] == [
         "body/kernel", "body/bias", "head/kernel", "head/bias"]
+
+
+def test_measure_false_draws_the_same_values_and_leaves_the_moments_nan():
+    measured, unmeasured = mlp(), mlp()
+    report = keras_inits.reinitialize(measured, seed=4)
+    quiet = keras_inits.reinitialize(unmeasured, seed=4, measure=False)
+    for v, w in zip(measured.weights, unmeasured.weights):
+        np.testing.assert_array_equal(values(v), values(w))
+    assert [r.path for r in quiet] == [r.path for r in report]
+    assert all(math.isnan(x) for r in quiet for x in (
+        r.mean_before, r.std_before, r.mean_after, r.std_after))
+    assert not any(math.isnan(r.std_after) for r in report)

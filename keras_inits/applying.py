@@ -93,7 +93,7 @@ def _assign(path, key, variable, description, draw, measuring, measure):
     measured = moments if measure else _unmeasured
     # The old values are measured while the new ones are drawn.
     before = measuring.submit(measured, variable)
-    values = draw()
+    values = _computed(draw())
     before.result()  # before the values change
     if keras.backend.standardize_dtype(values.dtype) != variable.dtype:
         values = ops.cast(values, variable.dtype)  # a copy, even if equal
@@ -101,6 +101,14 @@ def _assign(path, key, variable, description, draw, measuring, measure):
     after, shape = measuring.submit(measured, variable), tuple(variable.shape)
     return lambda: ReinitializedVariable(path, key, description, shape,
                                          *before.result(), *after.result())
+
+
+def _computed(values):
+    """`values`, once computed: JAX computes asynchronously, and a loop that
+    does not wait runs ahead, holding many variables' draws at once."""
+    if keras.backend.backend() == "jax":
+        values.block_until_ready()
+    return values
 
 
 def _unmeasured(variable):

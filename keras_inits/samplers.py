@@ -55,16 +55,17 @@ def _generated(transform, shape, key, scale, offset):
 
 # Native draws above this many elements (8 MB of float32) are made piece by
 # piece where that bounds their memory or saves time. NumPy draws float64
-# and copies to float32, PyTorch's uniform scales and shifts its draw: each
-# holds three output sizes at its peak in one piece, one output and a
-# piece's work in pieces (written into the output, whose tensors both can
-# change in place). TensorFlow's truncated normal makes a pass per
+# and copies to float32: three output sizes at its peak in one piece, one
+# output and a piece's work in pieces (written into the output). PyTorch's
+# uniform also holds three, but in pieces its 8 MB temporaries, freed and
+# made again, are kept by the C allocator's heap: the resident memory grew
+# to several outputs. TensorFlow's truncated normal makes a pass per
 # operation (uniform, erfinv, scale): in pieces they stay in cache. Its
 # plain uniform and normal draws are faster in one piece.
 NATIVE_PIECE = 2**21
-PLAIN_PIECES = ("numpy", "torch")
-TRUNCATED_PIECES = ("tensorflow", "numpy", "torch")
-_FILLED_IN_PLACE = ("numpy", "torch")
+PLAIN_PIECES = ("numpy",)
+TRUNCATED_PIECES = ("tensorflow", "numpy")
+_FILLED_IN_PLACE = ("numpy",)
 
 
 def native_draw(sample, shape, seed, backends, threshold=None):

@@ -27,18 +27,14 @@ numbers to publish.
 import argparse
 import datetime
 import os
-import platform
 import subprocess
 import sys
 import time
 
+import machine
+
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 HERE = os.path.dirname(os.path.abspath(__file__))
-# Distributions that may provide each backend, in the order to look.
-DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-                 "jax": ("jax", "jaxlib"), "torch": ("torch",),
-                 "numpy": ("numpy",)}
-
 
 def benchmarks(backend, quick):
     """(script, arguments) of each benchmark, in the order they run.
@@ -59,30 +55,10 @@ def benchmarks(backend, quick):
     ]
 
 
-def version(name):
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def header(backend):
     now = datetime.datetime.now(datetime.timezone.utc)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"{now:%Y-%m-%d %H:%M} UTC; cores: "
-          f"len(os.sched_getaffinity(0))={len(os.sched_getaffinity(0))}, "
-          f"os.cpu_count()={os.cpu_count()}; load average {load}")
-    versions = [f"python {platform.python_version()}",
-                f"keras {version('keras')}",
-                f"keras_inits {version('keras-inits')}"]
-    # Read from the installed distributions: importing the backend here
-    # would cost seconds and, for TensorFlow, a screen of logs.
-    for name in DISTRIBUTIONS[backend]:
-        if version(name) is not None:
-            versions.append(f"{name} {version(name)}")
-    print(f"backend {backend}; versions: " + ", ".join(versions), flush=True)
+    print(f"{now:%Y-%m-%d %H:%M} UTC; backend {backend}")
+    machine.print_header([backend])
 
 
 def main():

@@ -39,11 +39,12 @@ Target: model building at least as fast as with Keras' initializers
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+
+import machine
 
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 # keras_inits class name -> the string Keras users pass for the same thing.
@@ -109,30 +110,6 @@ def run(backend, side, name, layers):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def version(*names):
-    from importlib import metadata
-
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return "not installed"
-
-
-def machine_header(backends):
-    cores = len(os.sched_getaffinity(0))
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-             "jax": ("jax",), "torch": ("torch",), "numpy": ("numpy",)}
-    versions = [f"python {platform.python_version()}",
-                f"keras {version('keras')}",
-                f"keras_inits {version('keras-inits')}"]
-    versions += [f"{b} {version(*dists.get(b, (b,)))}" for b in backends]
-    print(f"{cores} cores (len(os.sched_getaffinity(0))), load average "
-          f"{load}; " + ", ".join(versions), flush=True)
-
-
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
@@ -177,7 +154,7 @@ def main():
         return worker(args.worker, names[0], layers)
     backends = args.backends.split(",")
 
-    machine_header(backends)
+    machine.print_header(backends)
     print(f"{layers} Dense layers of distinct widths "
           f"{INPUT_WIDTH}..{widths(layers)[-1]} on keras.Input(({INPUT_WIDTH},)); "
           f"seconds to build, median of {repeats} per side (a process "

@@ -67,12 +67,13 @@ import argparse
 import json
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import threading
 import time
+
+import machine
 
 QUICK_PARAMS = 2e6
 STACK_PARAMS = 300e6
@@ -216,33 +217,6 @@ def run(backend, method, kind, params):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def version(*names):
-    from importlib import metadata
-
-    for name in names:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    return "not installed"
-
-
-def machine_header(backends):
-    cores = len(os.sched_getaffinity(0))
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"cores: os.cpu_count()={os.cpu_count()}, "
-          f"len(os.sched_getaffinity(0))={cores}; load average {load}")
-    dists = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-             "jax": ("jax",), "torch": ("torch",), "numpy": ("numpy",)}
-    versions = [f"python {platform.python_version()}",
-                f"keras {version('keras')}",
-                f"keras_inits {version('keras-inits')}"]
-    versions += [f"{b} {version(*dists.get(b, (b,)))}" for b in backends]
-    if "jax" in backends:
-        versions.append(f"jaxlib {version('jaxlib')}")
-    print("versions: " + ", ".join(versions))
-
-
 def summarize(runs):
     """Median time and highest peak over a method's runs."""
     times = [r["seconds"] for r in runs]
@@ -283,7 +257,7 @@ def main():
         parser.error("--repeats must be at least 1")
     backends = args.backends.split(",")
 
-    machine_header(backends)
+    machine.print_header(backends)
     mb = 2**20
     spread = args.repeats > 1
     print(f"{'backend':<11}{'model':<9}{'method':<13}{'params':>13}"

@@ -5,9 +5,9 @@ Values in the host's memory (every backend on CPU; a sharded variable
 shard by shard) are read in place through a NumPy view, in chunks that stay
 in the processor's cache: no copy of the variable, four passes over each
 chunk while it is in cache, the variable split among the cores the
-process may use (NumPy releases the GIL in its loops). Values on an accelerator are summed
-with the backend's own operations on the device, a chunk at a time,
-compiled into one pass on JAX. Either way the sums are of the values less
+process may use (NumPy releases the GIL in its loops). Values on an
+accelerator are summed with the backend's own operations on the device, a
+chunk at a time, compiled into one pass on JAX. Either way the sums are of the values less
 the first one, which keeps the subtraction exact enough when the mean
 dwarfs the spread; float32 sums (float64 for float64 values) run over at
 most a chunk or a row, and the host adds those in float64: a float32 sum

@@ -2,10 +2,9 @@
 
 `draw(transform, shape, key)` makes the values of one `PortableSeed` draw
 (and, on JAX, of an ordinary seed's; see samplers.py): the random 32-bit
-words of Threefry-2x32 with 20 rounds (Salmon et al.,
-2011; the generator behind `jax.random`) under `key`, turned into float32
-values by fixed transforms that use no transcendental function at run
-time:
+words of Threefry-2x32 with 20 rounds (Salmon et al., 2011; the generator
+behind `jax.random`) under `key`, turned into float32 values by fixed
+transforms that use no transcendental function at run time:
 
 - integer arithmetic wraps modulo 2**32 on every backend and device, so the
   words are identical everywhere;
@@ -20,9 +19,9 @@ time:
 
 Every function here takes `xp`, the operations to run with: `keras.ops`
 (compiled with XLA on JAX and TensorFlow), or NumPy's or PyTorch's own
-functions on those backends, where `keras.ops` converts and copies the
-operands of every call (benchmarks/portable.py measures the difference).
-The operations are the same integer ones either way, and
+functions on those backends (native_ops.py), where `keras.ops` converts
+and copies the operands of every call (benchmarks/portable.py measures the
+difference). The operations are the same integer ones either way, and
 tests/test_threefry.py checks that every path gives the same bits.
 """
 

@@ -34,23 +34,26 @@ def _generator_key(seed, dtype):
     a PortableSeed's next key; on JAX, a `SeedGenerator`'s next state too
     (what `jax.random` would take as its key), since the compiled, chunked
     draws of keras_inits' generator take half the time of `jax.random`'s,
-    except while JAX traces (the state is then no number) and for float64
-    (the generator's float32 would round it). Else None: `keras.random`
-    draws."""
+    except for float64 (the generator's float32 would round it). Else
+    None: `keras.random` draws. A state JAX traces (a sharded draw) gives
+    a key of int32 tracers, for a draw computed position by position."""
     if seeds.is_portable_seed(seed):
         return seed.next_key()
-    if (keras.backend.backend() == "jax" and dtype != "float64"
-            and isinstance(seed, keras.random.SeedGenerator)
-            and not sharding.is_tracer(seed.state.value)):
-        return tuple(int(word) for word in np.asarray(seed.next()))
-    return None
+    if (keras.backend.backend() != "jax" or dtype == "float64"
+            or not isinstance(seed, keras.random.SeedGenerator)):
+        return None
+    state = seed.next()
+    if sharding.is_tracer(state):
+        words = ops.view(state, "int32")  # the same 32 bits
+        return words[0], words[1]
+    return tuple(int(word) for word in np.asarray(state))
 
 
 def _generated(transform, shape, key, scale, offset):
     """`scale * (t + offset / scale)` for `t` the values of `transform`
     (see `threefry.draw`) under `key`."""
-    return threefry.draw(transform, shape, key, scale, offset,
-                         traced=sharding.is_tracing())
+    traced = sharding.is_tracing() or sharding.is_tracer(key[0])
+    return threefry.draw(transform, shape, key, scale, offset, traced=traced)
 
 
 # Native draws above this many elements (8 MB of float32) are made piece by

@@ -328,6 +328,7 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     """Float32 values of `shape`: `scale * (t + offset / scale)` for `t` the
     `transform` of the words `0, 1, ...` of `key`, in row-major order.
 
+    `key` is a pair of Python ints, or of int32 scalars while JAX traces.
     `traced=True` (inside `jax.jit`, where the caller may ask for a sharded
     result) computes every word from its own position, so XLA partitions
     the draw and each device computes only its shard; eager draws go chunk
@@ -338,7 +339,7 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
         raise ValueError(
             "A portable draw holds at most 2**32 - 1 values (its counter is "
             f"32-bit). Received: shape={tuple(shape)} of {count} values")
-    k0, k1 = i32(key[0]), i32(key[1])
+    k0, k1 = (i32(k) if isinstance(k, int) else k for k in key)
     shift = float(np.float32(offset / scale)) if offset else None
     scale = float(np.float32(scale))
     if count == 0:

@@ -16,6 +16,7 @@ from keras import ops
 
 from keras_inits import checks
 from keras_inits import gaussian
+from keras_inits import keras_internals
 from keras_inits import seeds
 from keras_inits import sharding
 from keras_inits import threefry
@@ -59,10 +60,10 @@ def _generated(transform, shape, key, scale, offset):
 # Native draws above this many elements (8 MB of float32) are made piece by
 # piece where that bounds their memory or saves time. NumPy draws float64
 # and copies to float32: three output sizes at its peak in one piece, one
-# output and a piece's work in pieces (written into the output). PyTorch's
-# uniform also holds three, but in pieces its 8 MB temporaries, freed and
-# made again, are kept by the C allocator's heap: the resident memory grew
-# to several outputs. TensorFlow's truncated normal makes a pass per
+# output and a piece's work in pieces (written into the output). PyTorch
+# draws in one piece, in place (`_native_uniform`): its pieces' 8 MB
+# temporaries, freed and made again, were kept by the C allocator's heap,
+# and the resident memory grew. TensorFlow's truncated normal makes a pass per
 # operation (uniform, erfinv, scale): in pieces they stay in cache. Its
 # plain uniform and normal draws are faster in one piece.
 NATIVE_PIECE = 2**21
@@ -98,13 +99,22 @@ def native_draw(sample, shape, seed, backends, threshold=None):
     return ops.reshape(values, shape)
 
 
+def _native_uniform(shape, minval, maxval, dtype, seed):
+    """`keras.random.uniform`, drawn in place on PyTorch (see
+    `keras_internals.torch_uniform`)."""
+    if keras.backend.backend() == "torch":
+        return keras_internals.torch_uniform(shape, minval, maxval, dtype,
+                                             seed)
+    return keras.random.uniform(shape, minval=minval, maxval=maxval,
+                                dtype=dtype, seed=seed)
+
+
 def uniform(shape, minval, maxval, dtype, seed):
     """Uniform values in [minval, maxval)."""
     key = _generator_key(seed, dtype)
     if key is None:
-        return native_draw(lambda piece: keras.random.uniform(
-            piece, minval=minval, maxval=maxval, dtype=dtype, seed=seed),
-            shape, seed, PLAIN_PIECES)
+        return native_draw(lambda piece: _native_uniform(
+            piece, minval, maxval, dtype, seed), shape, seed, PLAIN_PIECES)
     values = _generated(threefry.symmetric_uniform, shape, key,
                         (maxval - minval) / 2.0, (maxval + minval) / 2.0)
     if minval + maxval:  # the rounded offset may step outside by an ulp
@@ -214,11 +224,11 @@ def _two_sigma_draw(shape, scale, dtype, seed):
     size (see `native_draw`)."""
 
     def piece(piece_shape):
-        u = keras.random.uniform(
-            piece_shape, minval=-gaussian.TWO_SIGMA_MASS,
-            maxval=gaussian.TWO_SIGMA_MASS, dtype=dtype, seed=seed,
-        )
-        return ops.erfinv(u) * scale
+        u = _native_uniform(piece_shape, -gaussian.TWO_SIGMA_MASS,
+                            gaussian.TWO_SIGMA_MASS, dtype, seed)
+        values = ops.erfinv(u)
+        values *= scale  # in place where the backend can (NumPy, PyTorch)
+        return values
 
     return native_draw(piece, shape, seed, TRUNCATED_PIECES,
                        threshold=NATIVE_PIECE)

@@ -121,8 +121,25 @@ def test_draws_in_pieces_keep_the_distribution(monkeypatch, name):
 
 def test_an_int_seed_draws_in_one_piece(monkeypatch):
     # An int seed would give every piece the same values.
+    expected = samplers.uniform((10000,), 0.0, 1.0, "float32", 5)
     monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
     values = samplers.uniform((10000,), 0.0, 1.0, "float32", 5)
-    expected = keras.random.uniform((10000,), 0.0, 1.0, "float32", seed=5)
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(values),
                                   keras.ops.convert_to_numpy(expected))
+
+
+def test_native_uniform_draws_keras_words():
+    # keras_inits draws a SeedGenerator's uniforms from the generator
+    # Keras seeds, so they are Keras' values, but for the last bit on
+    # PyTorch (drawn in place there, scaled in float64).
+    if keras.backend.backend() == "jax":
+        pytest.skip("JAX draws a SeedGenerator from keras_inits' generator")
+    low, high = -0.25, 0.75
+    ours = samplers.uniform((4000,), low, high, "float32",
+                            keras.random.SeedGenerator(7))
+    theirs = keras.random.uniform((4000,), low, high, "float32",
+                                  seed=keras.random.SeedGenerator(7))
+    ours = keras.ops.convert_to_numpy(ours)
+    np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(theirs),
+                               rtol=0, atol=2**-24)
+    assert low <= ours.min() and ours.max() < high

@@ -38,9 +38,10 @@ Each (backend, model, method) runs in its own process, `--repeats` times
 allocations cannot hide another's peak. In that process: import, warm up
 the method on a small model of the same kind (lazy imports and first-call
 setup are not what is measured; work done once per new shape, such as
-compiling a draw for it, is), build the model,
-`gc.collect()`, then read the resident set (the baseline) and time the one
-call with `time.perf_counter`. "peak extra" is the highest resident set
+compiling a draw for it, is), build the model, wait until its weights are
+computed (JAX computes asynchronously), `gc.collect()`, then read the
+resident set (the baseline) and time the one call with
+`time.perf_counter`, until the new weights are computed. "peak extra" is the highest resident set
 seen while the method runs (a thread samples it every millisecond, and once
 more at the end) minus the baseline, in MB (2**20 bytes), and as multiples
 of the model's largest variable (target: <= 1.5x) and of all its
@@ -163,6 +164,18 @@ def variable_bytes(variable):
     return math.prod(variable.shape) * dtype.itemsize
 
 
+def computed(model):
+    """Waits until every weight of `model` is computed: JAX computes
+    asynchronously. Before the measurement, a build still drawing its
+    weights would count them as the method's memory and time; after the
+    method, its own pending draws are part of what it costs."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        for variable in model.weights:
+            variable.value.block_until_ready()
+
+
 def worker(method, kind, params):
     import gc
 
@@ -187,11 +200,13 @@ def worker(method, kind, params):
     gc.collect()
     model = build_model(kind, params)
     sizes = [variable_bytes(v) for v in model.weights]
+    computed(model)
     gc.collect()
     baseline = rss_bytes()
     with PeakRss() as memory:
         start = time.perf_counter()
         result = apply(model)  # kept alive, as in use
+        computed(result if method == "clone_model" else model)
         seconds = time.perf_counter() - start
     del result  # freed after the measurement, not timed
     print(json.dumps({

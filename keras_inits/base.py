@@ -18,6 +18,7 @@ import keras
 from keras import ops
 
 from keras_inits import checks
+from keras_inits import keras_internals
 from keras_inits import limits
 from keras_inits import seeds
 from keras_inits import sharding
@@ -329,8 +330,10 @@ class RandomInitializer(Initializer):
             return finish(self.draw(shape, compute_dtype), dtype)
 
         # A sharded variable, or a draw traced by jax.jit (as Keras does
-        # for large ones): see sharding.py.
-        sharded = layout is not None or sharding.is_tracing()
+        # for large ones): see sharding.py. A trace for shapes only keeps
+        # no state, so it needs none of that (which would compile the draw).
+        sharded = layout is not None or (
+            sharding.is_tracing() and not keras_internals.in_shape_trace())
         with seeds.draw_lock(self.seed_generator):
             if sharded:
                 return sharding.draw(self, values, shape, dtype, layout)

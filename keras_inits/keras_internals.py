@@ -152,6 +152,17 @@ def trace_output_spec(function):
     return _compute_output_spec(function)
 
 
+def in_shape_trace():
+    """Whether Keras is tracing for shapes only, as `trace_output_spec`
+    does: inside both a `keras.SymbolicScope` and a `keras.StatelessScope`
+    (the `symbolic_scope` and `stateless_scope` attributes of Keras' global
+    state), where no value is computed and no variable's change outlives
+    the trace."""
+    return (_global_state.get_global_attribute("symbolic_scope") is not None
+            and _global_state.get_global_attribute("stateless_scope")
+            is not None)
+
+
 # Deserialization's safe mode.
 
 

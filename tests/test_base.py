@@ -512,3 +512,27 @@ def test_every_seed_it_accepts_draws_on_every_backend():
     np.testing.assert_array_equal(
         draws[2], keras.ops.convert_to_numpy(
             keras_inits.RandomNormal(seed=2**31)((8,))))
+
+
+@pytest.mark.parametrize("case", RANDOM_CASES, ids=lambda case: case.name)
+def test_a_shape_trace_draws_nothing_and_keeps_the_state(case, monkeypatch):
+    # reinitialize checks every draw's shape and dtype by tracing it for
+    # shapes only; on JAX that trace must not compile the draw (a
+    # compilation and its memory per new shape), and on every backend it
+    # must leave the generator where it was.
+    from keras_inits import keras_internals
+
+    generator = keras.random.SeedGenerator(5)
+    initializer = case.make(generator)
+    state = keras.ops.convert_to_numpy(generator.state).copy()
+
+    def compiled(*args):
+        raise AssertionError("a shape trace compiled the draw")
+
+    monkeypatch.setattr(sharding, "draw", compiled)
+    spec = keras_internals.trace_output_spec(
+        lambda: initializer(case.shape, dtype="float32"))
+    assert tuple(spec.shape) == tuple(case.shape)
+    assert keras.backend.standardize_dtype(spec.dtype) == "float32"
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(generator.state), state)

@@ -220,22 +220,23 @@ def torch_device():
     return get_device()
 
 
-def torch_uniform(shape, minval, maxval, dtype, seed):
-    """`keras.random.uniform(shape, minval, maxval, dtype, seed)` on
-    PyTorch, written in place into one new tensor: Keras' draw makes
-    `torch.rand`'s tensor, then its scaled and its shifted copy, three of
-    the output's size at once. The generator is the one Keras seeds from
-    `seed` (`keras.src.backend.torch.random.torch_seed_generator`, which
-    advances a `SeedGenerator` as Keras' draw does), and `uniform_` draws
-    the same 32-bit words as `torch.rand` (the values differ from Keras'
-    in the last bit: PyTorch scales in float64, then rounds). Imports
-    PyTorch: call it only with the PyTorch backend."""
-    import torch
-    from keras.src.backend.torch.core import to_torch_dtype
+
+def torch_generator(seed):
+    """The `torch.Generator` that Keras' PyTorch draws with `seed` (a
+    `SeedGenerator`, whose state it advances, or an int) would use
+    (`keras.src.backend.torch.random.torch_seed_generator`); None on the
+    "meta" device of symbolic execution. Imports PyTorch: call it only
+    with the PyTorch backend."""
     from keras.src.backend.torch.random import torch_seed_generator
 
-    values = torch.empty(tuple(shape), dtype=to_torch_dtype(dtype),
-                         device=torch_device())
-    # None on the "meta" device of symbolic execution, as in Keras.
-    generator = torch_seed_generator(seed)
-    return values.uniform_(minval, maxval, generator=generator)
+    return torch_seed_generator(seed)
+
+
+def numpy_generator(seed):
+    """The `numpy.random.Generator` that Keras' NumPy draws with `seed` (a
+    `SeedGenerator`, whose state it advances, or an int) would use:
+    `np.random.default_rng` of `keras.src.random.seed_generator.draw_seed`,
+    as in `keras.src.backend.numpy.random`."""
+    from keras.src.random.seed_generator import draw_seed
+
+    return np.random.default_rng(draw_seed(seed))

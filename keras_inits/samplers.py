@@ -57,64 +57,58 @@ def _generated(transform, shape, key, scale, offset):
     return threefry.draw(transform, shape, key, scale, offset, traced=traced)
 
 
-# Native draws above this many elements (8 MB of float32) are made piece by
-# piece where that bounds their memory or saves time. NumPy draws float64
-# and copies to float32: three output sizes at its peak in one piece, one
-# output and a piece's work in pieces (written into the output). PyTorch
-# draws in one piece, in place (`_native_uniform`): its pieces' 8 MB
-# temporaries, freed and made again, were kept by the C allocator's heap,
-# and the resident memory grew. TensorFlow's truncated normal makes a pass per
-# operation (uniform, erfinv, scale): in pieces they stay in cache. Its
-# plain uniform and normal draws are faster in one piece.
-NATIVE_PIECE = 2**21
-PLAIN_PIECES = ("numpy",)
-TRUNCATED_PIECES = ("tensorflow", "numpy")
-_FILLED_IN_PLACE = ("numpy",)
-
-
-def native_draw(sample, shape, seed, backends, threshold=None):
-    """`sample(shape)`, a draw from `keras.random` with `seed`, made piece
-    by piece (`sample` of flat shapes) on the `backends` named when it has
-    more than `threshold` values (default: two pieces' worth). Only a
-    `SeedGenerator` gives each piece new values: an int or tensor seed
-    draws in one piece."""
-    if threshold is None:
-        threshold = 2 * NATIVE_PIECE
-    size, backend = math.prod(shape), keras.backend.backend()
-    if (size <= threshold
-            or not isinstance(seed, keras.random.SeedGenerator)
-            or backend not in backends):
-        return sample(shape)
-    starts = range(0, size, NATIVE_PIECE)
-    if backend not in _FILLED_IN_PLACE:
-        pieces = [sample((min(NATIVE_PIECE, size - start),))
-                  for start in starts]
-        return ops.reshape(ops.concatenate(pieces, axis=0), shape)
-    values = None
-    for start in starts:
-        piece = sample((min(NATIVE_PIECE, size - start),))
-        if values is None:  # the dtype the pieces have
-            values = ops.empty((size,), dtype=piece.dtype)
-        values[start:start + piece.shape[0]] = piece
-    return ops.reshape(values, shape)
+# Native draws: Keras' own draw from a `SeedGenerator`, except on PyTorch
+# and NumPy. There Keras' uniform holds three tensors of the output's size
+# at once (PyTorch: `rand`, then a scaled and a shifted copy; NumPy: a
+# float64 draw and its float32 copy), and so does its NumPy normal. There
+# the generator Keras would seed from the same `SeedGenerator` fills one
+# new tensor of the dtype, scaled and shifted in place: a draw's memory is
+# its output's, and it is faster.
 
 
 def _native_uniform(shape, minval, maxval, dtype, seed):
-    """`keras.random.uniform`, drawn in place on PyTorch (see
-    `keras_internals.torch_uniform`)."""
-    if keras.backend.backend() == "torch":
-        return keras_internals.torch_uniform(shape, minval, maxval, dtype,
-                                             seed)
+    backend = keras.backend.backend()
+    if backend == "torch":
+        import torch
+
+        values = torch.empty(tuple(shape), dtype=getattr(
+            torch, keras.backend.standardize_dtype(dtype)),
+                             device=keras_internals.torch_device())
+        # `uniform_` reads the same 32-bit words as `torch.rand`, and
+        # scales them in float64 before rounding once.
+        return values.uniform_(
+            minval, maxval, generator=keras_internals.torch_generator(seed))
+    if backend == "numpy" and dtype in _NUMPY_FILLED:
+        generator = keras_internals.numpy_generator(seed)
+        values = generator.random(tuple(shape), dtype=dtype)
+        values *= maxval - minval
+        values += minval
+        return values
     return keras.random.uniform(shape, minval=minval, maxval=maxval,
                                 dtype=dtype, seed=seed)
+
+
+def _native_normal(shape, mean, stddev, dtype, seed):
+    if keras.backend.backend() == "numpy" and dtype in _NUMPY_FILLED:
+        generator = keras_internals.numpy_generator(seed)
+        values = generator.standard_normal(tuple(shape), dtype=dtype)
+        values *= stddev
+        if mean:
+            values += mean
+        return values
+    return keras.random.normal(shape, mean=mean, stddev=stddev, dtype=dtype,
+                               seed=seed)
+
+
+# The dtypes NumPy's generators draw in directly.
+_NUMPY_FILLED = ("float32", "float64")
 
 
 def uniform(shape, minval, maxval, dtype, seed):
     """Uniform values in [minval, maxval)."""
     key = _generator_key(seed, dtype)
     if key is None:
-        return native_draw(lambda piece: _native_uniform(
-            piece, minval, maxval, dtype, seed), shape, seed, PLAIN_PIECES)
+        return _native_uniform(shape, minval, maxval, dtype, seed)
     values = _generated(threefry.symmetric_uniform, shape, key,
                         (maxval - minval) / 2.0, (maxval + minval) / 2.0)
     if minval + maxval:  # the rounded offset may step outside by an ulp
@@ -127,9 +121,7 @@ def normal(shape, mean, stddev, dtype, seed):
     """Normal values `N(mean, stddev**2)`."""
     key = _generator_key(seed, dtype)
     if key is None:
-        return native_draw(lambda piece: keras.random.normal(
-            piece, mean=mean, stddev=stddev, dtype=dtype, seed=seed),
-            shape, seed, PLAIN_PIECES)
+        return _native_normal(shape, mean, stddev, dtype, seed)
     values = _generated(threefry.standard_normal, shape, key, stddev, mean)
     return ops.cast(values, dtype)
 
@@ -219,19 +211,50 @@ def _clip_to(values, mean, stddev, lower, upper):
 
 def _two_sigma_draw(shape, scale, dtype, seed):
     """`scale * erfinv(u)`, `u` uniform in `(-erf(sqrt(2)), erf(sqrt(2)))`:
-    a normal with standard deviation `scale / sqrt(2)` truncated at two.
-    With its erfinv pass this draw gains from pieces already at two pieces'
-    size (see `native_draw`)."""
+    a normal with standard deviation `scale / sqrt(2)` truncated at two."""
 
-    def piece(piece_shape):
+    def sample(piece_shape):
         u = _native_uniform(piece_shape, -gaussian.TWO_SIGMA_MASS,
                             gaussian.TWO_SIGMA_MASS, dtype, seed)
         values = ops.erfinv(u)
         values *= scale  # in place where the backend can (NumPy, PyTorch)
         return values
 
-    return native_draw(piece, shape, seed, TRUNCATED_PIECES,
-                       threshold=NATIVE_PIECE)
+    return _in_pieces(sample, shape, seed)
+
+
+# Truncated normals of more than this many elements (8 MB of float32) are
+# drawn piece by piece on TensorFlow and NumPy, which make a pass per
+# operation (uniform, erfinv, scale): in pieces the passes stay in cache,
+# and on NumPy, written into the output, the peak is the output and a
+# piece's work. On PyTorch the freed 8 MB temporaries of pieces were kept
+# by the C allocator's heap, and the resident memory grew.
+NATIVE_PIECE = 2**21
+TRUNCATED_PIECES = ("tensorflow", "numpy")
+
+
+def _in_pieces(sample, shape, seed):
+    """`sample(shape)`, a native draw with `seed`, made piece by piece
+    (`sample` of flat shapes) on `TRUNCATED_PIECES` when it has more than
+    `NATIVE_PIECE` values. Only a `SeedGenerator` gives each piece new
+    values: an int or tensor seed draws in one piece."""
+    size, backend = math.prod(shape), keras.backend.backend()
+    if (size <= NATIVE_PIECE
+            or not isinstance(seed, keras.random.SeedGenerator)
+            or backend not in TRUNCATED_PIECES):
+        return sample(shape)
+    starts = range(0, size, NATIVE_PIECE)
+    if backend != "numpy":
+        pieces = [sample((min(NATIVE_PIECE, size - start),))
+                  for start in starts]
+        return ops.reshape(ops.concatenate(pieces, axis=0), shape)
+    values = None
+    for start in starts:
+        piece = sample((min(NATIVE_PIECE, size - start),))
+        if values is None:  # the dtype the pieces have
+            values = ops.empty((size,), dtype=piece.dtype)
+        values[start:start + piece.shape[0]] = piece
+    return ops.reshape(values, shape)
 
 
 def orthogonal_matrix(rows, cols, dtype, seed):

@@ -163,7 +163,7 @@ def generator(seed):
 # One re-entrant lock per keras.random.SeedGenerator, held for a whole draw:
 # `SeedGenerator.next()` reads its state, then assigns the next one, so two
 # threads could draw the same values; held for the whole draw, it also
-# keeps one draw's pieces (`native_draw`, BlockOrthogonal's blocks)
+# keeps one draw's pieces (`samplers._in_pieces`, BlockOrthogonal's blocks)
 # contiguous whatever the threads do. Weak keys, not an attribute of Keras'
 # object: an entry goes with its generator. A PortableSeed holds its own
 # lock. Re-entrant: its next_key takes it inside the draw, and a draw may

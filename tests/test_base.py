@@ -202,7 +202,7 @@ def _assert_the_same_draws(drawn, expected):
 
     Equal sets prove every draw atomic: two draws that read the same state
     would repeat a tensor and skip another, and a draw of several pieces
-    (native_draw, BlockOrthogonal, Sparse) interleaved with another would
+    (truncated normals in pieces, BlockOrthogonal, Sparse) interleaved with another would
     give tensors that no sequential draw gives. Counts, not tensors, make
     the failure message."""
     assert len(set(expected)) == len(expected)
@@ -366,8 +366,15 @@ def test_every_sharded_draw_holds_its_generators_lock(kind, monkeypatch):
 
 def _next_normal(shape, mean, stddev, generator):
     """One normal draw from `generator` as the samplers make it: with
-    keras.random, except on JAX, where the generator's next state keys
-    keras_inits' generator."""
+    keras.random, except on NumPy, in float32 from the generator Keras
+    seeds, and on JAX, where the generator's next state keys keras_inits'
+    generator."""
+    if keras.backend.backend() == "numpy":
+        from keras_inits import keras_internals
+
+        draw = keras_internals.numpy_generator(generator).standard_normal(
+            shape, dtype="float32")
+        return draw * stddev + mean
     if keras.backend.backend() != "jax":
         return keras.random.normal(shape, mean, stddev, seed=generator)
     key = tuple(int(word) for word in np.asarray(generator.next()))

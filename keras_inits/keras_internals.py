@@ -220,7 +220,6 @@ def torch_device():
     return get_device()
 
 
-
 def torch_generator(seed):
     """The `torch.Generator` that Keras' PyTorch draws with `seed` (a
     `SeedGenerator`, whose state it advances, or an int) would use

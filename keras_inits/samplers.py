@@ -4,8 +4,10 @@ A random initializer draws with the seed generator seeds.py gives it and
 calls only the samplers here: `uniform`, `normal`, `truncated_normal` (any
 bounds), `orthogonal_matrix`, each in the dtype asked for. A `PortableSeed`
 draws from keras_inits' generator (threefry.py), the same float32 values
-on every backend; a `keras.random.SeedGenerator` from `keras.random` (on
-JAX, see `_generator_key`).
+on every backend; a `keras.random.SeedGenerator` from `keras.random`, or
+on PyTorch and NumPy from the generator Keras seeds, in place (see
+`_native_uniform`), and on JAX from keras_inits' generator (see
+`_generator_key`).
 """
 
 import math
@@ -57,13 +59,13 @@ def _generated(transform, shape, key, scale, offset):
     return threefry.draw(transform, shape, key, scale, offset, traced=traced)
 
 
-# Native draws: Keras' own draw from a `SeedGenerator`, except on PyTorch
-# and NumPy. There Keras' uniform holds three tensors of the output's size
-# at once (PyTorch: `rand`, then a scaled and a shifted copy; NumPy: a
-# float64 draw and its float32 copy), and so does its NumPy normal. There
-# the generator Keras would seed from the same `SeedGenerator` fills one
-# new tensor of the dtype, scaled and shifted in place: a draw's memory is
-# its output's, and it is faster.
+# Native draws: Keras' own draws from a `SeedGenerator`, except where they
+# hold three tensors of the output's size at once: PyTorch's uniform
+# (`rand`, then a scaled and a shifted copy) and NumPy's uniform and normal
+# (a float64 draw and its float32 copy). There the generator Keras would
+# seed from the same `SeedGenerator` fills one new tensor of the dtype,
+# which is scaled and shifted in place: the draw's memory is its output's,
+# and it is faster.
 
 
 def _native_uniform(shape, minval, maxval, dtype, seed):
@@ -71,8 +73,8 @@ def _native_uniform(shape, minval, maxval, dtype, seed):
     if backend == "torch":
         import torch
 
-        values = torch.empty(tuple(shape), dtype=getattr(
-            torch, keras.backend.standardize_dtype(dtype)),
+        torch_dtype = getattr(torch, keras.backend.standardize_dtype(dtype))
+        values = torch.empty(tuple(shape), dtype=torch_dtype,
                              device=keras_internals.torch_device())
         # `uniform_` reads the same 32-bit words as `torch.rand`, and
         # scales them in float64 before rounding once.

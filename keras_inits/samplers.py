@@ -59,6 +59,12 @@ def _generated(transform, shape, key, scale, offset):
     return threefry.draw(transform, shape, key, scale, offset, traced=traced)
 
 
+def _in_dtype(values, dtype):
+    """The generator's float32 `values` in `dtype`: `ops.cast` copies even
+    to the same dtype on NumPy."""
+    return values if dtype == "float32" else ops.cast(values, dtype)
+
+
 # Native draws: Keras' own draws from a `SeedGenerator`, except where they
 # hold three tensors of the output's size at once: PyTorch's uniform
 # (`rand`, then a scaled and a shifted copy) and NumPy's uniform and normal
@@ -116,7 +122,7 @@ def uniform(shape, minval, maxval, dtype, seed):
     if minval + maxval:  # the rounded offset may step outside by an ulp
         values = ops.clip(values, float(np.float32(minval)),
                           float(np.float32(maxval)))
-    return ops.cast(values, dtype)
+    return _in_dtype(values, dtype)
 
 
 def normal(shape, mean, stddev, dtype, seed):
@@ -125,7 +131,7 @@ def normal(shape, mean, stddev, dtype, seed):
     if key is None:
         return _native_normal(shape, mean, stddev, dtype, seed)
     values = _generated(threefry.standard_normal, shape, key, stddev, mean)
-    return ops.cast(values, dtype)
+    return _in_dtype(values, dtype)
 
 
 # Bounds must come within this many standard deviations of the mean: beyond
@@ -177,7 +183,7 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
         values = _generated(transform, shape, key, stddev, mean)
         if not two_sigma:  # keep the affine map's rounding inside the bounds
             values = _clip_to(values, mean, stddev, lower, upper)
-        return ops.cast(values, dtype)
+        return _in_dtype(values, dtype)
     if two_sigma and keras.backend.backend() == "jax":
         return keras.random.truncated_normal(
             shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)

@@ -41,11 +41,11 @@ setup are not what is measured; work done once per new shape, such as
 compiling a draw for it, is), build the model, wait until its weights are
 computed (JAX computes asynchronously), `gc.collect()`, then read the
 resident set (the baseline) and time the one call with
-`time.perf_counter`, until the new weights are computed. "peak extra" is the highest resident set
-seen while the method runs (a thread samples it every millisecond, and once
-more at the end) minus the baseline, in MB (2**20 bytes), and as multiples
-of the model's largest variable (target: <= 1.5x) and of all its
-weights. Memory an allocator kept from building the model and reuses is
+`time.perf_counter`, until the new weights are computed. "peak extra" is
+the highest resident set seen while the method runs (a thread samples it
+every millisecond, and once more at the end) minus the baseline, in MB
+(2**20 bytes), and as multiples of the model's largest variable (target:
+<= 1.5x) and of all its weights. Memory an allocator kept from building the model and reuses is
 not counted, for any method. The new values stay alive until the
 measurement ends (the clone too), so freeing them is not timed.
 

@@ -202,9 +202,9 @@ def _assert_the_same_draws(drawn, expected):
 
     Equal sets prove every draw atomic: two draws that read the same state
     would repeat a tensor and skip another, and a draw of several pieces
-    (truncated normals in pieces, BlockOrthogonal, Sparse) interleaved with another would
-    give tensors that no sequential draw gives. Counts, not tensors, make
-    the failure message."""
+    (a truncated normal's, BlockOrthogonal, Sparse) interleaved with
+    another would give tensors that no sequential draw gives. Counts, not
+    tensors, make the failure message."""
     assert len(set(expected)) == len(expected)
     repeated = len(drawn) - len(set(drawn))
     unexpected = len(set(drawn) - set(expected))

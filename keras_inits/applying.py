@@ -9,6 +9,7 @@ import threading
 import keras
 from keras import ops
 
+from keras_inits import base
 from keras_inits import keras_internals
 from keras_inits.moments import moments
 from keras_inits.reinitialize_report import ReinitializedVariable
@@ -95,8 +96,7 @@ def _assign(path, key, variable, description, draw, measuring, measure):
     before = measuring.submit(measured, variable)
     values = _computed(draw())
     before.result()  # before the values change
-    if keras.backend.standardize_dtype(values.dtype) != variable.dtype:
-        values = ops.cast(values, variable.dtype)  # a copy, even if equal
+    values = base.finish(values, variable.dtype)  # no copy if equal
     keras_internals.assign(variable, values)
     after, shape = measuring.submit(measured, variable), tuple(variable.shape)
     return lambda: ReinitializedVariable(path, key, description, shape,

@@ -1,17 +1,17 @@
 """The mean and standard deviation of a variable, measured where its values
 live, for `reinitialize`'s report.
 
-Values in the host's memory (every backend on CPU; a sharded variable
-shard by shard) are read in place through a NumPy view, in chunks that stay
-in the processor's cache: no copy of the variable, four passes over each
-chunk while it is in cache, the variable split among the cores the
-process may use (NumPy releases the GIL in its loops). Values on an
-accelerator are summed with the backend's own operations on the device, a
-chunk at a time, compiled into one pass on JAX. Either way the sums are of the values less
+Values in the host's memory (every backend on CPU; a sharded variable shard
+by shard) are read in place through a NumPy view, in chunks that stay in
+the processor's cache: no copy of the variable, four passes over each chunk
+while it is in cache, the variable split among the cores the process may
+use (NumPy releases the GIL in its loops). Values on an accelerator are
+summed with the backend's own operations on the device, a chunk at a time,
+compiled into one pass on JAX. Either way the sums are of the values less
 the first one, which keeps the subtraction exact enough when the mean
 dwarfs the spread; float32 sums (float64 for float64 values) run over at
-most a chunk or a row, and the host adds those in float64: a float32 sum
-of 2**24 values in one run loses most of its digits.
+most a chunk or a row, and the host adds those in float64: a float32 sum of
+2**24 values in one run loses most of its digits.
 """
 
 import concurrent.futures

@@ -19,6 +19,7 @@ from keras import ops
 from keras_inits import checks
 from keras_inits import gaussian
 from keras_inits import keras_internals
+from keras_inits import native_ops
 from keras_inits import seeds
 from keras_inits import sharding
 from keras_inits import threefry
@@ -77,11 +78,8 @@ def _in_dtype(values, dtype):
 def _native_uniform(shape, minval, maxval, dtype, seed):
     backend = keras.backend.backend()
     if backend == "torch":
-        import torch
-
-        torch_dtype = getattr(torch, keras.backend.standardize_dtype(dtype))
-        values = torch.empty(tuple(shape), dtype=torch_dtype,
-                             device=keras_internals.torch_device())
+        values = native_ops.torch_ops().empty(
+            tuple(shape), keras.backend.standardize_dtype(dtype))
         # `uniform_` reads the same 32-bit words as `torch.rand`, and
         # scales them in float64 before rounding once.
         return values.uniform_(

@@ -15,11 +15,15 @@ This module imports nothing of keras_inits: every other module may use it.
 import keras
 import numpy as np
 
-# Neither is exported by Keras: the shape-only trace of a function, and the
+# None is exported by Keras: the shape-only trace of a function, the
 # global state where a StatelessScope registers the variables it defers and
-# where the safe-mode flag of deserialization is kept.
+# where the safe-mode flag of deserialization is kept, and a SeedGenerator's
+# state dtype and the seed it takes when given none.
 from keras.src.backend import compute_output_spec as _compute_output_spec
+from keras.src.backend import random_seed_dtype as _random_seed_dtype
 from keras.src.backend.common import global_state as _global_state
+from keras.src.random.seed_generator import (
+    make_default_seed as _make_default_seed)
 from keras.src.saving import serialization_lib as _serialization_lib
 from keras.src.utils.naming import to_snake_case as _to_snake_case
 
@@ -161,6 +165,30 @@ def in_shape_trace():
     return (_global_state.get_global_attribute("symbolic_scope") is not None
             and _global_state.get_global_attribute("stateless_scope")
             is not None)
+
+
+def in_keras_scope():
+    """Whether a `keras.SymbolicScope` or a `keras.StatelessScope` is
+    active (the `symbolic_scope` and `stateless_scope` attributes of Keras'
+    global state): no value may then be computed, or no variable's change
+    outlive the scope."""
+    return (_global_state.get_global_attribute("symbolic_scope") is not None
+            or _global_state.get_global_attribute("stateless_scope")
+            is not None)
+
+
+def default_seed():
+    """The int seed Keras gives a `keras.random.SeedGenerator` made without
+    one (`keras.src.random.seed_generator.make_default_seed`)."""
+    return _make_default_seed()
+
+
+def seed_state(seed, count):
+    """The state `[seed, count]` of a `keras.random.SeedGenerator(seed)`
+    after `count` draws, as a tensor of the dtype its variable holds
+    (`keras.src.backend.random_seed_dtype`)."""
+    return keras.ops.convert_to_tensor([seed, count],
+                                       dtype=_random_seed_dtype())
 
 
 # Deserialization's safe mode.

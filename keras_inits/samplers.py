@@ -6,8 +6,8 @@ bounds), `orthogonal_matrix`, each in the dtype asked for. A `PortableSeed`
 draws from keras_inits' generator (threefry.py), the same float32 values
 on every backend; a `keras.random.SeedGenerator` from `keras.random`, or
 on PyTorch and NumPy from the generator Keras seeds, in place (see
-`_native_uniform`), and on JAX from keras_inits' generator (see
-`_generator_key`).
+`_native_uniform`), and on JAX (and for large normal draws on
+TensorFlow) from keras_inits' generator (see `_generator_key`).
 """
 
 import math
@@ -33,24 +33,40 @@ NORMAL_REACH = 8.0
 # it; keras_inits' generator computes float32, which is then converted.
 
 
-def _generator_key(seed, dtype):
+def _generator_key(seed, dtype, shape, normal=True):
     """The key of the next draw from keras_inits' generator (threefry.py):
-    a PortableSeed's next key; on JAX, a `SeedGenerator`'s next state too
-    (what `jax.random` would take as its key), since the compiled, chunked
-    draws of keras_inits' generator take half the time of `jax.random`'s,
-    except for float64 (the generator's float32 would round it). Else
-    None: `keras.random` draws. A state JAX traces (a sharded draw) gives
-    a key of int32 tracers, for a draw computed position by position."""
+    a PortableSeed's next key; for a `SeedGenerator`, its next state (what
+    `jax.random` would take as its key) on JAX, and on TensorFlow for
+    `normal` draws (normal or truncated normal values) of more than
+    `NATIVE_PIECE` values outside `tf.function`. The compiled, chunked
+    draws of keras_inits' generator take about half the time of the
+    native ones there; TensorFlow's uniform is as fast, and each transform
+    costs a compilation per process (and smaller draws one per size). Not
+    for float64, which the generator's float32 would round. Else None:
+    `keras.random` draws. A state JAX traces (a sharded draw) gives a key
+    of int32 tracers, for a draw computed position by position."""
     if seeds.is_portable_seed(seed):
         return seed.next_key()
-    if (keras.backend.backend() != "jax" or dtype == "float64"
-            or not isinstance(seed, keras.random.SeedGenerator)):
+    if (dtype == "float64"
+            or not isinstance(seed, keras.random.SeedGenerator)
+            or not _generates_natively(shape, normal)):
         return None
     state = seed.next()
     if sharding.is_tracer(state):
         words = ops.view(state, "int32")  # the same 32 bits
         return words[0], words[1]
     return tuple(int(word) for word in np.asarray(state))
+
+
+def _generates_natively(shape, normal):
+    """Whether a `SeedGenerator`'s draw of `shape` comes from keras_inits'
+    generator (see `_generator_key`)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow" and normal:
+        import tensorflow as tf
+
+        return math.prod(shape) > NATIVE_PIECE and tf.executing_eagerly()
+    return backend == "jax"
 
 
 def _generated(transform, shape, key, scale, offset):
@@ -112,7 +128,7 @@ _NUMPY_FILLED = ("float32", "float64")
 
 def uniform(shape, minval, maxval, dtype, seed):
     """Uniform values in [minval, maxval)."""
-    key = _generator_key(seed, dtype)
+    key = _generator_key(seed, dtype, shape, normal=False)
     if key is None:
         return _native_uniform(shape, minval, maxval, dtype, seed)
     values = _generated(threefry.symmetric_uniform, shape, key,
@@ -125,7 +141,7 @@ def uniform(shape, minval, maxval, dtype, seed):
 
 def normal(shape, mean, stddev, dtype, seed):
     """Normal values `N(mean, stddev**2)`."""
-    key = _generator_key(seed, dtype)
+    key = _generator_key(seed, dtype, shape)
     if key is None:
         return _native_normal(shape, mean, stddev, dtype, seed)
     values = _generated(threefry.standard_normal, shape, key, stddev, mean)
@@ -174,7 +190,7 @@ def truncated_normal(shape, mean, stddev, dtype, seed, lower=-2.0,
     """
     check_sigma_bounds("truncated_normal", lower, upper)
     two_sigma = lower == -2.0 and upper == 2.0
-    key = _generator_key(seed, dtype)
+    key = _generator_key(seed, dtype, shape)
     if key is not None:
         transform = (threefry.standard_truncated_normal if two_sigma
                      else threefry.bounded_normal(float(lower), float(upper)))
@@ -229,8 +245,9 @@ def _two_sigma_draw(shape, scale, dtype, seed):
     return _in_pieces(sample, shape, seed)
 
 
-# Truncated normals of more than this many elements (8 MB of float32) are
-# drawn piece by piece on TensorFlow and NumPy, which make a pass per
+# Native truncated normals of more than this many elements (8 MB of
+# float32) are drawn piece by piece on TensorFlow (in float64, or inside
+# tf.function: see `_generator_key`) and NumPy, which make a pass per
 # operation (uniform, erfinv, scale): in pieces the passes stay in cache,
 # and on NumPy, written into the output, the peak is the output and a
 # piece's work. On PyTorch the freed 8 MB temporaries of pieces were kept

@@ -13,6 +13,8 @@ import weakref
 import keras
 
 from keras_inits import checks
+from keras_inits import keras_internals
+from keras_inits import sharding
 from keras_inits.portable import PortableSeed
 from keras_inits.portable import is_portable
 
@@ -154,10 +156,70 @@ def _native_seed(seed):
 
 def generator(seed):
     """What draws with a kept seed: the `SeedGenerator` or `PortableSeed`
-    itself, or a new `keras.random.SeedGenerator` of an int or None."""
+    itself, or a new `DeferredSeedGenerator` of an int or None."""
     if isinstance(seed, (keras.random.SeedGenerator, PortableSeed)):
         return seed
-    return keras.random.SeedGenerator(_native_seed(seed))
+    return DeferredSeedGenerator(_native_seed(seed))
+
+
+class DeferredSeedGenerator(keras.random.SeedGenerator):
+    """`keras.random.SeedGenerator(seed)`, whose state variable is made only
+    when something needs it.
+
+    A `SeedGenerator` hands out the states `[seed, 0]`, `[seed, 1]`, ...
+    from a backend variable, whose making and updating cost more than a
+    small draw (on TensorFlow a variable takes about as long as a layer's
+    kernel of a few thousand values to draw): building a model made one per
+    layer. This one counts the same states in Python while nothing else
+    can see them, eagerly; the variable is made, holding the state reached,
+    when a trace or a Keras scope draws (where a count in Python would be
+    baked into a traced function, or would outlive a stateless scope), or
+    when any attribute of Keras' generator is read (`state`, `name`...).
+    The values drawn are those of `keras.random.SeedGenerator(seed)`.
+    """
+
+    def __init__(self, seed=None):
+        # Keras' __init__ (which makes the variable) runs in `_make`.
+        if seed is None:
+            seed = keras_internals.default_seed()
+        self._deferred_seed = seed
+        self._count = 0
+        self._made = False
+
+    def __getattr__(self, name):
+        # Only for attributes not yet set: those Keras' __init__ sets.
+        if name.startswith("__") or self.__dict__.get("_made", True):
+            raise AttributeError(
+                f"{type(self).__name__!r} object has no attribute {name!r}")
+        self._make()
+        return getattr(self, name)
+
+    def _make(self):
+        self._made = True
+        # Eagerly: made inside a JAX trace, the state would be a tracer.
+        with sharding.eagerly():
+            super().__init__(self._deferred_seed)
+            if self._count:
+                self.state.assign([self._deferred_seed, self._count])
+
+    def next(self, ordered=True):
+        if self._made or not ordered or not _counts_in_python():
+            return super().next(ordered)
+        state = keras_internals.seed_state(self._deferred_seed, self._count)
+        self._count += 1
+        return state
+
+
+def _counts_in_python():
+    """Whether a draw's seed state may be counted in Python: eagerly, and
+    outside Keras' stateless and symbolic scopes."""
+    if keras_internals.in_keras_scope() or sharding.is_tracing():
+        return False
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return tf.executing_eagerly()
+    return True
 
 
 # One re-entrant lock per keras.random.SeedGenerator, held for a whole draw:

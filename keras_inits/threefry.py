@@ -255,7 +255,8 @@ def symmetric_uniform(words, xp=ops):
 # and the peak memory is the output plus one chunk's work (NumPy allocates
 # each result, cheaper when small; PyTorch is slower below 2**18; XLA fuses
 # a compiled chunk). A compiled chunk computes at least MIN_COMPILED_BLOCKS
-# and smaller draws are cut from it: fewer sizes to compile.
+# and smaller draws are cut from it, and the last chunk of a draw of
+# several is computed whole: fewer sizes to compile.
 CHUNK_BLOCKS = {"numpy": 2**14}
 DEFAULT_CHUNK_BLOCKS = 2**18
 MIN_COMPILED_BLOCKS = 2**8
@@ -369,9 +370,9 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     pieces = []
     for start in starts:
         size = min(chunk_blocks, blocks - start)
-        # One compilation per power of two, not per shape.
-        padded = min(chunk_blocks, max(MIN_COMPILED_BLOCKS,
-                                       1 << (size - 1).bit_length()))
+        padded = chunk_blocks if len(starts) > 1 else min(  # CHUNK_BLOCKS
+            chunk_blocks,
+            max(MIN_COMPILED_BLOCKS, 1 << (size - 1).bit_length()))
         piece = compiled(transform, padded, k0, k1, start, scale, shift)
         length = min(2 * padded, count - 2 * start)
         piece = piece if length == 2 * padded else piece[:length]

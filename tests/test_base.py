@@ -291,6 +291,7 @@ def _locks_held(monkeypatch, initializers, shape):
         return watched
 
     for cls, name in [(keras.random.SeedGenerator, "next"),
+                      (seeds.DeferredSeedGenerator, "next"),
                       (keras_inits.PortableSeed, "next_key")]:
         monkeypatch.setattr(cls, name, watch(getattr(cls, name)))
     monkeypatch.setattr(sharding, "draw", watch(
@@ -311,8 +312,9 @@ def test_every_draw_holds_its_generators_lock(case, kind, monkeypatch):
 
 def test_the_pieces_of_a_draw_are_contiguous(monkeypatch, frequent_switches):
     # Pieces of 8 values: each (4, 8) draw of a truncated normal calls the
-    # generator 4 times on TensorFlow and NumPy (once on JAX and PyTorch,
-    # which draw in one piece).
+    # generator 4 times on NumPy (once elsewhere: PyTorch draws in one
+    # piece, JAX and TensorFlow, above NATIVE_PIECE values, from
+    # keras_inits' generator).
     monkeypatch.setattr(samplers, "NATIVE_PIECE", 8)
     _check_draws_in_threads(
         lambda seed: keras_inits.TruncatedNormal(seed=seed), (4, 8), "int",
@@ -543,3 +545,62 @@ def test_a_shape_trace_draws_nothing_and_keeps_the_state(case, monkeypatch):
     assert keras.backend.standardize_dtype(spec.dtype) == "float32"
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(generator.state), state)
+
+
+def _states(generator, count):
+    return [tuple(int(word) for word in np.asarray(
+        keras.ops.convert_to_numpy(generator.next()))) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", [0, 7, 2**31 + 5])
+def test_a_deferred_generator_hands_out_keras_states(seed):
+    # The states of keras.random.SeedGenerator(seed), counted in Python;
+    # reading `state` makes the variable at the state reached, and the
+    # sequence goes on from there.
+    seed = seeds._native_seed(seed)
+    deferred = seeds.DeferredSeedGenerator(seed)
+    keras_generator = keras.random.SeedGenerator(seed)
+    assert _states(deferred, 3) == _states(keras_generator, 3)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(deferred.state),
+        keras.ops.convert_to_numpy(keras_generator.state))
+    assert _states(deferred, 2) == _states(keras_generator, 2)
+
+
+def test_eager_draws_of_an_int_seed_make_no_variable(monkeypatch):
+    # A SeedGenerator's variable costs more than a small draw; an
+    # initializer of an int or None seed draws eagerly without one.
+    made = []
+    monkeypatch.setattr(keras.random.SeedGenerator, "__init__",
+                        lambda self, *args, **kwargs: made.append(self))
+    for seed in (3, None):
+        initializer = keras_inits.HeNormal(seed=seed)
+        for _ in range(3):
+            initializer((16, 8))
+    assert made == []
+
+
+def test_a_deferred_generator_keeps_no_state_change_of_a_stateless_scope():
+    initializer = keras_inits.RandomNormal(seed=4)
+    expected = keras.ops.convert_to_numpy(
+        keras_inits.RandomNormal(seed=4)((5,)))
+    with keras.StatelessScope():
+        initializer((5,))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(initializer((5,))), expected)
+
+
+def test_a_tf_function_draws_anew_at_every_call():
+    # Counted in Python while tf.function traces, the state would be a
+    # constant of the graph: every call would repeat the same values.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.function is TensorFlow's")
+    import tensorflow as tf
+
+    initializer = keras_inits.RandomNormal(seed=4)
+    draw = tf.function(lambda: initializer((5,)))
+    first, second = draw().numpy(), draw().numpy()
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(
+        first, keras.ops.convert_to_numpy(
+            keras_inits.RandomNormal(seed=4)((5,))))

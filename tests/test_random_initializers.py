@@ -8,6 +8,7 @@ import pytest
 import keras_inits
 from keras_inits import gaussian
 from keras_inits import samplers
+from keras_inits import threefry
 
 
 def test_truncated_stddev_constant_matches_scipy():
@@ -85,15 +86,18 @@ def test_truncated_draws_in_pieces_keep_the_distribution(monkeypatch):
     from scipy import stats
 
     # Large native truncated normals are made piece by piece on TensorFlow
-    # and NumPy (`samplers._in_pieces`): here 50000 values in 13 pieces of
-    # 4096 (the last one partial). Fixed seed, so deterministic per
+    # (in float64, which keras_inits' generator does not draw) and NumPy
+    # (`samplers._in_pieces`): here 50000 values in 13 pieces of 4096 (the
+    # last one partial). Fixed seed, so deterministic per
     # backend; a Kolmogorov-Smirnov p-value above 1e-4 fails a wrong scale
     # or shift by far. Pieces that repeated one another (the same seed
     # drawn twice) would leave about 4096 distinct values, where float32
     # draws of 50000 keep over 99% distinct.
     monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
+    # JAX has no float64 unless asked to (`jax_enable_x64`).
+    dtype = "float32" if keras.backend.backend() == "jax" else "float64"
     values = keras.ops.convert_to_numpy(samplers.truncated_normal(
-        (100, 500), 0.0, 0.5, "float32", keras.random.SeedGenerator(3)))
+        (100, 500), 0.0, 0.5, dtype, keras.random.SeedGenerator(3)))
     assert values.shape == (100, 500)
     assert len(np.unique(values)) > 0.99 * values.size
     cdf = stats.truncnorm(-2, 2, 0.0, 0.5).cdf
@@ -126,3 +130,38 @@ def test_native_uniform_draws_keras_words():
     np.testing.assert_allclose(ours, keras.ops.convert_to_numpy(theirs),
                                rtol=0, atol=2**-24)
     assert low <= ours.min() and ours.max() < high
+
+
+def test_large_draws_of_a_seed_generator_come_from_keras_inits_generator(
+        monkeypatch):
+    # On JAX, and on TensorFlow for draws of more than NATIVE_PIECE values,
+    # a SeedGenerator's next state is the key of keras_inits' generator.
+    if keras.backend.backend() not in ("jax", "tensorflow"):
+        pytest.skip("Keras' generator draws here")
+    monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
+    state = keras.random.SeedGenerator(3).next()
+    key = tuple(int(word) for word in np.asarray(state))
+    values = samplers.normal((100, 50), 0.5, 2.0, "float32",
+                             keras.random.SeedGenerator(3))
+    expected = threefry.draw(threefry.standard_normal, (100, 50), key, 2.0,
+                             0.5)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(values),
+                                  keras.ops.convert_to_numpy(expected))
+
+
+def test_a_tf_function_draws_with_keras_random(monkeypatch):
+    # Inside tf.function the generator's state cannot be read: the draw is
+    # Keras' own, and it still advances the generator.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("tf.function is TensorFlow's")
+    import tensorflow as tf
+
+    monkeypatch.setattr(samplers, "NATIVE_PIECE", 4096)
+    generator = keras.random.SeedGenerator(3)
+    draw = tf.function(lambda: samplers.normal((100, 50), 0.5, 2.0,
+                                               "float32", generator))
+    first, second = draw(), draw()
+    expected = keras.random.normal((100, 50), 0.5, 2.0, "float32",
+                                   seed=keras.random.SeedGenerator(3))
+    np.testing.assert_array_equal(first.numpy(), expected.numpy())
+    assert not np.array_equal(first.numpy(), second.numpy())

@@ -168,13 +168,12 @@ class DeferredSeedGenerator(keras.random.SeedGenerator):
 
     A `SeedGenerator` hands out the states `[seed, 0]`, `[seed, 1]`, ...
     from a backend variable, whose making and updating cost more than a
-    small draw (on TensorFlow a variable takes about as long as a layer's
-    kernel of a few thousand values to draw): building a model made one per
-    layer. This one counts the same states in Python while nothing else
-    can see them, eagerly; the variable is made, holding the state reached,
-    when a trace or a Keras scope draws (where a count in Python would be
-    baked into a traced function, or would outlive a stateless scope), or
-    when any attribute of Keras' generator is read (`state`, `name`...).
+    small draw: building a model made one per layer. This one counts the same states in Python while nothing else
+    can see them, eagerly (a trace for shapes only reads the state); the
+    variable is made, holding the state reached, when a trace or a Keras
+    scope draws (where a count in Python would be baked into a traced
+    function, or would outlive a stateless scope), or when any attribute
+    of Keras' generator is read (`state`, `name`...).
     The values drawn are those of `keras.random.SeedGenerator(seed)`.
     """
 
@@ -203,9 +202,15 @@ class DeferredSeedGenerator(keras.random.SeedGenerator):
                 self.state.assign([self._deferred_seed, self._count])
 
     def next(self, ordered=True):
-        if self._made or not ordered or not _counts_in_python():
+        if self._made or not ordered:
             return super().next(ordered)
         state = keras_internals.seed_state(self._deferred_seed, self._count)
+        if keras_internals.in_shape_trace():
+            # No value is computed, and no state change would outlive the
+            # trace: the state is read, not advanced.
+            return state
+        if not _counts_in_python():
+            return super().next(ordered)
         self._count += 1
         return state
 

@@ -604,3 +604,18 @@ def test_a_tf_function_draws_anew_at_every_call():
     np.testing.assert_array_equal(
         first, keras.ops.convert_to_numpy(
             keras_inits.RandomNormal(seed=4)((5,))))
+
+
+def test_a_shape_trace_of_an_int_seed_makes_no_variable(monkeypatch):
+    from keras_inits import keras_internals
+
+    initializer = keras_inits.HeNormal(seed=6)
+    made = []
+    monkeypatch.setattr(keras.random.SeedGenerator, "__init__",
+                        lambda self, *args, **kwargs: made.append(self))
+    spec = keras_internals.trace_output_spec(lambda: initializer((4, 3)))
+    assert tuple(spec.shape) == (4, 3) and made == []
+    monkeypatch.undo()
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(initializer((4, 3))),
+        keras.ops.convert_to_numpy(keras_inits.HeNormal(seed=6)((4, 3))))

@@ -10,6 +10,7 @@ on PyTorch and NumPy from the generator Keras seeds, in place (see
 TensorFlow) from keras_inits' generator (see `_generator_key`).
 """
 
+import functools
 import math
 
 import keras
@@ -282,14 +283,79 @@ def _in_pieces(sample, shape, seed):
 
 def orthogonal_matrix(rows, cols, dtype, seed):
     """A `(rows, cols)` matrix with orthonormal rows or columns, whichever
-    are fewer, drawn uniformly (Haar) by the QR decomposition of a Gaussian
-    matrix with the signs of R's diagonal folded into Q."""
+    are fewer, drawn uniformly (Haar): Q of the QR decomposition of a
+    Gaussian matrix, with the signs of R's diagonal folded into it. On JAX
+    and PyTorch an ordinary seed forms Q from the Gaussian matrix's
+    Householder reflections directly (`_reflected_q`): the same
+    distribution, without the decomposition's half of the work. A
+    `PortableSeed` decomposes everywhere, for the same values on every
+    backend."""
     if rows == 0 or cols == 0:
         return ops.zeros((rows, cols), dtype=dtype)
     tall = (max(rows, cols), min(rows, cols))
-    q, r = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
-    # sign(0) is 0; a zero diagonal has probability 0 but must not zero a
-    # column, so it counts as positive.
-    signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)
-    q = q * ops.cast(signs, dtype)
+    if (not seeds.is_portable_seed(seed)
+            and keras.backend.backend() in ("jax", "torch")):
+        q = _reflected_q_function(keras.backend.backend())(normal(tall, 0.0, 1.0, dtype, seed))
+    else:
+        q, r = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
+        # sign(0) is 0; a zero diagonal has probability 0 but must not
+        # zero a column, so it counts as positive.
+        signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)
+        q = q * ops.cast(signs, dtype)
     return ops.transpose(q) if rows < cols else q
+
+
+def _reflected_q(z):
+    """Haar-distributed orthonormal columns from `z`, a tall Gaussian
+    matrix, by Stewart's method (G. W. Stewart, "The efficient generation
+    of random orthogonal matrices with an application to condition
+    estimators", SIAM J. Numer. Anal. 17(3), 1980).
+
+    Householder QR of a Gaussian matrix takes its k-th reflection from the
+    k-th column as the reflections before it left it; by the rotational
+    invariance of Gaussian vectors that column's part from row k is again
+    standard Gaussian, independent of those reflections. So the part of
+    column k from the diagonal down, `x = z[k:, k]`, can serve as it is.
+    As LAPACK's `larfg` does: `alpha = x[0]`,
+    `beta = -sign(alpha) * ||x||`, `tau = (beta - alpha) / beta` and
+    `v = x / (alpha - beta)` with `v[0] = 1` (a vector with nothing below
+    its first entry reflects nothing: `tau = 0`, `beta = alpha`). The
+    product of the reflections is LAPACK's `orgqr` (`householder_product`),
+    and `beta` is R's diagonal, whose signs are folded in as after QR.
+    """
+    alpha = ops.diagonal(z)
+    below = ops.tril(z, -1)
+    del z  # the draw is no longer needed: at most two matrices at once
+    tail = ops.norm(below, axis=0)
+    flat = tail == 0
+    norm = ops.sqrt(alpha * alpha + tail * tail)
+    beta = ops.where(flat, alpha, ops.where(alpha < 0, norm, -norm))
+    tau = ops.where(flat, 0.0, (beta - alpha) / beta)
+    reflectors = below / ops.where(flat, 1.0, alpha - beta)
+    del below
+    q = _householder_product(reflectors, tau)
+    return q * ops.where(beta < 0, -1.0, 1.0)
+
+
+def _householder_product(reflectors, taus):
+    """LAPACK's `orgqr`, which keras.ops lacks: the first columns of the
+    product of the reflections `I - taus[k] * v_k v_k^T`, `v_k` column k of
+    `reflectors` below the diagonal with a 1 on it."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.lax.linalg.householder_product(reflectors, taus)
+    import torch
+
+    return torch.linalg.householder_product(reflectors, taus)
+
+
+@functools.cache
+def _reflected_q_function(backend):
+    """`_reflected_q`, compiled on JAX (one compilation per shape, where
+    its operations one by one would compile each)."""
+    if backend == "jax":
+        import jax
+
+        return jax.jit(_reflected_q)
+    return _reflected_q

@@ -295,7 +295,7 @@ def orthogonal_matrix(rows, cols, dtype, seed):
     tall = (max(rows, cols), min(rows, cols))
     if (not seeds.is_portable_seed(seed)
             and keras.backend.backend() in ("jax", "torch")):
-        q = _reflected_q_function(keras.backend.backend())(normal(tall, 0.0, 1.0, dtype, seed))
+        q = _reflected_q(tall, dtype, seed)
     else:
         q, r = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
         # sign(0) is 0; a zero diagonal has probability 0 but must not
@@ -305,11 +305,11 @@ def orthogonal_matrix(rows, cols, dtype, seed):
     return ops.transpose(q) if rows < cols else q
 
 
-def _reflected_q(z):
-    """Haar-distributed orthonormal columns from `z`, a tall Gaussian
-    matrix, by Stewart's method (G. W. Stewart, "The efficient generation
-    of random orthogonal matrices with an application to condition
-    estimators", SIAM J. Numer. Anal. 17(3), 1980).
+def _reflected_q(shape, dtype, seed):
+    """Haar-distributed orthonormal columns of the tall `shape`, by
+    Stewart's method (G. W. Stewart, "The efficient generation of random
+    orthogonal matrices with an application to condition estimators",
+    SIAM J. Numer. Anal. 17(3), 1980), from a Gaussian matrix `z`.
 
     Householder QR of a Gaussian matrix takes its k-th reflection from the
     k-th column as the reflections before it left it; by the rotational
@@ -323,9 +323,11 @@ def _reflected_q(z):
     product of the reflections is LAPACK's `orgqr` (`householder_product`),
     and `beta` is R's diagonal, whose signs are folded in as after QR.
     """
-    alpha = ops.diagonal(z)
+    z = normal(shape, 0.0, 1.0, dtype, seed)
+    alpha = ops.copy(ops.diagonal(z))  # not a view, which would keep `z`
     below = ops.tril(z, -1)
-    del z  # the draw is no longer needed: at most two matrices at once
+    # Each matrix is let go once the next is made: at most two at once.
+    del z
     tail = ops.norm(below, axis=0)
     flat = tail == 0
     norm = ops.sqrt(alpha * alpha + tail * tail)
@@ -334,28 +336,24 @@ def _reflected_q(z):
     reflectors = below / ops.where(flat, 1.0, alpha - beta)
     del below
     q = _householder_product(reflectors, tau)
+    del reflectors
     return q * ops.where(beta < 0, -1.0, 1.0)
 
 
 def _householder_product(reflectors, taus):
     """LAPACK's `orgqr`, which keras.ops lacks: the first columns of the
     product of the reflections `I - taus[k] * v_k v_k^T`, `v_k` column k of
-    `reflectors` below the diagonal with a 1 on it."""
+    `reflectors` below the diagonal with a 1 on it. On JAX `reflectors` is
+    donated: the product is computed in its buffer."""
     if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.lax.linalg.householder_product(reflectors, taus)
+        return _jax_householder_product()(reflectors, taus)
     import torch
 
     return torch.linalg.householder_product(reflectors, taus)
 
 
 @functools.cache
-def _reflected_q_function(backend):
-    """`_reflected_q`, compiled on JAX (one compilation per shape, where
-    its operations one by one would compile each)."""
-    if backend == "jax":
-        import jax
+def _jax_householder_product():
+    import jax
 
-        return jax.jit(_reflected_q)
-    return _reflected_q
+    return jax.jit(jax.lax.linalg.householder_product, donate_argnums=0)

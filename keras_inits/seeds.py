@@ -168,13 +168,14 @@ class DeferredSeedGenerator(keras.random.SeedGenerator):
 
     A `SeedGenerator` hands out the states `[seed, 0]`, `[seed, 1]`, ...
     from a backend variable, whose making and updating cost more than a
-    small draw: building a model made one per layer. This one counts the same states in Python while nothing else
-    can see them, eagerly (a trace for shapes only reads the state); the
-    variable is made, holding the state reached, when a trace or a Keras
-    scope draws (where a count in Python would be baked into a traced
-    function, or would outlive a stateless scope), or when any attribute
-    of Keras' generator is read (`state`, `name`...).
-    The values drawn are those of `keras.random.SeedGenerator(seed)`.
+    small draw: building a model made one per layer. This one counts the
+    same states in Python while nothing else can see them, eagerly (a
+    trace for shapes only reads the state); the variable is made, holding
+    the state reached, when a trace or a Keras scope draws (where a count
+    in Python would be baked into a traced function, or would outlive a
+    stateless scope), or when any attribute of Keras' generator is read
+    (`state`, `name`...). The values drawn are those of
+    `keras.random.SeedGenerator(seed)`.
     """
 
     def __init__(self, seed=None):

@@ -370,7 +370,7 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     pieces = []
     for start in starts:
         size = min(chunk_blocks, blocks - start)
-        padded = chunk_blocks if len(starts) > 1 else min(  # CHUNK_BLOCKS
+        padded = chunk_blocks if len(starts) > 1 else min(  # see CHUNK_BLOCKS
             chunk_blocks,
             max(MIN_COMPILED_BLOCKS, 1 << (size - 1).bit_length()))
         piece = compiled(transform, padded, k0, k1, start, scale, shift)

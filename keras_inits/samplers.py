@@ -286,16 +286,22 @@ def orthogonal_matrix(rows, cols, dtype, seed):
     are fewer, drawn uniformly (Haar): Q of the QR decomposition of a
     Gaussian matrix, with the signs of R's diagonal folded into it. On JAX
     and PyTorch an ordinary seed forms Q from the Gaussian matrix's
-    Householder reflections directly (`_reflected_q`): the same
+    Householder reflections directly (`_reflections`): the same
     distribution, without the decomposition's half of the work. A
     `PortableSeed` decomposes everywhere, for the same values on every
     backend."""
     if rows == 0 or cols == 0:
         return ops.zeros((rows, cols), dtype=dtype)
     tall = (max(rows, cols), min(rows, cols))
-    if (not seeds.is_portable_seed(seed)
-            and keras.backend.backend() in ("jax", "torch")):
-        q = _reflected_q(tall, dtype, seed)
+    backend = keras.backend.backend()
+    if not seeds.is_portable_seed(seed) and backend in ("jax", "torch"):
+        # The draw is passed on, not kept here: `_reflections` lets it go,
+        # and at most two matrices are held at once.
+        reflectors, taus, signs = _reflections_function(backend)(
+            normal(tall, 0.0, 1.0, dtype, seed))
+        q = _householder_product(reflectors, taus)
+        del reflectors
+        q = q * signs
     else:
         q, r = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
         # sign(0) is 0; a zero diagonal has probability 0 but must not
@@ -305,11 +311,13 @@ def orthogonal_matrix(rows, cols, dtype, seed):
     return ops.transpose(q) if rows < cols else q
 
 
-def _reflected_q(shape, dtype, seed):
-    """Haar-distributed orthonormal columns of the tall `shape`, by
-    Stewart's method (G. W. Stewart, "The efficient generation of random
-    orthogonal matrices with an application to condition estimators",
-    SIAM J. Numer. Anal. 17(3), 1980), from a Gaussian matrix `z`.
+def _reflections(z):
+    """The Householder reflections whose product, with its columns' signs
+    flipped by `signs`, is a Haar-distributed matrix of orthonormal
+    columns: `(reflectors, taus, signs)` from `z`, a tall Gaussian matrix,
+    by Stewart's method (G. W. Stewart, "The efficient generation of
+    random orthogonal matrices with an application to condition
+    estimators", SIAM J. Numer. Anal. 17(3), 1980).
 
     Householder QR of a Gaussian matrix takes its k-th reflection from the
     k-th column as the reflections before it left it; by the rotational
@@ -323,21 +331,29 @@ def _reflected_q(shape, dtype, seed):
     product of the reflections is LAPACK's `orgqr` (`householder_product`),
     and `beta` is R's diagonal, whose signs are folded in as after QR.
     """
-    z = normal(shape, 0.0, 1.0, dtype, seed)
     alpha = ops.copy(ops.diagonal(z))  # not a view, which would keep `z`
     below = ops.tril(z, -1)
-    # Each matrix is let go once the next is made: at most two at once.
-    del z
+    del z  # let go: at most two matrices at once
     tail = ops.norm(below, axis=0)
     flat = tail == 0
     norm = ops.sqrt(alpha * alpha + tail * tail)
     beta = ops.where(flat, alpha, ops.where(alpha < 0, norm, -norm))
-    tau = ops.where(flat, 0.0, (beta - alpha) / beta)
+    taus = ops.where(flat, 0.0, (beta - alpha) / beta)
     reflectors = below / ops.where(flat, 1.0, alpha - beta)
-    del below
-    q = _householder_product(reflectors, tau)
-    del reflectors
-    return q * ops.where(beta < 0, -1.0, 1.0)
+    signs = ops.cast(ops.where(beta < 0, -1.0, 1.0), reflectors.dtype)
+    return reflectors, taus, signs
+
+
+@functools.cache
+def _reflections_function(backend):
+    """`_reflections`; on JAX compiled, with the draw donated: one
+    compilation per shape, where its operations one by one would each
+    compile."""
+    if backend == "jax":
+        import jax
+
+        return jax.jit(_reflections, donate_argnums=0)
+    return _reflections
 
 
 def _householder_product(reflectors, taus):

@@ -10,7 +10,6 @@ on PyTorch and NumPy from the generator Keras seeds, in place (see
 TensorFlow) from keras_inits' generator (see `_generator_key`).
 """
 
-import functools
 import math
 
 import keras
@@ -19,6 +18,7 @@ from keras import ops
 
 from keras_inits import checks
 from keras_inits import gaussian
+from keras_inits import householder
 from keras_inits import keras_internals
 from keras_inits import native_ops
 from keras_inits import seeds
@@ -284,22 +284,22 @@ def _in_pieces(sample, shape, seed):
 def orthogonal_matrix(rows, cols, dtype, seed):
     """A `(rows, cols)` matrix with orthonormal rows or columns, whichever
     are fewer, drawn uniformly (Haar): Q of the QR decomposition of a
-    Gaussian matrix, with the signs of R's diagonal folded into it. On JAX
-    and PyTorch an ordinary seed forms Q from the Gaussian matrix's
-    Householder reflections directly (`_reflections`): the same
+    Gaussian matrix, with the signs of R's diagonal folded into it. On JAX,
+    PyTorch and NumPy an ordinary seed forms Q from the Gaussian matrix's
+    Householder reflections directly (householder.py): the same
     distribution, without the decomposition's half of the work. A
     `PortableSeed` decomposes everywhere, for the same values on every
-    backend."""
+    backend; TensorFlow, which has no `orgqr`, always does."""
     if rows == 0 or cols == 0:
         return ops.zeros((rows, cols), dtype=dtype)
     tall = (max(rows, cols), min(rows, cols))
     backend = keras.backend.backend()
-    if not seeds.is_portable_seed(seed) and backend in ("jax", "torch"):
-        # The draw is passed on, not kept here: `_reflections` lets it go,
+    if not seeds.is_portable_seed(seed) and backend != "tensorflow":
+        # The draw is passed on, not kept here: `reflections` lets it go,
         # and at most two matrices are held at once.
-        reflectors, taus, signs = _reflections_function(backend)(
+        reflectors, taus, signs = householder.compiled_reflections(backend)(
             normal(tall, 0.0, 1.0, dtype, seed))
-        q = _householder_product(reflectors, taus)
+        q = householder.product(reflectors, taus)
         del reflectors
         q = q * signs
     else:
@@ -309,67 +309,3 @@ def orthogonal_matrix(rows, cols, dtype, seed):
         signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)
         q = q * ops.cast(signs, dtype)
     return ops.transpose(q) if rows < cols else q
-
-
-def _reflections(z):
-    """The Householder reflections whose product, with its columns' signs
-    flipped by `signs`, is a Haar-distributed matrix of orthonormal
-    columns: `(reflectors, taus, signs)` from `z`, a tall Gaussian matrix,
-    by Stewart's method (G. W. Stewart, "The efficient generation of
-    random orthogonal matrices with an application to condition
-    estimators", SIAM J. Numer. Anal. 17(3), 1980).
-
-    Householder QR of a Gaussian matrix takes its k-th reflection from the
-    k-th column as the reflections before it left it; by the rotational
-    invariance of Gaussian vectors that column's part from row k is again
-    standard Gaussian, independent of those reflections. So the part of
-    column k from the diagonal down, `x = z[k:, k]`, can serve as it is.
-    As LAPACK's `larfg` does: `alpha = x[0]`,
-    `beta = -sign(alpha) * ||x||`, `tau = (beta - alpha) / beta` and
-    `v = x / (alpha - beta)` with `v[0] = 1` (a vector with nothing below
-    its first entry reflects nothing: `tau = 0`, `beta = alpha`). The
-    product of the reflections is LAPACK's `orgqr` (`householder_product`),
-    and `beta` is R's diagonal, whose signs are folded in as after QR.
-    """
-    alpha = ops.copy(ops.diagonal(z))  # not a view, which would keep `z`
-    below = ops.tril(z, -1)
-    del z  # let go: at most two matrices at once
-    tail = ops.norm(below, axis=0)
-    flat = tail == 0
-    norm = ops.sqrt(alpha * alpha + tail * tail)
-    beta = ops.where(flat, alpha, ops.where(alpha < 0, norm, -norm))
-    taus = ops.where(flat, 0.0, (beta - alpha) / beta)
-    reflectors = below / ops.where(flat, 1.0, alpha - beta)
-    signs = ops.cast(ops.where(beta < 0, -1.0, 1.0), reflectors.dtype)
-    return reflectors, taus, signs
-
-
-@functools.cache
-def _reflections_function(backend):
-    """`_reflections`; on JAX compiled, with the draw donated: one
-    compilation per shape, where its operations one by one would each
-    compile."""
-    if backend == "jax":
-        import jax
-
-        return jax.jit(_reflections, donate_argnums=0)
-    return _reflections
-
-
-def _householder_product(reflectors, taus):
-    """LAPACK's `orgqr`, which keras.ops lacks: the first columns of the
-    product of the reflections `I - taus[k] * v_k v_k^T`, `v_k` column k of
-    `reflectors` below the diagonal with a 1 on it. On JAX `reflectors` is
-    donated: the product is computed in its buffer."""
-    if keras.backend.backend() == "jax":
-        return _jax_householder_product()(reflectors, taus)
-    import torch
-
-    return torch.linalg.householder_product(reflectors, taus)
-
-
-@functools.cache
-def _jax_householder_product():
-    import jax
-
-    return jax.jit(jax.lax.linalg.householder_product, donate_argnums=0)

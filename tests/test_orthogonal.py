@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import keras_inits
+from keras_inits import householder
 from keras_inits import limits
 from keras_inits import samplers
 from tests.catalogue import skip_unless_storable
@@ -18,7 +19,7 @@ def as_matrix(values, shape):
 
 
 @pytest.mark.parametrize("shape", [(16, 16), (32, 8), (8, 32), (3, 3, 4, 36),
-                                   (3, 3, 16, 8)])
+                                   (3, 3, 16, 8), (300, 200), (130, 130)])
 def test_columns_or_rows_are_orthonormal(shape):
     q = as_matrix(keras_inits.Orthogonal(seed=1)(shape), shape)
     small = q.T @ q if q.shape[0] >= q.shape[1] else q @ q.T
@@ -52,8 +53,8 @@ def test_haar_distribution_has_no_sign_bias():
 
 @pytest.mark.parametrize("rows, cols", [(3, 3), (4, 2), (2, 4)])
 def test_haar_statistics_match_the_decomposition(rows, cols):
-    # JAX and PyTorch form Q from the Gaussian matrix's reflections
-    # (samplers._reflected_q), TensorFlow and NumPy decompose it: either
+    # JAX, PyTorch and NumPy form Q from the Gaussian matrix's reflections
+    # (householder.py), TensorFlow decomposes it: either
     # way the law is that of NumPy's QR of a Gaussian matrix with R's signs
     # folded in. Fixed seeds, so deterministic; a missing or wrong sign
     # fold fails by far (a square Q then always has determinant +1, or its
@@ -83,6 +84,29 @@ def test_haar_statistics_match_the_decomposition(rows, cols):
         pvalue = stats.ks_2samp([statistic(q) for q in ours],
                                 [statistic(q) for q in reference]).pvalue
         assert pvalue > 1e-4
+
+
+@pytest.mark.parametrize("rows, cols", [(600, 300), (300, 256), (140, 129),
+                                        (65, 65), (5, 1)])
+@pytest.mark.parametrize("block, panel", [(16, 40), (None, None)])
+def test_numpy_product_is_lapacks_orgqr(rows, cols, block, panel,
+                                       monkeypatch):
+    # Whole blocks of reflections, a part block and part panels (small
+    # ones, then the package's), against LAPACK's own `dorgqr` on the same
+    # reflections (from a QR by `dgeqrf`, with R above the diagonal, which
+    # both ignore).
+    from scipy.linalg import lapack
+
+    if block:
+        monkeypatch.setattr(householder, "BLOCK", block)
+        monkeypatch.setattr(householder, "PANEL", panel)
+    z = np.random.default_rng(rows + cols).standard_normal((rows, cols))
+    packed, taus, _, info = lapack.dgeqrf(z)
+    assert info == 0
+    expected, _, info = lapack.dorgqr(packed.copy(), taus)
+    assert info == 0
+    np.testing.assert_allclose(householder._numpy_product(packed, taus),
+                               expected, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(5,), ()])

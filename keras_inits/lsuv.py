@@ -15,6 +15,9 @@ from keras_inits import tables
 from keras_inits.orthogonal import Orthogonal
 
 MAX_ITERATIONS = 1_000
+# What `lsuv` brings to unit variance: the linear part of each layer
+# (before an activation it applies itself), or the layer's output.
+NORMALIZE = ("pre_activation", "post_activation")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,37 +151,57 @@ def _check_inputs(model, x_batch):
             )
 
 
-def _variance(owner, outputs):
+def _variance(layer, inputs, normalize):
+    """The variance, over all its values, of `layer`'s output on `inputs`
+    (in inference mode); for "pre_activation", of its output with its own
+    activation left out for the call."""
+    # Dense, Conv* and EinsumDense keep their activation in an attribute,
+    # which the call reads; a layer without one is measured as it is.
+    fused = normalize == "pre_activation" and "activation" in vars(layer)
+    if fused:
+        activation = layer.activation
+        layer.activation = keras.activations.linear
+    try:
+        outputs = layer(inputs, training=False)
+    finally:
+        if fused:
+            layer.activation = activation
     values = np.asarray(ops.convert_to_numpy(ops.cast(outputs, "float32")),
                         dtype="float64")
     variance = float(values.var())
     if not math.isfinite(variance) or variance == 0.0:
         raise ValueError(
-            f"lsuv cannot rescale layer {owner!r}: its output variance on "
-            f"x_batch is {variance}. Check the batch and the layers before "
-            "it (dead ReLUs, constant inputs)."
+            f"lsuv cannot rescale layer {layer.name!r}: its output variance "
+            f"on x_batch is {variance}. Check the batch and the layers "
+            "before it (dead ReLUs, constant inputs)."
         )
     return variance
 
 
 def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
-         orthogonal_start=True, seed=None):
+         orthogonal_start=True, normalize="pre_activation", seed=None):
     """Initializes a model's kernels by layer-sequential unit variance.
 
     For each layer with a `kernel` (Dense, Conv*, EinsumDense...), in the
     order of `model.layers`: the kernel is replaced by a Haar-orthogonal one
     (`Orthogonal`), then divided by `sqrt(v)` while the variance `v` of the
     layer's output on `x_batch` (over all its values, in inference mode) is
-    farther than `tolerance` from 1, at most `max_iterations` times. The
-    output is the layer's, after its activation if it has one; biases are
-    left as they are. Layers without a kernel are passed through, and a
-    nested model's layers are left alone (with a warning). Works with
+    farther than `tolerance` from 1, at most `max_iterations` times. By
+    default that output is the layer's linear part, before the activation
+    the layer applies itself (`Dense(64, activation="tanh")`): what LSUV
+    implementations that hook the linear layer measure, and what keeps a
+    tanh or sigmoid unit out of saturation and a softmax head's logits at
+    unit scale. `normalize="post_activation"` measures the layer's output,
+    after its activation (a saturating activation cannot reach variance 1
+    there: tanh's output approaches it only by saturating, sigmoid's stays
+    below 1/4). Biases
+    are left as they are. Layers without a kernel are passed through, and
+    a nested model's layers are left alone (with a warning). Works with
     Sequential and Functional models on any backend.
 
     A layer that has not reached the tolerance after `max_iterations`
-    keeps its last kernel, is marked in the report and named in a
-    warning (a saturating activation such as tanh may never reach
-    variance 1). Any error midway (a bad batch, a layer whose output
+    keeps the kernel whose variance came closest to 1, is marked in the
+    report and named in a warning. Any error midway (a bad batch, a layer whose output
     variance is 0 or not finite, an interrupt) restores every kernel to
     what it was before the call, so `lsuv` either completes or changes
     nothing.
@@ -198,12 +221,18 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
         orthogonal_start: Whether to replace each kernel by an orthogonal
             one first (the paper's LSUV), or rescale the kernels as they
             are.
+        normalize: "pre_activation" (the default) or "post_activation":
+            whether each layer's output is measured before or after the
+            activation it applies itself. A layer whose activation is a
+            separate layer (`Activation`, `ReLU`) is measured before it
+            either way.
         seed: Seed of the orthogonal start: None, an int, a
             `keras.random.SeedGenerator` or a `keras_inits.PortableSeed`.
 
     Returns:
         An `LSUVReport`: per layer, its name, the number of rescalings, the
-        final output variance and whether it converged. Printing it gives a
+        output variance of the kernel it keeps and whether that is within
+        `tolerance` of 1. Printing it gives a
         table.
 
     Raises:
@@ -224,13 +253,14 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
         [Mishkin & Matas, 2016](https://arxiv.org/abs/1511.06422)
     """
     tolerance, max_iterations, start = _checked_arguments(
-        model, tolerance, max_iterations, orthogonal_start, seed)
+        model, tolerance, max_iterations, orthogonal_start, normalize, seed)
     layers = _checked_layers(model, x_batch)
     stage_inputs = _stage_inputs(model, layers)
     saved = [ops.convert_to_numpy(layer.kernel) for layer in layers]
     try:
         report = [_rescale(layer, index, stage_inputs, x_batch, start,
-                           orthogonal_start, tolerance, max_iterations)
+                           orthogonal_start, normalize, tolerance,
+                           max_iterations)
                   for index, layer in enumerate(layers)]
     except BaseException:
         for layer, kernel in zip(layers, saved):
@@ -247,7 +277,7 @@ def lsuv(model, x_batch, *, tolerance=0.1, max_iterations=10,
 
 
 def _checked_arguments(model, tolerance, max_iterations, orthogonal_start,
-                       seed):
+                       normalize, seed):
     """`(tolerance, max_iterations, start)`: lsuv's numbers checked and
     normalized, and the orthogonal initializer of the start."""
     if not isinstance(model, keras.Model):
@@ -259,6 +289,10 @@ def _checked_arguments(model, tolerance, max_iterations, orthogonal_start,
     if not isinstance(orthogonal_start, bool):
         raise checks.argument_error("lsuv", "orthogonal_start", "a bool",
                                     orthogonal_start)
+    if not isinstance(normalize, str) or normalize not in NORMALIZE:
+        raise checks.argument_error(
+            "lsuv", "normalize", '"pre_activation" or "post_activation"',
+            normalize)
     start = Orthogonal(seed=seeds.check_seed("lsuv", seed))
     return tolerance, max_iterations, start
 
@@ -302,7 +336,7 @@ def _stage_inputs(model, layers):
 
 
 def _rescale(layer, index, stage_inputs, x_batch, start, orthogonal_start,
-             tolerance, max_iterations):
+             normalize, tolerance, max_iterations):
     # The layer's input is fixed once the layers before it are done, so one
     # forward pass per layer; each rescaling then reruns this layer only.
     inputs = stage_inputs(x_batch, training=False)
@@ -311,12 +345,21 @@ def _rescale(layer, index, stage_inputs, x_batch, start, orthogonal_start,
     kernel = layer.kernel
     if orthogonal_start:
         kernel.assign(start(tuple(kernel.shape), dtype=kernel.dtype))
-    variance = _variance(layer.name, layer(inputs, training=False))
+    variance = _variance(layer, inputs, normalize)
+    # The kernel is its start times `scale`; the best scale so far is kept
+    # in case the variance moves away from 1 (a bias that outweighs the
+    # kernel's part can make it).
+    scale, best = 1.0, (abs(variance - 1.0), 1.0, variance)
     iterations = 0
     while abs(variance - 1.0) > tolerance and iterations < max_iterations:
-        factor = ops.cast(1.0 / math.sqrt(variance), kernel.dtype)
-        kernel.assign(kernel * factor)
+        factor = 1.0 / math.sqrt(variance)
+        kernel.assign(kernel * ops.cast(factor, kernel.dtype))
+        scale *= factor
         iterations += 1
-        variance = _variance(layer.name, layer(inputs, training=False))
+        variance = _variance(layer, inputs, normalize)
+        best = min(best, (abs(variance - 1.0), scale, variance))
+    if best[1] != scale:
+        kernel.assign(kernel * ops.cast(best[1] / scale, kernel.dtype))
+        variance = _variance(layer, inputs, normalize)
     return LayerReport(layer.name, iterations, variance,
                        abs(variance - 1.0) <= tolerance)

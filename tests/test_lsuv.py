@@ -15,15 +15,32 @@ def to_numpy(x):
     return np.asarray(keras.ops.convert_to_numpy(x), dtype="float64")
 
 
-def measured_variances(model, x):
+def measured_variances(model, x, normalize="pre_activation"):
     """Each kernel layer's output variance, measured independently of lsuv:
-    one sub-model per layer, run on the batch afresh."""
-    variances = {}
+    one sub-model per layer, run on the batch afresh; for
+    "pre_activation", its input through a copy of the layer made without
+    an activation."""
+    return {layer.name: to_numpy(outputs).var() for layer, outputs
+            in kernel_outputs(model, x, normalize)}
+
+
+def kernel_outputs(model, x, normalize="pre_activation"):
+    """`(layer, outputs on x)` for each layer with a kernel, in order."""
+    found = []
     for layer in model.layers:
-        if hasattr(layer, "kernel"):
+        if not hasattr(layer, "kernel"):
+            continue
+        if normalize == "post_activation":
             probe = keras.Model(model.inputs[0], layer.output)
-            variances[layer.name] = to_numpy(probe(x, training=False)).var()
-    return variances
+            found.append((layer, probe(x, training=False)))
+            continue
+        inputs = keras.Model(model.inputs[0], layer.input)(x, training=False)
+        linear = type(layer).from_config(
+            dict(layer.get_config(), activation="linear"))
+        linear(inputs)  # builds it
+        linear.set_weights(layer.get_weights())
+        found.append((layer, linear(inputs, training=False)))
+    return found
 
 
 def mlp(depth=20, width=32, activation="relu"):
@@ -67,6 +84,80 @@ def test_twenty_layer_mlp_reaches_unit_variance_in_every_layer():
         assert 0 <= row.iterations <= 10
     # The orthogonal start alone leaves ReLU layers at variance ~1/2.
     assert sum(row.iterations for row in report) >= 19
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "gelu"])
+def test_every_pre_activation_variance_reaches_one(activation):
+    model, x = mlp(depth=8, activation=activation), batch((256, 16))
+    report = keras_inits.lsuv(model, x, tolerance=TOLERANCE, seed=11)
+    assert report.converged
+    variances = measured_variances(model, x)
+    for row in report:
+        assert abs(variances[row.layer] - 1.0) <= TOLERANCE, row.layer
+        np.testing.assert_allclose(row.variance, variances[row.layer],
+                                   rtol=1e-4)
+
+
+def test_saturating_units_stay_out_of_saturation():
+    # Normalized after the activation, a sigmoid layer was pushed until
+    # all its outputs sat within 1e-3 of 0 or 1, and a tanh network's
+    # pre-activations reached variance 30 or more. With pre-activations of
+    # variance 1, under 0.1% of them pass 6.9 (where a sigmoid is within
+    # 1e-3 of 0 or 1) or 3.8 (tanh within 1e-3 of -1 or 1): allow 1%.
+    x = batch((256, 16))
+    for activation, edge in (("sigmoid", 6.9), ("tanh", 3.8)):
+        model = mlp(depth=6, activation=activation)
+        keras_inits.lsuv(model, x, seed=12)
+        for layer, outputs in kernel_outputs(model, x)[:-1]:
+            saturated = np.abs(to_numpy(outputs)) > edge
+            assert saturated.mean() < 0.01, (activation, layer.name)
+
+
+def test_a_softmax_head_is_not_saturated():
+    model = keras.Sequential(
+        [keras.Input((16,))]
+        + [keras.layers.Dense(32, activation="relu") for _ in range(3)]
+        + [keras.layers.Dense(10, activation="softmax")])
+    x = batch((256, 16))
+    keras_inits.lsuv(model, x, seed=13)
+    logits = to_numpy(kernel_outputs(model, x)[-1][1])
+    assert abs(logits.var() - 1.0) <= TOLERANCE
+    top = to_numpy(model(x, training=False)).max(axis=1)
+    assert np.mean(top > 0.999) == 0.0
+    # Normalized after the softmax (whose outputs' variance stays below
+    # 0.09), the head is scaled up at every one of its rescalings until
+    # nearly every sample is certain.
+    with pytest.warns(UserWarning, match="lsuv: the output variance"):
+        keras_inits.lsuv(model, x, normalize="post_activation", seed=13)
+    top = to_numpy(model(x, training=False)).max(axis=1)
+    assert np.mean(top > 0.999) > 0.9
+
+
+def test_post_activation_brings_each_output_to_unit_variance():
+    model, x = mlp(depth=6), batch((256, 16))
+    report = keras_inits.lsuv(model, x, normalize="post_activation", seed=14)
+    assert report.converged
+    variances = measured_variances(model, x, "post_activation")
+    for row in report:
+        assert abs(variances[row.layer] - 1.0) <= TOLERANCE, row.layer
+
+
+def test_a_layer_that_cannot_converge_keeps_its_closest_kernel():
+    # Inputs near 1 and a bias of -2 times each unit's weight: the output
+    # w_j (s - 2) + 0.1 s w_j z has variance 4 (s - 2)^2 + 0.04 s^2 at
+    # kernel scale s, which rescaling by 1 / sqrt(v) drives away from 1
+    # (4.04 at s = 1, then 9.0, 13.4...): the start is the closest.
+    weights = np.tile([2.0, -2.0], 8)[None, :].astype("float32")
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(16)])
+    model.layers[0].set_weights([weights, -2.0 * weights[0]])
+    x = 1.0 + 0.1 * batch((512, 1))
+    with pytest.warns(UserWarning, match="lsuv: the output variance"):
+        report = keras_inits.lsuv(model, x, orthogonal_start=False,
+                                  max_iterations=3)
+    assert report[0].iterations == 3 and not report.converged
+    np.testing.assert_allclose(to_numpy(model.layers[0].kernel), weights,
+                               rtol=1e-5)
+    np.testing.assert_allclose(report[0].variance, 4.04, rtol=0.02)
 
 
 def test_small_cnn_reaches_unit_variance_in_every_layer():
@@ -142,19 +233,20 @@ def test_report_prints_as_a_table():
 
 
 def test_not_converging_warns_and_keeps_the_weights():
-    # tanh squashes: one rescaling cannot bring its output variance from
-    # ~0.4 to within 0.01 of 1.
+    # After tanh, one rescaling cannot bring the output variance from ~0.4
+    # to within 0.01 of 1.
     model = keras.Sequential([keras.Input((16,)),
                               keras.layers.Dense(16, activation="tanh")])
     x = batch((128, 16))
     with pytest.warns(UserWarning, match=re.escape(
             "lsuv: the output variance of ['")):
         report = keras_inits.lsuv(model, x, tolerance=0.01, max_iterations=1,
-                                  seed=8)
+                                  normalize="post_activation", seed=8)
     assert not report.converged
     assert report[0].iterations == 1 and "NO" in str(report)
-    np.testing.assert_allclose(measured_variances(model, x)[report[0].layer],
-                               report[0].variance, rtol=1e-4)
+    measured = measured_variances(model, x, "post_activation")
+    np.testing.assert_allclose(measured[report[0].layer], report[0].variance,
+                               rtol=1e-4)
 
 
 def test_failure_midway_restores_every_kernel():
@@ -226,6 +318,8 @@ def test_not_a_model():
     ("max_iterations", 0, "a positive integer"),
     ("max_iterations", 2.5, "a positive integer"),
     ("orthogonal_start", "yes", "a bool"),
+    ("normalize", "pre", '"pre_activation" or "post_activation"'),
+    ("normalize", None, '"pre_activation" or "post_activation"'),
     ("seed", -1, "None, an integer"),
 ])
 def test_bad_arguments(name, value, requirement):

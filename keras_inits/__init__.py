@@ -4,6 +4,10 @@ Every initializer here runs on any Keras backend and is usable by name in a
 layer argument, as `"keras_inits>HeNormal"`.
 """
 
+# First, before the imports below load Keras: in the command line's process
+# (`python -m keras_inits`, `keras-inits`), and only there, `startup`
+# answers --help without Keras and sets Keras' backend from --backend.
+from keras_inits import startup  # noqa: F401
 from keras_inits.base import Initializer
 from keras_inits.base import RandomInitializer
 from keras_inits.base import compute_fans

@@ -209,8 +209,7 @@ class TruncatedNormalSigmas(base.RandomInitializer):
 
 @register
 class ClippedNormal(base.RandomInitializer):
-    """Normal distribution with values beyond `sigmas` standard deviations
-    clipped to the bound.
+    """Normal values clipped (not redrawn) at `sigmas` standard deviations.
 
     `W = clip(X, mean - sigmas * stddev, mean + sigmas * stddev)`,
     `X ~ N(mean, stddev**2)`. Clipping is not truncation: the values that

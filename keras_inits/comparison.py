@@ -1,22 +1,26 @@
 """The comparison experiment: one network trained with several initializers
-on the 8x8 digits scikit-learn ships (offline), with its figures and report.
+on the 8x8 digits scikit-learn ships (offline), each from several seeds,
+with its figures and report.
 
-This is what `python -m keras_inits compare` runs. Every source of
-randomness is seeded from `seed`: the train/validation split, the weights
-(each layer's initializer gets its own seed), and Keras' shuffling
-(`keras.utils.set_random_seed` before each network), so the same seed on
-the same backend gives the same numbers.
+This is what `python -m keras_inits compare` runs. A run (one initializer,
+one seed) takes every source of randomness from its seed: the
+train/validation split, the weights (each layer's initializer gets its own
+seed), and Keras' shuffling (Keras' global seeds, set before each fit by
+`keras_internals.set_random_seed`), so the same seeds on the same backend
+give the same numbers.
 """
 
-import dataclasses
 import os
-import time
 
 import keras
 
 from keras_inits import checks
+from keras_inits import constants
+from keras_inits import keras_internals
 from keras_inits import networks
 from keras_inits import reports
+from keras_inits import runs as runs_module
+from keras_inits import seeds as seeds_module
 from keras_inits.initializer_lists import LSUV
 from keras_inits.initializer_lists import read_entries
 from keras_inits.lsuv import lsuv
@@ -27,34 +31,28 @@ from keras_inits.propagation import signal_propagation
 from keras_inits.reports import OUTPUTS  # noqa: F401
 from keras_inits.reports import format_table  # noqa: F401
 from keras_inits.reports import output_problem  # noqa: F401
+from keras_inits.runs import Run  # noqa: F401
+from keras_inits.runs import summarize  # noqa: F401
 
-DEFAULT_INITIALIZERS = ("Zeros", "RandomNormal(stddev=0.01)", "GlorotUniform",
-                        "HeUniform", "Orthogonal", LSUV)
+DEFAULT_INITIALIZERS = constants.DEFAULT_INITIALIZERS
 TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
-MAX_EPOCHS = 10_000
+MAX_EPOCHS = constants.MAX_EPOCHS
+MAX_SEEDS = constants.MAX_SEEDS
 INPUTS = 64  # features of an 8x8 digit
+# Training images LSUV calibrates on, and the signal plot measures on.
+CALIBRATION_IMAGES = 256
 
 
-@dataclasses.dataclass
-class Run:
-    """One initializer's training: per-epoch validation curves."""
-
-    label: str
-    val_accuracy: list
-    val_loss: list
-    seconds: float
-
-    def epochs_to(self, threshold):
-        """The first epoch (1-based) whose validation accuracy reaches
-        `threshold`, or None."""
-        for epoch, accuracy in enumerate(self.val_accuracy, 1):
-            if accuracy >= threshold:
-                return epoch
-        return None
+def run_seeds(seed, seeds):
+    """The seeds of the runs of each initializer: `seed`, `seed + 1`, ...,
+    `seeds` of them, each taken modulo 2**31 (the seeds every backend
+    takes; below 2**31 the modulo changes nothing)."""
+    return [(seed + i) % seeds_module.SEED_LIMIT for i in range(seeds)]
 
 
 def load_digits(seed):
-    """The 1,797 8x8 digits, scaled to [0, 1], split 80/20 stratified."""
+    """The 1,797 8x8 digits, scaled to [0, 1], split 80/20 stratified by
+    `seed`: (x_train, x_val, y_train, y_val), 1,437 and 360 images."""
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
@@ -81,39 +79,54 @@ def build_network(initializer, depth, width, activation, seed, inputs=64,
 
 def _network(entry, depth, width, activation, seed, x_train):
     label, initializer = entry
-    keras.utils.set_random_seed(seed)
+    keras_internals.set_random_seed(seed)
     if initializer == LSUV:
         model = build_network("Orthogonal", depth, width, activation, seed)
-        lsuv(model, x_train[:256], seed=seed)
+        lsuv(model, x_train[:CALIBRATION_IMAGES], seed=seed)
         return model
     return build_network(initializer, depth, width, activation, seed)
 
 
 def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
-            width=64, activation="relu", seed=0, output="compare_output",
-            threshold=0.9, learning_rate=0.05, batch_size=64, progress=True):
-    """Trains the same MLP with each initializer and writes the report.
+            width=64, activation="relu", seed=0, seeds=3,
+            output="compare_output", threshold=0.9, learning_rate=0.05,
+            batch_size=64, progress=True):
+    """Trains the same MLP with each initializer from several seeds and
+    writes the report.
 
     Args:
         initializers: a comma-separated string or a list of entries, each a
             name with optional keyword arguments
-            (`"RandomNormal(stddev=0.01)"`), an initializer, or `"LSUV"`.
+            (`"RandomNormal(stddev=0.01)"`), an initializer, or `"LSUV"`
+            (Orthogonal, then `lsuv` on 256 training images); each once.
         epochs, depth, width, activation: training length and network:
             up to 10,000 epochs, 1,000 hidden layers of up to 8,192 units,
             at most 2**27 weights; a Keras activation.
-        seed: an integer in [0, 2**31); seeds the split, the weights and
-            the shuffling.
-        output: folder for `curves.png`, `signal_propagation.png`,
-            `weights_at_init.png`, `report.md` and `report.csv` (created if
-            needed; those five files are overwritten in an existing one).
+        seed: an integer in [0, 2**31), the first seed.
+        seeds: how many seeds each initializer is trained from, 1 to 100:
+            `seed`, `seed + 1`, ... (modulo 2**31). A run's seed drives its
+            train/validation split, its weights and its shuffling.
+        output: folder for `curves.png` (per initializer, the mean over
+            seeds with a min-max band), `signal_propagation.png` and
+            `weights_at_init.png` (the first seed's networks; the signal
+            measured on the 256 training images LSUV calibrates on),
+            `report.md` and `report.csv` (per initializer, mean and
+            standard deviation over seeds), and `runs.csv` (per initializer
+            and seed, with its curves); created if needed, those six files
+            overwritten in an existing one.
         threshold: the validation accuracy "epochs to reach" counts to, in
-            (0, 1].
+            (0, 1], compared with accuracies as the report prints them.
         learning_rate, batch_size: of plain SGD with momentum 0.9, which
             (unlike Adam) does not rescale away a badly scaled start.
         progress: show a progress bar on stderr.
 
+    A run whose training or validation loss becomes NaN or infinite stops
+    at that epoch and is reported as diverged there.
+
     Returns:
-        The list of `Run`s, in the order given.
+        The list of `Run`s (one per initializer and seed), grouped by
+        initializer in the order given, seeds in order;
+        `summarize(runs, threshold)` gives the statistics over seeds.
 
     Raises:
         ValueError: for a bad argument (naming it) or an `output` it cannot
@@ -121,28 +134,57 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
     """
     settings = _checked_settings(
         epochs=epochs, depth=depth, width=width, activation=activation,
-        seed=seed, threshold=threshold, learning_rate=learning_rate,
-        batch_size=batch_size, progress=progress, output=output)
+        seed=seed, seeds=seeds, threshold=threshold,
+        learning_rate=learning_rate, batch_size=batch_size,
+        progress=progress, output=output)
     entries = read_entries(initializers)
-    settings["backend"] = _trainable_backend()
-    x_train, x_val, y_train, y_val = load_digits(settings["seed"])
-    settings.update(keras=keras.__version__, train=len(x_train),
-                    validation=len(x_val))
-    models = _build_all(entries, settings, x_train)
-    os.makedirs(output, exist_ok=True)
-    _plot_initialization(entries, models, settings, output)
-    runs = _train_all(entries, models, settings, (x_train, y_train),
-                      (x_val, y_val))
+    settings.update(backend=_trainable_backend(), keras=keras.__version__)
+    bar = _Progress(len(entries) * len(settings["seeds"]) * settings["epochs"],
+                    settings["progress"])
+    runs = []
+    try:
+        with runs_module.torch_threads_for(
+                settings["batch_size"], settings["width"], INPUTS):
+            for index, seed in enumerate(settings["seeds"]):
+                runs += _run_seed(entries, settings, seed, index == 0,
+                                  output, bar)
+    finally:
+        bar.close()
+    labels = [label for label, _ in entries]
+    runs.sort(key=lambda run: labels.index(run.label))  # stable: seeds
     reports.save_figure(reports.plot_curves(runs, settings["threshold"]),
                         output, "curves.png")
     reports.write_reports(runs, settings, output)
     return runs
 
 
-def _checked_settings(*, epochs, depth, width, activation, seed, threshold,
-                      learning_rate, batch_size, progress, output):
+def _run_seed(entries, settings, seed, first, output, bar):
+    """Builds every entry's network from `seed` (each before any trains),
+    draws the figures at initialization if it is the `first` seed, then
+    trains them; returns their `Run`s."""
+    x_train, x_val, y_train, y_val = load_digits(seed)
+    models = _build_all(entries, settings, seed, x_train)
+    if first:
+        settings.update(train=len(x_train), validation=len(x_val))
+        os.makedirs(output, exist_ok=True)
+        _plot_initialization(entries, models, settings, seed,
+                             x_train[:CALIBRATION_IMAGES], output)
+    found = []
+    for (label, _), model in zip(entries, models):
+        bar.label = f"{label}, seed {seed}"
+        run = runs_module.train(model, label, seed, (x_train, y_train),
+                                (x_val, y_val), settings, callbacks=[bar])
+        bar.update(settings["epochs"] - len(run.val_loss)
+                   - run.diverged)  # the epochs a diverged run skipped
+        found.append(run)
+    return found
+
+
+def _checked_settings(*, epochs, depth, width, activation, seed, seeds,
+                      threshold, learning_rate, batch_size, progress, output):
     """`compare`'s arguments, checked in the order of its signature and
-    normalized, as a dict; a ValueError names the first bad one."""
+    normalized, as a dict (`seeds`: the list of the runs' seeds); a
+    ValueError names the first bad one."""
     epochs = checks.check_count("compare", "epochs", epochs,
                                 maximum=MAX_EPOCHS)
     depth = checks.check_count("compare", "depth", depth,
@@ -154,6 +196,9 @@ def _checked_settings(*, epochs, depth, width, activation, seed, threshold,
     networks.check_mlp_size("compare", depth, width, INPUTS, batch_size)
     networks.check_activation("compare", activation)
     seed = networks.check_int_seed("compare", seed)
+    if not (checks.is_whole_number(seeds) and 1 <= seeds <= MAX_SEEDS):
+        raise checks.argument_error(
+            "compare", "seeds", f"an integer from 1 to {MAX_SEEDS}", seeds)
     threshold = check_threshold("compare", threshold)
     learning_rate = checks.check_positive("compare", "learning_rate",
                                           learning_rate)
@@ -166,9 +211,10 @@ def _checked_settings(*, epochs, depth, width, activation, seed, threshold,
             "compare", "output", f"a folder compare can write in ({problem})",
             output)
     return dict(epochs=epochs, depth=depth, width=width,
-                activation=activation, seed=seed, threshold=threshold,
-                learning_rate=learning_rate, batch_size=batch_size,
-                progress=progress)
+                activation=activation, seed=seed,
+                seeds=run_seeds(seed, int(seeds)),
+                threshold=threshold, learning_rate=learning_rate,
+                batch_size=batch_size, progress=progress)
 
 
 def _trainable_backend():
@@ -181,62 +227,38 @@ def _trainable_backend():
     return backend
 
 
-def _build_all(entries, settings, x_train):
-    """One network per entry, all built before any training: an
-    initializer that cannot make a Dense kernel fails here, before
+def _build_all(entries, settings, seed, x_train):
+    """One network per entry from `seed`, all built before any training:
+    an initializer that cannot make a Dense kernel fails here, before
     minutes of training."""
     models = []
     for entry in entries:
         try:
             models.append(_network(
                 entry, settings["depth"], settings["width"],
-                settings["activation"], settings["seed"], x_train))
+                settings["activation"], seed, x_train))
         except Exception as error:  # ValueError, or a backend's own
             raise ValueError(f"{entry[0]} cannot initialize this network: "
                              f"{type(error).__name__}: {error}") from None
     return models
 
 
-def _plot_initialization(entries, models, settings, output):
+def _plot_initialization(entries, models, settings, seed, x_batch, output):
     """Writes the figures of the networks before training: the signal
-    through them and their kernels."""
+    through them on `x_batch` (the images LSUV calibrates on) and their
+    kernels."""
     signal = signal_propagation(models={
         label: model for (label, _), model in zip(entries, models)},
-        seed=settings["seed"])
-    title = (f"Signal propagation at initialization: {settings['depth']} x "
-             f"Dense({settings['width']}, {settings['activation']}) + "
-             f"Dense(10) ({settings['backend']})")
+        x_batch=x_batch, seed=seed)
+    title = (f"Signal propagation at initialization, measured on "
+             f"{len(x_batch)} training digits (seed {seed}): "
+             f"{settings['depth']} x Dense({settings['width']}, "
+             f"{settings['activation']}) + Dense(10) "
+             f"({settings['backend']})")
     reports.save_figure(plot_signal_propagation(signal, title=title), output,
                         "signal_propagation.png")
-    reports.save_figure(reports.plot_initial_weights(entries, models),
+    reports.save_figure(reports.plot_initial_weights(entries, models, seed),
                         output, "weights_at_init.png")
-
-
-def _train_all(entries, models, settings, train, validation):
-    """Trains each model in turn from the same seed; returns the `Run`s."""
-    runs = []
-    bar = _Progress(len(entries) * settings["epochs"], settings["progress"])
-    try:
-        for (label, _), model in zip(entries, models):
-            keras.utils.set_random_seed(settings["seed"])
-            model.compile(
-                optimizer=keras.optimizers.SGD(settings["learning_rate"],
-                                               momentum=0.9),
-                loss=keras.losses.SparseCategoricalCrossentropy(
-                    from_logits=True),
-                metrics=["accuracy"])
-            bar.label = label
-            start = time.perf_counter()
-            history = model.fit(
-                *train, batch_size=settings["batch_size"],
-                epochs=settings["epochs"], validation_data=validation,
-                verbose=0, callbacks=[bar])
-            runs.append(Run(label, history.history["val_accuracy"],
-                            history.history["val_loss"],
-                            time.perf_counter() - start))
-    finally:
-        bar.close()
-    return runs
 
 
 def check_threshold(owner, threshold):
@@ -265,7 +287,12 @@ class _Progress(keras.callbacks.Callback):
         if self.bar is not None:
             self.bar.set_description(self.label)
             self.bar.set_postfix(val_accuracy=f"{logs['val_accuracy']:.3f}")
-            self.bar.update()
+        self.update(1)
+
+    def update(self, epochs):
+        """Advances the bar by `epochs`."""
+        if self.bar is not None and epochs:
+            self.bar.update(epochs)
 
     def close(self):
         if self.bar is not None:

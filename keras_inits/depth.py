@@ -131,8 +131,7 @@ def _sylvester_block(rows, cols):
 
 @register
 class ZerO(base.Initializer):
-    """ZerO initialization: a deterministic kernel of zeros, ones and a
-    scaled Hadamard matrix.
+    """ZerO: deterministic kernel of zeros, ones and a scaled Hadamard matrix.
 
     For a `(in, out)` kernel (`W` below is Keras' `(in, out)` matrix):
 

@@ -110,9 +110,24 @@ def _keywords(arguments):
 
 
 def read_entries(initializers):
-    """`[(label, initializer or "LSUV")]` of `compare`'s `initializers`."""
+    """`[(label, initializer or "LSUV")]` of `compare`'s `initializers`,
+    each label once: `compare` groups its runs by label."""
     if isinstance(initializers, str):
-        return parse_initializers(initializers)
+        entries = parse_initializers(initializers)
+    else:
+        entries = _listed_entries(initializers)
+    labels = [label for label, _ in entries]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise checks.argument_error(
+            "compare", "initializers",
+            f"each initializer once (repeated: {', '.join(repeated)})",
+            initializers)
+    return entries
+
+
+def _listed_entries(initializers):
+    """`read_entries` of a list or tuple of entries."""
     items = (list(initializers) if isinstance(initializers, (list, tuple))
              else None)
     if not items:

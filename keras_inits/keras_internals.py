@@ -267,3 +267,30 @@ def numpy_generator(seed):
     from keras.src.random.seed_generator import draw_seed
 
     return np.random.default_rng(draw_seed(seed))
+
+
+# Seeding.
+
+
+def set_random_seed(seed):
+    """`keras.utils.set_random_seed(seed)`, but on a backend other than
+    TensorFlow without seeding TensorFlow: Keras seeds it whenever it is
+    installed, which imports it (seconds, and its log lines) for shuffling
+    only a TensorFlow backend does with `tf.data`. Elsewhere this does
+    what Keras' does otherwise: its global seed (`"global_random_seed"`)
+    set, its global SeedGenerator (`"global_seed_generator"`) dropped to
+    be remade from it, and Python's, NumPy's and PyTorch's seeds set."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
+    _global_state.set_global_attribute("global_random_seed", seed)
+    _global_state.set_global_attribute("global_seed_generator", None)
+    random.seed(seed)
+    np.random.seed(seed)
+    if backend == "torch":
+        import torch
+
+        torch.manual_seed(seed)

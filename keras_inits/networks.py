@@ -9,14 +9,15 @@ size or seed before anything is built.
 import keras
 
 from keras_inits import checks
+from keras_inits import constants
 from keras_inits import seeds
 from keras_inits.serialization import get
 
 # Bounds of the experiments' arguments (`signal_propagation`, and the
 # `compare` command): far beyond what the measurements need, and low enough
 # that a mistyped size is refused before anything is built.
-MAX_DEPTH = 1_000
-MAX_WIDTH = 8_192
+MAX_DEPTH = constants.MAX_DEPTH
+MAX_WIDTH = constants.MAX_WIDTH
 MAX_BATCH_SIZE = 65_536
 # Values one network, or one batch through it, may hold: 512 MiB of float32.
 MAX_VALUES = 2**27

@@ -1,12 +1,12 @@
 """Signal propagation: how activations and gradients grow or vanish with
 depth, for several initializers, measured and plotted.
 
-Forward, each weighted layer's output std on a batch of standard normal
-inputs. Backward, the norm of the gradient of `sum(output * r) / batch`
-with respect to each layer's kernel, where `r` is a fixed standard normal
-matrix: the gradient that reaches the top has the same size whatever the
-output's scale, so what the plot shows is how the backward pass itself
-amplifies or damps it.
+Forward, each weighted layer's output std on a batch of inputs: standard
+normal ones, or data given as `x_batch`. Backward, the norm of the gradient
+of `sum(output * r) / batch` with respect to each layer's kernel, where `r`
+is a fixed standard normal matrix: the gradient that reaches the top has the
+same size whatever the output's scale, so what the plot shows is how the
+backward pass itself amplifies or damps it.
 """
 
 import dataclasses
@@ -21,6 +21,13 @@ from keras_inits import tables
 from keras_inits.autodiff import gradients
 from keras_inits.diagnostics import short_name
 from keras_inits.serialization import get
+
+
+# Each curve's line style and (unfilled) marker, in the figures here and in
+# `compare`'s: curves that coincide, such as two stuck at 0, stay told
+# apart.
+LINE_STYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (1, 3)))
+MARKERS = ("o", "s", "^", "D", "v", "P", "*", "<", ">", "h")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +62,7 @@ class SignalReport(tuple):
 def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
                                      "HeUniform"), *, depth=20, width=128,
                        activation="relu", models=None, batch_size=512,
-                       seed=0):
+                       seed=0, x_batch=None):
     """Measures per-layer activation std and gradient norm through a deep
     network, for several initializers.
 
@@ -75,9 +82,13 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
             a dict `{label: model}`, measured at every layer with weights
             (inputs drawn for its input shape, which must be fixed).
         batch_size: rows of the input batch, up to 65,536 (and 2**27
-            values in all).
+            values in all), when the inputs are drawn.
         seed: an integer in [0, 2**31); seeds the inputs, `r`, and
             unseeded initializers.
+        x_batch: None to draw standard normal inputs, or the inputs to
+            measure on (data, such as the batch `lsuv` calibrated on): an
+            array of finite numbers, one row per sample, each row of every
+            network's input shape; then `batch_size` is not used.
 
     Raises:
         ValueError: for any argument out of its range or of the wrong type,
@@ -106,13 +117,51 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
     if models is None:
         networks.check_activation(owner, activation)
         networks.check_mlp_size(owner, depth, width, width, batch_size)
+        x_batch = _checked_batch(x_batch, {(width,)})
         models = _mlps(_initializers(initializers), depth, width, activation,
                        seed)
     else:
         models = _given_models(models, batch_size)
+        x_batch = _checked_batch(x_batch, {
+            tuple(model.inputs[0].shape)[1:] for model in models.values()})
     rng = np.random.default_rng(seed)
-    return SignalReport(_measure(label, model, batch_size, rng)
-                        for label, model in models.items())
+    return SignalReport(
+        _measure(label, model, _inputs(model, x_batch, batch_size, rng), rng)
+        for label, model in models.items())
+
+
+def _checked_batch(x_batch, shapes):
+    """`x_batch` as an array of Keras' float type, or None; a ValueError
+    naming it unless it is None or finite numbers with a row of the
+    models' one input shape (`shapes`, a set) per sample."""
+    if x_batch is None:
+        return None
+    if len(shapes) > 1:
+        raise ValueError(
+            "signal_propagation measures every model on x_batch, so they "
+            f"need one input shape. Received: shapes {sorted(shapes)}")
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(x_batch),
+                            dtype="float64")
+    except Exception:  # strings, objects, ragged lists...
+        values = None
+    if (values is None or values.ndim < 2 or not len(values)
+            or values.size > networks.MAX_VALUES
+            or not np.isfinite(values).all() or shapes != {values.shape[1:]}):
+        raise checks.argument_error(
+            "signal_propagation", "x_batch",
+            "None or an array of finite numbers, at most 2**27, with a row "
+            f"of shape {min(shapes)} per sample", x_batch)
+    return values.astype(keras.config.floatx())
+
+
+def _inputs(model, x_batch, batch_size, rng):
+    """`x_batch` (checked), or a batch of `batch_size` standard normal rows
+    drawn from `rng` for `model`'s input shape."""
+    if x_batch is not None:
+        return x_batch
+    shape = (batch_size, *tuple(model.inputs[0].shape)[1:])
+    return rng.standard_normal(shape).astype(keras.config.floatx())
 
 
 def _mlps(initializers, depth, width, activation, seed):
@@ -207,7 +256,8 @@ def _check_model(model, batch_size):
             f"batch_size={batch_size}")
 
 
-def _measure(label, model, batch_size, rng):
+def _measure(label, model, x, rng):
+    """The `SignalCurve` of `model` on the inputs `x`; `rng` draws `r`."""
     weighted = [layer for layer in model.layers if layer.weights]
     try:
         probe = keras.Model(model.inputs[0],
@@ -217,8 +267,7 @@ def _measure(label, model, batch_size, rng):
             "signal_propagation needs a built Sequential or Functional model "
             f"(one with symbolic inputs). {model.name} is not one: {error}"
         ) from None
-    shape = (batch_size, *tuple(model.inputs[0].shape)[1:])
-    x = rng.standard_normal(shape).astype(keras.config.floatx())
+    batch_size = len(x)
     outputs = [np.asarray(keras.ops.convert_to_numpy(o), dtype="float64")
                for o in probe(x, training=False)]
     # A tensor, not a NumPy array: torch cannot multiply a tensor that
@@ -246,6 +295,7 @@ def plot_signal_propagation(report, title=None):
         title: None for a title naming the depth and backend, or a string.
     """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     curves = list(report) if isinstance(report, (tuple, list)) else None
     if not curves or not all(isinstance(c, SignalCurve) for c in curves):
@@ -270,14 +320,17 @@ def plot_signal_propagation(report, title=None):
             ax.set_axis_off()
             continue
         floor = positive.min() / 10.0
-        for curve, v in zip(report, values):
+        for index, (curve, v) in enumerate(zip(report, values)):
             layers = np.arange(1, len(v) + 1)
-            ax.plot(layers, np.where(v > 0, v, floor), marker="o",
-                    markersize=3, label=curve.label + (
+            ax.plot(layers, np.where(v > 0, v, floor),
+                    linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                    marker=MARKERS[index % len(MARKERS)], markersize=4,
+                    markerfacecolor="none", label=curve.label + (
                         " (all 0)" if not (v > 0).any() else ""))
         ax.axhline(floor, color="grey", linestyle=":", linewidth=1)
         ax.text(1, floor, " 0", va="bottom", fontsize=8, color="grey")
         ax.set_yscale("log")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("layer (input side to output side)")
         ax.set_ylabel(name)
         ax.set_title(name[0].upper() + name[1:] + " per layer")

@@ -4,7 +4,9 @@ and draws from several threads."""
 import copy
 import functools
 import pickle
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 
@@ -619,3 +621,28 @@ def test_a_shape_trace_of_an_int_seed_makes_no_variable(monkeypatch):
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(initializer((4, 3))),
         keras.ops.convert_to_numpy(keras_inits.HeNormal(seed=6)((4, 3))))
+
+
+def test_set_random_seed_is_keras_without_importing_tensorflow():
+    # In a child process, so that nothing else has imported TensorFlow:
+    # the same global draws and NumPy state as keras.utils.set_random_seed,
+    # and on another backend no TensorFlow import.
+    code = textwrap.dedent("""
+        import sys
+        import keras
+        import numpy as np
+        from keras_inits import keras_internals
+        keras_internals.set_random_seed(7)
+        ours = keras.ops.convert_to_numpy(keras.random.normal((3,)))
+        state = np.random.rand()
+        loaded = "tensorflow" in sys.modules
+        keras.utils.set_random_seed(7)
+        theirs = keras.ops.convert_to_numpy(keras.random.normal((3,)))
+        assert np.array_equal(ours, theirs), (ours, theirs)
+        assert state == np.random.rand()
+        backend = keras.backend.backend()
+        assert backend == "tensorflow" or not loaded, "imported tensorflow"
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]

@@ -1,8 +1,9 @@
-"""Tests of the command line (`python -m keras_inits`) and of the numbers
-of the comparison experiment behind `compare`."""
+"""Tests of the command line (`python -m keras_inits`, `keras-inits`): its
+start before Keras loads, its arguments and its commands. The comparison
+experiment's numbers are tested in test_compare.py."""
 
-import csv
-import math
+import importlib.util
+import inspect
 import os
 import subprocess
 import sys
@@ -10,7 +11,13 @@ import sys
 import keras
 import pytest
 
+from keras_inits import cli
 from keras_inits import comparison
+from keras_inits import constants
+from keras_inits import initializer_lists
+from keras_inits import names
+from keras_inits import networks
+from keras_inits import startup
 
 
 def run_cli(*arguments, backend=None):
@@ -70,9 +77,11 @@ def test_bad_flag_value_exits_2(capsys):
 
 def test_backend_flag_sets_the_backend_before_keras_loads():
     # In a new process: `python -m keras_inits` runs as a program, and
-    # `--backend` re-runs it on a backend other than the one it started on.
+    # `--backend` sets the backend before the package imports Keras, over
+    # the KERAS_BACKEND this process runs on.
     other = "numpy" if keras.backend.backend() != "numpy" else "jax"
-    result = run_cli("list", "--backend", other)
+    result = run_cli("list", "--backend", other,
+                     backend=keras.backend.backend())
     assert result.returncode == 0, result.stderr
     assert f"Keras backend: {other}" in result.stdout
     assert "HeNormal" in result.stdout and "KaimingNormal" in result.stdout
@@ -85,31 +94,6 @@ def test_recommend_prints_the_recommendation(capsys):
     status, err = run_main(capsys, "recommend", "softsign2")
     assert status == 2
     assert "relu" in err  # the valid names are listed
-
-
-@pytest.mark.skipif(keras.backend.backend() not in
-                    comparison.TRAINABLE_BACKENDS,
-                    reason="the backend has no fit")
-def test_compare_numbers_and_their_reproducibility(tmp_path):
-    # A short run (4 ReLU layers, 6 epochs) keeps the test fast and still
-    # separates the two: Zeros gives every unit of a layer the same gradient,
-    # so it stays at chance on 10 balanced classes (~0.1), while He reaches
-    # well above 0.5 in a few epochs on the digits.
-    kwargs = dict(initializers="Zeros,HeUniform", epochs=6, depth=4, seed=3,
-                  progress=False)
-    runs = comparison.compare(output=str(tmp_path / "a"), **kwargs)
-    zeros, he = runs
-    assert zeros.val_accuracy[-1] < 0.2
-    assert he.val_accuracy[-1] > zeros.val_accuracy[-1] + 0.4
-    again = comparison.compare(output=str(tmp_path / "b"), **kwargs)
-    assert [r.val_accuracy for r in again] == [r.val_accuracy for r in runs]
-    assert [r.val_loss for r in again] == [r.val_loss for r in runs]
-    for name in ("report.md", "report.csv", "curves.png",
-                 "signal_propagation.png", "weights_at_init.png"):
-        assert os.path.getsize(tmp_path / "a" / name) > 0
-    with open(tmp_path / "a" / "report.csv") as f:
-        rows = list(csv.DictReader(f))
-    assert len(rows) == 2
 
 
 # Every bad command line exits 2 with one line, before anything trains.
@@ -233,48 +217,209 @@ def test_malformed_initializer_arguments_exit_2(capsys, entry, reason):
     assert reason in err
 
 
-def test_a_seed_near_2_31_builds_every_layer():
-    # Layer seeds are seed * 1000 + layer, beyond the 2**31 PyTorch's seed
-    # generators hold: they wrap, as they did not before.
-    model = comparison.build_network("HeUniform", 2, 4, "relu",
-                                     seed=2**31 - 1)
-    kernels = [keras.ops.convert_to_numpy(layer.kernel)
-               for layer in model.layers]
-    assert len(kernels) == 3 and not (kernels[0][:4] == kernels[1]).all()
+# The command line loads Keras only to run a command, on the backend asked.
 
 
-@pytest.mark.parametrize("name, value", [
-    ("epochs", 0), ("epochs", 10**400), ("depth", 1001), ("width", 2.0),
-    ("batch_size", 10**400), ("seed", -1), ("seed", 2**31), ("seed", 1.5),
-    ("threshold", math.nan), ("threshold", 10**400), ("threshold", 0),
-    ("learning_rate", math.inf), ("learning_rate", -1),
-    ("progress", "yes"), ("activation", "nope"), ("initializers", []),
-    ("initializers", [None]), ("initializers", 5), ("output", ""),
+def imported_modules(*arguments, environment=None):
+    """Runs `python -X importtime -m keras_inits ...` in a new process:
+    (the completed process, the top-level names of the modules it
+    imported), the second read from the import times on stderr."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "keras_inits",
+         *arguments], capture_output=True, text=True,
+        env=environment or dict(os.environ), timeout=300)
+    modules = {line.rsplit("|", 1)[1].strip().split(".")[0]
+               for line in result.stderr.splitlines()
+               if line.startswith("import time:")}
+    return result, modules
+
+
+@pytest.mark.parametrize("arguments, status, output", [
+    (("--help",), 0, "{compare,list,recommend}"),
+    (("compare", "--help"), 0, "--seeds SEEDS"),
+    (("list", "--help"), 0, "usage: keras-inits list"),
+    (("recommend",), 2, "the following arguments are required"),
+    (("compare", "--epochs", "0"), 2, "argument --epochs: must be"),
+    (("--backend", "theano", "list"), 2, "invalid choice: 'theano'"),
+    (("lst",), 2, "invalid choice: 'lst'"),
 ])
-def test_compare_refuses_bad_arguments_before_anything(tmp_path, name, value):
-    arguments = dict(initializers="Zeros", epochs=1, depth=1, width=2,
-                     output=str(tmp_path / "out"), progress=False)
-    arguments[name] = value
-    with pytest.raises(ValueError, match=f"Argument `{name}` of compare "):
-        comparison.compare(**arguments)
-    assert os.listdir(tmp_path) == []
+def test_help_and_usage_errors_load_no_backend(arguments, status, output):
+    result, modules = imported_modules(*arguments)
+    assert result.returncode == status, result.stderr[-2000:]
+    assert output in result.stdout + result.stderr
+    assert "argparse" in modules  # the import times were read
+    loaded = modules & {"keras", "tensorflow", "jax", "torch"}
+    assert not loaded, f"{arguments} imported {loaded}"
 
 
-@pytest.mark.skipif(keras.backend.backend() not in
-                    comparison.TRAINABLE_BACKENDS,
-                    reason="the backend has no fit")
-def test_an_existing_output_folder_is_reused(capsys, tmp_path):
-    # A seed whose layer seeds pass 2**31 (a RuntimeError on PyTorch, a
-    # ValueError elsewhere, before); the folder's report files are
-    # replaced and other files kept.
-    (tmp_path / "report.md").write_text("old report")
-    (tmp_path / "notes.txt").write_text("mine")
-    status, err = run_main(capsys, "compare", *TINY, "--initializers",
-                           "HeUniform", "--width", "4",
-                           "--seed", str(2**31 - 1), "--output", str(tmp_path))
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                    reason="jax is not installed")
+def test_backend_jax_never_imports_tensorflow():
+    # Even when this process, and so the default, runs on TensorFlow.
+    environment = dict(os.environ, KERAS_BACKEND="tensorflow")
+    result, modules = imported_modules("--backend", "jax", "list",
+                                       environment=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Keras backend: jax" in result.stdout
+    assert {"keras", "jax"} <= modules
+    assert "tensorflow" not in modules
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                    reason="tensorflow is not installed")
+def test_no_backend_log_lines_unless_asked():
+    # TensorFlow writes its oneDNN notice (twice) while it loads, whatever
+    # TF_CPP_MIN_LOG_LEVEL says; the command line drops it, unless the
+    # user set that variable, and so asked for TensorFlow's own logging.
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "keras_inits", "--backend", "tensorflow",
+         "recommend", "relu"], capture_output=True, text=True,
+        env=environment, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("HeNormal\n")
+    assert result.stderr == ""
+
+
+def test_importing_the_package_leaves_the_process_alone():
+    # A library user's process, with a `--backend` of its own: no parser,
+    # no environment variable set. (JAX, which Keras imports on every
+    # backend here, sets TF_CPP_MIN_LOG_LEVEL to 1 if it is unset; the
+    # command line sets 2 before that.)
+    environment = {name: value for name, value in os.environ.items()
+                   if name != "TF_CPP_MIN_LOG_LEVEL"}
+    environment["KERAS_BACKEND"] = "numpy"
+    code = ("import os, sys, keras_inits; "
+            "print(os.environ.get('TF_CPP_MIN_LOG_LEVEL'), "
+            "os.environ.get('KERAS_BACKEND'), 'keras_inits.cli' in "
+            "sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code, "--backend", "jax"],
+                            capture_output=True, text=True,
+                            env=environment, timeout=300)
+    assert result.returncode == 0, result.stderr
+    level, backend, parsed = result.stdout.split()
+    assert backend == "numpy" and parsed == "False" and level != "2"
+
+
+PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.parametrize("argv, orig_argv, expected", [
+    (["-m"], [PYTHON, "-m", "keras_inits"], True),
+    (["-m", "list"], [PYTHON, "-X", "importtime", "-m", "keras_inits",
+                      "list"], True),
+    (["-m", "--help"], [PYTHON, "-mkeras_inits", "--help"], True),
+    (["-m", "x"], [PYTHON, "-Imkeras_inits", "x"], True),
+    (["/venv/bin/keras-inits", "list"], ["/venv/bin/keras-inits", "list"],
+     True),
+    # Another program, that imports keras_inits.
+    (["-m"], [PYTHON, "-m", "keras_inits.cli"], False),
+    (["-m", "keras_inits"], [PYTHON, "-m", "tool", "keras_inits"], False),
+    (["-m", "x"], [PYTHON, "-mtool", "x"], False),
+    (["/venv/bin/pytest"], [PYTHON, "/venv/bin/pytest"], False),
+    (["-c", "keras_inits"], [PYTHON, "-c", "...", "keras_inits"], False),
+    (["keras_inits.py"], [PYTHON, "keras_inits.py"], False),
+    ([], [], False),
+])
+def test_the_command_line_is_recognized_exactly(argv, orig_argv, expected):
+    assert startup.is_command_line(argv, orig_argv) is expected
+
+
+def test_backend_before_or_after_the_command_is_the_one_asked(capsys):
+    running = keras.backend.backend()
+    other = "numpy" if running != "numpy" else "jax"
+    for arguments in (["--backend", running, "list"],
+                      ["list", "--backend", running]):
+        status, out, err = run_main_output(capsys, *arguments)
+        assert status == 0, err
+        assert f"Keras backend: {running}" in out
+    # Called from Python, Keras cannot switch: main says so, wherever the
+    # flag is (a subcommand's parser once reset it to None).
+    for arguments in (["--backend", other, "list"],
+                      ["list", "--backend", other]):
+        status, out, err = run_main_output(capsys, *arguments)
+        assert f"cannot switch to {other}" in str(status)
+
+
+def test_a_backend_that_is_not_installed_exits_2(capsys, monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(SystemExit) as exit:
+        cli.prepare(["--backend", "jax", "list"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "error: argument --backend: jax is not installed (pip install "
+        '"keras-inits[jax]")')
+
+
+def test_compare_help_shows_each_default_once(capsys):
+    status, out, _ = run_main_output(capsys, "compare", "--help")
+    assert status == 0
+    text = " ".join(out.split())
+    assert "(default: None)" not in text
+    assert text.count("(default: KERAS_BACKEND") == 1
+    assert f"--epochs EPOCHS 1 to {constants.MAX_EPOCHS:,} (default: 15)" \
+        in text
+    assert "(default: 0) --seeds SEEDS" in text  # --seed's
+    assert "1 to 100 (default: 3) --output" in text
+    assert "(default: compare_output)" in text
+    assert "(default: Zeros, RandomNormal(stddev=0.01), GlorotUniform" \
+        in text
+
+
+def test_seeds_goes_to_compare(capsys, monkeypatch, tmp_path):
+    received = {}
+
+    def compare(initializers, **kwargs):
+        received.update(kwargs)
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(comparison, "compare", compare)
+    monkeypatch.setattr(comparison, "TRAINABLE_BACKENDS",
+                        (keras.backend.backend(),))
+    tiny = (*TINY, "--output", str(tmp_path / "out"))
+    status, err = run_main(capsys, "compare", *tiny, "--seeds", "7")
+    assert status == 2 and "stopped before training" in err
+    assert received["seeds"] == 7 and received["seed"] == 0
+    run_main(capsys, "compare", *tiny)
+    assert received["seeds"] == constants.DEFAULT_SEEDS == 3
+    for value in ("0", "101", "x"):
+        status, err = run_main(capsys, "compare", *tiny, "--seeds", value)
+        assert_refused(status, err, "argument --seeds: must be a positive "
+                       "integer up to 100")
+
+
+def test_constants_are_compares_and_the_networks_ones():
+    # The command line shows and checks `constants`, without Keras; the
+    # experiment must hold to the same values.
+    assert constants.DEFAULT_INITIALIZERS == comparison.DEFAULT_INITIALIZERS
+    assert constants.MAX_EPOCHS == comparison.MAX_EPOCHS
+    assert constants.MAX_DEPTH == networks.MAX_DEPTH
+    assert constants.MAX_WIDTH == networks.MAX_WIDTH
+    assert constants.MAX_SEEDS == getattr(comparison, "MAX_SEEDS", 100)
+    defaults = {name: parameter.default for name, parameter in
+                inspect.signature(comparison.compare).parameters.items()}
+    for name in ("epochs", "depth", "width", "activation", "seed", "seeds",
+                 "output", "threshold"):
+        if name in defaults:  # `seeds` is on its way
+            assert defaults[name] == getattr(constants,
+                                             f"DEFAULT_{name.upper()}")
+
+
+def test_list_shows_every_valid_name_and_whole_descriptions(capsys):
+    status, out, err = run_main_output(capsys, "list")
     assert status == 0, err
-    assert (tmp_path / "notes.txt").read_text() == "mine"
-    assert (tmp_path / "report.md").read_text().startswith(
-        "# keras_inits compare")
-    assert sorted(os.listdir(tmp_path)) == sorted(
-        comparison.OUTPUTS + ("notes.txt",))
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]
+             if line.startswith("  ")}
+    valid = initializer_lists.valid_names()
+    # The names an unknown initializer's message lists, and no other.
+    assert sorted(lines) == valid
+    for alias, target in [("IdentityInitializer", "Identity"),
+                          ("OrthogonalInitializer", "Orthogonal")]:
+        assert lines[alias].split(None, 1)[1] == f"alias of {target}"
+    assert "compare only" in lines["LSUV"]
+    for name, cls in names.our_classes().items():
+        # A one-line summary (PEP 257), shown whole.
+        summary = inspect.getdoc(cls).split("\n\n")[0]
+        assert "\n" not in summary and summary.endswith("."), name
+        assert lines[name].endswith(f"  {summary}"), name

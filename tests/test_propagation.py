@@ -1,6 +1,7 @@
 """Tests of signal_propagation and its plot."""
 
 import math
+import re
 
 import keras
 import matplotlib
@@ -31,6 +32,45 @@ def test_activation_std_matches_an_independent_forward_pass():
         a = np.maximum(a @ w, 0.0)
         expected.append(a.std())
     np.testing.assert_allclose(curve.activation_std, expected, rtol=1e-4)
+
+
+def test_activation_std_on_given_data():
+    # Digits-like data (uniform in [0, 1), not centred): the measurement is
+    # of these inputs, as an independent forward pass in numpy gives it.
+    x = np.random.default_rng(1).uniform(size=(32, 6)).astype("float32")
+    model = keras.Sequential([
+        keras.Input((6,)),
+        keras.layers.Dense(5, activation="relu",
+                           kernel_initializer=keras_inits.HeNormal(seed=2)),
+        keras.layers.Dense(3, kernel_initializer=keras_inits.HeNormal(
+            seed=3))], name="given")
+    (curve,) = keras_inits.signal_propagation(models=model, x_batch=x)
+    w1, w2 = (keras.ops.convert_to_numpy(layer.kernel).astype("float64")
+              for layer in model.layers)
+    hidden = np.maximum(x.astype("float64") @ w1, 0.0)
+    np.testing.assert_allclose(curve.activation_std,
+                               [hidden.std(), (hidden @ w2).std()],
+                               rtol=1e-4)
+    # An MLP of `width` units takes rows of `width` values.
+    (mlp,) = keras_inits.signal_propagation(["HeNormal"], depth=2, width=6,
+                                            x_batch=x, seed=4)
+    w = keras.ops.convert_to_numpy(keras_inits.HeNormal(seed=4)((6, 6)))
+    np.testing.assert_allclose(
+        mlp.activation_std[0],
+        np.maximum(x.astype("float64") @ w.astype("float64"), 0).std(),
+        rtol=1e-4)
+
+
+@pytest.mark.parametrize("x_batch", [
+    np.zeros(6), np.zeros((4, 5)), np.zeros((0, 6)), np.full((4, 6), np.nan),
+    [["a"] * 6], "x", np.zeros((4, 6, 1))])
+def test_signal_propagation_refuses_a_batch_that_does_not_fit(x_batch):
+    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(2)])
+    with pytest.raises(ValueError, match=re.escape(
+            "Argument `x_batch` of signal_propagation must be None or an "
+            "array of finite numbers, at most 2**27, with a row of shape "
+            "(6,) per sample. Received: x_batch=")):
+        keras_inits.signal_propagation(models=model, x_batch=x_batch)
 
 
 def test_vanishing_and_healthy_signals_are_told_apart():
@@ -89,6 +129,8 @@ def test_errors():
     ("activation", 5), ("initializers", []), ("initializers", None),
     ("initializers", [None]), ("initializers", "nope"), ("models", "x"),
     ("models", {}), ("models", {"a": 5}), ("models", [keras.Sequential()]),
+    ("x_batch", np.zeros((4, 3))), ("x_batch", np.full((4, 2), np.inf)),
+    ("x_batch", [1.0, 2.0]),
 ])
 def test_signal_propagation_bad_arguments(name, value):
     arguments = dict(depth=2, width=2, batch_size=4)

@@ -50,6 +50,7 @@ from keras_inits.random_initializers import RandomUniform
 from keras_inits.random_initializers import TruncatedNormal
 from keras_inits.recommend import Recommendation
 from keras_inits.recommend import recommend
+from keras_inits import recipes
 from keras_inits.reinitialize import reinitialize
 from keras_inits.reinitialize_report import ReinitializedVariable
 from keras_inits.reinitialize_report import ReinitializeError
@@ -124,6 +125,7 @@ __all__ = [
     "lsuv",
     "plot_signal_propagation",
     "plot_weight_histograms",
+    "recipes",
     "recommend",
     "register",
     "reinitialize",

@@ -65,6 +65,43 @@ def inbound_node_count(layer):
     return len(getattr(layer, "_inbound_nodes", ()))
 
 
+def functional_graph(layer):
+    """`(operations, outputs)` of the functional graph `layer` runs, or
+    None: a functional model's own, or a `Sequential`'s, which Keras keeps
+    as a functional model once it knows its input (`Sequential._functional`;
+    `Functional.operations` and `.outputs` are public)."""
+    graph = getattr(layer, "_functional", None) if isinstance(
+        layer, keras.Sequential) else layer
+    if not isinstance(graph, keras.Model) or not hasattr(graph, "operations"):
+        return None
+    try:
+        return graph.operations, list(graph.outputs)
+    except (AttributeError, ValueError):  # a subclassed model
+        return None
+
+
+def node_inputs(operation):
+    """The input tensors of each call of `operation` in functional graphs,
+    one list per call (`Operation._inbound_nodes`, `Node.input_tensors`)."""
+    return [list(node.input_tensors)
+            for node in getattr(operation, "_inbound_nodes", ())]
+
+
+def producer(tensor):
+    """`(operation, input_tensors)` of the call that made `tensor` in a
+    functional graph, or None for a graph's input (`KerasTensor.
+    _keras_history`, the operation and node index that made it, and that
+    node's `input_tensors`)."""
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return None
+    operation, node_index = history[0], history[1]
+    node = operation._inbound_nodes[node_index]
+    if not node.input_tensors:  # an InputLayer
+        return None
+    return operation, list(node.input_tensors)
+
+
 def deferred_initializer(variable):
     """The initializer of a variable whose initialization a StatelessScope
     deferred, else None (`Variable._initializer`, which Keras clears once

@@ -31,9 +31,11 @@ Plan.__doc__ = """One checked variable: `draw()` gives its new values, and
 `draw.kept_bytes`, when present, the memory a value kept for it holds."""
 
 
-def plan_variables(targets, root_seed, paths):
+def plan_variables(targets, root_seed, paths, chosen=None):
     """Plans every variable of `targets` (`selection.select_variables`'
     first list), each with a seed derived from `root_seed` and its key.
+    `chosen` maps variable id -> the initializer a recipe gives it, which
+    replaces its layer's own.
 
     Returns `(plans, unattributed, failures)`: a `Plan` per variable that
     passed its check, and path -> reason for the variables whose
@@ -41,14 +43,21 @@ def plan_variables(targets, root_seed, paths):
     gave the wrong shape or dtype). `paths` names the variables
     (`reinitialize_report.VariablePaths`)."""
     plans, unattributed, failures, trace_cache = [], {}, {}, {}
+    chosen = chosen or {}
     for capture, variables in targets:
+        # A layer whose variables a recipe all sets is not rebuilt.
+        own = [v for _, v in variables if id(v) not in chosen]
+        initializers = {}
         try:
-            initializers = capture()
+            if own:
+                initializers = capture()
         except selection.Unattributed as reason:
-            unattributed.update((paths(v), str(reason)) for _, v in variables)
-            continue
+            unattributed.update((paths(v), str(reason)) for v in own)
+            variables = [(k, v) for k, v in variables if id(v) in chosen]
         for key, variable in variables:
-            path, found = paths(variable), initializers.get(id(variable))
+            path = paths(variable)
+            found = ((chosen[id(variable)], ()) if id(variable) in chosen
+                     else initializers.get(id(variable)))
             if isinstance(found, str):
                 unattributed[path] = found
                 continue

@@ -14,6 +14,7 @@ The work is split by job, one module each:
 Two passes make the reset all-or-nothing without a copy of the model.
 """
 
+import dataclasses
 import random
 
 import keras
@@ -21,6 +22,7 @@ import keras
 from keras_inits import applying
 from keras_inits import checks
 from keras_inits import planning
+from keras_inits import recipes
 from keras_inits import seeds
 from keras_inits import portable as portable_seeds
 from keras_inits import selection
@@ -32,7 +34,8 @@ from keras_inits.reinitialize_report import cannot_redraw
 def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
                  skip_unattributed=False, reset_optimizer=False,
                  portable=None, reset_adapted=False, backup=False,
-                 measure=True):
+                 measure=True, recipe=None, roles=None, depth=None,
+                 width=None):
     """Re-draws every weight of a model or layer from its own initializers.
 
     Each variable gets new values from the initializer its layer created it
@@ -110,6 +113,23 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
             False leaves them NaN, for repeated resets of large models:
             on TensorFlow the passes take about a third of the time.
 
+        recipe: None, or an init recipe's name (`keras_inits.recipes.
+            names()`: "gpt2", "bert", ...) or a `Recipe`: each variable the
+            recipe covers is drawn from the initializer it gives for the
+            variable's role, block and the model's depth and width (see
+            `keras_inits.recipes.plan`, which shows them); the others from
+            their layer's own. Seeds, selection and the all-or-nothing
+            reset work as without a recipe, and the report gains each
+            variable's role.
+        roles: with a recipe, role -> regular expression on variable paths
+            (`re.fullmatch`), which takes precedence over the roles found,
+            e.g. `{"mlp_out": r".*ffn_out/kernel"}`; a group named `block`
+            gives the block's index.
+        depth: with a recipe, L, the number of blocks, when it is not the
+            number found.
+        width: with a recipe, d, the width of the residual stream, when it
+            is not the one found.
+
     The flags `skip_frozen`, `skip_unattributed`, `reset_optimizer`,
     `reset_adapted`, `backup` and `measure` are True or False (and `portable` None,
     True or False): anything else, like a bad `seed` or `layers`, raises a
@@ -142,6 +162,8 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
         model_or_layer, seed, portable, skip_frozen=skip_frozen,
         skip_unattributed=skip_unattributed, reset_optimizer=reset_optimizer,
         reset_adapted=reset_adapted, backup=backup, measure=measure)
+    chosen, role_of = _recipe_initializers(root, recipe, roles, depth,
+                                           width)
     targets, adapted, reset = selection.select_variables(
         root, layers, skip_frozen, reset_adapted)
     if reset_optimizer:
@@ -156,15 +178,40 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     paths = VariablePaths()
     skipped = {paths(v): reason for v, reason in adapted}
     plans, unattributed, failures = planning.plan_variables(
-        targets, root_seed, paths)
+        targets, root_seed, paths, chosen)
     if failures or (unattributed and not skip_unattributed):
         raise cannot_redraw(failures, unattributed)
     kept = planning.kept_bytes(plans)
 
     # Second pass: assign the checked draws.
+    variables = [plan.variable for plan in plans]
     rows = applying.apply_plans(plans, backup, measure)
+    if recipe is not None:
+        rows = [dataclasses.replace(row, role=role_of[id(variable)])
+                for row, variable in zip(rows, variables)]
     applying.refresh_adapted(reset)
     return ReinitializeReport(rows, {**skipped, **unattributed}, seed, kept)
+
+
+def _recipe_initializers(root, recipe, roles, depth, width):
+    """`(chosen, role_of)`: variable id -> the initializer `recipe` gives
+    it (those it covers), and variable id -> role; empty without a recipe,
+    where `roles`, `depth` and `width` must be None."""
+    if recipe is None:
+        for name, value in (("roles", roles), ("depth", depth),
+                            ("width", width)):
+            if value is not None:
+                raise ValueError(
+                    f"reinitialize's `{name}` applies to a recipe: pass "
+                    f"`recipe=` too. Received: {name}={value!r} and no "
+                    "recipe")
+        return {}, {}
+    _, assigned = recipes.assign(root, recipe, roles=roles, depth=depth,
+                                 width=width)
+    chosen = {id(variable): initializer
+              for variable, _, initializer in assigned
+              if initializer is not None}
+    return chosen, {id(v): slot.role for v, slot, _ in assigned}
 
 
 def _check_arguments(model_or_layer, seed, portable, **flags):

@@ -35,7 +35,9 @@ class ReinitializedVariable:
 
     `path` is Keras' path of the variable (`variable.path`, with `#2`, `#3`
     for later variables of the same path); `key` is its place in the model
-    that its seed is derived from (see `reinitialize`)."""
+    that its seed is derived from (see `reinitialize`); `role` is its role
+    under a recipe (`keras_inits.roles.ROLES`), None without a recipe or
+    when it matched none."""
 
     path: str
     key: str
@@ -45,6 +47,7 @@ class ReinitializedVariable:
     std_before: float
     mean_after: float
     std_after: float
+    role: object = None
 
 
 class VariablePaths:
@@ -100,14 +103,18 @@ class ReinitializeReport(tables.RowTable):
         )
 
     def __str__(self):
-        header = ("path", "key", "initializer", "shape", "mean before",
-                  "mean after", "std before", "std after")
+        # The role column only after a recipe, which finds the roles.
+        roles = any(r.role is not None for r in self.rows)
+        header = ("path", *(("role",) if roles else ()), "key",
+                  "initializer", "shape", "mean before", "mean after",
+                  "std before", "std after")
         lines = tables.format_table(header, [
-            (r.path, r.key, r.initializer, str(r.shape), *(
-                f"{x:.4g}" for x in (r.mean_before, r.mean_after,
-                                     r.std_before, r.std_after)))
+            (r.path, *((r.role or "-",) if roles else ()), r.key,
+             r.initializer, str(r.shape), *(
+                 f"{x:.4g}" for x in (r.mean_before, r.mean_after,
+                                      r.std_before, r.std_after)))
             for r in self.rows
-        ], left=4)
+        ], left=5 if roles else 4)
         lines.append(
             f"{len(self.rows)} variables re-drawn "
             f"({sum(math.prod(r.shape) for r in self.rows):,} values), "

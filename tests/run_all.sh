@@ -15,6 +15,14 @@ fi
 # for directly or by a dependency, pulls a multi-GB CUDA build.
 .venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+# keras-hub, for the recipe tests on its backbones, without the tokenizer
+# stack it requires: tensorflow-text would add the full tensorflow wheel
+# beside tensorflow-cpu, and no test tokenizes. pip then reports the
+# missing tensorflow-text (and kagglehub's newer kagglesdk) as conflicts.
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps \
+  keras-hub==0.32.0 tokenizers==0.23.3 sentencepiece==0.2.3
+.venv/bin/pip install --quiet --disable-pip-version-check regex rich \
+  absl-py packaging kagglehub
 export TF_CPP_MIN_LOG_LEVEL=2
 status=0
 for backend in ${BACKENDS:-tensorflow jax torch numpy}; do

@@ -44,7 +44,7 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 README = os.path.join(ROOT, "README.md")
-EXPECTED_BLOCKS = 8
+EXPECTED_BLOCKS = 10
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 BACKEND = keras.backend.backend()
 # The slowest block takes about 30 s on a shared 2-core machine.

@@ -218,6 +218,10 @@ def assign(model, recipe, *, roles=None, depth=None, width=None):
         raise checks.argument_error("recipes", "model",
                                     "a keras.Model or keras.layers.Layer",
                                     model)
+    if not model.weights:
+        raise ValueError(
+            f"{model.name} has no weights to plan a recipe for: build it "
+            "first (call it on data, or `build(input_shape)`).")
     assigned = []
     for variable, slot in roles_.find_slots(
             model, VariablePaths(), roles=roles, depth=depth, width=width):

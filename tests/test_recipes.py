@@ -307,3 +307,10 @@ def test_readme_table_is_the_registry():
         "README's recipe table differs from the registry: paste the output "
         "of `python -c 'from tests.test_recipes import recipes_table; "
         "print(recipes_table())'`")
+
+
+def test_plan_needs_a_built_model():
+    model = keras.Sequential([keras.layers.Dense(2)], name="unbuilt")
+    with pytest.raises(ValueError, match="^unbuilt has no weights to plan a "
+                       "recipe for: build it first"):
+        recipes.plan(model, "gpt2")

@@ -289,3 +289,28 @@ def test_reinitialize_seeds_do_not_depend_on_generated_names():
     for v, w in zip(sharded.weights, plain.weights):
         assert len(v.value.sharding.device_set) == 8
         np.testing.assert_allclose(numpy(v), numpy(w), **TOLERANCE)
+
+
+@needs_mesh
+def test_a_recipe_keeps_every_layout_and_its_values():
+    from tests import recipe_models
+
+    device_mesh = keras.distribution.DeviceMesh(
+        (2, 4), ["batch", "model"], keras.distribution.list_devices())
+    layout_map = keras.distribution.LayoutMap(device_mesh)
+    layout_map[r"fc\d/kernel"] = (None, "model")
+    layout_map[r"proj\d/kernel"] = ("model", None)
+    distribution = keras.distribution.ModelParallel(
+        layout_map=layout_map, batch_dim_name="batch")
+    with distribution.scope():
+        model = recipe_models.decoder(depth=2, width=16)
+    shardings = {v.path: v.value.sharding for v in model.weights}
+    assert shardings["proj1/kernel"].spec == P("model", None)
+    report = keras_inits.reinitialize(model, seed=4, recipe="gpt2")
+    assert report["proj1/kernel"].role == "mlp_out"
+    for v in model.weights:
+        assert v.value.sharding == shardings[v.path], v.path
+    single = recipe_models.decoder(depth=2, width=16)
+    keras_inits.reinitialize(single, seed=4, recipe="gpt2")
+    for v, w in zip(model.weights, single.weights):
+        np.testing.assert_allclose(numpy(v), numpy(w), **TOLERANCE)

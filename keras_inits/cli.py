@@ -1,17 +1,16 @@
-"""The command line: `keras-inits compare | list | recommend`.
+"""The command line: `keras-inits compare | list | recipes | recommend`.
 
 Also `python -m keras_inits ...`. Both import the package, and with it
 Keras, before `main` runs; but `keras_inits.startup`, which the package
 imports first, calls `prepare` before Keras loads: `--help` and usage
 errors are answered without Keras, `--backend` sets `KERAS_BACKEND` (Keras
 reads it once, when it loads), and TensorFlow's log lines are quieted. So
-this module's top imports only the standard library and `constants`: the
+this module's top imports only the standard library and `cli_parser`: the
 parser, its defaults and its checks need no Keras. What does (an
-activation's name, the initializers, the output folder, the backend that
-runs) is checked in `main`, after the parse.
+activation's name, the initializers and recipes, the output folder, the
+backend that runs) is checked in `main`, after the parse.
 """
 
-import argparse
 import contextlib
 import importlib.util
 import os
@@ -19,139 +18,14 @@ import sys
 import tempfile
 import textwrap
 
-from keras_inits import constants
+from keras_inits import cli_parser
 
-# Keras' backends; `--backend X` needs the module X installed.
-BACKENDS = constants.BACKENDS
 # TensorFlow's log lines the command line drops when the user has not set
 # TF_CPP_MIN_LOG_LEVEL. TensorFlow 2.21 writes these while it loads (once
 # per library that logs, so twice), before its logging reads that variable.
 NOTICES = ("WARNING: All log messages before absl::InitializeLog() is "
            "called are written to STDERR",
            "] oneDNN custom operations are on.")
-
-
-def _parser():
-    common = argparse.ArgumentParser(add_help=False)
-    # SUPPRESS: a subcommand's parser sets no `backend` of its own, which
-    # would replace the one given before the subcommand with None.
-    common.add_argument(
-        "--backend", choices=BACKENDS, default=argparse.SUPPRESS,
-        help="Keras backend to run on (default: KERAS_BACKEND, else Keras' "
-             "configured one)")
-    parser = argparse.ArgumentParser(
-        prog="keras-inits", parents=[common],
-        description="Weight initializers for Keras 3: compare them on real "
-                    "data, list them, get a recommendation.")
-    commands = parser.add_subparsers(dest="command", required=True,
-                                     metavar="{compare,list,recommend}")
-    compare = commands.add_parser(
-        "compare", parents=[common],
-        help="train one network with several initializers and report",
-        description="Trains the same MLP on scikit-learn's 8x8 digits with "
-                    "each initializer, from several seeds, and writes "
-                    "figures and reports into --output.")
-    _compare_arguments(compare)
-    commands.add_parser("list", parents=[common],
-                        help="print the catalogue of initializers")
-    recommend = commands.add_parser(
-        "recommend", parents=[common],
-        help="the recommended initializer for an activation")
-    recommend.add_argument("activation", help="e.g. relu, tanh, selu")
-    recommend.add_argument("--recurrent", action="store_true",
-                           help="for the recurrent kernel of an RNN")
-    return parser, {"compare": compare, "recommend": recommend}
-
-
-def _compare_arguments(compare):
-    c = constants
-    compare.add_argument(
-        "--initializers", default=", ".join(c.DEFAULT_INITIALIZERS),
-        help="comma-separated names, with optional keyword arguments, e.g. "
-             "'Zeros,HeUniform,RandomNormal(stddev=0.01)'; LSUV means "
-             "Orthogonal followed by keras_inits.lsuv; the list command "
-             "shows every name (default: %(default)s)")
-    compare.add_argument(
-        "--epochs", type=_count(c.MAX_EPOCHS), default=c.DEFAULT_EPOCHS,
-        help=f"1 to {c.MAX_EPOCHS:,} (default: %(default)s)")
-    compare.add_argument(
-        "--depth", type=_count(c.MAX_DEPTH), default=c.DEFAULT_DEPTH,
-        help=f"hidden layers, 1 to {c.MAX_DEPTH:,} (default: %(default)s)")
-    compare.add_argument(
-        "--width", type=_count(c.MAX_WIDTH), default=c.DEFAULT_WIDTH,
-        help=f"units per hidden layer, 1 to {c.MAX_WIDTH:,}, and depth x "
-             "width x width at most 2**27 (default: %(default)s)")
-    compare.add_argument(
-        "--activation", default=c.DEFAULT_ACTIVATION,
-        help="Keras activation of the hidden layers (default: %(default)s)")
-    compare.add_argument(
-        "--seed", type=_seed, default=c.DEFAULT_SEED,
-        help="the first seed, an integer in [0, 2**31); a run's seed drives "
-             "its data split, weights and shuffling (default: %(default)s)")
-    compare.add_argument(
-        "--seeds", type=_count(c.MAX_SEEDS), default=c.DEFAULT_SEEDS,
-        help="how many seeds each initializer is trained from (seed, "
-             f"seed + 1, ...), 1 to {c.MAX_SEEDS} (default: %(default)s)")
-    compare.add_argument(
-        "--output", default=c.DEFAULT_OUTPUT,
-        help="folder for the figures and reports, created if needed; in an "
-             "existing folder those files are overwritten "
-             "(default: %(default)s)")
-    compare.add_argument(
-        "--threshold", type=_threshold, default=c.DEFAULT_THRESHOLD,
-        help="validation accuracy for 'epochs to reach', in (0, 1] "
-             "(default: %(default)s)")
-    compare.add_argument("--no-progress", action="store_true",
-                         help="no progress bar")
-
-
-def _shown(text):
-    """`text` quoted for an error message, shortened past 60 characters
-    (as `checks.shown`, which needs Keras)."""
-    text = repr(text)
-    return text if len(text) <= 60 else (
-        f"{text[:30]}... ({len(text):,} characters)")
-
-
-def _count(largest):
-    """The argparse type of a count from 1 to `largest`."""
-
-    def count(text):
-        try:
-            value = int(text)
-        except ValueError:  # also for more than 4,300 digits
-            value = 0
-        if not 1 <= value <= largest:
-            raise argparse.ArgumentTypeError(
-                f"must be a positive integer up to {largest:,}, got "
-                f"{_shown(text)}")
-        return value
-
-    return count
-
-
-def _threshold(text):
-    """The argparse type of a validation accuracy in (0, 1]: the rule of
-    `comparison.check_threshold`, which checks `compare`'s argument."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0.0 < value <= 1.0:  # NaN fails both
-        raise argparse.ArgumentTypeError(
-            f"must be a number in (0, 1], got {_shown(text)}")
-    return value
-
-
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**31:
-        raise argparse.ArgumentTypeError(
-            f"must be an integer in [0, 2**31), got {_shown(text)}")
-    return value
 
 
 def prepare(argv):
@@ -164,8 +38,10 @@ def prepare(argv):
     with TensorFlow's notices dropped (`NOTICES`). Library users never get
     here: their `import keras_inits` changes nothing of their process.
     """
-    parser, _ = _parser()
+    parser, commands = cli_parser.build()
     arguments = parser.parse_args(argv)
+    if arguments.command == "compare":
+        cli_parser.resolve_model(commands["compare"], arguments)
     backend = getattr(arguments, "backend", None)
     if backend is not None:
         if importlib.util.find_spec(backend) is None:
@@ -209,13 +85,19 @@ def main(argv=None):
     refuses a backend other than the one Keras runs on.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser, commands = _parser()
+    parser, commands = cli_parser.build()
     arguments = parser.parse_args(argv)
+    if arguments.command == "compare":
+        cli_parser.resolve_model(commands["compare"], arguments)
     _check_backend(getattr(arguments, "backend", None))
+    if arguments.command == "compare" and arguments.model == "transformer":
+        return _compare_recipes(arguments, commands["compare"])
     if arguments.command == "compare":
         return _compare(arguments, commands["compare"])
     if arguments.command == "list":
         return _list()
+    if arguments.command == "recipes":
+        return _recipes()
     return _recommend(arguments, commands["recommend"])
 
 
@@ -248,7 +130,7 @@ def _compare(arguments, parser):
     except ValueError:
         _error(parser, "argument --activation: must be a Keras activation "
                        f"(relu, tanh, gelu, ...), got "
-                       f"{_shown(arguments.activation)}")
+                       f"{cli_parser.shown(arguments.activation)}")
     # A misspelt name is reported whatever the backend, so the user can fix
     # every mistake in the command before choosing where to run it.
     try:
@@ -287,6 +169,65 @@ def _compare(arguments, parser):
         _error(parser, str(error))
     print(reports.format_table(runs, arguments.threshold))
     print(f"Report: {os.path.join(arguments.output, 'report.md')}")
+    return 0
+
+
+def _compare_recipes(arguments, parser):
+    import keras
+
+    from keras_inits import reports
+    from keras_inits import runs
+    from keras_inits import transformer_comparison as comparison
+    from keras_inits import transformer_reports
+
+    try:
+        names = comparison.read_recipes(arguments.recipes)
+    except ValueError as error:
+        _error(parser, f"argument --recipes: {error}")
+    problem = reports.output_problem(arguments.output, comparison.OUTPUTS)
+    if problem:
+        _error(parser, "argument --output: must be a folder compare can "
+                       f"write in ({problem})")
+    if keras.backend.backend() not in runs.TRAINABLE_BACKENDS:
+        parser.error(
+            f"the {keras.backend.backend()} backend cannot train (Keras has "
+            f"no fit for it): use --backend "
+            f"{', '.join(runs.TRAINABLE_BACKENDS)}")
+    print(f"keras-inits compare --model transformer on the "
+          f"{keras.backend.backend()} backend: {len(names)} recipes x "
+          f"{arguments.seeds} seeds x {arguments.steps} steps, writing to "
+          f"{arguments.output}/", flush=True)
+    try:
+        found = comparison.compare_recipes(
+            list(names), steps=arguments.steps,
+            evaluations=arguments.evaluations, depth=arguments.depth, width=arguments.width,
+            seed=arguments.seed, seeds=arguments.seeds,
+            output=arguments.output, progress=not arguments.no_progress)
+    except ValueError as error:  # e.g. a recipe that cannot initialize
+        _error(parser, str(error))
+    print(transformer_reports.format_table(found, dict(
+        steps=arguments.steps, evaluations=arguments.evaluations)))
+    print(f"Report: {os.path.join(arguments.output, 'report.md')}")
+    return 0
+
+
+def _recipes():
+    from keras_inits import constants
+    from keras_inits import recipes
+
+    names = recipes.names()
+    width = max(len(name) for name in names + [constants.NO_RECIPE])
+    print("keras_inits recipes; use them as "
+          "keras_inits.reinitialize(model, recipe=NAME) or with compare "
+          "--model transformer --recipes NAME,...:")
+    for name in names:
+        recipe = recipes.get(name)
+        print(f"  {name:<{width}}  {recipe.summary}")
+        if recipe.source:
+            print(f"  {'':<{width}}  source: {recipe.source}")
+    print("compare --model transformer also takes:")
+    print(f"  {constants.NO_RECIPE:<{width}}  no recipe: each layer's "
+          "own Keras initializer")
     return 0
 
 

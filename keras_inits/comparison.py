@@ -35,7 +35,7 @@ from keras_inits.runs import Run  # noqa: F401
 from keras_inits.runs import summarize  # noqa: F401
 
 DEFAULT_INITIALIZERS = constants.DEFAULT_INITIALIZERS
-TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
+TRAINABLE_BACKENDS = runs_module.TRAINABLE_BACKENDS
 MAX_EPOCHS = constants.MAX_EPOCHS
 MAX_SEEDS = constants.MAX_SEEDS
 INPUTS = 64  # features of an 8x8 digit
@@ -138,9 +138,11 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
         learning_rate=learning_rate, batch_size=batch_size,
         progress=progress, output=output)
     entries = read_entries(initializers)
-    settings.update(backend=_trainable_backend(), keras=keras.__version__)
-    bar = _Progress(len(entries) * len(settings["seeds"]) * settings["epochs"],
-                    settings["progress"])
+    settings.update(backend=runs_module.trainable_backend("compare"),
+                    keras=keras.__version__)
+    bar = runs_module.Progress(
+        len(entries) * len(settings["seeds"]) * settings["epochs"],
+        settings["progress"])
     runs = []
     try:
         with runs_module.torch_threads_for(
@@ -217,16 +219,6 @@ def _checked_settings(*, epochs, depth, width, activation, seed, seeds,
                 batch_size=batch_size, progress=progress)
 
 
-def _trainable_backend():
-    """The active backend, or a ValueError if Keras cannot train on it."""
-    backend = keras.backend.backend()
-    if backend not in TRAINABLE_BACKENDS:
-        raise ValueError(
-            f"The {backend} backend cannot train (Keras has no fit for it): "
-            f"run compare with one of {list(TRAINABLE_BACKENDS)}.")
-    return backend
-
-
 def _build_all(entries, settings, seed, x_train):
     """One network per entry from `seed`, all built before any training:
     an initializer that cannot make a Dense kernel fails here, before
@@ -269,31 +261,3 @@ def check_threshold(owner, threshold):
                                     "a validation accuracy in (0, 1]",
                                     threshold)
     return value
-
-
-class _Progress(keras.callbacks.Callback):
-    """A tqdm bar over every epoch of every network (on stderr)."""
-
-    def __init__(self, total, enabled):
-        super().__init__()
-        self.label = ""
-        self.bar = None
-        if enabled:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, unit="epoch", desc="compare")
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.bar is not None:
-            self.bar.set_description(self.label)
-            self.bar.set_postfix(val_accuracy=f"{logs['val_accuracy']:.3f}")
-        self.update(1)
-
-    def update(self, epochs):
-        """Advances the bar by `epochs`."""
-        if self.bar is not None and epochs:
-            self.bar.update(epochs)
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()

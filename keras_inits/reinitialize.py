@@ -187,7 +187,7 @@ def reinitialize(model_or_layer, seed=None, *, layers=None, skip_frozen=False,
     variables = [plan.variable for plan in plans]
     rows = applying.apply_plans(plans, backup, measure)
     if recipe is not None:
-        rows = [dataclasses.replace(row, role=role_of[id(variable)])
+        rows = [dataclasses.replace(row, role=role_of.get(id(variable)))
                 for row, variable in zip(rows, variables)]
     applying.refresh_adapted(reset)
     return ReinitializeReport(rows, {**skipped, **unattributed}, seed, kept)

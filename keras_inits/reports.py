@@ -24,10 +24,11 @@ OUTPUTS = ("curves.png", "signal_propagation.png", "weights_at_init.png",
            "report.md", "report.csv", "runs.csv")
 
 
-def output_problem(output):
+def output_problem(output, outputs=OUTPUTS):
     """Why `compare` cannot write its report into the folder `output`, or
     None if it can: an existing folder it can write in, whose report files
-    (if any) it can overwrite, or a path where it can create one.
+    (`outputs`, if any there) it can overwrite, or a path where it can
+    create one.
 
     Changes nothing: the folders it creates to find out, and a probe file,
     are removed before it returns.
@@ -45,7 +46,7 @@ def output_problem(output):
     try:
         if os.path.isdir(path):
             _probe_file(path)
-            for name in OUTPUTS:
+            for name in outputs:
                 target = os.path.join(path, name)
                 if os.path.lexists(target) and not (
                         os.path.isfile(target)
@@ -105,30 +106,17 @@ def plot_curves(runs, threshold):
     diverged seed as a thin line to its last finite epoch and an X at the
     epoch it diverged."""
     from matplotlib.figure import Figure
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(12, 5.6), layout="constrained")
     axes = figure.subplots(1, 2)
-    handles, labels = [], list(dict.fromkeys(run.label for run in runs))
+    labels = list(dict.fromkeys(run.label for run in runs))
     for index, label in enumerate(labels):
-        style = curve_style(index)
         mine = [run for run in runs if run.label == label]
-        diverged = sum(run.diverged for run in mine)
         for ax, key in zip(axes, ("val_accuracy", "val_loss")):
-            _draw_runs(ax, mine, key, index)
-        handles.append(Line2D([], [], **style, label=label + (
-            f" ({diverged}/{len(mine)} seeds diverged)" if diverged else "")))
+            draw_runs(ax, mine, key, index)
+    handles = curve_legend(runs)
     seeds = max(sum(run.label == label for run in runs) for label in labels)
-    if seeds > 1:
-        handles.append(Patch(color="grey", alpha=0.2,
-                             label=f"band: min-max over the {seeds} seeds"))
-    if any(run.diverged for run in runs):
-        handles.append(Line2D([], [], color="grey", marker="X",
-                              linestyle="none", markersize=8,
-                              label="X: a seed diverged at that epoch "
-                                    "(NaN/inf loss, training stopped)"))
     accuracy_ax, loss_ax = axes
     accuracy_ax.axhline(threshold, color="grey", linestyle=":", linewidth=1)
     accuracy_ax.text(1, threshold, f"threshold {percent(threshold)}",
@@ -156,29 +144,60 @@ def plot_curves(runs, threshold):
     return figure
 
 
-def _draw_runs(ax, runs, key, index):
-    """The `key` curves of the `index`-th initializer's `runs` on `ax` (see
-    `plot_curves`)."""
+def curve_legend(runs, where="at that epoch"):
+    """The legend of curves drawn by `draw_runs`: one entry per label of
+    `runs` (with how many of its seeds diverged), then the band's and the
+    divergence mark's, when there are any; a diverged seed stopped
+    `where`."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles, labels = [], list(dict.fromkeys(run.label for run in runs))
+    for index, label in enumerate(labels):
+        mine = [run for run in runs if run.label == label]
+        diverged = sum(run.diverged for run in mine)
+        handles.append(Line2D([], [], **curve_style(index), label=label + (
+            f" ({diverged}/{len(mine)} seeds diverged)" if diverged else "")))
+    seeds = max(sum(run.label == label for run in runs) for label in labels)
+    if seeds > 1:
+        handles.append(Patch(color="grey", alpha=0.2,
+                             label=f"band: min-max over the {seeds} seeds"))
+    if any(run.diverged for run in runs):
+        handles.append(Line2D([], [], color="grey", marker="X",
+                              linestyle="none", markersize=8,
+                              label=f"X: a seed diverged {where} "
+                                    "(NaN/inf loss, training stopped)"))
+    return handles
+
+
+def draw_runs(ax, runs, key, index, every=1):
+    """The `key` curves of the `index`-th label's `runs` on `ax`: the mean
+    of the seeds that did not diverge with their min-max band, and each
+    diverged seed as a thin line to its last finite point and an X where
+    it diverged. Point `i` (from 1) is at `i * every` on the x axis (an
+    epoch; `every` steps)."""
     style = curve_style(index)
     finished = [getattr(run, key) for run in runs if not run.diverged]
     if finished:
         values = np.array(finished, dtype="float64")
-        epochs = np.arange(1, values.shape[1] + 1)
+        epochs = every * np.arange(1, values.shape[1] + 1)
         # Over 5 epochs, markers on every other epoch, alternating from one
         # initializer to the next: where two curves coincide (Zeros and a
         # tiny RandomNormal at chance), both shapes show.
-        every = (index % 2, 2) if len(epochs) > 5 else None
-        ax.plot(epochs, values.mean(axis=0), markevery=every, **style)
+        marked = (index % 2, 2) if len(epochs) > 5 else None
+        ax.plot(epochs, values.mean(axis=0), markevery=marked, **style)
         if len(finished) > 1:
             ax.fill_between(epochs, values.min(axis=0), values.max(axis=0),
                             color=style["color"], alpha=0.15, linewidth=0)
     for run in runs:
         if run.diverged:
             values = getattr(run, key)
-            ax.plot(range(1, len(values) + 1), values, color=style["color"],
-                    linestyle=style["linestyle"], linewidth=0.8)
+            ax.plot(every * np.arange(1, len(values) + 1), values,
+                    color=style["color"], linestyle=style["linestyle"],
+                    linewidth=0.8)
             # At the top of the panel: a diverged epoch has no value.
-            ax.plot([run.diverged_at], [0.96], marker="X", markersize=8,
+            ax.plot([every * run.diverged_at], [0.96], marker="X",
+                    markersize=8,
                     color=style["color"], linestyle="none",
                     transform=ax.get_xaxis_transform())
 
@@ -230,7 +249,9 @@ def percent(threshold):
     return f"{threshold * 100:g}%"
 
 
-def _mean_std(pair):
+def mean_std_cell(pair):
+    """A table cell: "mean ± std" with 4 decimals, the mean alone when the
+    deviation is NaN (one seed), "-" when the mean is (no seed)."""
     mean, std = pair
     if math.isnan(mean):
         return "-"
@@ -252,8 +273,8 @@ def summary_table(runs, threshold):
     header = ("initializer", "final val accuracy", "best val accuracy",
               "final val loss", f"epochs to {percent(threshold)}",
               f"reached {percent(threshold)}", "diverged", "seconds per run")
-    rows = [(s.label, _mean_std(s.final_accuracy), _mean_std(s.best_accuracy),
-             _mean_std(s.final_loss),
+    rows = [(s.label, mean_std_cell(s.final_accuracy),
+             mean_std_cell(s.best_accuracy), mean_std_cell(s.final_loss),
              "-" if s.epochs_to_threshold is None
              else f"{s.epochs_to_threshold:.1f}",
              f"{s.reached}/{s.seeds}" if s.reached else "never",
@@ -275,7 +296,7 @@ RUN_COLUMNS = (
     "val_loss_by_epoch")
 
 
-def _number(value, digits=runs_module.DIGITS):
+def number_cell(value, digits=runs_module.DIGITS):
     """A CSV cell: `value` with `digits` decimals, empty for None or NaN."""
     if value is None or math.isnan(value):
         return ""
@@ -286,20 +307,20 @@ def _run_row(run, threshold):
     finished = not run.diverged
     return (run.label, run.seed, threshold, len(run.val_accuracy),
             run.diverged_at or "",
-            _number(run.val_accuracy[-1] if finished else None),
-            _number(max(run.val_accuracy) if finished else None),
-            _number(run.val_loss[-1] if finished else None),
+            number_cell(run.val_accuracy[-1] if finished else None),
+            number_cell(max(run.val_accuracy) if finished else None),
+            number_cell(run.val_loss[-1] if finished else None),
             (run.epochs_to(threshold) or "") if finished else "",
             f"{run.seconds:.2f}",
-            " ".join(_number(v) for v in run.val_accuracy),
-            " ".join(_number(v) for v in run.val_loss))
+            " ".join(number_cell(v) for v in run.val_accuracy),
+            " ".join(number_cell(v) for v in run.val_loss))
 
 
 def _summary_row(s, threshold):
     return (s.label, s.seeds, threshold,
-            *(_number(v) for pair in (s.final_accuracy, s.best_accuracy,
+            *(number_cell(v) for pair in (s.final_accuracy, s.best_accuracy,
                                       s.final_loss) for v in pair),
-            _number(s.epochs_to_threshold, 2), s.reached,
+            number_cell(s.epochs_to_threshold, 2), s.reached,
             len(s.diverged_at), f"{s.seconds:.2f}")
 
 

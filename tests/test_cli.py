@@ -17,7 +17,10 @@ from keras_inits import constants
 from keras_inits import initializer_lists
 from keras_inits import names
 from keras_inits import networks
+from keras_inits import recipes
+from keras_inits import runs
 from keras_inits import startup
+from keras_inits import transformer_comparison
 
 
 def run_cli(*arguments, backend=None):
@@ -235,9 +238,28 @@ def imported_modules(*arguments, environment=None):
 
 
 @pytest.mark.parametrize("arguments, status, output", [
-    (("--help",), 0, "{compare,list,recommend}"),
+    (("--help",), 0, "{compare,list,recipes,recommend}"),
     (("compare", "--help"), 0, "--seeds SEEDS"),
     (("list", "--help"), 0, "usage: keras-inits list"),
+    (("recipes", "--help"), 0, "usage: keras-inits recipes"),
+    (("compare", "--recipes", "gpt2"), 2,
+     "error: argument --recipes: only with --model transformer (the mlp "
+     "comparison does not take it)"),
+    (("compare", "--model", "transformer", "--initializers", "Zeros"), 2,
+     "error: argument --initializers: only with --model mlp"),
+    (("compare", "--model", "transformer", "--threshold", "0.5"), 2,
+     "error: argument --threshold: only with --model mlp"),
+    (("compare", "--steps", "10"), 2,
+     "error: argument --steps: only with --model transformer"),
+    (("compare", "--model", "transformer", "--width", "30"), 2,
+     "error: argument --width: must be a multiple of 4 (the attention "
+     "heads) with --model transformer, got 30"),
+    (("compare", "--model", "transformer", "--depth", "101"), 2,
+     "error: argument --depth: must be a positive integer up to 100 with "
+     "--model transformer"),
+    (("compare", "--model", "transformer", "--steps", "305"), 2,
+     "error: argument --evaluations: must divide --steps (305), got 10"),
+    (("compare", "--model", "cnn"), 2, "invalid choice: 'cnn'"),
     (("recommend",), 2, "the following arguments are required"),
     (("compare", "--epochs", "0"), 2, "argument --epochs: must be"),
     (("--backend", "theano", "list"), 2, "invalid choice: 'theano'"),
@@ -365,6 +387,11 @@ def test_compare_help_shows_each_default_once(capsys):
     assert "(default: compare_output)" in text
     assert "(default: Zeros, RandomNormal(stddev=0.01), GlorotUniform" \
         in text
+    # Each model's own: --recipes, and --depth's two.
+    assert ("(default: " + ",".join(constants.DEFAULT_RECIPES) + ")") in text
+    assert (f"blocks, 1 to {constants.MAX_TRANSFORMER_DEPTH} (default: "
+            f"{constants.DEFAULT_TRANSFORMER_DEPTH})") in text
+    assert "--model {mlp,transformer}" in text and "(default: mlp)" in text
 
 
 def test_seeds_goes_to_compare(capsys, monkeypatch, tmp_path):
@@ -423,3 +450,65 @@ def test_list_shows_every_valid_name_and_whole_descriptions(capsys):
         summary = inspect.getdoc(cls).split("\n\n")[0]
         assert "\n" not in summary and summary.endswith("."), name
         assert lines[name].endswith(f"  {summary}"), name
+
+
+def test_recipes_lists_every_recipe_with_its_source(capsys):
+    status, out, err = run_main_output(capsys, "recipes")
+    assert status == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("keras_inits recipes; use them as")
+    for name in recipes.names():
+        recipe = recipes.get(name)
+        index = next(i for i, line in enumerate(lines)
+                     if line.split()[:1] == [name])
+        assert lines[index].endswith(f"  {recipe.summary}"), name
+        assert lines[index + 1].strip() == f"source: {recipe.source}", name
+    assert lines[-1].split()[0] == "default"
+    assert "own Keras initializer" in lines[-1]
+
+
+TRANSFORMER = ("compare", "--model", "transformer", "--no-progress")
+
+
+def test_an_unknown_recipe_exits_2_with_the_closest_name(capsys, tmp_path):
+    output = ("--output", str(tmp_path / "out"))
+    status, err = run_main(capsys, *TRANSFORMER, *output, "--recipes",
+                           "default,gtp2")
+    assert_refused(status, err, "argument --recipes: Unknown init recipe "
+                   "'gtp2'. Did you mean 'gpt2'?")
+    status, err = run_main(capsys, *TRANSFORMER, *output, "--recipes",
+                           "gpt2, gpt2")
+    assert_refused(status, err, "argument --recipes: Argument `recipes` of "
+                   "compare_recipes must be at least one recipe, each once "
+                   "(repeated: gpt2)")
+    assert os.listdir(tmp_path) == []
+
+
+def test_transformer_arguments_go_to_compare_recipes(capsys, monkeypatch,
+                                                     tmp_path):
+    received = {}
+
+    def compare_recipes(recipes, **kwargs):
+        received.update(kwargs, recipes=recipes)
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(transformer_comparison, "compare_recipes",
+                        compare_recipes)
+    monkeypatch.setattr(runs, "TRAINABLE_BACKENDS",
+                        (keras.backend.backend(),))
+    status, err = run_main(capsys, *TRANSFORMER)
+    assert status == 2 and "stopped before training" in err
+    c = constants
+    assert received == dict(
+        recipes=list(c.DEFAULT_RECIPES), steps=c.DEFAULT_STEPS,
+        evaluations=c.DEFAULT_EVALUATIONS,
+        depth=c.DEFAULT_TRANSFORMER_DEPTH, width=c.DEFAULT_TRANSFORMER_WIDTH,
+        seed=c.DEFAULT_SEED, seeds=c.DEFAULT_SEEDS,
+        output=c.DEFAULT_TRANSFORMER_OUTPUT, progress=False)
+    run_main(capsys, *TRANSFORMER, "--recipes", "gpt2,default", "--steps",
+             "40", "--evaluations", "4", "--depth", "3", "--width", "32",
+             "--seeds", "2", "--output", str(tmp_path / "out"))
+    assert (received["recipes"], received["steps"], received["evaluations"],
+            received["depth"], received["width"], received["seeds"],
+            received["output"]) == (["gpt2", "default"], 40, 4, 3, 32, 2,
+                                    str(tmp_path / "out"))

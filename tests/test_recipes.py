@@ -314,3 +314,14 @@ def test_plan_needs_a_built_model():
     with pytest.raises(ValueError, match="^unbuilt has no weights to plan a "
                        "recipe for: build it first"):
         recipes.plan(model, "gpt2")
+
+
+def test_a_recipe_with_reset_optimizer():
+    model = recipe_models.decoder(depth=1, width=8)
+    model.compile(optimizer="adam", loss="mse")
+    model.optimizer.build(model.trainable_variables)
+    report = keras_inits.reinitialize(model, seed=0, recipe="gpt2",
+                                      reset_optimizer=True)
+    optimizer_rows = [r for r in report if r.key.startswith("optimizer/")]
+    assert optimizer_rows and all(r.role is None for r in optimizer_rows)
+    assert report["proj0/kernel"].role == "mlp_out"

@@ -88,11 +88,12 @@ def register(name, rule, *, summary, source="", formulas=None,
     ...     return None
     >>> _ = recipes.register("small_heads", small_heads,
     ...                      summary="heads N(0, 1e-6)", overwrite=True)
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
     >>> print(recipes.plan(model, "small_heads"))
-    path          role  block  initializer
-    dense/kernel  head      -  RandomNormal(mean=0, stddev=0.001)
-    dense/bias    bias      -  (layer's own)
+    path            role  block  initializer
+    mlp/out/kernel  head  -      RandomNormal(mean=0, stddev=0.001)
+    mlp/out/bias    bias  -      (layer's own)
     recipe small_heads: 1 of 2 variables set; depth L=None, width d=None.
     """
     if not (isinstance(name, str) and _NAME.fullmatch(name)):

@@ -7,8 +7,8 @@ notebook executes on one: TensorFlow, whose outputs are the committed ones.
 None of them is about a backend, so executing them again on the others
 would cost minutes and test nothing the rest of the suite does not; a
 notebook that is about a backend goes into `BACKENDS` with the backends it
-executes on. The comparison notebook's cell tagged `parameters` is replaced
-by a shorter run here, so the notebook keeps its full run for readers and
+executes on. The comparison notebooks' cells tagged `parameters` are
+replaced by shorter runs here, so each keeps its full run for readers and
 the suite stays quick.
 
 After changing a notebook, re-execute it in place (outputs included) with
@@ -35,6 +35,9 @@ BACKENDS = {}
 QUICK_PARAMETERS = {
     "03_compare_initializers": (
         'INITIALIZERS = "Zeros,HeUniform"\nEPOCHS = 3\nDEPTH = 3\nSEED = 0'),
+    "04_transformer_recipes": (
+        'RECIPES = "default,gpt2_zero_head"\nSTEPS = 20\nEVALUATIONS = 2\n'
+        'SEEDS = 1'),
 }
 
 
@@ -68,9 +71,9 @@ def _images(notebook):
                for output in _outputs(notebook))
 
 
-def test_there_are_three_notebooks():
+def test_there_are_four_notebooks():
     assert NAMES == ["01_catalogue_tour", "02_save_load_reinitialize",
-                     "03_compare_initializers"]
+                     "03_compare_initializers", "04_transformer_recipes"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -127,13 +127,14 @@ def test_resnet_branch_ends_at_its_batch_norm_and_skips_the_shortcut():
 
 
 def test_sequential_head_and_biases():
-    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4),
+    model = keras.Sequential([keras.Input((5,)),
+                              keras.layers.Dense(4, name="hidden"),
                               keras.layers.Dense(3, name="out")],
                              name="mlp")
     roles_ = found_roles(slots(model))
     assert roles_["mlp/out/kernel"] == ("head", None)
     assert roles_["mlp/out/bias"] == ("bias", None)
-    assert roles_["mlp/dense/kernel"] == (None, None)
+    assert roles_["mlp/hidden/kernel"] == (None, None)
 
 
 def test_subclassed_model_finds_attention_by_type():

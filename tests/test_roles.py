@@ -140,9 +140,10 @@ def test_sequential_head_and_biases():
 def test_subclassed_model_finds_attention_by_type():
     class Block(keras.Model):
         def __init__(self):
-            super().__init__()
-            self.attention = keras.layers.MultiHeadAttention(2, 4)
-            self.norm = keras.layers.LayerNormalization()
+            super().__init__(name="block")
+            self.attention = keras.layers.MultiHeadAttention(
+                2, 4, name="attention")
+            self.norm = keras.layers.LayerNormalization(name="norm")
 
         def call(self, x):
             return self.norm(x + self.attention(x, x))
@@ -150,11 +151,10 @@ def test_subclassed_model_finds_attention_by_type():
     model = Block()
     model(keras.ops.zeros((1, 3, 8)))
     found = found_roles(slots(model))
-    assert found["block/multi_head_attention/query/kernel"] == (
-        "attention_qkv", 0)
-    assert found["block/multi_head_attention/attention_output/kernel"] == (
+    assert found["block/attention/query/kernel"] == ("attention_qkv", 0)
+    assert found["block/attention/attention_output/kernel"] == (
         "attention_output", 0)
-    assert found["block/layer_normalization/gamma"] == ("norm_scale", None)
+    assert found["block/norm/gamma"] == ("norm_scale", None)
 
 
 def test_patterns_take_precedence_and_give_blocks():

@@ -1056,3 +1056,83 @@ def test_a_missing_attribute_is_named_by_get_config():
                        r"`scale`: the automatic get_config saves each "
                        r"constructor argument"):
         Forgetful().get_config()
+
+
+# The files the flat layout saved, before the package moved into folders
+# (`tests/fixtures/make_fixtures.py before-layout`): each loads, as
+# `.keras` and as legacy `.h5`, with the initializers it saved and the
+# weights it holds, bit for bit.
+
+
+def _before_layout():
+    path = os.path.join(FIXTURES, "before-layout-0.1.0.json")
+    with open(path) as f:
+        return json.load(f)
+
+
+def _without_modules(config):
+    """`config` without its `module` fields, at any depth: they name the
+    Python module that defined a class when it was saved, which moved;
+    classes are found by their registered names."""
+    if isinstance(config, dict):
+        return {key: _without_modules(value) for key, value in config.items()
+                if key != "module"}
+    if isinstance(config, list):
+        return [_without_modules(value) for value in config]
+    return config
+
+
+def _saved_modules(config):
+    if isinstance(config, dict):
+        found = {config["module"]} if "module" in config else set()
+        for value in config.values():
+            found |= _saved_modules(value)
+        return found
+    return set()
+
+
+def test_the_before_layout_fixture_names_the_flat_modules():
+    # What makes it a test of the move: the configs name modules that no
+    # longer exist as such.
+    fixture = _before_layout()
+    modules = set()
+    for model in fixture["models"].values():
+        for configs in model["layers"].values():
+            modules |= _saved_modules(configs)
+    assert {"keras_inits.variance_scaling", "keras_inits.portable",
+            "keras_inits.depth", "keras_inits.convolution"} <= modules
+
+
+@pytest.mark.parametrize("model_name", ["catalogue", "nested", "recipe"])
+@pytest.mark.parametrize("file_index", [0, 1], ids=[".keras", ".h5"])
+def test_files_saved_before_the_layout_load_unchanged(model_name,
+                                                      file_index):
+    from tests.fixtures.make_fixtures import digest
+    from tests.fixtures.make_fixtures import initializer_configs
+
+    saved = _before_layout()["models"][model_name]
+    model = keras.models.load_model(
+        os.path.join(FIXTURES, saved["files"][file_index]))
+    for layer_name, configs in saved["layers"].items():
+        now = initializer_configs(model.get_layer(layer_name))
+        assert _without_modules(now) == _without_modules(configs), layer_name
+    weights = {variable.path: digest(keras.ops.convert_to_numpy(variable))
+               for variable in model.weights}
+    assert weights == saved["weights"]
+
+
+def test_the_recipe_fixture_is_redrawn_identically_on_every_backend():
+    # Its weights came from `reinitialize(recipe="gpt2", seed=0,
+    # portable=True)`: a portable draw is the same on every backend, so
+    # reinitializing the loaded model again gives them back, bit for bit.
+    from tests.fixtures.make_fixtures import digest
+
+    fixture = _before_layout()
+    saved = fixture["models"]["recipe"]
+    model = keras.models.load_model(os.path.join(FIXTURES, saved["files"][0]))
+    for variable in model.weights:
+        variable.assign(np.zeros(variable.shape, variable.dtype))
+    keras_inits.reinitialize(model, **fixture["recipe_arguments"])
+    weights = {variable.path: digest(keras.ops.convert_to_numpy(variable))
+               for variable in model.weights}
+    assert weights == saved["weights"]

@@ -62,12 +62,9 @@ def whole(model):
     """Each variable drawn whole on one device, then assigned."""
     import jax
 
-    from keras_inits.selection import capture_layer
-
-    for layer in model.layers:
-        found = capture_layer(layer)  # the initializers reinitialize finds
-        for variable in layer.weights:
-            initializer, _ = found[id(variable)]
+    for layer in model.layers:  # Dense layers: a kernel, then a bias
+        initializers = (layer.kernel_initializer, layer.bias_initializer)
+        for variable, initializer in zip(layer.weights, initializers):
             shape, dtype = tuple(variable.shape), variable.dtype
             value = jax.jit(lambda: initializer(shape, dtype=dtype),
                             out_shardings=jax.sharding.SingleDeviceSharding(

@@ -1,7 +1,10 @@
 """The package's architecture, read from its source (nothing of it is
-imported): no import cycles, lazy imports included; modules under 400 lines;
-no module using another's `_private` names; `checks` importing nothing of
-the package; the public entry points short enough to read as a plan.
+imported): folders by job, each importing only the folders below it; no
+import cycles, lazy imports included; no private module (`_name.py`)
+imported from outside its folder; no module using another's `_private`
+names; `_internal` importing nothing of the package outside itself; a
+public face (`__init__.py` with `__all__`) for each public folder; the
+public entry points short enough to read as a plan.
 
 Each check is a function of a package folder, so that the tests at the end
 can show, on small packages written for them, that each one finds what it
@@ -20,7 +23,12 @@ INIT = "__init__"
 # may import anything. An import *of* the package from any other module is a
 # cycle, since `__init__.py` imports the modules.
 TOP = {INIT, "__main__"}
-MAX_MODULE_LINES = 400
+# The folders, each importing only those before it (and itself): the
+# layers README's Architecture section lists. `_internal` is private to
+# the package; the others are public faces.
+LAYERS = ("_internal", "random", "initializers", "recipes", "model",
+          "diagnostics", "experiments", "cli")
+FOUNDATION = "_internal"
 MAX_FUNCTION_LINES = 60
 PUBLIC_FUNCTIONS = ("reinitialize", "lsuv", "compare", "deserialize")
 
@@ -186,13 +194,97 @@ def import_cycles(package):
     return cycles
 
 
-def long_modules(package, limit=MAX_MODULE_LINES):
-    """`name (lines)` of every module of `package` over `limit` lines."""
+def folders(package):
+    """The names of the package's folders (subpackages)."""
+    return {path.name for path in package.iterdir()
+            if (path / "__init__.py").exists()}
+
+
+def folder_of(module, known_folders):
+    """The folder a module is in ("random" for "random._seeds" and for the
+    face "random"), "" for a module of the top package."""
+    first = module.split(".")[0]
+    return first if first in known_folders else ""
+
+
+def private_module_imports(package):
+    """Every import of a private module (`_name.py`) of one folder by a
+    module of another folder: what another folder needs is part of the
+    folder's public face."""
+    known = folders(package)
     found = []
-    for path in sorted(package.rglob("*.py")):
-        count = len(path.read_text().splitlines())
-        if count > limit:
-            found.append(f"{path.relative_to(package)} ({count} lines)")
+    for edge in imports(package):
+        target_folder = folder_of(edge.target, known)
+        if (_private(edge.target.rpartition(".")[2])
+                and target_folder != folder_of(edge.source, known)):
+            found.append(f"{edge.source}.py:{edge.line} imports {edge.target}"
+                         f", a private module of "
+                         f"{target_folder or 'the top package'}")
+    return found
+
+
+def upward_imports(package, layers=LAYERS):
+    """Every import, by a module of a folder, of a folder above it in
+    `layers`, or of a module of the top package (which sits above every
+    folder)."""
+    known = folders(package)
+    found = []
+    for edge in imports(package):
+        source = folder_of(edge.source, known)
+        target = folder_of(edge.target, known)
+        if not source or edge.target == INIT:  # INIT: import_cycles' job
+            continue
+        if not target:
+            found.append(f"{edge.source}.py:{edge.line} imports "
+                         f"{edge.target} of the top package")
+        elif target != source and (
+                source not in layers or target not in layers
+                or layers.index(target) > layers.index(source)):
+            found.append(f"{edge.source}.py:{edge.line} imports {target}, "
+                         f"which is above {source}")
+    return found
+
+
+def foundation_imports(package, foundation=FOUNDATION):
+    """Every import, by a module of the `foundation` folder, of a module of
+    the package outside it."""
+    known = folders(package)
+    return [f"{edge.source}.py:{edge.line} imports {edge.target}"
+            for edge in imports(package)
+            if folder_of(edge.source, known) == foundation
+            and folder_of(edge.target, known) != foundation]
+
+
+def faces_without_all(package, foundation=FOUNDATION):
+    """The public folders whose `__init__.py` has no `__all__`, or lists in
+    it a name the face does not define or import."""
+    found = []
+    for path in sorted(package.iterdir()):
+        init = path / "__init__.py"
+        if not init.exists() or path.name == foundation:
+            continue
+        tree = ast.parse(init.read_text())
+        listed, bound = None, set()
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "__all__"
+                    for t in node.targets):
+                listed = ast.literal_eval(node.value)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                bound.update((a.asname or a.name).split(".")[0]
+                             for a in node.names)
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                bound.add(node.name)
+            elif isinstance(node, ast.Assign):
+                bound.update(t.id for t in node.targets
+                             if isinstance(t, ast.Name))
+        if listed is None:
+            found.append(f"{path.name}/__init__.py has no __all__")
+            continue
+        missing = sorted(set(listed) - bound)
+        if missing:
+            found.append(f"{path.name}/__init__.py lists {missing} in "
+                         "__all__ but does not define or import them")
     return found
 
 
@@ -323,21 +415,36 @@ def test_no_import_cycles_lazy_imports_included():
     assert not cycles, "\n".join(["Import cycles in keras_inits/:"] + cycles)
 
 
-def test_no_module_over_400_lines():
-    long = long_modules(PACKAGE)
-    assert not long, f"Modules over {MAX_MODULE_LINES} lines: {long}"
+def test_each_folder_imports_only_the_folders_below_it():
+    found = upward_imports(PACKAGE)
+    assert not found, "\n".join(
+        [f"Imports against the layers {' -> '.join(LAYERS)}:"] + found)
+
+
+def test_no_private_module_is_imported_from_another_folder():
+    found = private_module_imports(PACKAGE)
+    assert not found, "\n".join(found)
+
+
+def test_the_foundation_imports_nothing_of_the_package_above_it():
+    found = foundation_imports(PACKAGE)
+    assert not found, "\n".join(
+        [f"keras_inits/{FOUNDATION}/ imports the package above it:"] + found)
+
+
+def test_each_public_folder_has_a_face_with_all():
+    found = faces_without_all(PACKAGE)
+    assert not found, "\n".join(found)
+
+
+def test_the_layers_are_the_folders():
+    assert folders(PACKAGE) == set(LAYERS)
 
 
 def test_no_module_uses_another_modules_private_names():
     uses = private_uses(PACKAGE)
     assert not uses, "\n".join(
         [f"{len(uses)} uses of another module's _private names:"] + uses)
-
-
-def test_checks_imports_nothing_of_the_package():
-    assert (PACKAGE / "checks.py").exists()
-    found = [edge for edge in imports(PACKAGE) if edge.source == "checks"]
-    assert not found, f"keras_inits/checks.py imports the package: {found}"
 
 
 def test_public_functions_are_short():
@@ -390,10 +497,35 @@ def test_cycles_are_found_through_every_kind_of_import(tmp_path):
         "a.py": "from keras_inits import b\n", "b.py": "import keras\n"}))
 
 
-def test_long_modules_are_found(tmp_path):
-    package = _package(tmp_path, {"a.py": "x = 1\n" * 400,
-                                  "b.py": "x = 1\n" * 401})
-    assert long_modules(package) == ["b.py (401 lines)"]
+def test_folder_rules_are_checked(tmp_path):
+    package = _package(tmp_path, {
+        "__init__.py": "from keras_inits import low\n",
+        "_top.py": "x = 1\n",
+        "low/__init__.py": "from keras_inits.low._a import f\n__all__ = ['f']\n",
+        "low/_a.py": ("from keras_inits.high import g\n"  # upward
+                      "def f():\n    from keras_inits.high._b import h\n"),
+        "low/_c.py": "from keras_inits.low import _a\n",  # same folder
+        "high/__init__.py": "from keras_inits.high._b import g\n__all__ = ['g', 'k']\n",
+        "high/_b.py": ("from keras_inits.low._a import f\n"  # private
+                       "from keras_inits.low import f as f2\n"
+                       "from keras_inits import _top\n"),
+        "base/__init__.py": "",
+        "base/x.py": "from keras_inits.low import f\n",
+    })
+    layers = ("base", "low", "high")
+    assert sorted(upward_imports(package, layers)) == [
+        "base.x.py:1 imports low, which is above base",
+        "high._b.py:3 imports _top of the top package",
+        "low._a.py:1 imports high, which is above low",
+        "low._a.py:3 imports high, which is above low"]
+    assert sorted(private_module_imports(package)) == sorted([
+        "high._b.py:1 imports low._a, a private module of low",
+        "high._b.py:3 imports _top, a private module of the top package",
+        "low._a.py:3 imports high._b, a private module of high"])
+    assert foundation_imports(package, "base") == ["base.x.py:1 imports low"]
+    assert faces_without_all(package, "base") == [
+        "high/__init__.py lists ['k'] in __all__ but does not define or "
+        "import them"]
 
 
 def test_private_uses_are_found(tmp_path):

@@ -1,0 +1,54 @@
+"""Plain-text tables, the one format every report of the package prints in.
+
+This module imports nothing of keras_inits.
+"""
+
+import math
+
+
+def format_table(header, rows, left=1):
+    """The lines of a table: `header` (a tuple of strings), then `rows`
+    (tuples of strings), columns two spaces apart, the first `left` columns
+    left-aligned and the rest (numbers) right-aligned, without trailing
+    spaces.
+
+    Examples:
+
+    >>> from keras_inits._internal.tables import format_table
+    >>> print("\\n".join(format_table(("name", "std"), [("HeNormal", "0.05")])))
+    name       std
+    HeNormal  0.05
+    """
+    table = [tuple(header)] + [tuple(row) for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    return [
+        "  ".join(
+            cell.ljust(width) if i < left else cell.rjust(width)
+            for i, (cell, width) in enumerate(zip(line, widths))
+        ).rstrip()
+        for line in table
+    ]
+
+
+class RowTable:
+    """Rows that each have a `path`, kept in order: `len`, iteration and
+    lookup by path (KeyError if absent). The base of the reports indexed by
+    variable path (`ReinitializeReport`, `ModelDescription`); a subclass
+    sets `self.rows`."""
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, path):
+        for row in self.rows:
+            if row.path == path:
+                return row
+        raise KeyError(path)
+
+
+def number_cell(x: float) -> str:
+    """`x` (a float) as a table cell: 4 significant digits, `-` for NaN."""
+    return "-" if math.isnan(x) else f"{x:.4g}"

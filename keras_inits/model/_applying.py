@@ -1,0 +1,185 @@
+"""The second pass of `reinitialize`: assign the checked draws, all or
+nothing, and measure each variable before and after (`_moments`)."""
+
+import concurrent.futures
+import math
+import signal
+import threading
+
+import keras
+from keras import ops
+
+from keras_inits._internal.arrays import in_dtype
+from keras_inits._internal import keras_internals
+from keras_inits.model._moments import moments
+from keras_inits.model._planning import Plan
+from keras_inits.model._report import ReinitializedVariable
+
+
+def apply_plans(plans: list[Plan | None], backup: bool, measure: bool = True,
+                ) -> list[ReinitializedVariable]:
+    """Assigns each plan's draw, one variable at a time, dropping each kept
+    value once assigned (its entry of `plans` becomes None). Returns one
+    `ReinitializedVariable` per plan, with the moments of the values before
+    and after (NaN with `measure=False`).
+
+    Never leaves a mixture of old and new weights when it can help it:
+
+    - Ctrl-C (a KeyboardInterrupt by Python's default handler, in the main
+      thread) is held until the pass ends, then raised.
+    - An assignment that raises an `Exception` (a backend's error, a
+      device's) or a KeyboardInterrupt (from another handler or thread)
+      is retried once the others are made, and the error re-raised after:
+      the draws are checked and replayable, so the model ends wholly
+      reinitialized.
+    - A `MemoryError`, or another exception that is not an `Exception`
+      (`SystemExit`): the pass stops at once. Drawing on after running out
+      of memory would risk the operating system killing the whole
+      process, and with it everything the user has not saved; and
+      `SystemExit` asks the program to stop.
+    - When the pass stops or a variable cannot be assigned at all, the
+      changed variables are restored from the backup (`backup=True`), or
+      named in the error's note.
+    """
+    variables = [plan.variable for plan in plans]
+    saved = ([ops.convert_to_numpy(v).copy() for v in variables]
+             if backup else None)
+    rows, failed, first_error = [None] * len(plans), [], None
+    stopped = False
+    # Variables are measured in another thread while the next is drawn:
+    # the draws of PyTorch, NumPy and keras_inits' generator on JAX leave a
+    # core to it. TensorFlow's use every core, and its threads wait for
+    # work spinning: there a measurement beside a draw slows both.
+    if keras.backend.backend() in _MEASURED_BESIDE_DRAWS:
+        measuring = concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="keras_inits.reinitialize")
+    else:
+        measuring = _Inline()
+    with _HeldInterrupts() as interrupts, measuring:
+        for attempt in range(2):
+            pending = failed if attempt else range(len(plans))
+            failed = []
+            for i in pending:
+                if stopped:
+                    failed.append(i)
+                    continue
+                try:
+                    rows[i] = _assign(plans[i], measuring, measure)
+                    plans[i] = None  # its kept value, if any, is not needed
+                except MemoryError as error:
+                    first_error, stopped = first_error or error, True
+                    failed.append(i)
+                except (Exception, KeyboardInterrupt) as error:
+                    first_error = first_error or error
+                    failed.append(i)
+                except BaseException as error:  # SystemExit
+                    first_error, stopped = error, True
+                    failed.append(i)
+            if not failed or stopped:
+                break
+        if failed and backup:
+            for variable, row, values in zip(variables, rows, saved):
+                if row is not None:
+                    variable.assign(values)
+    rows = [row if row is None else row() for row in rows]
+    error = first_error or interrupts.error()
+    if error is None:
+        return rows
+    if not failed:
+        state = (f"the model is wholly reinitialized: all {len(rows)} "
+                 "selected variables were re-drawn before the error was "
+                 "re-raised")
+    elif backup:
+        state = ("the model is untouched: the variables already re-drawn "
+                 "were restored from the backup")
+    else:
+        changed = [row.path for row in rows if row is not None]
+        state = (f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
+                 f"variables were re-drawn ({changed}) and the others could "
+                 "not be; pass `backup=True` to have them restored")
+    error.add_note(f"reinitialize: {state}.")
+    raise error
+
+
+def refresh_adapted(layers):
+    """Lets preprocessing layers whose adapted state was reset recompute
+    what they derive from it once (Normalization its mean and scale), or
+    they would keep using the old state."""
+    for layer in layers:
+        if callable(getattr(layer, "finalize_state", None)):
+            layer.finalize_state()
+
+
+def _assign(plan, measuring, measure):
+    """Assigns `plan.draw()` to its variable; returns a function that gives
+    its `ReinitializedVariable` once `measuring` (an executor) has measured
+    the variable before and after (`measure=True`)."""
+    variable = plan.variable
+    measured = moments if measure else _unmeasured
+    # The old values are measured while the new ones are drawn.
+    before = measuring.submit(measured, variable)
+    values = _computed(plan.draw())
+    before.result()  # before the values change
+    values = in_dtype(values, variable.dtype)  # no copy if equal
+    keras_internals.assign(variable, values)
+    after, shape = measuring.submit(measured, variable), tuple(variable.shape)
+    return lambda: ReinitializedVariable(
+        plan.path, plan.key, plan.initializer_name, shape, *before.result(),
+        *after.result())
+
+
+def _computed(values):
+    """`values`, once computed: JAX computes asynchronously, and a loop that
+    does not wait runs ahead, holding many variables' draws at once."""
+    if keras.backend.backend() == "jax":
+        values.block_until_ready()
+    return values
+
+
+def _unmeasured(variable):
+    return math.nan, math.nan
+
+
+_MEASURED_BESIDE_DRAWS = ("jax", "torch", "numpy")
+
+
+class _Inline:
+    """An executor that runs each task at once, in the calling thread."""
+
+    def submit(self, function, *args):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        return future
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+
+class _HeldInterrupts:
+    """Holds Ctrl-C (SIGINT) until the block ends, when Python's default
+    handler is in place in the main thread (a notebook's or a script's);
+    `error()` then gives the KeyboardInterrupt it held, if any."""
+
+    def __enter__(self):
+        self.received, self.previous = False, None
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT)
+                is signal.default_int_handler):
+            self.previous = signal.signal(signal.SIGINT, self._hold)
+        return self
+
+    def _hold(self, signum, frame):
+        self.received = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+    def error(self):
+        return KeyboardInterrupt() if self.received else None

@@ -1,0 +1,252 @@
+"""`reinitialize`: re-draws every weight of a model from its initializers.
+
+The work is split by job, one module each:
+
+- `_selection`: which variables, and their keys; each one's initializer is
+  found by `_internal.variable_initializers`, on a twin of its layer
+  rebuilt from Keras' own record;
+- `_planning`: the first pass, which reseeds and checks every draw and
+  changes nothing;
+- `_applying`: the second pass, which assigns the checked draws, all or
+  nothing, measuring each variable (`_moments`);
+- `_report`: the report and the error.
+
+Two passes make the reset all-or-nothing without a copy of the model.
+"""
+
+import dataclasses
+import random
+
+import keras
+
+from keras_inits._internal import checks
+from keras_inits._internal.limits import SEED_LIMIT
+from keras_inits._internal.paths import variable_paths
+from keras_inits.model import _applying
+from keras_inits.model import _planning
+from keras_inits.model import _selection
+from keras_inits.model._report import ReinitializeReport
+from keras_inits.model._report import cannot_redraw
+from keras_inits.model._selection import LayerSelection
+from keras_inits.random import PortableSeed
+from keras_inits.random import is_portable
+from keras_inits.recipes import Recipe
+from keras_inits.recipes import plan
+
+
+def reinitialize(
+        model_or_layer: keras.layers.Layer, seed: int | None = None, *,
+        layers: LayerSelection = None, skip_frozen: bool = False,
+        skip_unattributed: bool = False, reset_optimizer: bool = False,
+        portable: bool | None = None, reset_adapted: bool = False,
+        backup: bool = False, measure: bool = True,
+        recipe: str | Recipe | None = None,
+        roles: dict[str, str] | None = None, depth: int | None = None,
+        width: int | None = None) -> ReinitializeReport:
+    """Re-draws every weight of a model or layer from its own initializers.
+
+    Each variable gets new values from the initializer its layer created it
+    with: kernels, biases (LSTM's `unit_forget_bias` included), embeddings,
+    normalization scales, offsets and moving statistics, in any layer,
+    nested model or custom layer that creates weights with
+    `add_weight(initializer=...)`. Keras initializers fix their seed when
+    built, so calling them again gives the original values back; here each
+    initializer is rebuilt with a new seed, and so is every initializer
+    nested in it (the one a `DepthScaled` or `ICNR` wraps), at any depth.
+    Unlike `keras.models.clone_model`, it works on subclassed models, keeps
+    the model object (and its compiled state), and needs no second copy of
+    the weights.
+
+    A variable's seed is derived from `seed` and the variable's key: its
+    place in the model below `model_or_layer`, written with the names you
+    gave layers and, for a layer Keras named (`dense_7`), its class and
+    position among its siblings (`dense#2`, the second such Dense). So the
+    same architecture built twice, a model and its reload from a `.keras`
+    file, and a model built under a distribution get the same weights for
+    the same seed, and a layer selected with `layers=` gets what a full
+    reinitialize gives it.
+
+    State that a preprocessing layer's `adapt()` computed from data
+    (`Normalization`'s mean and variance; any layer with an `adapt` method)
+    is data, not initial weights: it is left as it is and listed in the
+    report's `skipped`, unless `reset_adapted=True`.
+
+    The reset is all-or-nothing. A first pass checks every selected
+    variable, changing nothing: if any initializer cannot be found, raises,
+    or gives the wrong shape or dtype, it raises `ReinitializeError` (a
+    `ValueError`) naming every such variable by path. The second pass
+    assigns the checked draws; Ctrl-C during it is held until it ends, and
+    if an assignment raises, the remaining ones are still made (the draws
+    are checked and replayable) before the error is re-raised with a note
+    that the model is wholly reinitialized. Only if that fails too is the
+    model left part-changed, and the note names what changed; with
+    `backup=True` the model is then restored and left untouched.
+
+    Args:
+        model_or_layer: a built `keras.Model` or `keras.layers.Layer`.
+        seed: None for fresh values at every call (drawn from Python's
+            `random`, which `keras.utils.set_random_seed` seeds), or an
+            integer in [0, 2**31). With an integer, a variable's values
+            depend only on the seed and its key.
+        layers: None for every layer, or a layer instance or name, or a
+            list (any iterable) of them, or a predicate `layer -> bool`. A
+            variable is re-drawn when its layer or any layer containing it
+            is selected.
+        skip_frozen: leave layers with `trainable=False` (or inside one)
+            as they are, as for a frozen pretrained base.
+        skip_unattributed: leave variables whose initializer cannot be
+            found as they are, listed in the report's `skipped`, instead of
+            raising.
+        reset_optimizer: also return the compiled optimizer's iterations
+            and slot variables (moments, accumulators) to their initial
+            values, so training restarts as from a fresh model.
+        portable: True to re-draw every random initializer with a
+            `keras_inits.PortableSeed` derived from `seed`, so the weights
+            are the same on every backend (Keras' own random initializers
+            are replaced by keras_inits' class of the same name and
+            arguments); None (the default) to follow
+            `keras_inits.set_portable`. Either way, an initializer whose
+            seed is a `PortableSeed` stays portable.
+        reset_adapted: also reset the state of layers with an `adapt`
+            method to their initial values (`Normalization` to mean 0,
+            variance 1).
+        backup: keep a host copy of every selected variable while the
+            second pass runs, so that a failure it cannot finish through
+            restores them all. Costs host memory of the selected weights;
+            without it, extra memory stays about one variable.
+        measure: give each variable's mean and standard deviation before
+            and after in the report, each one pass over its values (on the
+            CPU, while the next variable is drawn where a core is free).
+            False leaves them NaN, for repeated resets of large models:
+            on TensorFlow the passes take about a third of the time.
+
+        recipe: None, or an init recipe's name (`keras_inits.recipes.
+            names()`: "gpt2", "bert", ...) or a `Recipe`: each variable the
+            recipe covers is drawn from the initializer it gives for the
+            variable's role, block and the model's depth and width (see
+            `keras_inits.recipes.plan`, which shows them); the others from
+            their layer's own. Seeds, selection and the all-or-nothing
+            reset work as without a recipe, and the report gains each
+            variable's role.
+        roles: with a recipe, role -> regular expression on variable paths
+            (`re.fullmatch`), which takes precedence over the roles found,
+            e.g. `{"mlp_out": r".*ffn_out/kernel"}`; a group named `block`
+            gives the block's index.
+        depth: with a recipe, L, the number of blocks, when it is not the
+            number found.
+        width: with a recipe, d, the width of the residual stream, when it
+            is not the one found.
+
+    The flags `skip_frozen`, `skip_unattributed`, `reset_optimizer`,
+    `reset_adapted`, `backup` and `measure` are True or False (and `portable` None,
+    True or False): anything else, like a bad `seed` or `layers`, raises a
+    ValueError naming the argument before anything is read or changed.
+
+    Returns:
+        A `ReinitializeReport`: path, key, initializer and before/after
+        mean and standard deviation of every re-drawn variable.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
+    >>> report = keras_inits.reinitialize(model, seed=1)
+    >>> [(row.path, row.key) for row in report]
+    [('mlp/out/kernel', 'out/kernel'), ('mlp/out/bias', 'out/bias')]
+
+    One layer selected alone, with the same seed, gets the same values:
+
+    >>> kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+    >>> _ = keras_inits.reinitialize(model, seed=1, layers=["out"])
+    >>> after = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+    >>> bool((after == kernel).all())
+    True
+    """
+    # Every argument is checked before anything is read or drawn (even
+    # Python's random state is left alone when one is wrong).
+    root, seed = _check_arguments(
+        model_or_layer, seed, portable, skip_frozen=skip_frozen,
+        skip_unattributed=skip_unattributed, reset_optimizer=reset_optimizer,
+        reset_adapted=reset_adapted, backup=backup, measure=measure)
+    chosen, role_of = _recipe_initializers(root, recipe, roles, depth,
+                                           width)
+    selection = _selection.select_variables(root, layers, skip_frozen,
+                                            reset_adapted)
+    owners, variables = selection.owners, list(root.weights)
+    if reset_optimizer:
+        optimizer = _selection.optimizer_variables(root)
+        owners += (optimizer,)
+        variables += [v for _, v in optimizer.variables]
+    if seed is None:
+        seed = random.randrange(SEED_LIMIT)
+    if portable is None:
+        portable = is_portable()
+    root_seed = PortableSeed(seed) if portable else seed
+
+    # First pass: find and check every initializer; change nothing.
+    paths = variable_paths(variables)
+    skipped = {paths[id(v)]: reason for v, reason in selection.adapted}
+    first = _planning.plan_variables(owners, root_seed, paths, chosen)
+    if first.failures or (first.unattributed and not skip_unattributed):
+        raise cannot_redraw(first.failures, first.unattributed)
+
+    # Second pass: assign the checked draws.
+    planned = [plan.variable for plan in first.plans]
+    rows = _applying.apply_plans(list(first.plans), backup, measure)
+    if recipe is not None:
+        rows = [dataclasses.replace(row, role=role_of.get(id(variable)))
+                for row, variable in zip(rows, planned)]
+    _applying.refresh_adapted(selection.reset)
+    return ReinitializeReport(rows, {**skipped, **first.unattributed}, seed,
+                              first.kept_bytes)
+
+
+def _recipe_initializers(root, recipe, roles, depth, width):
+    """`(chosen, role_of)`: variable id -> the initializer `recipe` gives
+    it (those it covers), and variable id -> role; empty without a recipe,
+    where `roles`, `depth` and `width` must be None."""
+    if recipe is None:
+        for name, value in (("roles", roles), ("depth", depth),
+                            ("width", width)):
+            if value is not None:
+                raise ValueError(
+                    f"reinitialize's `{name}` applies to a recipe: pass "
+                    f"`recipe=` too. Received: {name}={value!r} and no "
+                    "recipe")
+        return {}, {}
+    recipe_plan = plan(root, recipe, roles=roles, depth=depth, width=width,
+                       owner="reinitialize")
+    chosen = {id(row.variable): row.initializer for row in recipe_plan
+              if row.initializer is not None}
+    return chosen, {id(row.variable): row.role for row in recipe_plan}
+
+
+def _check_arguments(model_or_layer, seed, portable, **flags):
+    """Returns `(root, seed)`, the seed a Python int or None; raises a
+    ValueError naming the first argument that is not valid."""
+    if not isinstance(model_or_layer, keras.layers.Layer):
+        raise ValueError(
+            "reinitialize needs a keras.Model or keras.layers.Layer. "
+            f"Received: {type(model_or_layer).__name__}"
+        )
+    if not model_or_layer.weights:
+        raise ValueError(
+            f"{model_or_layer.name} has no weights to reinitialize: build it "
+            "first (call it on data, or `build(input_shape)`)."
+        )
+    if seed is not None:
+        if not (checks.is_whole_number(seed)
+                and 0 <= seed < SEED_LIMIT):
+            raise checks.argument_error(
+                "reinitialize", "seed", "None or an integer in [0, 2**31)",
+                seed)
+        seed = int(seed)  # NumPy integers too
+    if portable is not None and not isinstance(portable, bool):
+        raise checks.argument_error("reinitialize", "portable",
+                                    "None, True or False", portable)
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise checks.argument_error("reinitialize", name, "True or False",
+                                        value)
+    return model_or_layer, seed

@@ -1,0 +1,183 @@
+"""Seeds: how a random initializer checks, keeps, saves, reads, derives and
+locks its seed, of either kind: a `keras.random.SeedGenerator` (or an int
+or None, which become one) or a `keras_inits.PortableSeed`. A random
+initializer keeps its `seed` as `check_seed` returns it and draws from
+`generator_for(seed)` while holding `draw_lock(generator)`; the samplers
+(`_samplers`) make the draws.
+"""
+
+import hashlib
+import threading
+import weakref
+
+import keras
+
+from keras_inits._internal import checks
+from keras_inits._internal import keras_internals
+from keras_inits._internal.limits import SEED_LIMIT
+from keras_inits.random._portable import PortableSeed
+from keras_inits.random._portable import is_portable
+
+# What a random initializer takes as `seed`: None (fresh values at every
+# call), an integer in [0, 2**32), a `keras.random.SeedGenerator` or a
+# `keras_inits.PortableSeed`.
+Seed = int | keras.random.SeedGenerator | PortableSeed | None
+
+
+def check_seed(owner: str, seed: object) -> Seed:
+    """Returns the seed an initializer `owner` keeps: None, an int in
+    [0, 2**32), a `keras.random.SeedGenerator` or a `PortableSeed`. A saved
+    PortableSeed (a dict) is restored, and an int or None becomes a
+    PortableSeed while `set_portable(True)` is on."""
+    if isinstance(seed, dict):
+        # Keras' deserializer passes a config's seed on as it is, and the
+        # only dict keras_inits saves is a PortableSeed (a SeedGenerator
+        # is saved as its int seed). `serialization.deserialize` also reads
+        # Keras' own SeedGenerator configs, before calling the constructor.
+        refused = checks.argument_error(owner, "seed", "a saved PortableSeed",
+                                        seed)
+        try:
+            restored = read_seed(owner, seed)
+        except ValueError as error:
+            raise refused from error
+        if not isinstance(restored, PortableSeed):
+            raise refused
+        return restored
+    if seed is None or isinstance(
+            seed, (keras.random.SeedGenerator, PortableSeed)):
+        return PortableSeed(seed) if seed is None and is_portable() else seed
+    # Seed generators hold their state as 32-bit integers.
+    if checks.is_whole_number(seed) and 0 <= seed < 2**32:
+        return PortableSeed(seed) if is_portable() else int(seed)
+    raise checks.keras_wording(
+        "`seed` argument should be an instance of "
+        "`keras.random.SeedGenerator()` or an integer.",
+        checks.argument_error(
+            owner,
+            "seed",
+            "None, an integer in [0, 2**32), a keras.random.SeedGenerator or "
+            "a keras_inits.PortableSeed",
+            seed,
+        ),
+    )
+
+
+def seed_config(seed: Seed) -> int | dict | None:
+    """A kept seed as an initializer's config holds it: None and ints as
+    they are, a `SeedGenerator` as its initial seed (which replays its
+    sequence), a PortableSeed in Keras' serialized form
+    (`{"module", "class_name", "config": {"seed": ...}, "registered_name"}`)."""
+    if isinstance(seed, keras.random.SeedGenerator):
+        return seed.get_config()["seed"]
+    if isinstance(seed, PortableSeed):
+        return keras.saving.serialize_keras_object(seed)
+    return seed
+
+
+_SAVED_SEEDS = (
+    "None, an integer or a serialized keras.random.SeedGenerator or "
+    "keras_inits.PortableSeed"
+)
+
+
+def read_seed(owner: str, seed: object) -> int | PortableSeed | None:
+    """The seed that `seed`, saved in a config of initializer `owner`,
+    stands for.
+
+    None and integers are saved as they are (`check_seed` checks their
+    range). Keras' serialized `keras.random.SeedGenerator` gives its initial
+    integer seed, which replays its sequence. A serialized `PortableSeed`,
+    with or without `module` and `registered_name`, gives a PortableSeed.
+    Each field is checked here: Keras' deserializer would resolve whatever
+    class a config names, through the registry or by importing its module.
+    Anything else is a ValueError naming `owner` and the value.
+    """
+    if seed is None or checks.is_whole_number(seed):
+        return seed
+    if isinstance(seed, dict) and isinstance(seed.get("config"), dict):
+        name, module = seed.get("class_name"), seed.get("module")
+        registered, config = seed.get("registered_name"), seed["config"]
+        if (name == "SeedGenerator" and module in (None, "keras.random")
+                and registered is None
+                and checks.is_whole_number(config.get("seed"))):
+            return int(config["seed"])
+        ours = keras.saving.get_registered_name(PortableSeed)
+        package = ours.split(">")[0]
+        if (name in ("PortableSeed", ours) and registered in (None, ours)
+                and (module is None or str(module).split(".")[0] == package)
+                and set(config) <= {"seed"}
+                and (config.get("seed") is None
+                     or checks.is_whole_number(config["seed"]))):
+            return PortableSeed(config.get("seed"))
+    raise ValueError(
+        f"A `seed` in an initializer config must be {_SAVED_SEEDS}. "
+        f"Received: {owner}(seed={seed!r})"
+    )
+
+
+def derive_seed(seed: int | PortableSeed, key: str) -> int | PortableSeed:
+    """The seed of the part `key` (a string) of something seeded with
+    `seed`, of the same kind: an int below 2**31 for an int, a
+    PortableSeed for a PortableSeed. Stable across runs and processes
+    (Python's own `hash` of a string is salted per process).
+
+    Examples:
+
+    >>> from keras_inits.random import derive_seed
+    >>> derive_seed(0, "dense/kernel") == derive_seed(0, "dense/kernel")
+    True
+    """
+    if isinstance(seed, PortableSeed):
+        return PortableSeed(derive_seed(seed.seed, key))
+    digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") % SEED_LIMIT
+
+
+def _native_seed(seed):
+    """An integer seed in [0, 2**32) as Keras' SeedGenerator takes it on
+    this backend: PyTorch's holds its state as int32 and refuses seeds from
+    2**31 ("value cannot be converted to type int32"), so those become the
+    negative int32 of the same bits there, a distinct seed for each."""
+    if seed is not None and seed >= 2**31 and (
+            keras.backend.backend() == "torch"):
+        return seed - 2**32
+    return seed
+
+
+def generator_for(seed: Seed) -> keras.random.SeedGenerator | PortableSeed:
+    """What draws with a kept seed: the `SeedGenerator` or `PortableSeed`
+    itself, or for an int or None a new `keras.random.SeedGenerator` of
+    that seed whose state variable is made only when something needs it
+    (`keras_internals.DeferredSeedGenerator`: a variable per layer made
+    building a model slow)."""
+    if isinstance(seed, (keras.random.SeedGenerator, PortableSeed)):
+        return seed
+    return keras_internals.DeferredSeedGenerator(_native_seed(seed))
+
+
+# One re-entrant lock per keras.random.SeedGenerator, held for a whole draw:
+# `SeedGenerator.next()` reads its state, then assigns the next one, so two
+# threads could draw the same values; held for the whole draw, it also
+# keeps one draw's pieces (`samplers._in_pieces`, BlockOrthogonal's blocks)
+# contiguous whatever the threads do. Weak keys, not an attribute of Keras'
+# object: an entry goes with its generator. A PortableSeed holds its own
+# lock. Re-entrant: its next_key takes it inside the draw, and a draw may
+# call another initializer on the same generator.
+_generator_locks = weakref.WeakKeyDictionary()
+# Guards that dictionary: a lookup then insertion is not atomic.
+_locks_guard = threading.Lock()
+
+
+def draw_lock(generator: keras.random.SeedGenerator | PortableSeed,
+              ) -> threading.RLock:
+    """The re-entrant lock that a draw from `generator` (a
+    `keras.random.SeedGenerator` or a `PortableSeed`) holds throughout, so
+    that it advances the generator atomically."""
+    if isinstance(generator, PortableSeed):
+        return generator.lock
+    with _locks_guard:
+        lock = _generator_locks.get(generator)
+        if lock is None:
+            lock = threading.RLock()
+            _generator_locks[generator] = lock
+    return lock

@@ -1,0 +1,68 @@
+"""Threefry-2x32 with 20 rounds (Salmon et al., 2011: "Parallel random
+numbers: as easy as 1, 2, 3"; the generator behind `jax.random`): the
+random 32-bit words of keras_inits' generator, computed in int32 tensors
+whose arithmetic wraps modulo 2**32 on every backend and device, so the
+words are identical everywhere.
+
+Every function takes `xp`, the operations to run with: `keras.ops`, or
+NumPy's or PyTorch's own functions (`_internal.native_ops`).
+"""
+
+from keras import ops
+
+# Threefry-2x32 constants (Salmon et al., 2011, table 4; Skein's key parity).
+_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+_PARITY = 0x1BD11BDA
+_MASK32 = 0xFFFFFFFF
+
+
+def i32(value):
+    """A Python int as the int32 with the same 32 bits."""
+    value &= _MASK32
+    return value - 2**32 if value >= 2**31 else value
+
+
+def _shift_right(x, n, xp):
+    # Logical shift: int32 shifts are arithmetic, so clear the sign copies.
+    return xp.bitwise_and(xp.right_shift(x, n), (1 << (32 - n)) - 1)
+
+
+def _rotate_left(x, n, xp):
+    return xp.bitwise_or(xp.left_shift(x, n), _shift_right(x, 32 - n, xp))
+
+
+def threefry2x32(key, x0, x1, xp=ops):
+    """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
+    holding uint32 bits) under `key`, a pair of Python ints or of int32
+    scalars (a tensor key lets a compiled draw serve every key)."""
+    k0, k1 = (xp.convert_to_tensor(i32(k) if isinstance(k, int) else k,
+                                   dtype="int32") for k in key)
+    keys = (k0, k1, xp.bitwise_xor(xp.bitwise_xor(k0, k1), _PARITY))
+    x0 = xp.add(x0, keys[0])
+    x1 = xp.add(x1, keys[1])
+    for block in range(5):
+        for rotation in _ROTATIONS[block % 2]:
+            x0 = xp.add(x0, x1)
+            x1 = xp.bitwise_xor(_rotate_left(x1, rotation, xp), x0)
+        x0 = xp.add(x0, keys[(block + 1) % 3])
+        x1 = xp.add(x1, xp.add(keys[(block + 2) % 3], block + 1))
+    return x0, x1
+
+
+def random_words(key, start, size, xp=ops):
+    """The `2 * size` random 32-bit words (int32) of `key` in the blocks
+    `[start, start + size)`: block `i` is the counter `(i, 0)` and gives
+    words `2i` and `2i + 1`. `size` is static and `start` may be a tensor,
+    so one compiled chunk serves every start."""
+    x0 = xp.add(xp.arange(size, dtype="int32"), start)
+    y0, y1 = threefry2x32(key, x0, xp.zeros((), dtype="int32"), xp)
+    return xp.reshape(xp.stack([y0, y1], axis=-1), (-1,))
+
+
+def words_at(key, index, xp=ops):
+    """Word `index` (an int32 tensor of any shape, the uint32 bits of the
+    position) of `key`: each element computes its own block, so a sharded
+    computation computes only its shard."""
+    y0, y1 = threefry2x32(key, _shift_right(index, 1, xp),
+                          xp.zeros((), dtype="int32"), xp)
+    return xp.where(xp.bitwise_and(index, 1) == 0, y0, y1)

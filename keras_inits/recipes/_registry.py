@@ -1,0 +1,273 @@
+"""The registry of init recipes, and `plan`: what a recipe gives each
+variable of a model.
+
+A recipe gives each variable an initializer from its role (`ROLES`:
+`embedding`, `attention_qkv`, ...), its block and the model's depth and
+width, as GPT-2, BERT or Llama are initialized.
+`keras_inits.reinitialize(model, recipe="gpt2", seed=0)` applies one;
+`plan(model, "gpt2")` shows what it would do, changing nothing.
+
+The recipes that come with the package are in `_book`, each checked
+against its reference code; `register` adds your own.
+"""
+
+import dataclasses
+import difflib
+import re
+import threading
+
+import keras
+
+from keras_inits._internal import checks
+from keras_inits._internal import tables
+from keras_inits._internal.naming import initializer_name
+from keras_inits._internal.paths import variable_paths
+from keras_inits.recipes import _book
+from keras_inits.recipes._recipe import NEEDS
+from keras_inits.recipes._recipe import MissingSlotValue
+from keras_inits.recipes._recipe import Recipe
+from keras_inits.recipes._recipe import Rule
+from keras_inits.recipes._roles import ROLES
+from keras_inits.recipes._roles import find_slots
+
+_BUILT_IN = {recipe.name: recipe for recipe in _book.BUILT_IN}
+_registry = dict(_BUILT_IN)
+_lock = threading.Lock()
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
+
+
+def names() -> list[str]:
+    """The registered recipes' names: the built-in ones first, in the order
+    README's table gives them, then yours in the order registered.
+
+    Examples:
+
+    >>> from keras_inits import recipes
+    >>> recipes.names()[:3]
+    ['gpt2', 'gpt_neox', 'bert']
+    """
+    return list(_registry)
+
+
+def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
+    """The `Recipe` registered as `recipe` (a `Recipe` is returned as it
+    is). An unknown name raises a ValueError that suggests the closest.
+
+    Args:
+        recipe: a registered recipe's name (`names()`) or a `Recipe`.
+        owner: the function named as the caller in errors.
+    """
+    if isinstance(recipe, Recipe):
+        return recipe
+    if not isinstance(recipe, str):
+        raise checks.argument_error(owner, "recipe",
+                                    "a recipe's name or a Recipe", recipe)
+    found = _registry.get(recipe)
+    if found is None:
+        close = difflib.get_close_matches(recipe, list(_registry), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(
+            f"Unknown init recipe {recipe!r}.{hint} The recipes are: "
+            f"{', '.join(_registry)}.")
+    return found
+
+
+def register(name: str, rule: Rule, *, summary: str, source: str = "",
+             formulas: dict[str, str] | None = None,
+             overwrite: bool = False) -> Recipe:
+    """Registers your own recipe under `name` and returns it.
+
+    Args:
+        name: a name starting with a letter, of letters, digits, `_`, `.`
+            and `-`. The built-in recipes' names cannot be taken.
+        rule: `rule(slot)`, called with each variable's
+            `keras_inits.recipes.Slot`, returns a `keras.initializers.
+            Initializer` for it, or None to leave the variable to its
+            layer's own initializer. Give initializers no seed:
+            `reinitialize` gives each variable its own.
+        summary: one line saying what the recipe does.
+        source: where it comes from (a paper, a repository and file).
+        formulas: role -> the formula the recipe uses for it, as text.
+        overwrite: replace a recipe you registered before under `name`.
+
+    Examples:
+
+    >>> import keras_inits
+    >>> from keras_inits import recipes
+    >>> def small_heads(slot):
+    ...     if slot.role == "head":
+    ...         return keras_inits.RandomNormal(stddev=1e-3)
+    ...     return None
+    >>> _ = recipes.register("small_heads", small_heads,
+    ...                      summary="heads N(0, 1e-6)", overwrite=True)
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
+    >>> print(recipes.plan(model, "small_heads"))
+    path            role  block  initializer
+    mlp/out/kernel  head  -      RandomNormal(stddev=0.001)
+    mlp/out/bias    bias  -      (layer's own)
+    recipe small_heads: 1 of 2 variables set; depth L=None, width d=None.
+    """
+    if not (isinstance(name, str) and _NAME.fullmatch(name)):
+        raise checks.argument_error(
+            "recipes.register", "name",
+            "a name of letters, digits, `_`, `.` and `-`, starting with a "
+            "letter", name)
+    if not callable(rule):
+        raise checks.argument_error("recipes.register", "rule",
+                                    "a callable rule(slot)", rule)
+    if not (isinstance(summary, str) and summary.strip()
+            and "\n" not in summary):
+        raise checks.argument_error("recipes.register", "summary",
+                                    "one line of text", summary)
+    if not isinstance(source, str):
+        raise checks.argument_error("recipes.register", "source", "a string",
+                                    source)
+    formulas = {} if formulas is None else formulas
+    if not (isinstance(formulas, dict) and all(
+            role in ROLES and isinstance(text, str)
+            for role, text in formulas.items())):
+        raise checks.argument_error(
+            "recipes.register", "formulas",
+            f"None or a dict of role (one of {', '.join(ROLES)}) -> "
+            "text", formulas)
+    if not isinstance(overwrite, bool):
+        raise checks.argument_error("recipes.register", "overwrite",
+                                    "True or False", overwrite)
+    recipe = Recipe(name, rule, summary, source, dict(formulas))
+    with _lock:
+        if name in _BUILT_IN:
+            raise ValueError(
+                f"{name!r} is a built-in recipe and cannot be replaced: "
+                "register yours under another name.")
+        if name in _registry and not overwrite:
+            raise ValueError(
+                f"A recipe named {name!r} is already registered: pass "
+                "`overwrite=True` to replace it.")
+        _registry[name] = recipe
+    return recipe
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannedVariable:
+    """One variable of a plan: its path, its role and block (see `Slot`),
+    the initializer the recipe gives it (None when the layer's own is
+    kept), and the variable itself."""
+
+    path: str
+    role: str | None
+    block: int | None
+    initializer: keras.initializers.Initializer | None
+    variable: keras.Variable = dataclasses.field(repr=False, compare=False)
+
+
+class RecipePlan(tables.RowTable):
+    """What a recipe would do to a model, changing nothing. Prints as a
+    table; indexable by path.
+
+    Attributes:
+        recipe: the recipe's name.
+        rows: one `PlannedVariable` per variable, in the model's order.
+        unmatched: the paths of the variables that matched no role.
+        depth, width: the L and d the recipe was given (found or passed).
+    """
+
+    def __init__(self, recipe: str, rows: list[PlannedVariable],
+                 depth: int | None, width: int | None):
+        self.recipe = recipe
+        self.rows = list(rows)
+        self.unmatched = [r.path for r in self.rows if r.role is None]
+        self.depth = depth
+        self.width = width
+
+    def __repr__(self):
+        covered = sum(r.initializer is not None for r in self.rows)
+        return (f"<RecipePlan {self.recipe}: {covered} of {len(self.rows)} "
+                "variables set>")
+
+    def __str__(self):
+        lines = tables.format_table(
+            ("path", "role", "block", "initializer"),
+            [(r.path, r.role or "-", "-" if r.block is None else str(r.block),
+              "(layer's own)" if r.initializer is None
+              else initializer_name(r.initializer)) for r in self.rows],
+            left=4)
+        covered = sum(r.initializer is not None for r in self.rows)
+        lines.append(
+            f"recipe {self.recipe}: {covered} of {len(self.rows)} variables "
+            f"set; depth L={self.depth}, width d={self.width}.")
+        if self.unmatched:
+            lines.append("matched no role: " + ", ".join(self.unmatched))
+        return "\n".join(lines)
+
+
+def plan(model: keras.layers.Layer, recipe: str | Recipe, *,
+         roles: dict[str, str] | None = None, depth: int | None = None,
+         width: int | None = None, owner: str = "recipes.plan",
+         ) -> RecipePlan:
+    """What `reinitialize(model, recipe=recipe, ...)` would give each
+    variable, as a `RecipePlan`; changes nothing.
+
+    Args:
+        model: a built `keras.Model` or layer.
+        recipe: a registered recipe's name (`names()`) or a `Recipe`.
+        roles: role -> regular expression on variable paths
+            (`re.fullmatch`), which takes precedence over the roles found;
+            a group named `block` gives the block's index.
+        depth: L, the number of blocks, when it is not the one found.
+        width: d, the residual stream's width, when not the one found.
+        owner: the function named as the caller in errors
+            (`reinitialize` passes its own name).
+
+    Raises:
+        ValueError: for a bad argument, naming it; when a rule needs what
+            the model lacks (a depth, a width, a block), saying how to
+            give it; and when a rule raises or returns something other
+            than an initializer or None, naming the recipe, the variable
+            and its role.
+    """
+    recipe = get(recipe, owner=owner)
+    if not isinstance(model, keras.layers.Layer):
+        raise checks.argument_error(owner, "model",
+                                    "a keras.Model or keras.layers.Layer",
+                                    model)
+    if not model.weights:
+        raise ValueError(
+            f"{model.name} has no weights to plan a recipe for: build it "
+            "first (call it on data, or `build(input_shape)`).")
+    rows = []
+    slots = find_slots(model, variable_paths(model.weights), roles=roles,
+                       depth=depth, width=width, owner=owner)
+    for variable, slot in slots:
+        initializer = _apply_rule(recipe, slot, owner)
+        rows.append(PlannedVariable(slot.path, slot.role, slot.block,
+                                    initializer, variable))
+    depth = slots[0][1].depth if slots else depth
+    width = slots[0][1].width if slots else width
+    return RecipePlan(recipe.name, rows, depth, width)
+
+
+def _apply_rule(recipe, slot, owner):
+    """`recipe.rule(slot)`, with any error it raises, or a result that is
+    not an initializer or None, turned into a ValueError that names the
+    recipe, the variable and its role."""
+    where = f"{slot.path} (role {slot.role})"
+    try:
+        initializer = recipe.rule(slot)
+    except MissingSlotValue as missing:
+        what, how = NEEDS[missing.name]
+        raise ValueError(
+            f"Recipe {recipe.name!r} needs `{missing.name}`, {what}, for "
+            f"{slot.path!r} (role {slot.role}): {how.format(owner=owner)}. "
+            f"Received: {missing.name}=None") from None
+    except Exception as error:
+        raise ValueError(
+            f"The rule of recipe {recipe.name!r} failed on {where}: "
+            f"{type(error).__name__}: {error}") from error
+    if initializer is not None and not isinstance(
+            initializer, keras.initializers.Initializer):
+        raise ValueError(
+            f"Recipe {recipe.name!r} gave {where} a "
+            f"{type(initializer).__name__}: a rule returns a "
+            "keras.initializers.Initializer or None.")
+    return initializer

@@ -36,6 +36,7 @@ import machine
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+
 def benchmarks(backend, quick):
     """(script, arguments) of each benchmark, in the order they run.
 
@@ -44,14 +45,23 @@ def benchmarks(backend, quick):
     no --quick (its smallest useful run is spelled out instead).
     """
     return [
-        ("initializers.py", ["--backends", backend]
-         + (["--quick"] if quick else [])),
-        ("portable.py", ["--backends", backend]
-         + (["--size", "256", "--repeats", "1"] if quick else [])),
-        ("reinitialize.py", ["--backends", backend]
-         + (["--quick"] if quick else [])),
-        ("building.py", ["--backends", backend]
-         + (["--quick"] if quick else [])),
+        (
+            "initializers.py",
+            ["--backends", backend] + (["--quick"] if quick else []),
+        ),
+        (
+            "portable.py",
+            ["--backends", backend]
+            + (["--size", "256", "--repeats", "1"] if quick else []),
+        ),
+        (
+            "reinitialize.py",
+            ["--backends", backend] + (["--quick"] if quick else []),
+        ),
+        (
+            "building.py",
+            ["--backends", backend] + (["--quick"] if quick else []),
+        ),
     ]
 
 
@@ -65,10 +75,12 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[1:]))
+        epilog="\n".join(__doc__.splitlines()[1:]),
+    )
     parser.add_argument("--backend", required=True, choices=BACKENDS)
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run of every benchmark")
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run of every benchmark"
+    )
     args = parser.parse_args()
 
     header(args.backend)
@@ -83,8 +95,11 @@ def main():
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             failed.append(script)
-            print(f"### {script} FAILED (exit {done.returncode}) after "
-                  f"{elapsed:.0f} s; going on", flush=True)
+            print(
+                f"### {script} FAILED (exit {done.returncode}) after "
+                f"{elapsed:.0f} s; going on",
+                flush=True,
+            )
         else:
             print(f"### {script} done in {elapsed:.0f} s", flush=True)
 

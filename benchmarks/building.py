@@ -75,6 +75,7 @@ def worker(side, name, layers):
         def make():
             return getattr(keras_inits, name)()
     else:
+
         def make():
             return INITIALIZERS[name]
 
@@ -98,15 +99,23 @@ def worker(side, name, layers):
 
 
 def run(backend, side, name, layers):
-    env = {**os.environ, "KERAS_BACKEND": backend,
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, os.path.abspath(__file__),
-               "--worker", side, "--initializers", name,
-               "--layers", str(layers)]
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--worker",
+        side,
+        "--initializers",
+        name,
+        "--layers",
+        str(layers),
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"{backend} {name} {side} failed "
-                 f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
+        sys.exit(
+            f"{backend} {name} {side} failed "
+            f"(exit {done.returncode}):\n{done.stderr[-4000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -114,29 +123,43 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[1:]))
-    parser.add_argument("--backends", default=",".join(BACKENDS),
-                        help="comma-separated (default "
-                             f"{','.join(BACKENDS)})")
-    parser.add_argument("--repeats", type=int,
-                        help="processes per side; the median is reported "
-                             "(default 3, 1 with --quick)")
-    parser.add_argument("--layers", type=int,
-                        help="Dense layers in the model (default 50, "
-                             f"{QUICK_LAYERS} with --quick)")
-    parser.add_argument("--initializers",
-                        help="comma-separated, of "
-                             f"{','.join(INITIALIZERS)} (default all; "
-                             "GlorotUniform with --quick)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"{QUICK_LAYERS} layers, 1 repeat, "
-                             "GlorotUniform: a smoke run")
+        epilog="\n".join(__doc__.splitlines()[1:]),
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated (default {','.join(BACKENDS)})",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="processes per side; the median is reported "
+        "(default 3, 1 with --quick)",
+    )
+    parser.add_argument(
+        "--layers",
+        type=int,
+        help="Dense layers in the model (default 50, "
+        f"{QUICK_LAYERS} with --quick)",
+    )
+    parser.add_argument(
+        "--initializers",
+        help="comma-separated, of "
+        f"{','.join(INITIALIZERS)} (default all; "
+        "GlorotUniform with --quick)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"{QUICK_LAYERS} layers, 1 repeat, GlorotUniform: a smoke run",
+    )
     parser.add_argument("--worker", choices=SIDES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     # Defaults by `is None`, so that an explicit 0 is an error below, not
     # silently the full-size default.
-    names = args.initializers or ("GlorotUniform" if args.quick
-                                  else ",".join(INITIALIZERS))
+    names = args.initializers or (
+        "GlorotUniform" if args.quick else ",".join(INITIALIZERS)
+    )
     names = names.split(",")
     repeats = args.repeats
     if repeats is None:
@@ -146,8 +169,10 @@ def main():
         layers = QUICK_LAYERS if args.quick else 50
     for name in names:
         if name not in INITIALIZERS:
-            parser.error(f"unknown initializer {name!r}; choose from "
-                         f"{list(INITIALIZERS)}")
+            parser.error(
+                f"unknown initializer {name!r}; choose from "
+                f"{list(INITIALIZERS)}"
+            )
     if repeats < 1 or layers < 1:
         parser.error("--repeats and --layers must be at least 1")
     if args.worker:
@@ -155,17 +180,22 @@ def main():
     backends = args.backends.split(",")
 
     machine.print_header(backends)
-    print(f"{layers} Dense layers of distinct widths "
-          f"{INPUT_WIDTH}..{widths(layers)[-1]} on keras.Input(({INPUT_WIDTH},)); "
-          f"seconds to build, median of {repeats} per side (a process "
-          "each); "
-          "ratio = keras / keras_inits (above 1: keras_inits builds faster)",
-          flush=True)
+    print(
+        f"{layers} Dense layers of distinct widths "
+        f"{INPUT_WIDTH}..{widths(layers)[-1]} on keras.Input(({INPUT_WIDTH},)); "
+        f"seconds to build, median of {repeats} per side (a process "
+        "each); "
+        "ratio = keras / keras_inits (above 1: keras_inits builds faster)",
+        flush=True,
+    )
     summary = []
     for backend in backends:
         print(f"\n== {backend} ==")
-        print(f"{'initializer':<16}{'params':>11}{'keras s':>10}"
-              f"{'keras_inits s':>15}{'ratio':>8}", flush=True)
+        print(
+            f"{'initializer':<16}{'params':>11}{'keras s':>10}"
+            f"{'keras_inits s':>15}{'ratio':>8}",
+            flush=True,
+        )
         for name in names:
             times = {side: [] for side in SIDES}
             for _ in range(repeats):
@@ -175,17 +205,24 @@ def main():
             theirs = statistics.median(times["keras"])
             ours = statistics.median(times["keras_inits"])
             ratio = theirs / ours
-            print(f"{name:<16}{result['params']:>11,}{theirs:>10.3f}"
-                  f"{ours:>15.3f}{ratio:>7.2f}x", flush=True)
+            print(
+                f"{name:<16}{result['params']:>11,}{theirs:>10.3f}"
+                f"{ours:>15.3f}{ratio:>7.2f}x",
+                flush=True,
+            )
             summary.append((backend, name, ratio))
 
     print()
-    print("target: model building at least as fast as with Keras' "
-          f"initializers (ratio >= {RATIO_TARGET} in a noisy run)")
+    print(
+        "target: model building at least as fast as with Keras' "
+        f"initializers (ratio >= {RATIO_TARGET} in a noisy run)"
+    )
     for backend, name, ratio in summary:
         verdict = "met" if ratio >= RATIO_TARGET else "missed"
-        print(f"{backend:<11}{name:<16}keras / keras_inits build time "
-              f"{ratio:.2f}x ({verdict})")
+        print(
+            f"{backend:<11}{name:<16}keras / keras_inits build time "
+            f"{ratio:.2f}x ({verdict})"
+        )
 
 
 if __name__ == "__main__":

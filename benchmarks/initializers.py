@@ -65,8 +65,13 @@ INITIALIZERS = [
     ("LecunUniform", {"seed": 1}),
     ("Orthogonal", {"seed": 1}),
 ]
-QUICK_INITIALIZERS = ["Zeros", "RandomUniform", "TruncatedNormal",
-                      "HeNormal", "Orthogonal"]
+QUICK_INITIALIZERS = [
+    "Zeros",
+    "RandomUniform",
+    "TruncatedNormal",
+    "HeNormal",
+    "Orthogonal",
+]
 
 
 def _make(library, name, arguments):
@@ -125,24 +130,36 @@ def measure_times(names, shapes, repeats):
                     _materialize(values)
                     times[library].append(time.perf_counter() - start)
                     del values
-            rows.append({
-                "initializer": name,
-                "shape": list(shape),
-                "keras_s": statistics.median(times["keras"]),
-                "keras_inits_s": statistics.median(times["keras_inits"]),
-            })
+            rows.append(
+                {
+                    "initializer": name,
+                    "shape": list(shape),
+                    "keras_s": statistics.median(times["keras"]),
+                    "keras_inits_s": statistics.median(times["keras_inits"]),
+                }
+            )
     return rows
 
 
 def _run_child(arguments, backend, extra_environment=()):
-    environment = dict(os.environ, KERAS_BACKEND=backend,
-                       TF_CPP_MIN_LOG_LEVEL="3", **dict(extra_environment))
+    environment = dict(
+        os.environ,
+        KERAS_BACKEND=backend,
+        TF_CPP_MIN_LOG_LEVEL="3",
+        **dict(extra_environment),
+    )
     result = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--child", *arguments],
-        env=environment, capture_output=True, text=True, check=False)
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
-        raise RuntimeError(f"benchmark child {arguments} on {backend} "
-                           f"failed:\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"benchmark child {arguments} on {backend} "
+            f"failed:\n{result.stderr[-3000:]}"
+        )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -157,43 +174,60 @@ def can_measure_memory():
 
 
 def run_backend(backend, names, shapes, repeats, memory_shapes):
-    rows = _run_child(["times", json.dumps(names), json.dumps(shapes),
-                       str(repeats)], backend)
+    rows = _run_child(
+        ["times", json.dumps(names), json.dumps(shapes), str(repeats)], backend
+    )
     for row in rows:
         if row["shape"] not in memory_shapes:
             continue
         for library in ("keras", "keras_inits"):
             row[f"{library}_mem"] = _run_child(
-                ["memory", library, row["initializer"],
-                 json.dumps(row["shape"])], backend,
-                {"MALLOC_MMAP_THRESHOLD_": "65536",
-                 "MALLOC_TRIM_THRESHOLD_": "65536"})
+                [
+                    "memory",
+                    library,
+                    row["initializer"],
+                    json.dumps(row["shape"]),
+                ],
+                backend,
+                {
+                    "MALLOC_MMAP_THRESHOLD_": "65536",
+                    "MALLOC_TRIM_THRESHOLD_": "65536",
+                },
+            )
     return rows
 
 
 def print_table(backend, rows):
     print(f"\n== {backend} ==")
-    print(f"{'initializer':<16} {'shape':<17} {'keras ms':>9} {'ours ms':>9} "
-          f"{'speedup':>8} {'keras mem':>10} {'ours mem':>9} {'mem ratio':>10}")
+    print(
+        f"{'initializer':<16} {'shape':<17} {'keras ms':>9} {'ours ms':>9} "
+        f"{'speedup':>8} {'keras mem':>10} {'ours mem':>9} {'mem ratio':>10}"
+    )
     for row in rows:
         memory = ("", "", "")
         if "keras_mem" in row:
             ours = row["keras_inits_mem"]
-            memory = (f"{row['keras_mem']:.2f}", f"{ours:.2f}",
-                      f"{row['keras_mem'] / ours:.2f}x" if ours > 0.05
-                      else "")
-        print(f"{row['initializer']:<16} {str(tuple(row['shape'])):<17} "
-              f"{1e3 * row['keras_s']:>9.1f} "
-              f"{1e3 * row['keras_inits_s']:>9.1f} "
-              f"{row['keras_s'] / row['keras_inits_s']:>7.2f}x "
-              f"{memory[0]:>10} {memory[1]:>9} {memory[2]:>10}", flush=True)
+            memory = (
+                f"{row['keras_mem']:.2f}",
+                f"{ours:.2f}",
+                f"{row['keras_mem'] / ours:.2f}x" if ours > 0.05 else "",
+            )
+        print(
+            f"{row['initializer']:<16} {str(tuple(row['shape'])):<17} "
+            f"{1e3 * row['keras_s']:>9.1f} "
+            f"{1e3 * row['keras_inits_s']:>9.1f} "
+            f"{row['keras_s'] / row['keras_inits_s']:>7.2f}x "
+            f"{memory[0]:>10} {memory[1]:>9} {memory[2]:>10}",
+            flush=True,
+        )
 
 
 def child(arguments):
     if arguments[0] == "times":
         names, shapes = json.loads(arguments[1]), json.loads(arguments[2])
-        result = measure_times(names, [tuple(s) for s in shapes],
-                               int(arguments[3]))
+        result = measure_times(
+            names, [tuple(s) for s in shapes], int(arguments[3])
+        )
     else:
         library, name, shape = arguments[1:4]
         result = measure_memory(library, name, tuple(json.loads(shape)))
@@ -208,7 +242,8 @@ def parse_shape(text):
     if not shape or any(dim < 1 for dim in shape):
         raise argparse.ArgumentTypeError(
             f"a shape is positive dimensions joined by 'x', as 3x3x64x64; "
-            f"received {text!r}")
+            f"received {text!r}"
+        )
     return shape
 
 
@@ -218,23 +253,37 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="\n".join(__doc__.splitlines()[1:]))
-    parser.add_argument("--backends", nargs="+", default=BACKENDS,
-                        choices=BACKENDS)
-    parser.add_argument("--shapes", nargs="+", type=parse_shape,
-                        help="shapes to draw, as 4096x4096 (default: "
-                        "4096x4096 3x3x512x512)")
-    parser.add_argument("--repeats", type=int,
-                        help="timed calls per side (default 5, 2 with "
-                        "--quick)")
-    parser.add_argument("--initializers", nargs="+",
-                        choices=[name for name, _ in INITIALIZERS],
-                        help="a subset of the catalogue (default: all)")
-    parser.add_argument("--memory-shapes", choices=["first", "all", "none"],
-                        default="first")
-    parser.add_argument("--quick", action="store_true",
-                        help="small shapes, a few initializers, 2 repeats, no "
-                        "memory: a smoke run of seconds per backend")
+        epilog="\n".join(__doc__.splitlines()[1:]),
+    )
+    parser.add_argument(
+        "--backends", nargs="+", default=BACKENDS, choices=BACKENDS
+    )
+    parser.add_argument(
+        "--shapes",
+        nargs="+",
+        type=parse_shape,
+        help="shapes to draw, as 4096x4096 (default: 4096x4096 3x3x512x512)",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        help="timed calls per side (default 5, 2 with --quick)",
+    )
+    parser.add_argument(
+        "--initializers",
+        nargs="+",
+        choices=[name for name, _ in INITIALIZERS],
+        help="a subset of the catalogue (default: all)",
+    )
+    parser.add_argument(
+        "--memory-shapes", choices=["first", "all", "none"], default="first"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small shapes, a few initializers, 2 repeats, no "
+        "memory: a smoke run of seconds per backend",
+    )
     args = parser.parse_args()
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -249,12 +298,16 @@ def main():
         print("(no /proc/self/clear_refs here: memory is not measured)")
         memory = "none"
     memory_shapes = {"first": shapes[:1], "all": shapes, "none": []}[memory]
-    print(f"float32; time: median of {repeats} calls after a warm-up; "
-          "speedup = keras time / keras_inits time; mem = peak resident "
-          "growth during one call / output size; mem ratio = keras / ours")
+    print(
+        f"float32; time: median of {repeats} calls after a warm-up; "
+        "speedup = keras time / keras_inits time; mem = peak resident "
+        "growth during one call / output size; mem ratio = keras / ours"
+    )
     for backend in args.backends:
-        print_table(backend, run_backend(backend, names, shapes, repeats,
-                                         memory_shapes))
+        print_table(
+            backend,
+            run_backend(backend, names, shapes, repeats, memory_shapes),
+        )
 
 
 if __name__ == "__main__":

@@ -11,9 +11,12 @@ import platform
 from importlib import metadata
 
 # Distributions that may provide each backend, in the order to look.
-DISTRIBUTIONS = {"tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
-                 "jax": ("jax", "jaxlib"), "torch": ("torch",),
-                 "numpy": ("numpy",)}
+DISTRIBUTIONS = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly"),
+    "jax": ("jax", "jaxlib"),
+    "torch": ("torch",),
+    "numpy": ("numpy",),
+}
 
 
 def version(name):
@@ -28,14 +31,20 @@ def print_header(backends):
     """Prints the cores, the load average and the versions of Python,
     Keras, keras_inits and each of `backends`."""
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"cores: len(os.sched_getaffinity(0))="
-          f"{len(os.sched_getaffinity(0))}, os.cpu_count()={os.cpu_count()};"
-          f" load average {load}")
-    versions = [f"python {platform.python_version()}",
-                f"keras {version('keras')}",
-                f"keras_inits {version('keras-inits')}"]
+    print(
+        f"cores: len(os.sched_getaffinity(0))="
+        f"{len(os.sched_getaffinity(0))}, os.cpu_count()={os.cpu_count()};"
+        f" load average {load}"
+    )
+    versions = [
+        f"python {platform.python_version()}",
+        f"keras {version('keras')}",
+        f"keras_inits {version('keras-inits')}",
+    ]
     for backend in backends:
-        versions += [f"{name} {version(name)}"
-                     for name in DISTRIBUTIONS[backend]
-                     if version(name) is not None]
+        versions += [
+            f"{name} {version(name)}"
+            for name in DISTRIBUTIONS[backend]
+            if version(name) is not None
+        ]
     print("versions: " + ", ".join(versions), flush=True)

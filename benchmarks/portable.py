@@ -72,27 +72,46 @@ def main():
         print(json.dumps(measure(name, mode, int(size), args.repeats)))
         return
     print(f"{args.size}x{args.size} float32; ratios are portable / native")
-    print(f"{'backend':<11}{'initializer':<15}{'native s':>9}"
-          f"{'portable s':>11}{'time x':>8}{'memory x':>10}")
+    print(
+        f"{'backend':<11}{'initializer':<15}{'native s':>9}"
+        f"{'portable s':>11}{'time x':>8}{'memory x':>10}"
+    )
     for backend in args.backends.split(","):
         for name in INITIALIZERS:
             result = {}
             for mode in MODES:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--repeats", str(args.repeats),
-                     "--worker", name, mode, str(args.size)],
+                    [
+                        sys.executable,
+                        __file__,
+                        "--repeats",
+                        str(args.repeats),
+                        "--worker",
+                        name,
+                        mode,
+                        str(args.size),
+                    ],
                     env={**os.environ, "KERAS_BACKEND": backend},
-                    capture_output=True, text=True)
+                    capture_output=True,
+                    text=True,
+                )
                 if out.returncode:
-                    sys.exit(f"{backend} {name} {mode} failed:\n"
-                             f"{out.stderr[-2000:]}")
+                    sys.exit(
+                        f"{backend} {name} {mode} failed:\n"
+                        f"{out.stderr[-2000:]}"
+                    )
                 result[mode] = json.loads(out.stdout.strip().splitlines()[-1])
             native, port = result["native"], result["portable"]
-            memory = (port["memory"] / native["memory"]
-                      if native["memory"] else float("nan"))
-            print(f"{backend:<11}{name:<15}{native['time']:>9.3f}"
-                  f"{port['time']:>11.3f}"
-                  f"{port['time'] / native['time']:>8.1f}{memory:>10.2f}")
+            memory = (
+                port["memory"] / native["memory"]
+                if native["memory"]
+                else float("nan")
+            )
+            print(
+                f"{backend:<11}{name:<15}{native['time']:>9.3f}"
+                f"{port['time']:>11.3f}"
+                f"{port['time'] / native['time']:>8.1f}{memory:>10.2f}"
+            )
 
 
 if __name__ == "__main__":

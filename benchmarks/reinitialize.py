@@ -79,8 +79,12 @@ import machine
 QUICK_PARAMS = 2e6
 STACK_PARAMS = 300e6
 METHODS = ("reinitialize", "unmeasured", "clone_assign", "clone_model")
-LABELS = {"reinitialize": "reinitialize", "unmeasured": "measure=False",
-          "clone_assign": "clone+assign", "clone_model": "clone_model"}
+LABELS = {
+    "reinitialize": "reinitialize",
+    "unmeasured": "measure=False",
+    "clone_assign": "clone+assign",
+    "clone_model": "clone_model",
+}
 MODELS = ("stack", "mlp_head")
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 # mlp_head at full size.
@@ -114,8 +118,11 @@ class PeakRss:
 
 
 def mlp_head_params(inputs, hidden, blocks, head):
-    return (blocks * (inputs * hidden + hidden + hidden * inputs + inputs)
-            + inputs * head + head)
+    return (
+        blocks * (inputs * hidden + hidden + hidden * inputs + inputs)
+        + inputs * head
+        + head
+    )
 
 
 def build_stack(params):
@@ -139,8 +146,9 @@ def build_mlp_head(params):
     if params is not None:
         full = mlp_head_params(MLP_INPUTS, MLP_HIDDEN, MLP_BLOCKS, MLP_HEAD)
         scale = math.sqrt(params / full)
-    inputs_width, hidden, head = (max(1, round(w * scale))
-                                  for w in (MLP_INPUTS, MLP_HIDDEN, MLP_HEAD))
+    inputs_width, hidden, head = (
+        max(1, round(w * scale)) for w in (MLP_INPUTS, MLP_HIDDEN, MLP_HEAD)
+    )
     inputs = keras.Input((inputs_width,))
     x = inputs
     for i in range(MLP_BLOCKS):
@@ -209,56 +217,79 @@ def worker(method, kind, params):
         computed(result if method == "clone_model" else model)
         seconds = time.perf_counter() - start
     del result  # freed after the measurement, not timed
-    print(json.dumps({
-        "params": model.count_params(),
-        "weights_bytes": sum(sizes),
-        "largest_bytes": max(sizes),
-        "seconds": seconds,
-        "peak_extra_bytes": memory.peak - baseline,
-    }))
+    print(
+        json.dumps(
+            {
+                "params": model.count_params(),
+                "weights_bytes": sum(sizes),
+                "largest_bytes": max(sizes),
+                "seconds": seconds,
+                "peak_extra_bytes": memory.peak - baseline,
+            }
+        )
+    )
 
 
 def run(backend, method, kind, params):
-    env = {**os.environ, "KERAS_BACKEND": backend,
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, __file__, "--worker", method,
-               "--models", kind]
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, __file__, "--worker", method, "--models", kind]
     if params is not None:
         command += ["--params", repr(params)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        sys.exit(f"{backend} {kind} {method} failed "
-                 f"(exit {done.returncode}):\n{done.stderr[-4000:]}")
+        sys.exit(
+            f"{backend} {kind} {method} failed "
+            f"(exit {done.returncode}):\n{done.stderr[-4000:]}"
+        )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def summarize(runs):
     """Median time and highest peak over a method's runs."""
     times = [r["seconds"] for r in runs]
-    return {**runs[0], "seconds": statistics.median(times),
-            "min": min(times), "max": max(times),
-            "peak_extra_bytes": max(r["peak_extra_bytes"] for r in runs)}
+    return {
+        **runs[0],
+        "seconds": statistics.median(times),
+        "min": min(times),
+        "max": max(times),
+        "peak_extra_bytes": max(r["peak_extra_bytes"] for r in runs),
+    }
 
 
 def main():
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
-        "--params", type=float, default=None,
+        "--params",
+        type=float,
+        default=None,
         help="model size in parameters (default: stack 300e6, mlp_head "
-             "303M); mlp_head scales its widths to it")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"a {QUICK_PARAMS:.0e}-parameter smoke run")
-    parser.add_argument("--models", default=",".join(MODELS),
-                        help=f"comma-separated, of {', '.join(MODELS)} "
-                             "(default both)")
-    parser.add_argument("--backends", default=",".join(BACKENDS),
-                        help="comma-separated (default "
-                             f"{','.join(BACKENDS)})")
-    parser.add_argument("--repeats", type=int, default=1,
-                        help="processes per measurement; the median time "
-                             "and the highest peak are reported (default 1)")
+        "303M); mlp_head scales its widths to it",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"a {QUICK_PARAMS:.0e}-parameter smoke run",
+    )
+    parser.add_argument(
+        "--models",
+        default=",".join(MODELS),
+        help=f"comma-separated, of {', '.join(MODELS)} (default both)",
+    )
+    parser.add_argument(
+        "--backends",
+        default=",".join(BACKENDS),
+        help=f"comma-separated (default {','.join(BACKENDS)})",
+    )
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        help="processes per measurement; the median time "
+        "and the highest peak are reported (default 1)",
+    )
     parser.add_argument("--worker", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     params = QUICK_PARAMS if args.quick else args.params
@@ -275,10 +306,13 @@ def main():
     machine.print_header(backends)
     mb = 2**20
     spread = args.repeats > 1
-    print(f"{'backend':<11}{'model':<9}{'method':<13}{'params':>13}"
-          f"{'seconds':>9}" + (f"{'min-max':>13}" if spread else "")
-          + f"{'peak extra MB':>15}{'x largest':>11}{'x weights':>11}",
-          flush=True)
+    print(
+        f"{'backend':<11}{'model':<9}{'method':<13}{'params':>13}"
+        f"{'seconds':>9}"
+        + (f"{'min-max':>13}" if spread else "")
+        + f"{'peak extra MB':>15}{'x largest':>11}{'x weights':>11}",
+        flush=True,
+    )
     summary = []
     for backend in backends:
         for kind in models:
@@ -289,32 +323,38 @@ def main():
             results = {m: summarize(r) for m, r in runs.items()}
             for method, r in results.items():
                 extra = r["peak_extra_bytes"]
-                print(f"{backend:<11}{kind:<9}{LABELS[method]:<13}"
-                      f"{r['params']:>13,}{r['seconds']:>9.2f}"
-                      + (f"{r['min']:>6.2f}-{r['max']:<6.2f}" if spread
-                         else "")
-                      + f"{extra / mb:>15,.1f}"
-                      f"{extra / r['largest_bytes']:>11.2f}"
-                      f"{extra / r['weights_bytes']:>11.2f}", flush=True)
+                print(
+                    f"{backend:<11}{kind:<9}{LABELS[method]:<13}"
+                    f"{r['params']:>13,}{r['seconds']:>9.2f}"
+                    + (f"{r['min']:>6.2f}-{r['max']:<6.2f}" if spread else "")
+                    + f"{extra / mb:>15,.1f}"
+                    f"{extra / r['largest_bytes']:>11.2f}"
+                    f"{extra / r['weights_bytes']:>11.2f}",
+                    flush=True,
+                )
             summary.append((backend, kind, results))
 
     print()
-    print(f"targets: time <= {TIME_TARGET}x clone+assign, peak "
-          f"extra <= {MEMORY_TARGET}x the largest variable"
-          + (f"; median of {args.repeats} runs" if spread else ""))
+    print(
+        f"targets: time <= {TIME_TARGET}x clone+assign, peak "
+        f"extra <= {MEMORY_TARGET}x the largest variable"
+        + (f"; median of {args.repeats} runs" if spread else "")
+    )
     for backend, kind, results in summary:
         theirs = results["clone_assign"]
         for method in ("reinitialize", "unmeasured"):
             ours = results[method]
             ratio = ours["seconds"] / theirs["seconds"]
             memory = ours["peak_extra_bytes"] / ours["largest_bytes"]
-            print(f"{backend:<11}{kind:<9}{LABELS[method]:<13} / "
-                  f"(clone_model + assign): time {ratio:.2f}x "
-                  f"({'met' if ratio <= TIME_TARGET else 'missed'}), peak "
-                  f"extra {memory:.2f}x largest variable "
-                  f"({'met' if memory <= MEMORY_TARGET else 'missed'}; "
-                  f"largest {ours['largest_bytes'] / mb:,.1f} MB, weights "
-                  f"{ours['weights_bytes'] / mb:,.1f} MB)")
+            print(
+                f"{backend:<11}{kind:<9}{LABELS[method]:<13} / "
+                f"(clone_model + assign): time {ratio:.2f}x "
+                f"({'met' if ratio <= TIME_TARGET else 'missed'}), peak "
+                f"extra {memory:.2f}x largest variable "
+                f"({'met' if memory <= MEMORY_TARGET else 'missed'}; "
+                f"largest {ours['largest_bytes'] / mb:,.1f} MB, weights "
+                f"{ours['weights_bytes'] / mb:,.1f} MB)"
+            )
 
 
 if __name__ == "__main__":

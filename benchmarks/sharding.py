@@ -26,6 +26,7 @@ number that decides whether a real accelerator runs out of memory.
 """
 
 import argparse
+import functools
 import json
 import os
 import subprocess
@@ -44,18 +45,27 @@ def build(width):
     import keras_inits
 
     mesh = keras.distribution.DeviceMesh(
-        (1, DEVICES), ["batch", "model"], keras.distribution.list_devices())
+        (1, DEVICES), ["batch", "model"], keras.distribution.list_devices()
+    )
     layout_map = keras.distribution.LayoutMap(mesh)
     layout_map[".*kernel"] = (None, "model")
     layout_map[".*bias"] = ("model",)
-    keras.distribution.set_distribution(keras.distribution.ModelParallel(
-        layout_map=layout_map, batch_dim_name="batch"))
-    return keras.Sequential([
-        keras.Input((width,)),
-        keras.layers.Dense(width, name="big",
-                           kernel_initializer=keras_inits.HeNormal(seed=1)),
-        keras.layers.Dense(DEVICES * 128, name="head"),
-    ])
+    keras.distribution.set_distribution(
+        keras.distribution.ModelParallel(
+            layout_map=layout_map, batch_dim_name="batch"
+        )
+    )
+    return keras.Sequential(
+        [
+            keras.Input((width,)),
+            keras.layers.Dense(
+                width,
+                name="big",
+                kernel_initializer=keras_inits.HeNormal(seed=1),
+            ),
+            keras.layers.Dense(DEVICES * 128, name="head"),
+        ]
+    )
 
 
 def whole(model):
@@ -66,9 +76,12 @@ def whole(model):
         initializers = (layer.kernel_initializer, layer.bias_initializer)
         for variable, initializer in zip(layer.weights, initializers):
             shape, dtype = tuple(variable.shape), variable.dtype
-            value = jax.jit(lambda: initializer(shape, dtype=dtype),
-                            out_shardings=jax.sharding.SingleDeviceSharding(
-                                jax.devices()[0]))()
+            value = jax.jit(
+                functools.partial(initializer, shape, dtype=dtype),
+                out_shardings=jax.sharding.SingleDeviceSharding(
+                    jax.devices()[0]
+                ),
+            )()
             variable.assign(value)
             del value
 
@@ -92,19 +105,25 @@ def run(method, width):
     shards = kernel.value.addressable_shards
     # What one device needs for the big kernel's draw, from XLA's own
     # accounting of the same compiled program: output plus temporaries.
-    target = kernel.value.sharding if method == "sharded" else (
-        jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+    target = (
+        kernel.value.sharding
+        if method == "sharded"
+        else (jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+    )
     init = keras_inits.HeNormal(seed=1)
-    memory = jax.jit(lambda: init((width, width)), out_shardings=target
-                     ).lower().compile().memory_analysis()
+    memory = (
+        jax.jit(lambda: init((width, width)), out_shardings=target)
+        .lower()
+        .compile()
+        .memory_analysis()
+    )
     values = np.asarray(shards[0].data)
     return {
         "seconds": seconds,
         "peak_added": peak.peak - base,
         "kernel_bytes": kernel.value.nbytes,
         "largest_piece": max(s.data.nbytes for s in shards),
-        "device_peak": memory.output_size_in_bytes
-        + memory.temp_size_in_bytes,
+        "device_peak": memory.output_size_in_bytes + memory.temp_size_in_bytes,
         "spec": str(kernel.value.sharding.spec),
         "devices": jax.device_count(),
         # He normal, fan_in = width: std sqrt(2 / width).
@@ -122,34 +141,57 @@ def main():
     if args.child:
         print(json.dumps(run(args.child, width)))
         return
-    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="2",
-               XLA_FLAGS=f"--xla_force_host_platform_device_count={DEVICES}")
+    env = dict(
+        os.environ,
+        KERAS_BACKEND="jax",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        XLA_FLAGS=f"--xla_force_host_platform_device_count={DEVICES}",
+    )
     results = {}
     for method in METHODS:
         out = subprocess.run(
-            [sys.executable, __file__, "--child", method, "--width",
-             str(width)], env=env, capture_output=True, text=True)
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                method,
+                "--width",
+                str(width),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if out.returncode:  # -9: killed, most often out of memory
-            sys.exit(f"{method} failed ({out.returncode}):\n"
-                     f"{out.stderr[-3000:]}")
+            sys.exit(
+                f"{method} failed ({out.returncode}):\n{out.stderr[-3000:]}"
+            )
         results[method] = json.loads(out.stdout.strip().splitlines()[-1])
         print(method, results[method], flush=True)
     mib = 2**20
     kernel = results["sharded"]["kernel_bytes"]
-    print(f"Kernel {width} x {width} float32 = {kernel / mib:,.0f} MiB, "
-          f"sharded {results['sharded']['spec']} over "
-          f"{results['sharded']['devices']} simulated CPU devices.")
-    print(f"{'method':<9} {'time (s)':>9} {'host peak added (MiB)':>22} "
-          f"{'draw peak per device (MiB)':>27} {'std / expected':>15}")
+    print(
+        f"Kernel {width} x {width} float32 = {kernel / mib:,.0f} MiB, "
+        f"sharded {results['sharded']['spec']} over "
+        f"{results['sharded']['devices']} simulated CPU devices."
+    )
+    print(
+        f"{'method':<9} {'time (s)':>9} {'host peak added (MiB)':>22} "
+        f"{'draw peak per device (MiB)':>27} {'std / expected':>15}"
+    )
     for method, r in results.items():
-        print(f"{method:<9} {r['seconds']:>9.2f} "
-              f"{r['peak_added'] / mib:>22,.0f} "
-              f"{r['device_peak'] / mib:>27,.0f} {r['std_ratio']:>15.4f}")
+        print(
+            f"{method:<9} {r['seconds']:>9.2f} "
+            f"{r['peak_added'] / mib:>22,.0f} "
+            f"{r['device_peak'] / mib:>27,.0f} {r['std_ratio']:>15.4f}"
+        )
     s, w = results["sharded"], results["whole"]
-    print(f"sharded / whole: time {s['seconds'] / w['seconds']:.2f}x, "
-          f"host peak added {s['peak_added'] / max(w['peak_added'], 1):.2f}x,"
-          f" draw peak per device {s['device_peak'] / w['device_peak']:.2f}x."
-          " The host adds up all 8 simulated devices.")
+    print(
+        f"sharded / whole: time {s['seconds'] / w['seconds']:.2f}x, "
+        f"host peak added {s['peak_added'] / max(w['peak_added'], 1):.2f}x,"
+        f" draw peak per device {s['device_peak'] / w['device_peak']:.2f}x."
+        " The host adds up all 8 simulated devices."
+    )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,6 @@ below are the ones most code needs, from those faces.
 # answers --help without Keras and sets Keras' backend from --backend.
 from keras_inits import _startup  # noqa: F401  (isort: skip)
 from keras_inits import _moved
-from keras_inits import diagnostics
-from keras_inits import initializers
-from keras_inits import model
-from keras_inits import random
 from keras_inits import recipes
 from keras_inits.diagnostics import ModelDescription
 from keras_inits.diagnostics import SignalCurve

@@ -25,41 +25,61 @@ MOVED = {
     "arrays": ("keras_inits._internal.arrays", "keras_inits.initializers"),
     "autodiff": ("keras_inits._internal.autodiff", "keras_inits.diagnostics"),
     "base": ("keras_inits.initializers._base", "keras_inits.initializers"),
-    "bounded_normal": ("keras_inits.initializers._bounded_normal",
-                       "keras_inits.initializers"),
+    "bounded_normal": (
+        "keras_inits.initializers._bounded_normal",
+        "keras_inits.initializers",
+    ),
     "checks": ("keras_inits._internal.checks", "keras_inits.initializers"),
     "cli_parser": ("keras_inits.cli._parser", "keras_inits.cli"),
-    "comparison": ("keras_inits.experiments._comparison",
-                   "keras_inits.experiments"),
-    "constant_initializers": ("keras_inits.initializers._constant",
-                              "keras_inits.initializers"),
+    "comparison": (
+        "keras_inits.experiments._comparison",
+        "keras_inits.experiments",
+    ),
+    "constant_initializers": (
+        "keras_inits.initializers._constant",
+        "keras_inits.initializers",
+    ),
     "constants": ("keras_inits._internal.defaults", "keras_inits.experiments"),
-    "convolution": ("keras_inits.initializers._convolution",
-                    "keras_inits.initializers"),
+    "convolution": (
+        "keras_inits.initializers._convolution",
+        "keras_inits.initializers",
+    ),
     "depth": ("keras_inits.initializers._depth", "keras_inits.initializers"),
     "gain": ("keras_inits.initializers._gain", "keras_inits.initializers"),
     "gaussian": ("keras_inits._internal.gaussian", "keras_inits.random"),
     "householder": ("keras_inits.random._householder", "keras_inits.random"),
-    "initializer_lists": ("keras_inits.experiments._initializer_lists",
-                          "keras_inits.experiments"),
-    "keras_internals": ("keras_inits._internal.keras_internals",
-                        "keras_inits"),
+    "initializer_lists": (
+        "keras_inits.experiments._initializer_lists",
+        "keras_inits.experiments",
+    ),
+    "keras_internals": (
+        "keras_inits._internal.keras_internals",
+        "keras_inits",
+    ),
     "limits": ("keras_inits._internal.limits", "keras_inits"),
     "moments": ("keras_inits.model._moments", "keras_inits.model"),
     "names": ("keras_inits.initializers._names", "keras_inits.initializers"),
     "native_ops": ("keras_inits._internal.native_ops", "keras_inits.random"),
     "networks": ("keras_inits._internal.networks", "keras_inits.experiments"),
-    "orthogonal": ("keras_inits.initializers._orthogonal",
-                   "keras_inits.initializers"),
+    "orthogonal": (
+        "keras_inits.initializers._orthogonal",
+        "keras_inits.initializers",
+    ),
     "planning": ("keras_inits.model._planning", "keras_inits.model"),
     "portable": ("keras_inits.random._portable", "keras_inits.random"),
-    "propagation": ("keras_inits.diagnostics._propagation",
-                    "keras_inits.diagnostics"),
-    "random_initializers": ("keras_inits.initializers._random",
-                            "keras_inits.initializers"),
+    "propagation": (
+        "keras_inits.diagnostics._propagation",
+        "keras_inits.diagnostics",
+    ),
+    "random_initializers": (
+        "keras_inits.initializers._random",
+        "keras_inits.initializers",
+    ),
     "recipe_book": ("keras_inits.recipes._book", "keras_inits.recipes"),
-    "registration": ("keras_inits.initializers._registration",
-                     "keras_inits.initializers"),
+    "registration": (
+        "keras_inits.initializers._registration",
+        "keras_inits.initializers",
+    ),
     "reinitialize_report": ("keras_inits.model._report", "keras_inits.model"),
     "reports": ("keras_inits.experiments._reports", "keras_inits.experiments"),
     "roles": ("keras_inits.recipes._roles", "keras_inits.recipes"),
@@ -67,25 +87,39 @@ MOVED = {
     "samplers": ("keras_inits.random._samplers", "keras_inits.random"),
     "seeds": ("keras_inits.random._seeds", "keras_inits.random"),
     "selection": ("keras_inits.model._selection", "keras_inits.model"),
-    "serialization": ("keras_inits.initializers._serialization",
-                      "keras_inits.initializers"),
+    "serialization": (
+        "keras_inits.initializers._serialization",
+        "keras_inits.initializers",
+    ),
     "sharding": ("keras_inits._internal.sharding", "keras_inits.random"),
     "sparse": ("keras_inits.initializers._sparse", "keras_inits.initializers"),
-    "spectral": ("keras_inits.initializers._spectral",
-                 "keras_inits.initializers"),
+    "spectral": (
+        "keras_inits.initializers._spectral",
+        "keras_inits.initializers",
+    ),
     "startup": ("keras_inits._startup", "keras_inits.cli"),
     "tables": ("keras_inits._internal.tables", "keras_inits"),
     "threefry": ("keras_inits.random._generator", "keras_inits.random"),
-    "transformer": ("keras_inits.experiments._transformer",
-                    "keras_inits.experiments"),
-    "transformer_comparison": ("keras_inits.experiments._transformer_comparison",
-                               "keras_inits.experiments"),
-    "transformer_reports": ("keras_inits.experiments._transformer_reports",
-                            "keras_inits.experiments"),
-    "variance_scaling": ("keras_inits.initializers._variance_scaling",
-                         "keras_inits.initializers"),
-    "weight_stats": ("keras_inits.diagnostics._weight_stats",
-                     "keras_inits.diagnostics"),
+    "transformer": (
+        "keras_inits.experiments._transformer",
+        "keras_inits.experiments",
+    ),
+    "transformer_comparison": (
+        "keras_inits.experiments._transformer_comparison",
+        "keras_inits.experiments",
+    ),
+    "transformer_reports": (
+        "keras_inits.experiments._transformer_reports",
+        "keras_inits.experiments",
+    ),
+    "variance_scaling": (
+        "keras_inits.initializers._variance_scaling",
+        "keras_inits.initializers",
+    ),
+    "weight_stats": (
+        "keras_inits.diagnostics._weight_stats",
+        "keras_inits.diagnostics",
+    ),
 }
 
 
@@ -100,7 +134,9 @@ def moved_module(name: str):
         f"keras_inits.{name} is deprecated and will be removed in 0.2.0: "
         f"the package moved into folders; import from {face} instead "
         "(CHANGELOG.md lists where each name went).",
-        DeprecationWarning, stacklevel=3)
+        DeprecationWarning,
+        stacklevel=3,
+    )
     return importlib.import_module(holder)
 
 

@@ -14,12 +14,14 @@ def decoder(depth=2, width=16, vocab=24, length=8, heads=2):
     x = layers.Embedding(vocab, width, name="tokens")(tokens)
     # Positions from the tokens, so the embedding is part of the graph.
     positions = layers.Embedding(length, width, name="positions")(
-        keras.ops.zeros_like(tokens) + keras.ops.arange(length))
+        keras.ops.zeros_like(tokens) + keras.ops.arange(length)
+    )
     x = layers.Add(name="embed")([x, positions])
     for i in range(depth):
         h = layers.LayerNormalization(name=f"ln_a{i}")(x)
         h = layers.MultiHeadAttention(heads, width // heads, name=f"attn{i}")(
-            h, h, use_causal_mask=True)
+            h, h, use_causal_mask=True
+        )
         h = layers.Dropout(0.1)(h)
         x = layers.Add()([x, h])
         h = layers.LayerNormalization(name=f"ln_m{i}")(x)
@@ -28,8 +30,9 @@ def decoder(depth=2, width=16, vocab=24, length=8, heads=2):
         h = layers.Dropout(0.1)(h)
         x = layers.Add()([x, h])
     x = layers.LayerNormalization(name="ln_f")(x)
-    return keras.Model(tokens, layers.Dense(vocab, name="head")(x),
-                       name="decoder")
+    return keras.Model(
+        tokens, layers.Dense(vocab, name="head")(x), name="decoder"
+    )
 
 
 def encoder(depth=2, width=16, vocab=24, length=8, heads=2):
@@ -39,13 +42,17 @@ def encoder(depth=2, width=16, vocab=24, length=8, heads=2):
     x = layers.LayerNormalization(name="ln_e")(x)
     for i in range(depth):
         h = layers.MultiHeadAttention(heads, width // heads, name=f"attn{i}")(
-            x, x)
+            x, x
+        )
         x = layers.LayerNormalization(name=f"ln_a{i}")(layers.Add()([x, h]))
         h = layers.Dense(2 * width, activation="gelu", name=f"fc{i}")(x)
-        h = layers.Activation("linear")(layers.Dense(width, name=f"proj{i}")(h))
+        h = layers.Activation("linear")(
+            layers.Dense(width, name=f"proj{i}")(h)
+        )
         x = layers.LayerNormalization(name=f"ln_m{i}")(layers.Add()([x, h]))
-    return keras.Model(tokens, layers.Dense(3, name="head")(x[:, 0]),
-                       name="encoder")
+    return keras.Model(
+        tokens, layers.Dense(3, name="head")(x[:, 0]), name="encoder"
+    )
 
 
 def gated(depth=2, width=16, vocab=24, length=8):
@@ -54,14 +61,19 @@ def gated(depth=2, width=16, vocab=24, length=8):
     x = layers.Embedding(vocab, width, name="tokens")(tokens)
     for i in range(depth):
         h = layers.RMSNormalization(name=f"norm{i}")(x)
-        gate = layers.Dense(3 * width, activation="silu", use_bias=False,
-                            name=f"gate{i}")(h)
+        gate = layers.Dense(
+            3 * width, activation="silu", use_bias=False, name=f"gate{i}"
+        )(h)
         up = layers.Dense(3 * width, use_bias=False, name=f"up{i}")(h)
         h = layers.Dense(width, use_bias=False, name=f"down{i}")(
-            layers.Multiply()([gate, up]))
+            layers.Multiply()([gate, up])
+        )
         x = layers.Add()([x, h])
-    return keras.Model(tokens, layers.Dense(vocab, use_bias=False,
-                                            name="head")(x), name="gated")
+    return keras.Model(
+        tokens,
+        layers.Dense(vocab, use_bias=False, name="head")(x),
+        name="gated",
+    )
 
 
 def resnet(blocks=2, channels=8):
@@ -78,8 +90,8 @@ def resnet(blocks=2, channels=8):
         skip = x
         if out != channels:
             skip = layers.BatchNormalization(name="bn_skip")(
-                layers.Conv2D(out, 1, name="conv_skip")(x))
+                layers.Conv2D(out, 1, name="conv_skip")(x)
+            )
         x = layers.ReLU()(layers.Add()([skip, h]))
     x = layers.GlobalAveragePooling2D()(x)
-    return keras.Model(images, layers.Dense(10, name="head")(x),
-                       name="resnet")
+    return keras.Model(images, layers.Dense(10, name="head")(x), name="resnet")

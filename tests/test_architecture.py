@@ -26,8 +26,16 @@ TOP = {INIT, "__main__"}
 # The folders, each importing only those before it (and itself): the
 # layers README's Architecture section lists. `_internal` is private to
 # the package; the others are public faces.
-LAYERS = ("_internal", "random", "initializers", "recipes", "model",
-          "diagnostics", "experiments", "cli")
+LAYERS = (
+    "_internal",
+    "random",
+    "initializers",
+    "recipes",
+    "model",
+    "diagnostics",
+    "experiments",
+    "cli",
+)
 FOUNDATION = "_internal"
 MAX_FUNCTION_LINES = 60
 PUBLIC_FUNCTIONS = ("reinitialize", "lsuv", "compare", "deserialize")
@@ -75,17 +83,17 @@ def _resolve(package_name, known, module, node):
             if alias.name == package_name:
                 found.append((INIT, ()))
             elif alias.name.startswith(package_name + "."):
-                found.append((alias.name[len(package_name) + 1:], ()))
+                found.append((alias.name[len(package_name) + 1 :], ()))
         return found
     if node.level:  # relative: from . import x, from .x import y
         base = _package_of(module).split(".") if _package_of(module) else []
         if node.level > 1:
-            base = base[:len(base) - (node.level - 1)]
+            base = base[: len(base) - (node.level - 1)]
         parts = base + (node.module.split(".") if node.module else [])
     elif node.module == package_name:
         parts = []
     elif node.module and node.module.startswith(package_name + "."):
-        parts = node.module[len(package_name) + 1:].split(".")
+        parts = node.module[len(package_name) + 1 :].split(".")
     else:
         return []
     prefix = ".".join(parts)
@@ -111,11 +119,13 @@ def imports(package):
     for module, tree in parsed.items():
         for node in ast.walk(tree):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                for target, names in _resolve(package.name, parsed, module,
-                                              node):
+                for target, names in _resolve(
+                    package.name, parsed, module, node
+                ):
                     if target != module:
-                        found.append(Import(module, target, node.lineno,
-                                            names))
+                        found.append(
+                            Import(module, target, node.lineno, names)
+                        )
     return found
 
 
@@ -178,26 +188,37 @@ def import_cycles(package):
     cycles = []
     for members in _strongly_connected(graph):
         if len(members) > 1:
-            lines = sorted({f"{e.source}.py:{e.line} -> {e.target}"
-                            for e in edges if e.source in members
-                            and e.target in members})
-            cycles.append(f"cycle among {members}: "
-                          f"{' -> '.join(_one_cycle(graph, members))} "
-                          f"({'; '.join(lines)})")
+            lines = sorted(
+                {
+                    f"{e.source}.py:{e.line} -> {e.target}"
+                    for e in edges
+                    if e.source in members and e.target in members
+                }
+            )
+            cycles.append(
+                f"cycle among {members}: "
+                f"{' -> '.join(_one_cycle(graph, members))} "
+                f"({'; '.join(lines)})"
+            )
     for edge in edges:
         if edge.target == INIT:
             taken = f" (for {', '.join(edge.names)})" if edge.names else ""
-            cycles.append(f"{edge.source} -> {INIT} -> ... -> "
-                          f"{edge.source}: {edge.source}.py:{edge.line} "
-                          f"imports the package{taken}, whose __init__.py "
-                          "imports its modules")
+            cycles.append(
+                f"{edge.source} -> {INIT} -> ... -> "
+                f"{edge.source}: {edge.source}.py:{edge.line} "
+                f"imports the package{taken}, whose __init__.py "
+                "imports its modules"
+            )
     return cycles
 
 
 def folders(package):
     """The names of the package's folders (subpackages)."""
-    return {path.name for path in package.iterdir()
-            if (path / "__init__.py").exists()}
+    return {
+        path.name
+        for path in package.iterdir()
+        if (path / "__init__.py").exists()
+    }
 
 
 def folder_of(module, known_folders):
@@ -215,11 +236,14 @@ def private_module_imports(package):
     found = []
     for edge in imports(package):
         target_folder = folder_of(edge.target, known)
-        if (_private(edge.target.rpartition(".")[2])
-                and target_folder != folder_of(edge.source, known)):
-            found.append(f"{edge.source}.py:{edge.line} imports {edge.target}"
-                         f", a private module of "
-                         f"{target_folder or 'the top package'}")
+        if _private(
+            edge.target.rpartition(".")[2]
+        ) and target_folder != folder_of(edge.source, known):
+            found.append(
+                f"{edge.source}.py:{edge.line} imports {edge.target}"
+                f", a private module of "
+                f"{target_folder or 'the top package'}"
+            )
     return found
 
 
@@ -235,13 +259,19 @@ def upward_imports(package, layers=LAYERS):
         if not source or edge.target == INIT:  # INIT: import_cycles' job
             continue
         if not target:
-            found.append(f"{edge.source}.py:{edge.line} imports "
-                         f"{edge.target} of the top package")
+            found.append(
+                f"{edge.source}.py:{edge.line} imports "
+                f"{edge.target} of the top package"
+            )
         elif target != source and (
-                source not in layers or target not in layers
-                or layers.index(target) > layers.index(source)):
-            found.append(f"{edge.source}.py:{edge.line} imports {target}, "
-                         f"which is above {source}")
+            source not in layers
+            or target not in layers
+            or layers.index(target) > layers.index(source)
+        ):
+            found.append(
+                f"{edge.source}.py:{edge.line} imports {target}, "
+                f"which is above {source}"
+            )
     return found
 
 
@@ -249,10 +279,12 @@ def foundation_imports(package, foundation=FOUNDATION):
     """Every import, by a module of the `foundation` folder, of a module of
     the package outside it."""
     known = folders(package)
-    return [f"{edge.source}.py:{edge.line} imports {edge.target}"
-            for edge in imports(package)
-            if folder_of(edge.source, known) == foundation
-            and folder_of(edge.target, known) != foundation]
+    return [
+        f"{edge.source}.py:{edge.line} imports {edge.target}"
+        for edge in imports(package)
+        if folder_of(edge.source, known) == foundation
+        and folder_of(edge.target, known) != foundation
+    ]
 
 
 def faces_without_all(package, foundation=FOUNDATION):
@@ -267,30 +299,38 @@ def faces_without_all(package, foundation=FOUNDATION):
         listed, bound = None, set()
         for node in tree.body:
             if isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id == "__all__"
-                    for t in node.targets):
+                isinstance(t, ast.Name) and t.id == "__all__"
+                for t in node.targets
+            ):
                 listed = ast.literal_eval(node.value)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                bound.update((a.asname or a.name).split(".")[0]
-                             for a in node.names)
+                bound.update(
+                    (a.asname or a.name).split(".")[0] for a in node.names
+                )
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 bound.add(node.name)
             elif isinstance(node, ast.Assign):
-                bound.update(t.id for t in node.targets
-                             if isinstance(t, ast.Name))
+                bound.update(
+                    t.id for t in node.targets if isinstance(t, ast.Name)
+                )
         if listed is None:
             found.append(f"{path.name}/__init__.py has no __all__")
             continue
         missing = sorted(set(listed) - bound)
         if missing:
-            found.append(f"{path.name}/__init__.py lists {missing} in "
-                         "__all__ but does not define or import them")
+            found.append(
+                f"{path.name}/__init__.py lists {missing} in "
+                "__all__ but does not define or import them"
+            )
     return found
 
 
 def _private(name):
-    return name.startswith("_") and name != "_" and not (
-        name.startswith("__") and name.endswith("__"))
+    return (
+        name.startswith("_")
+        and name != "_"
+        and not (name.startswith("__") and name.endswith("__"))
+    )
 
 
 def _module_names(package_name, known, module, tree):
@@ -302,8 +342,9 @@ def _module_names(package_name, known, module, tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == package_name or alias.name.startswith(
-                        package_name + "."):
-                    target = alias.name[len(package_name) + 1:] or INIT
+                    package_name + "."
+                ):
+                    target = alias.name[len(package_name) + 1 :] or INIT
                     if alias.asname:
                         names[alias.asname] = target
                     else:  # binds the package; its submodules by attribute
@@ -311,8 +352,11 @@ def _module_names(package_name, known, module, tree):
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
                 for target, taken in _resolve(
-                        package_name, known, module,
-                        ast.ImportFrom(node.module, [alias], node.level)):
+                    package_name,
+                    known,
+                    module,
+                    ast.ImportFrom(node.module, [alias], node.level),
+                ):
                     if not taken:  # a module, bound to a name
                         names[alias.asname or alias.name] = target
     return names
@@ -336,8 +380,10 @@ def private_uses(package):
     for edge in imports(package):
         for name in edge.names:
             if _private(name):
-                found.add(f"{edge.source}.py:{edge.line} imports "
-                          f"{edge.target}.{name}")
+                found.add(
+                    f"{edge.source}.py:{edge.line} imports "
+                    f"{edge.target}.{name}"
+                )
     for module, tree in parsed.items():
         bound = _module_names(package.name, parsed, module, tree)
         for node in ast.walk(tree):
@@ -355,19 +401,32 @@ def private_uses(package):
                     break
                 target = inner
             if target is not None and target != module:
-                found.add(f"{module}.py:{node.lineno} uses "
-                          f"{target}.{node.attr}")
-    return sorted(found, key=lambda text: (text.split(":")[0],
-                                           int(text.split(":")[1].split()[0]),
-                                           text))
+                found.add(
+                    f"{module}.py:{node.lineno} uses {target}.{node.attr}"
+                )
+    return sorted(
+        found,
+        key=lambda text: (
+            text.split(":")[0],
+            int(text.split(":")[1].split()[0]),
+            text,
+        ),
+    )
 
 
 def _code_lines(source):
     """Numbers of the lines of `source` that hold code: not blank, not only
     a comment (a string spanning lines counts on each of its lines)."""
     lines = set()
-    skip = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
-            tokenize.DEDENT, tokenize.ENDMARKER, tokenize.ENCODING}
+    skip = {
+        tokenize.COMMENT,
+        tokenize.NL,
+        tokenize.NEWLINE,
+        tokenize.INDENT,
+        tokenize.DEDENT,
+        tokenize.ENDMARKER,
+        tokenize.ENCODING,
+    }
     for token in tokenize.tokenize(io.BytesIO(source.encode()).readline):
         if token.type not in skip:
             lines.update(range(token.start[0], token.end[0] + 1))
@@ -384,15 +443,18 @@ def function_lengths(package, names=PUBLIC_FUNCTIONS):
         tree = ast.parse(source)
         code = _code_lines(source)
         for node in tree.body:
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                    or node.name not in names:
+            if (
+                not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                or node.name not in names
+            ):
                 continue
             body = node.body
-            if (isinstance(body[0], ast.Expr)
-                    and isinstance(body[0].value, ast.Constant)
-                    and isinstance(body[0].value.value, str)):
-                docstring = set(range(body[0].lineno,
-                                      body[0].end_lineno + 1))
+            if (
+                isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)
+            ):
+                docstring = set(range(body[0].lineno, body[0].end_lineno + 1))
                 body = body[1:]
             else:
                 docstring = set()
@@ -400,8 +462,9 @@ def function_lengths(package, names=PUBLIC_FUNCTIONS):
                 count = 0
             else:
                 span = range(body[0].lineno, node.end_lineno + 1)
-                count = len([n for n in span if n in code
-                             and n not in docstring])
+                count = len(
+                    [n for n in span if n in code and n not in docstring]
+                )
             module = ".".join(path.relative_to(package).with_suffix("").parts)
             found[f"{module}.{node.name}"] = count
     return found
@@ -418,7 +481,8 @@ def test_no_import_cycles_lazy_imports_included():
 def test_each_folder_imports_only_the_folders_below_it():
     found = upward_imports(PACKAGE)
     assert not found, "\n".join(
-        [f"Imports against the layers {' -> '.join(LAYERS)}:"] + found)
+        [f"Imports against the layers {' -> '.join(LAYERS)}:"] + found
+    )
 
 
 def test_no_private_module_is_imported_from_another_folder():
@@ -429,7 +493,8 @@ def test_no_private_module_is_imported_from_another_folder():
 def test_the_foundation_imports_nothing_of_the_package_above_it():
     found = foundation_imports(PACKAGE)
     assert not found, "\n".join(
-        [f"keras_inits/{FOUNDATION}/ imports the package above it:"] + found)
+        [f"keras_inits/{FOUNDATION}/ imports the package above it:"] + found
+    )
 
 
 def test_each_public_folder_has_a_face_with_all():
@@ -444,19 +509,28 @@ def test_the_layers_are_the_folders():
 def test_no_module_uses_another_modules_private_names():
     uses = private_uses(PACKAGE)
     assert not uses, "\n".join(
-        [f"{len(uses)} uses of another module's _private names:"] + uses)
+        [f"{len(uses)} uses of another module's _private names:"] + uses
+    )
 
 
 def test_public_functions_are_short():
     lengths = function_lengths(PACKAGE)
-    missing = [name for name in PUBLIC_FUNCTIONS
-               if not any(key.rsplit(".", 1)[1] == name for key in lengths)]
+    missing = [
+        name
+        for name in PUBLIC_FUNCTIONS
+        if not any(key.rsplit(".", 1)[1] == name for key in lengths)
+    ]
     assert not missing, f"No module-level function named {missing}"
-    long = {name: count for name, count in lengths.items()
-            if count > MAX_FUNCTION_LINES}
-    assert not long, (f"Functions over {MAX_FUNCTION_LINES} lines of code "
-                      f"(docstring, blank and comment lines not counted): "
-                      f"{long}")
+    long = {
+        name: count
+        for name, count in lengths.items()
+        if count > MAX_FUNCTION_LINES
+    }
+    assert not long, (
+        f"Functions over {MAX_FUNCTION_LINES} lines of code "
+        f"(docstring, blank and comment lines not counted): "
+        f"{long}"
+    )
 
 
 # The checks themselves, on small packages that break each rule.
@@ -472,90 +546,133 @@ def _package(tmp_path, files):
 
 
 def test_cycles_are_found_through_every_kind_of_import(tmp_path):
-    package = _package(tmp_path, {
-        "__init__.py": "from keras_inits.a import f\nimport keras_inits.b\n",
-        "__main__.py": "import keras_inits\n",  # allowed
-        "a.py": "from . import b\n",
-        "b.py": "def f():\n    from .c import g\n",  # lazy, relative
-        "c.py": "class C:\n    def m(self):\n        import keras_inits.a\n",
-        "d.py": "from keras_inits.e import x as y\n",
-        "e.py": "def f():\n    from keras_inits import d\n",
-        "f.py": "def f():\n    import keras_inits\n",
-        "g.py": "from keras_inits import reinitialize\n",  # not a module
-        "h.py": "import numpy\nfrom keras_inits import a\n",  # no cycle
-    })
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "from keras_inits.a import f\nimport keras_inits.b\n",
+            "__main__.py": "import keras_inits\n",  # allowed
+            "a.py": "from . import b\n",
+            "b.py": "def f():\n    from .c import g\n",  # lazy, relative
+            "c.py": "class C:\n    def m(self):\n        import keras_inits.a\n",
+            "d.py": "from keras_inits.e import x as y\n",
+            "e.py": "def f():\n    from keras_inits import d\n",
+            "f.py": "def f():\n    import keras_inits\n",
+            "g.py": "from keras_inits import reinitialize\n",  # not a module
+            "h.py": "import numpy\nfrom keras_inits import a\n",  # no cycle
+        },
+    )
     cycles = import_cycles(package)
     assert len(cycles) == 4, cycles
-    assert cycles[0].startswith("cycle among ['a', 'b', 'c']: a -> b -> c "
-                                "-> a (a.py:1 -> b; b.py:2 -> c; c.py:3 -> a)")
+    assert cycles[0].startswith(
+        "cycle among ['a', 'b', 'c']: a -> b -> c "
+        "-> a (a.py:1 -> b; b.py:2 -> c; c.py:3 -> a)"
+    )
     assert cycles[1].startswith("cycle among ['d', 'e']: d -> e -> d")
     assert cycles[2].startswith("f -> __init__ -> ... -> f: f.py:2 imports")
-    assert cycles[3].startswith("g -> __init__ -> ... -> g: g.py:1 imports "
-                                "the package (for reinitialize)")
-    assert not import_cycles(_package(tmp_path / "fine", {
-        "__init__.py": "from keras_inits.a import f\n",
-        "a.py": "from keras_inits import b\n", "b.py": "import keras\n"}))
+    assert cycles[3].startswith(
+        "g -> __init__ -> ... -> g: g.py:1 imports "
+        "the package (for reinitialize)"
+    )
+    assert not import_cycles(
+        _package(
+            tmp_path / "fine",
+            {
+                "__init__.py": "from keras_inits.a import f\n",
+                "a.py": "from keras_inits import b\n",
+                "b.py": "import keras\n",
+            },
+        )
+    )
 
 
 def test_folder_rules_are_checked(tmp_path):
-    package = _package(tmp_path, {
-        "__init__.py": "from keras_inits import low\n",
-        "_top.py": "x = 1\n",
-        "low/__init__.py": "from keras_inits.low._a import f\n__all__ = ['f']\n",
-        "low/_a.py": ("from keras_inits.high import g\n"  # upward
-                      "def f():\n    from keras_inits.high._b import h\n"),
-        "low/_c.py": "from keras_inits.low import _a\n",  # same folder
-        "high/__init__.py": "from keras_inits.high._b import g\n__all__ = ['g', 'k']\n",
-        "high/_b.py": ("from keras_inits.low._a import f\n"  # private
-                       "from keras_inits.low import f as f2\n"
-                       "from keras_inits import _top\n"),
-        "base/__init__.py": "",
-        "base/x.py": "from keras_inits.low import f\n",
-    })
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "from keras_inits import low\n",
+            "_top.py": "x = 1\n",
+            "low/__init__.py": "from keras_inits.low._a import f\n__all__ = ['f']\n",
+            "low/_a.py": (
+                "from keras_inits.high import g\n"  # upward
+                "def f():\n    from keras_inits.high._b import h\n"
+            ),
+            "low/_c.py": "from keras_inits.low import _a\n",  # same folder
+            "high/__init__.py": "from keras_inits.high._b import g\n__all__ = ['g', 'k']\n",
+            "high/_b.py": (
+                "from keras_inits.low._a import f\n"  # private
+                "from keras_inits.low import f as f2\n"
+                "from keras_inits import _top\n"
+            ),
+            "base/__init__.py": "",
+            "base/x.py": "from keras_inits.low import f\n",
+        },
+    )
     layers = ("base", "low", "high")
     assert sorted(upward_imports(package, layers)) == [
         "base.x.py:1 imports low, which is above base",
         "high._b.py:3 imports _top of the top package",
         "low._a.py:1 imports high, which is above low",
-        "low._a.py:3 imports high, which is above low"]
-    assert sorted(private_module_imports(package)) == sorted([
-        "high._b.py:1 imports low._a, a private module of low",
-        "high._b.py:3 imports _top, a private module of the top package",
-        "low._a.py:3 imports high._b, a private module of high"])
+        "low._a.py:3 imports high, which is above low",
+    ]
+    assert sorted(private_module_imports(package)) == sorted(
+        [
+            "high._b.py:1 imports low._a, a private module of low",
+            "high._b.py:3 imports _top, a private module of the top package",
+            "low._a.py:3 imports high._b, a private module of high",
+        ]
+    )
     assert foundation_imports(package, "base") == ["base.x.py:1 imports low"]
     assert faces_without_all(package, "base") == [
         "high/__init__.py lists ['k'] in __all__ but does not define or "
-        "import them"]
+        "import them"
+    ]
 
 
 def test_private_uses_are_found(tmp_path):
-    package = _package(tmp_path, {
-        "__init__.py": "_hidden = 1\n__version__ = '1'\n",
-        "a.py": "_own = 1\ndef _f():\n    return _own\n",
-        "b.py": ("from keras_inits import a\n"
-                 "from keras_inits import a as alias\n"
-                 "import keras_inits.a\n"
-                 "from . import a as rel\n"
-                 "x = a._f, alias._own, keras_inits.a._f, rel._f\n"
-                 "y = a.f._private, a.__name__, a.public\n"),
-        "c.py": ("def f():\n"
-                 "    from keras_inits.a import _f\n"
-                 "    from keras_inits import _hidden, __version__\n"
-                 "    from .a import _own as own\n"),
-    })
+    package = _package(
+        tmp_path,
+        {
+            "__init__.py": "_hidden = 1\n__version__ = '1'\n",
+            "a.py": "_own = 1\ndef _f():\n    return _own\n",
+            "b.py": (
+                "from keras_inits import a\n"
+                "from keras_inits import a as alias\n"
+                "import keras_inits.a\n"
+                "from . import a as rel\n"
+                "x = a._f, alias._own, keras_inits.a._f, rel._f\n"
+                "y = a.f._private, a.__name__, a.public\n"
+            ),
+            "c.py": (
+                "def f():\n"
+                "    from keras_inits.a import _f\n"
+                "    from keras_inits import _hidden, __version__\n"
+                "    from .a import _own as own\n"
+            ),
+        },
+    )
     assert private_uses(package) == [
-        "b.py:5 uses a._f", "b.py:5 uses a._own",
-        "c.py:2 imports a._f", "c.py:3 imports __init__._hidden",
-        "c.py:4 imports a._own"]
+        "b.py:5 uses a._f",
+        "b.py:5 uses a._own",
+        "c.py:2 imports a._f",
+        "c.py:3 imports __init__._hidden",
+        "c.py:4 imports a._own",
+    ]
 
 
 def test_function_lengths_leave_out_docstrings_blanks_and_comments(tmp_path):
     body = "".join(f"    x{i} = {i}\n" for i in range(60))
-    package = _package(tmp_path, {
-        "a.py": ('def lsuv():\n    """Doc.\n\n    More."""\n'
-                 "    # a comment\n\n" + body + "    return (\n        1)\n"
-                 "def other():\n" + body + body),
-        "b.py": ("class A:\n    def compare(self):\n"
-                 + (body + body).replace("    ", "        ")),
-    })
+    package = _package(
+        tmp_path,
+        {
+            "a.py": (
+                'def lsuv():\n    """Doc.\n\n    More."""\n'
+                "    # a comment\n\n" + body + "    return (\n        1)\n"
+                "def other():\n" + body + body
+            ),
+            "b.py": (
+                "class A:\n    def compare(self):\n"
+                + (body + body).replace("    ", "        ")
+            ),
+        },
+    )
     assert function_lengths(package) == {"a.lsuv": 62}

@@ -34,10 +34,12 @@ COMMITTED_BACKEND = "tensorflow"
 BACKENDS = {}
 QUICK_PARAMETERS = {
     "03_compare_initializers": (
-        'INITIALIZERS = "Zeros,HeUniform"\nEPOCHS = 3\nDEPTH = 3\nSEED = 0'),
+        'INITIALIZERS = "Zeros,HeUniform"\nEPOCHS = 3\nDEPTH = 3\nSEED = 0'
+    ),
     "04_transformer_recipes": (
         'RECIPES = "default,gpt2_zero_head"\nSTEPS = 20\nEVALUATIONS = 2\n'
-        'SEEDS = 1'),
+        "SEEDS = 1"
+    ),
 }
 
 
@@ -45,35 +47,54 @@ def execute(name, parameters=None, timeout=900):
     """Runs notebook `name` top to bottom and returns it with its outputs."""
     notebook = nbformat.read(FOLDER / f"{name}.ipynb", as_version=4)
     if parameters is not None:
-        tagged = [cell for cell in notebook.cells
-                  if "parameters" in cell.metadata.get("tags", ())]
+        tagged = [
+            cell
+            for cell in notebook.cells
+            if "parameters" in cell.metadata.get("tags", ())
+        ]
         assert len(tagged) == 1, f"{name} needs one cell tagged `parameters`"
         tagged[0].source = parameters
     client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3",
-        resources={"metadata": {"path": str(FOLDER)}})
+        notebook,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(FOLDER)}},
+    )
     # The kernel is a new process: it gets the backend explicitly, since
     # this one may have it from ~/.keras/keras.json rather than the
     # environment. Figures use the inline backend, which renders with Agg.
-    client.execute(env={**os.environ,
-                        "KERAS_BACKEND": keras.backend.backend(),
-                        "TF_CPP_MIN_LOG_LEVEL": "2"})
+    client.execute(
+        env={
+            **os.environ,
+            "KERAS_BACKEND": keras.backend.backend(),
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
+    )
     return notebook
 
 
 def _outputs(notebook):
-    return [output for cell in notebook.cells if cell.cell_type == "code"
-            for output in cell.outputs]
+    return [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+    ]
 
 
 def _images(notebook):
-    return sum("image/png" in output.get("data", {})
-               for output in _outputs(notebook))
+    return sum(
+        "image/png" in output.get("data", {}) for output in _outputs(notebook)
+    )
 
 
 def test_there_are_four_notebooks():
-    assert NAMES == ["01_catalogue_tour", "02_save_load_reinitialize",
-                     "03_compare_initializers", "04_transformer_recipes"]
+    assert NAMES == [
+        "01_catalogue_tour",
+        "02_save_load_reinitialize",
+        "03_compare_initializers",
+        "04_transformer_recipes",
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -82,7 +103,8 @@ def test_committed_with_outputs(name):
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     # Run once, top to bottom, in a fresh kernel: counts 1, 2, 3, ...
     assert [cell.execution_count for cell in code] == list(
-        range(1, len(code) + 1))
+        range(1, len(code) + 1)
+    )
     assert not [o for o in _outputs(notebook) if o.output_type == "error"]
     assert _images(notebook) >= 2
     # No Keras or TensorFlow warning noise left in what readers see.
@@ -94,11 +116,16 @@ def test_committed_with_outputs(name):
 def test_executes(name):
     backends = BACKENDS.get(name, (COMMITTED_BACKEND,))
     if keras.backend.backend() not in backends:
-        why = ("the backends it is about" if name in BACKENDS else
-               "it is about no backend, and its committed outputs are "
-               f"{COMMITTED_BACKEND}'s")
-        pytest.skip(f"notebooks/{name}.ipynb executes on "
-                    f"{', '.join(backends)} only: {why}")
+        why = (
+            "the backends it is about"
+            if name in BACKENDS
+            else "it is about no backend, and its committed outputs are "
+            f"{COMMITTED_BACKEND}'s"
+        )
+        pytest.skip(
+            f"notebooks/{name}.ipynb executes on "
+            f"{', '.join(backends)} only: {why}"
+        )
     notebook = execute(name, QUICK_PARAMETERS.get(name))
     # nbclient raises on the first failing cell; what remains to check is
     # that every figure was drawn.
@@ -109,10 +136,16 @@ def test_executes(name):
 if __name__ == "__main__":
     for name in sys.argv[1:] or NAMES:
         if keras.backend.backend() not in BACKENDS.get(
-                name, (COMMITTED_BACKEND,)):
-            print(f"note: notebooks/{name}.ipynb is committed with "
-                  f"{COMMITTED_BACKEND} outputs; this runs on "
-                  f"{keras.backend.backend()}", file=sys.stderr)
+            name, (COMMITTED_BACKEND,)
+        ):
+            print(
+                f"note: notebooks/{name}.ipynb is committed with "
+                f"{COMMITTED_BACKEND} outputs; this runs on "
+                f"{keras.backend.backend()}",
+                file=sys.stderr,
+            )
         nbformat.write(execute(name), FOLDER / f"{name}.ipynb")
-        print(f"executed notebooks/{name}.ipynb "
-              f"({keras.backend.backend()} backend)")
+        print(
+            f"executed notebooks/{name}.ipynb "
+            f"({keras.backend.backend()} backend)"
+        )

@@ -25,66 +25,199 @@ CHANGELOG = (ROOT / "CHANGELOG.md").read_text()
 
 API = {
     "keras_inits": (
-        "Bilinear", "BlockOrthogonal", "ClippedNormal", "Constant",
-        "ConstantArray", "DeltaOrthogonal", "DepthScaled", "Dirac",
-        "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "ICNR",
-        "Identity", "Initializer", "KaimingNormal", "KaimingUniform",
-        "LSUVReport", "LayerReport", "LecunNormal", "LecunUniform",
-        "ModelDescription", "Ones", "Orthogonal", "PortableSeed",
-        "RandomInitializer", "RandomNormal", "RandomUniform", "Recommendation",
-        "ReinitializeError", "ReinitializeReport", "ReinitializedVariable",
-        "STFT", "SignalCurve", "SignalReport", "Sparse", "TruncatedNormal",
-        "TruncatedNormalRange", "TruncatedNormalSigmas", "VariableStats",
-        "VarianceScaling", "WeightStats", "ZerO", "Zeros", "calculate_gain",
-        "compute_fans", "describe", "deserialize", "get", "is_portable",
-        "lsuv", "plot_signal_propagation", "plot_weight_histograms", "recipes",
-        "recommend", "register", "reinitialize", "serialize", "set_portable",
+        "Bilinear",
+        "BlockOrthogonal",
+        "ClippedNormal",
+        "Constant",
+        "ConstantArray",
+        "DeltaOrthogonal",
+        "DepthScaled",
+        "Dirac",
+        "GlorotNormal",
+        "GlorotUniform",
+        "HeNormal",
+        "HeUniform",
+        "ICNR",
+        "Identity",
+        "Initializer",
+        "KaimingNormal",
+        "KaimingUniform",
+        "LSUVReport",
+        "LayerReport",
+        "LecunNormal",
+        "LecunUniform",
+        "ModelDescription",
+        "Ones",
+        "Orthogonal",
+        "PortableSeed",
+        "RandomInitializer",
+        "RandomNormal",
+        "RandomUniform",
+        "Recommendation",
+        "ReinitializeError",
+        "ReinitializeReport",
+        "ReinitializedVariable",
+        "STFT",
+        "SignalCurve",
+        "SignalReport",
+        "Sparse",
+        "TruncatedNormal",
+        "TruncatedNormalRange",
+        "TruncatedNormalSigmas",
+        "VariableStats",
+        "VarianceScaling",
+        "WeightStats",
+        "ZerO",
+        "Zeros",
+        "calculate_gain",
+        "compute_fans",
+        "describe",
+        "deserialize",
+        "get",
+        "is_portable",
+        "lsuv",
+        "plot_signal_propagation",
+        "plot_weight_histograms",
+        "recipes",
+        "recommend",
+        "register",
+        "reinitialize",
+        "serialize",
+        "set_portable",
         "signal_propagation",
     ),
     "keras_inits.initializers": (
-        "Bilinear", "BlockOrthogonal", "ClippedNormal", "Constant",
-        "ConstantArray", "DeltaOrthogonal", "DepthScaled", "Dirac",
-        "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "ICNR",
-        "Identity", "Initializer", "KaimingNormal", "KaimingUniform",
-        "LecunNormal", "LecunUniform", "MAX_NESTING", "Ones", "Orthogonal",
-        "RandomInitializer", "RandomNormal", "RandomUniform", "Recommendation",
-        "STFT", "Sparse", "TruncatedNormal", "TruncatedNormalRange",
-        "TruncatedNormalSigmas", "VarianceScaling", "ZerO", "Zeros",
-        "argument_error", "calculate_gain", "check_choice", "check_count",
-        "check_number", "check_positive", "compute_fans", "deserialize",
-        "equivalent_class", "get", "name_table", "recommend", "register",
+        "Bilinear",
+        "BlockOrthogonal",
+        "ClippedNormal",
+        "Constant",
+        "ConstantArray",
+        "DeltaOrthogonal",
+        "DepthScaled",
+        "Dirac",
+        "GlorotNormal",
+        "GlorotUniform",
+        "HeNormal",
+        "HeUniform",
+        "ICNR",
+        "Identity",
+        "Initializer",
+        "KaimingNormal",
+        "KaimingUniform",
+        "LecunNormal",
+        "LecunUniform",
+        "MAX_NESTING",
+        "Ones",
+        "Orthogonal",
+        "RandomInitializer",
+        "RandomNormal",
+        "RandomUniform",
+        "Recommendation",
+        "STFT",
+        "Sparse",
+        "TruncatedNormal",
+        "TruncatedNormalRange",
+        "TruncatedNormalSigmas",
+        "VarianceScaling",
+        "ZerO",
+        "Zeros",
+        "argument_error",
+        "calculate_gain",
+        "check_choice",
+        "check_count",
+        "check_number",
+        "check_positive",
+        "compute_fans",
+        "deserialize",
+        "equivalent_class",
+        "get",
+        "name_table",
+        "recommend",
+        "register",
         "serialize",
     ),
     "keras_inits.random": (
-        "Generator", "MAX_SIGMAS", "NORMAL_REACH", "PortableSeed", "Seed",
-        "check_seed", "check_sigma_bounds", "derive_seed", "draw_lock",
-        "generator_for", "is_portable", "normal", "orthogonal_matrix",
-        "read_seed", "seed_config", "set_portable", "truncated_normal",
+        "Generator",
+        "MAX_SIGMAS",
+        "NORMAL_REACH",
+        "PortableSeed",
+        "Seed",
+        "check_seed",
+        "check_sigma_bounds",
+        "derive_seed",
+        "draw_lock",
+        "generator_for",
+        "is_portable",
+        "normal",
+        "orthogonal_matrix",
+        "read_seed",
+        "seed_config",
+        "set_portable",
+        "truncated_normal",
         "uniform",
     ),
     "keras_inits.recipes": (
-        "PlannedVariable", "ROLES", "Recipe", "RecipePlan", "Rule", "Slot",
-        "get", "mup_recipe", "names", "plan", "register",
+        "PlannedVariable",
+        "ROLES",
+        "Recipe",
+        "RecipePlan",
+        "Rule",
+        "Slot",
+        "get",
+        "mup_recipe",
+        "names",
+        "plan",
+        "register",
     ),
     "keras_inits.model": (
-        "LSUVReport", "LayerReport", "LayerSelection", "ReinitializeError",
-        "ReinitializeReport", "ReinitializedVariable", "lsuv", "reinitialize",
+        "LSUVReport",
+        "LayerReport",
+        "LayerSelection",
+        "ReinitializeError",
+        "ReinitializeReport",
+        "ReinitializedVariable",
+        "lsuv",
+        "reinitialize",
     ),
     "keras_inits.diagnostics": (
-        "ModelDescription", "SignalCurve", "SignalReport", "VariableStats",
-        "WeightStats", "describe", "expected_std", "plot_signal_propagation",
-        "plot_weight_histograms", "signal_propagation",
+        "ModelDescription",
+        "SignalCurve",
+        "SignalReport",
+        "VariableStats",
+        "WeightStats",
+        "describe",
+        "expected_std",
+        "plot_signal_propagation",
+        "plot_weight_histograms",
+        "signal_propagation",
     ),
     "keras_inits.experiments": (
-        "INPUTS", "LSUV", "RECIPE_OUTPUTS", "RecipeRun", "Run", "Summary",
-        "TRAINABLE_BACKENDS", "UnknownInitializerError", "build_network",
-        "build_transformer", "compare", "compare_recipes",
-        "format_recipe_table", "format_table", "load_corpus", "load_digits",
-        "output_problem", "parse_initializers", "read_recipes", "summarize",
-        "valid_names", "windows",
+        "INPUTS",
+        "LSUV",
+        "RECIPE_OUTPUTS",
+        "RecipeRun",
+        "Run",
+        "Summary",
+        "TRAINABLE_BACKENDS",
+        "UnknownInitializerError",
+        "build_network",
+        "build_transformer",
+        "compare",
+        "compare_recipes",
+        "format_recipe_table",
+        "format_table",
+        "load_corpus",
+        "load_digits",
+        "output_problem",
+        "parse_initializers",
+        "read_recipes",
+        "summarize",
+        "valid_names",
+        "windows",
     ),
     "keras_inits.cli": (
-        "main", "prepare",
+        "main",
+        "prepare",
     ),
 }
 
@@ -93,34 +226,27 @@ API = {
 DOCUMENTED_PATHS = {
     "keras_inits.samplers.normal": "keras_inits.random.normal",
     "keras_inits.samplers.uniform": "keras_inits.random.uniform",
-    "keras_inits.samplers.truncated_normal":
-        "keras_inits.random.truncated_normal",
-    "keras_inits.samplers.orthogonal_matrix":
-        "keras_inits.random.orthogonal_matrix",
+    "keras_inits.samplers.truncated_normal": "keras_inits.random.truncated_normal",
+    "keras_inits.samplers.orthogonal_matrix": "keras_inits.random.orthogonal_matrix",
     "keras_inits.checks.check_number": "keras_inits.initializers.check_number",
-    "keras_inits.checks.check_positive":
-        "keras_inits.initializers.check_positive",
+    "keras_inits.checks.check_positive": "keras_inits.initializers.check_positive",
     "keras_inits.roles.Slot": "keras_inits.recipes.Slot",
     "keras_inits.roles.ROLES": "keras_inits.recipes.ROLES",
     "keras_inits.recipe_book.mup_recipe": "keras_inits.recipes.mup_recipe",
     "keras_inits.recipe_book.Recipe": "keras_inits.recipes.Recipe",
-    "keras_inits.transformer_comparison.compare_recipes":
-        "keras_inits.experiments.compare_recipes",
-    "keras_inits.transformer.build_transformer":
-        "keras_inits.experiments.build_transformer",
+    "keras_inits.transformer_comparison.compare_recipes": "keras_inits.experiments.compare_recipes",
+    "keras_inits.transformer.build_transformer": "keras_inits.experiments.build_transformer",
     "keras_inits.transformer.load_corpus": "keras_inits.experiments.load_corpus",
     "keras_inits.transformer.windows": "keras_inits.experiments.windows",
     "keras_inits.comparison.compare": "keras_inits.experiments.compare",
-    "keras_inits.comparison.build_network":
-        "keras_inits.experiments.build_network",
+    "keras_inits.comparison.build_network": "keras_inits.experiments.build_network",
     "keras_inits.comparison.load_digits": "keras_inits.experiments.load_digits",
     "keras_inits.comparison.format_table": "keras_inits.experiments.format_table",
     "keras_inits.runs.Run": "keras_inits.experiments.Run",
     "keras_inits.runs.Summary": "keras_inits.experiments.Summary",
     "keras_inits.runs.summarize": "keras_inits.experiments.summarize",
     "keras_inits.base.MAX_NESTING": "keras_inits.initializers.MAX_NESTING",
-    "keras_inits.diagnostics.expected_std":
-        "keras_inits.diagnostics.expected_std",
+    "keras_inits.diagnostics.expected_std": "keras_inits.diagnostics.expected_std",
     "keras_inits.variance_scaling.HeNormal": "keras_inits.HeNormal",
     "keras_inits.weight_stats.WeightStats": "keras_inits.WeightStats",
 }
@@ -138,19 +264,23 @@ def test_each_face_exports_exactly_its_api(face):
     assert not added and not removed, (
         f"The public API of {face} changed: added {sorted(added)}, removed "
         f"{sorted(removed)}. Record the change in CHANGELOG.md (Added, or "
-        "Removed / Deprecated) and in API in tests/test_public_api.py.")
+        "Removed / Deprecated) and in API in tests/test_public_api.py."
+    )
     for name in exported:
         assert hasattr(importlib.import_module(face), name), (face, name)
 
 
 def test_every_public_name_is_in_the_changelog():
-    missing = [f"{face}.{name}" for face, names in API.items()
-               for name in names
-               if not re.search(rf"`[^`\n]*\b{re.escape(name)}\b[^`\n]*`",
-                                CHANGELOG)]
+    missing = [
+        f"{face}.{name}"
+        for face, names in API.items()
+        for name in names
+        if not re.search(rf"`[^`\n]*\b{re.escape(name)}\b[^`\n]*`", CHANGELOG)
+    ]
     assert not missing, (
         f"Public names CHANGELOG.md never mentions: {missing}. Record them "
-        "(in backticks) where they were added.")
+        "(in backticks) where they were added."
+    )
 
 
 def test_the_top_face_keeps_the_flat_layouts_names():
@@ -158,9 +288,11 @@ def test_the_top_face_keeps_the_flat_layouts_names():
     assert len(API["keras_inits"]) == 60
     for name in API["keras_inits"]:
         top = getattr(keras_inits, name)
-        faces = [getattr(importlib.import_module(face), name)
-                 for face in API if face != "keras_inits"
-                 and name in API[face]]
+        faces = [
+            getattr(importlib.import_module(face), name)
+            for face in API
+            if face != "keras_inits" and name in API[face]
+        ]
         assert all(found is top for found in faces), name
 
 
@@ -171,21 +303,24 @@ def test_documented_deep_paths_warn_and_give_the_same_object(old, new):
     if module == "keras_inits.diagnostics":  # the same path: a face now
         assert _resolve(old) is _resolve(new)
         return
-    with pytest.warns(DeprecationWarning,
-                      match=rf"{re.escape(module)} is deprecated and will be "
-                            r"removed in 0\.2\.0: .*import from "):
+    with pytest.warns(
+        DeprecationWarning,
+        match=rf"{re.escape(module)} is deprecated and will be "
+        r"removed in 0\.2\.0: .*import from ",
+    ):
         found = getattr(importlib.import_module(module), name)
     assert found is _resolve(new)
     assert f"`{module}`" in CHANGELOG, (
         f"{module} is deprecated: record it in CHANGELOG.md under "
-        "Deprecated, in backticks")
+        "Deprecated, in backticks"
+    )
 
 
 def test_every_flat_module_is_an_old_path():
     # The flat layout's 57 modules: each one of them either is a face now
     # (`recipes`, `diagnostics`) or warns.
     assert len(_moved.MOVED) == 55
-    for old, (holder, face) in _moved.MOVED.items():
+    for holder, face in _moved.MOVED.values():
         assert importlib.util.find_spec(holder) is not None, holder
         assert importlib.util.find_spec(face) is not None, face
 
@@ -195,10 +330,15 @@ def test_an_old_path_warns_where_it_is_imported(tmp_path):
     script.write_text("from keras_inits.samplers import normal\n")
     result = subprocess.run(
         [sys.executable, "-W", "always::DeprecationWarning", str(script)],
-        capture_output=True, text=True, cwd=ROOT, timeout=300)
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
-    assert (f"{script}:1: DeprecationWarning: keras_inits.samplers is "
-            "deprecated") in result.stderr, result.stderr[-2000:]
+    assert (
+        f"{script}:1: DeprecationWarning: keras_inits.samplers is deprecated"
+    ) in result.stderr, result.stderr[-2000:]
 
 
 def test_an_unknown_attribute_is_an_attribute_error():

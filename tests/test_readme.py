@@ -63,16 +63,20 @@ def parse_marker(text, line):
             backends = tuple(value.split(","))
             unknown = sorted(set(backends) - set(BACKENDS))
             if unknown:
-                raise ValueError(f"README.md:{line}: unknown backends "
-                                 f"{unknown} in readme-test marker. Expected "
-                                 f"some of {list(BACKENDS)}.")
+                raise ValueError(
+                    f"README.md:{line}: unknown backends "
+                    f"{unknown} in readme-test marker. Expected "
+                    f"some of {list(BACKENDS)}."
+                )
         elif key == "env" and re.fullmatch(r"[A-Za-z_]\w*=.*", value):
             name, _, setting = value.partition("=")
             env[name] = setting
         else:
-            raise ValueError(f"README.md:{line}: invalid word {word!r} in "
-                             "readme-test marker. Expected "
-                             "backends=NAME[,NAME...] or env=NAME=VALUE.")
+            raise ValueError(
+                f"README.md:{line}: invalid word {word!r} in "
+                "readme-test marker. Expected "
+                "backends=NAME[,NAME...] or env=NAME=VALUE."
+            )
     return backends, env
 
 
@@ -91,14 +95,21 @@ def extract(text):
             while end < len(lines) and lines[end].strip() != "```":
                 end += 1
             if end == len(lines):
-                raise ValueError(f"README.md:{i + 1}: unclosed ```python "
-                                 "block.")
+                raise ValueError(
+                    f"README.md:{i + 1}: unclosed ```python block."
+                )
             marker = MARKER.match(lines[i - 1]) if i else None
-            backends, env = (parse_marker(marker.group(1), i) if marker
-                             else (BACKENDS, {}))
-            blocks.append({"line": i + 1,
-                           "source": "\n".join(lines[i + 1:end]) + "\n",
-                           "backends": backends, "env": env})
+            backends, env = (
+                parse_marker(marker.group(1), i) if marker else (BACKENDS, {})
+            )
+            blocks.append(
+                {
+                    "line": i + 1,
+                    "source": "\n".join(lines[i + 1 : end]) + "\n",
+                    "backends": backends,
+                    "env": env,
+                }
+            )
             i = end
         i += 1
     return blocks
@@ -114,9 +125,11 @@ def plan(block, backend):
     not when it does not."""
     if backend in block["backends"]:
         return True, ""
-    return False, (f"README.md:{block['line']} runs only on "
-                   f"{', '.join(block['backends'])} (its readme-test "
-                   f"marker); this run is on {backend}")
+    return False, (
+        f"README.md:{block['line']} runs only on "
+        f"{', '.join(block['backends'])} (its readme-test "
+        f"marker); this run is on {backend}"
+    )
 
 
 BLOCKS = extract(read_readme())
@@ -128,11 +141,12 @@ def test_readme_has_the_expected_python_blocks():
     assert len(BLOCKS) == len(fences) == EXPECTED_BLOCKS, (
         f"found {len(BLOCKS)} blocks and {len(fences)} ```python fences in "
         f"README.md, expected {EXPECTED_BLOCKS}: update EXPECTED_BLOCKS if "
-        "you added or removed a block")
+        "you added or removed a block"
+    )
     assert all(block["source"].strip() for block in BLOCKS)
     assert [b["line"] for b in BLOCKS] == [
-        n + 1 for n, line in enumerate(text.splitlines())
-        if FENCE.match(line)]
+        n + 1 for n, line in enumerate(text.splitlines()) if FENCE.match(line)
+    ]
 
 
 def test_readme_markers_are_well_formed():
@@ -142,7 +156,8 @@ def test_readme_markers_are_well_formed():
             assert MARKER.match(line), f"README.md:{n + 1}: malformed marker"
             assert n + 1 < len(lines) and FENCE.match(lines[n + 1]), (
                 f"README.md:{n + 1}: a readme-test marker must be on the line "
-                "right before a ```python fence")
+                "right before a ```python fence"
+            )
             parse_marker(MARKER.match(line).group(1), n + 1)
     with pytest.raises(ValueError, match="invalid word 'backend=jax'"):
         parse_marker(" backend=jax ", 1)
@@ -162,7 +177,8 @@ def test_every_block_runs_here_or_is_skipped_with_a_reason():
 
 
 @pytest.mark.parametrize(
-    "block", BLOCKS, ids=[f"README.md:{b['line']}" for b in BLOCKS])
+    "block", BLOCKS, ids=[f"README.md:{b['line']}" for b in BLOCKS]
+)
 def test_readme_block_runs(block, tmp_path):
     runs, reason = plan(block, BACKEND)
     if not runs:
@@ -170,12 +186,19 @@ def test_readme_block_runs(block, tmp_path):
     env = dict(os.environ, KERAS_BACKEND=BACKEND)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p)
+        p for p in (ROOT, os.environ.get("PYTHONPATH")) if p
+    )
     env.update(block["env"])
     result = subprocess.run(
-        [sys.executable, "-c", block["source"]], cwd=tmp_path, env=env,
-        capture_output=True, text=True, timeout=TIMEOUT)
+        [sys.executable, "-c", block["source"]],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert result.returncode == 0, (
         f"README.md:{block['line']} exited with status {result.returncode} "
         f"on {BACKEND}:\n{block['source']}\n--- stderr ---\n"
-        f"{result.stderr[-4000:]}")
+        f"{result.stderr[-4000:]}"
+    )

@@ -29,11 +29,16 @@ def check_integer_range(initializer, dtype, lowest, highest):
     # JAX without x64 stores int64 as int32.
     info = np.iinfo(limits.stored_dtype(dtype))
     # Python numbers compare exactly, 2**63 with int64's maximum included.
-    low, high = (x if isinstance(x, int) or not math.isfinite(x)
-                 else math.trunc(x) for x in (lowest, highest))
+    low, high = (
+        x if isinstance(x, int) or not math.isfinite(x) else math.trunc(x)
+        for x in (lowest, highest)
+    )
     if not info.min <= low <= high <= info.max:
-        values = (f"the value {lowest!r}" if lowest == highest
-                  else f"values from {lowest!r} to {highest!r}")
+        values = (
+            f"the value {lowest!r}"
+            if lowest == highest
+            else f"values from {lowest!r} to {highest!r}"
+        )
         raise ValueError(
             f"{initializer!r} makes {values}, beyond the range of {dtype} "
             f"({info.min} to {info.max}). Use a wider dtype or another "
@@ -64,9 +69,12 @@ def real_array(value):
         # A Fraction or NumPy's longdouble: None if beyond float64 (a finite
         # longdouble would become an infinity).
         number = checks.as_float(value)
-        if number is not None and math.isinf(number) and isinstance(
-            value, np.floating
-        ) and np.isfinite(value):
+        if (
+            number is not None
+            and math.isinf(number)
+            and isinstance(value, np.floating)
+            and np.isfinite(value)
+        ):
             number = None
         value = number
     try:
@@ -106,8 +114,18 @@ def _exact_integers(value, array):
 # them: those a `Constant` keeps.
 _SAVED_ARRAYS = ("__numpy__", "__tensor__")
 _SAVED_DTYPES = (
-    "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float16", "float32", "float64", *ML_DTYPES,
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    *ML_DTYPES,
 )
 
 
@@ -118,11 +136,14 @@ def saved_array(owner, saved):
     dtype does not hold exactly (a corrupted file) are refused."""
     inner = saved.get("config")
     array = None
-    if (isinstance(saved.get("class_name"), str)
-            and saved["class_name"] in _SAVED_ARRAYS
-            and isinstance(inner, dict) and set(inner) == {"value", "dtype"}
-            and isinstance(inner["dtype"], str)
-            and inner["dtype"] in _SAVED_DTYPES):
+    if (
+        isinstance(saved.get("class_name"), str)
+        and saved["class_name"] in _SAVED_ARRAYS
+        and isinstance(inner, dict)
+        and set(inner) == {"value", "dtype"}
+        and isinstance(inner["dtype"], str)
+        and inner["dtype"] in _SAVED_DTYPES
+    ):
         array = real_array(inner["value"])
     if array is not None:
         dtype = inner["dtype"]
@@ -136,10 +157,12 @@ def saved_array(owner, saved):
         if np.array_equal(typed.astype(array.dtype), array):
             return real_array(typed)
     raise checks.argument_error(
-        owner, "value",
+        owner,
+        "value",
         "a number, nested lists, or Keras' saved form of an array "
         "({'class_name': '__numpy__', 'config': {'value': [...], 'dtype': "
-        "...}}) whose values its dtype holds", saved,
+        "...}}) whose values its dtype holds",
+        saved,
     )
 
 

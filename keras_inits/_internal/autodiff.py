@@ -22,9 +22,12 @@ def gradients(loss_of, variables):
         found = _jax(loss_of, variables)
     else:
         return None
-    return [np.zeros(tuple(v.shape)) if g is None else np.asarray(
-        keras.ops.convert_to_numpy(g), dtype="float64")
-        for v, g in zip(variables, found)]
+    return [
+        np.zeros(tuple(v.shape))
+        if g is None
+        else np.asarray(keras.ops.convert_to_numpy(g), dtype="float64")
+        for v, g in zip(variables, found)
+    ]
 
 
 def _tensorflow(loss_of, variables):
@@ -44,7 +47,8 @@ def _torch(loss_of, variables):
     with torch.enable_grad():
         loss = loss_of()
         found = torch.autograd.grad(
-            loss, [x for x in values if x.requires_grad], allow_unused=True)
+            loss, [x for x in values if x.requires_grad], allow_unused=True
+        )
     found = iter(found)
     return [next(found) if x.requires_grad else None for x in values]
 
@@ -55,8 +59,7 @@ def _jax(loss_of, variables):
     def loss_at(values):
         # Inside the scope, every read of a variable gives the traced
         # value, so jax.grad sees the whole computation.
-        with keras.StatelessScope(state_mapping=list(zip(variables,
-                                                         values))):
+        with keras.StatelessScope(state_mapping=list(zip(variables, values))):
             return loss_of()
 
     return jax.grad(loss_at)([v.value for v in variables])

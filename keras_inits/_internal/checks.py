@@ -35,7 +35,7 @@ def shown(value, limit=200):
             return f"<an integer of {value.bit_length()} bits>"
         return f"<{type(value).__name__} that cannot be shown>"
     if len(text) > limit:
-        text = f"{text[:limit // 2]}... ({len(text):,} characters)"
+        text = f"{text[: limit // 2]}... ({len(text):,} characters)"
     return text
 
 
@@ -93,7 +93,9 @@ def check_number(owner, name, value):
         raise argument_error(owner, name, "a finite number", value)
     if abs(number) > FLOAT32_MAX:
         raise argument_error(
-            owner, name, "a finite number float32 can hold (|x| <= 3.4e38)",
+            owner,
+            name,
+            "a finite number float32 can hold (|x| <= 3.4e38)",
             value,
         )
     return number
@@ -108,8 +110,10 @@ def check_positive(owner, name, value):
         raise argument_error(owner, name, "a positive number", value)
     if not FLOAT32_TINY <= number <= FLOAT32_MAX:
         raise argument_error(
-            owner, name,
-            "a positive number float32 can hold (1.2e-38 to 3.4e38)", value,
+            owner,
+            name,
+            "a positive number float32 can hold (1.2e-38 to 3.4e38)",
+            value,
         )
     return number
 
@@ -120,21 +124,24 @@ def check_reach(owner, name, value, largest, what):
     "|mean| + 8 stddev"), overflow float32."""
     if not largest <= FLOAT32_MAX:
         raise argument_error(
-            owner, name,
+            owner,
+            name,
             f"small enough that {what} fits in float32 (<= 3.4e38; here "
-            f"{largest:.4g})", value,
+            f"{largest:.4g})",
+            value,
         )
 
 
 def check_choice(owner, name, value, choices):
     # An array compared with `in` raises NumPy's "truth value is ambiguous";
     # anything unhashable is no choice.
-    if (isinstance(value, np.ndarray)
-            or not isinstance(value, collections.abc.Hashable)
-            or value not in choices):
+    if (
+        isinstance(value, np.ndarray)
+        or not isinstance(value, collections.abc.Hashable)
+        or value not in choices
+    ):
         raise choice_error(owner, name, value, choices)
     return value
-
 
 
 def check_shape(owner, shape):
@@ -189,8 +196,11 @@ def check_axes(owner, name, axes):
         listed = list(axes)
     except TypeError:
         listed = None
-    if (listed is None or isinstance(axes, (str, bytes, bytearray))
-            or not all(is_whole_number(a) for a in listed)):
+    if (
+        listed is None
+        or isinstance(axes, (str, bytes, bytearray))
+        or not all(is_whole_number(a) for a in listed)
+    ):
         raise argument_error(owner, name, "None or a list of integers", axes)
     axes = listed
     if len(set(axes)) != len(axes):
@@ -224,8 +234,9 @@ def check_axes_in(owner, name, axes, shape):
 MAX_COUNT = 2**31 - 1
 
 
-def check_count(owner, name, value, minimum=1, maximum=MAX_COUNT,
-                requirement=None):
+def check_count(
+    owner, name, value, minimum=1, maximum=MAX_COUNT, requirement=None
+):
     """Returns `value` as an int; it must be a whole number (not a bool)
     from `minimum` to `maximum`. `requirement` words the error (default
     "an integer >= minimum"); a value above `maximum` adds "no larger
@@ -236,9 +247,9 @@ def check_count(owner, name, value, minimum=1, maximum=MAX_COUNT,
     if value > maximum:
         largest = "2**31 - 1" if maximum == MAX_COUNT else f"{maximum:,}"
         raise argument_error(
-            owner, name, f"{requirement} no larger than {largest}", value)
+            owner, name, f"{requirement} no larger than {largest}", value
+        )
     return int(value)
-
 
 
 def check_dtype(owner, dtype):

@@ -10,8 +10,14 @@ BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 
 # `compare`'s experiment: what runs when nothing is said, and how far each
 # argument may go.
-DEFAULT_INITIALIZERS = ("Zeros", "RandomNormal(stddev=0.01)", "GlorotUniform",
-                        "HeUniform", "Orthogonal", "LSUV")
+DEFAULT_INITIALIZERS = (
+    "Zeros",
+    "RandomNormal(stddev=0.01)",
+    "GlorotUniform",
+    "HeUniform",
+    "Orthogonal",
+    "LSUV",
+)
 DEFAULT_EPOCHS = 15
 MAX_EPOCHS = 10_000
 DEFAULT_DEPTH = 10

@@ -30,8 +30,11 @@ def truncated_mass(lower, upper):
     and inside it. The inside mass is taken from the tail it has no
     cancellation in, so it stays accurate far out in either tail."""
     below, above = normal_cdf(lower), normal_cdf(-upper)
-    mass = (normal_cdf(upper) - below if lower + upper < 0
-            else normal_cdf(-lower) - above)
+    mass = (
+        normal_cdf(upper) - below
+        if lower + upper < 0
+        else normal_cdf(-lower) - above
+    )
     return below, above, mass
 
 
@@ -52,7 +55,8 @@ def standard_normal_quantile(p):
     x = ops.where(p < 1e-3, tail, central)
     for _ in range(2):
         log_cdf = ops.log(0.5 * ops.erfc(x * -(1.0 / math.sqrt(2.0))))
-        step = (log_cdf - log_p) * ops.exp(log_cdf + 0.5 * x * x
-                                           + _LOG_SQRT_2PI)
+        step = (log_cdf - log_p) * ops.exp(
+            log_cdf + 0.5 * x * x + _LOG_SQRT_2PI
+        )
         x = x - step
     return x

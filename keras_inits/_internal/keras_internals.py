@@ -17,8 +17,6 @@ This module imports only `sharding` of keras_inits.
 import keras
 import numpy as np
 
-from keras_inits._internal import sharding
-
 # None is exported by Keras: the shape-only trace of a function, the
 # global state where a StatelessScope registers the variables it defers and
 # where the safe-mode flag of deserialization is kept, and a SeedGenerator's
@@ -27,10 +25,12 @@ from keras.src.backend import compute_output_spec as _compute_output_spec
 from keras.src.backend import random_seed_dtype as _random_seed_dtype
 from keras.src.backend.common import global_state as _global_state
 from keras.src.random.seed_generator import (
-    make_default_seed as _make_default_seed)
+    make_default_seed as _make_default_seed,
+)
 from keras.src.saving import serialization_lib as _serialization_lib
 from keras.src.utils.naming import to_snake_case as _to_snake_case
 
+from keras_inits._internal import sharding
 
 # Layers and variables.
 
@@ -74,8 +74,11 @@ def functional_graph(layer):
     None: a functional model's own, or a `Sequential`'s, which Keras keeps
     as a functional model once it knows its input (`Sequential._functional`;
     `Functional.operations` and `.outputs` are public)."""
-    graph = getattr(layer, "_functional", None) if isinstance(
-        layer, keras.Sequential) else layer
+    graph = (
+        getattr(layer, "_functional", None)
+        if isinstance(layer, keras.Sequential)
+        else layer
+    )
     if not isinstance(graph, keras.Model) or not hasattr(graph, "operations"):
         return None
     try:
@@ -87,8 +90,10 @@ def functional_graph(layer):
 def node_inputs(operation):
     """The input tensors of each call of `operation` in functional graphs,
     one list per call (`Operation._inbound_nodes`, `Node.input_tensors`)."""
-    return [list(node.input_tensors)
-            for node in getattr(operation, "_inbound_nodes", ())]
+    return [
+        list(node.input_tensors)
+        for node in getattr(operation, "_inbound_nodes", ())
+    ]
 
 
 def producer(tensor):
@@ -168,8 +173,11 @@ def layer_twin(layer):
         twin = type(layer).from_config(config)
         if build_config:
             twin.build_from_config(build_config)
-        assigned = {id(v) for v in own_variables(twin)
-                    if scope.get_current_value(v) is not None}
+        assigned = {
+            id(v)
+            for v in own_variables(twin)
+            if scope.get_current_value(v) is not None
+        }
     return twin, assigned
 
 
@@ -203,9 +211,10 @@ def in_shape_trace():
     (the `symbolic_scope` and `stateless_scope` attributes of Keras' global
     state), where no value is computed and no variable's change outlives
     the trace."""
-    return (_global_state.get_global_attribute("symbolic_scope") is not None
-            and _global_state.get_global_attribute("stateless_scope")
-            is not None)
+    return (
+        _global_state.get_global_attribute("symbolic_scope") is not None
+        and _global_state.get_global_attribute("stateless_scope") is not None
+    )
 
 
 def in_keras_scope():
@@ -213,9 +222,10 @@ def in_keras_scope():
     active (the `symbolic_scope` and `stateless_scope` attributes of Keras'
     global state): no value may then be computed, or no variable's change
     outlive the scope."""
-    return (_global_state.get_global_attribute("symbolic_scope") is not None
-            or _global_state.get_global_attribute("stateless_scope")
-            is not None)
+    return (
+        _global_state.get_global_attribute("symbolic_scope") is not None
+        or _global_state.get_global_attribute("stateless_scope") is not None
+    )
 
 
 def default_seed():
@@ -228,8 +238,9 @@ def seed_state(seed, count):
     """The state `[seed, count]` of a `keras.random.SeedGenerator(seed)`
     after `count` draws, as a tensor of the dtype its variable holds
     (`keras.src.backend.random_seed_dtype`)."""
-    return keras.ops.convert_to_tensor([seed, count],
-                                       dtype=_random_seed_dtype())
+    return keras.ops.convert_to_tensor(
+        [seed, count], dtype=_random_seed_dtype()
+    )
 
 
 # Deserialization's safe mode.
@@ -267,10 +278,13 @@ def assign(variable, values):
     dtype match, so that the old values, the new ones and their copy are
     not all held at once."""
     current = getattr(variable, "_value", None)
-    if (keras.backend.backend() == "numpy"
-            and isinstance(current, np.ndarray) and current.flags.writeable
-            and current.shape == tuple(values.shape)
-            and current.dtype == values.dtype):
+    if (
+        keras.backend.backend() == "numpy"
+        and isinstance(current, np.ndarray)
+        and current.flags.writeable
+        and current.shape == tuple(values.shape)
+        and current.dtype == values.dtype
+    ):
         np.copyto(current, values)
     else:
         variable.assign(values)
@@ -374,7 +388,8 @@ class DeferredSeedGenerator(keras.random.SeedGenerator):
         # Only for attributes not yet set: those Keras' __init__ sets.
         if name.startswith("__") or self.__dict__.get("_made", True):
             raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute {name!r}")
+                f"{type(self).__name__!r} object has no attribute {name!r}"
+            )
         self._make()
         return getattr(self, name)
 

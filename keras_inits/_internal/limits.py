@@ -98,13 +98,16 @@ def check_size(owner, shape, dtype, compute_dtype=None):
     `dtype` (computed in `compute_dtype`, if wider) cannot be made in the
     device's memory: `PEAK_COPIES` of it must fit."""
     compute_dtype = compute_dtype or dtype
-    itemsize = max(np.dtype(_numpy_name(dtype)).itemsize,
-                   np.dtype(_numpy_name(compute_dtype)).itemsize)
+    itemsize = max(
+        np.dtype(_numpy_name(dtype)).itemsize,
+        np.dtype(_numpy_name(compute_dtype)).itemsize,
+    )
     size = math.prod(shape) * itemsize
     limit = device_memory()
     if size * PEAK_COPIES > limit:
-        computed = (f" (computed in {compute_dtype})"
-                    if compute_dtype != dtype else "")
+        computed = (
+            f" (computed in {compute_dtype})" if compute_dtype != dtype else ""
+        )
         raise ValueError(
             f"{owner} cannot fill a tensor of shape={shape} and "
             f"dtype={dtype!r}: it takes {size:,} bytes ({_human(size)})"
@@ -143,8 +146,12 @@ def stored_dtype(dtype):
     return dtype
 
 
-_JAX_32_BIT = {"float64": "float32", "int64": "int32", "uint64": "uint32",
-               "complex128": "complex64"}
+_JAX_32_BIT = {
+    "float64": "float32",
+    "int64": "int32",
+    "uint64": "uint32",
+    "complex128": "complex64",
+}
 
 
 @functools.cache

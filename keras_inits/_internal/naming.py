@@ -59,8 +59,11 @@ def _defaults(cls):
         parameters = inspect.signature(cls.__init__).parameters.values()
     except (TypeError, ValueError):  # a constructor without a signature
         return {}
-    return {p.name: p.default for p in parameters
-            if p.default is not inspect.Parameter.empty}
+    return {
+        p.name: p.default
+        for p in parameters
+        if p.default is not inspect.Parameter.empty
+    }
 
 
 def _equal(value, default):
@@ -69,7 +72,8 @@ def _equal(value, default):
     if value is default:
         return True
     if type(value) is not type(default) and not (
-            checks.is_real_number(value) and checks.is_real_number(default)):
+        checks.is_real_number(value) and checks.is_real_number(default)
+    ):
         return False
     try:
         return bool(value == default)
@@ -82,24 +86,42 @@ def _value_name(value):
         return initializer_name(value)
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.4g}"
-    if isinstance(value, numbers.Integral) or value is None or isinstance(
-            value, (str, bool)):
+    if (
+        isinstance(value, numbers.Integral)
+        or value is None
+        or isinstance(value, (str, bool))
+    ):
         return repr(value)
-    if isinstance(value, dict) and isinstance(value.get("class_name"), str) \
-            and isinstance(value.get("config"), dict):
+    if (
+        isinstance(value, dict)
+        and isinstance(value.get("class_name"), str)
+        and isinstance(value.get("config"), dict)
+    ):
         # An object in Keras' serialized form (a PortableSeed in a config).
-        arguments = ", ".join(f"{key}={_value_name(item)}"
-                              for key, item in value["config"].items())
+        arguments = ", ".join(
+            f"{key}={_value_name(item)}"
+            for key, item in value["config"].items()
+        )
         return f"{value['class_name'].rpartition('>')[2]}({arguments})"
     if isinstance(value, (list, tuple, np.ndarray)) or keras.ops.is_tensor(
-            value):
+        value
+    ):
         try:
-            array = np.asarray(keras.ops.convert_to_numpy(value)
-                               if keras.ops.is_tensor(value) else value)
+            array = np.asarray(
+                keras.ops.convert_to_numpy(value)
+                if keras.ops.is_tensor(value)
+                else value
+            )
         except (TypeError, ValueError):
             array = None
-        if array is not None and array.dtype.kind in "biuf" and (
-                array.size > SHOWN_VALUES or isinstance(value, np.ndarray)
-                or keras.ops.is_tensor(value)):
+        if (
+            array is not None
+            and array.dtype.kind in "biuf"
+            and (
+                array.size > SHOWN_VALUES
+                or isinstance(value, np.ndarray)
+                or keras.ops.is_tensor(value)
+            )
+        ):
             return f"<array of shape {array.shape} and dtype {array.dtype}>"
     return checks.shown(value, limit=80)

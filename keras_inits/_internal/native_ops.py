@@ -11,11 +11,19 @@ from keras import ops
 def numpy_ops():
     """NumPy's functions under the names of `keras.ops`."""
     return types.SimpleNamespace(
-        add=np.add, bitwise_and=np.bitwise_and, bitwise_or=np.bitwise_or,
-        bitwise_xor=np.bitwise_xor, left_shift=np.left_shift,
-        right_shift=np.right_shift, where=np.where, take=np.take,
-        maximum=np.maximum, arange=np.arange, zeros=np.zeros,
-        stack=np.stack, reshape=np.reshape,
+        add=np.add,
+        bitwise_and=np.bitwise_and,
+        bitwise_or=np.bitwise_or,
+        bitwise_xor=np.bitwise_xor,
+        left_shift=np.left_shift,
+        right_shift=np.right_shift,
+        where=np.where,
+        take=np.take,
+        maximum=np.maximum,
+        arange=np.arange,
+        zeros=np.zeros,
+        stack=np.stack,
+        reshape=np.reshape,
         cast=lambda x, dtype: x.astype(dtype, copy=False),
         view=lambda x, dtype: x.view(dtype),
         convert_to_tensor=lambda x, dtype: np.asarray(x, dtype=dtype),
@@ -34,22 +42,29 @@ def torch_ops():
         return getattr(torch, name)
 
     return types.SimpleNamespace(
-        add=torch.add, bitwise_and=torch.bitwise_and,
-        bitwise_or=torch.bitwise_or, bitwise_xor=torch.bitwise_xor,
+        add=torch.add,
+        bitwise_and=torch.bitwise_and,
+        bitwise_or=torch.bitwise_or,
+        bitwise_xor=torch.bitwise_xor,
         left_shift=torch.bitwise_left_shift,
-        right_shift=torch.bitwise_right_shift, where=torch.where,
+        right_shift=torch.bitwise_right_shift,
+        where=torch.where,
         take=lambda table, index: torch.index_select(table, 0, index),
         maximum=lambda x, low: torch.clamp(x, min=low),
-        arange=lambda n, dtype: torch.arange(n, dtype=dtype_of(dtype),
-                                             device=device),
-        zeros=lambda shape, dtype: torch.zeros(shape, dtype=dtype_of(dtype),
-                                               device=device),
+        arange=lambda n, dtype: torch.arange(
+            n, dtype=dtype_of(dtype), device=device
+        ),
+        zeros=lambda shape, dtype: torch.zeros(
+            shape, dtype=dtype_of(dtype), device=device
+        ),
         stack=lambda xs, axis: torch.stack(xs, dim=axis),
         reshape=torch.reshape,
         cast=lambda x, dtype: x.to(dtype_of(dtype)),
         view=lambda x, dtype: x.view(dtype_of(dtype)),
         convert_to_tensor=lambda x, dtype: torch.as_tensor(
-            x, dtype=dtype_of(dtype), device=device),
-        empty=lambda shape, dtype: torch.empty(shape, dtype=dtype_of(dtype),
-                                               device=device),
+            x, dtype=dtype_of(dtype), device=device
+        ),
+        empty=lambda shape, dtype: torch.empty(
+            shape, dtype=dtype_of(dtype), device=device
+        ),
     )

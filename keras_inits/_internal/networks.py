@@ -28,10 +28,10 @@ MAX_VALUES = 2**27
 def check_int_seed(owner, seed):
     """Returns `seed` as an int; it must be a whole number in [0, 2**31),
     the seeds of the experiments (a layer's seed is derived from it)."""
-    if not (checks.is_whole_number(seed)
-            and 0 <= seed < SEED_LIMIT):
-        raise checks.argument_error(owner, "seed",
-                                    "an integer in [0, 2**31)", seed)
+    if not (checks.is_whole_number(seed) and 0 <= seed < SEED_LIMIT):
+        raise checks.argument_error(
+            owner, "seed", "an integer in [0, 2**31)", seed
+        )
     return int(seed)
 
 
@@ -42,9 +42,12 @@ def check_activation(owner, activation):
         keras.activations.get(activation)
     except (ValueError, TypeError):
         raise checks.argument_error(
-            owner, "activation",
+            owner,
+            "activation",
             "None, a function or the name of a Keras activation (relu, "
-            "tanh, ...)", activation) from None
+            "tanh, ...)",
+            activation,
+        ) from None
 
 
 def check_mlp_size(owner, depth, width, inputs, batch_size):
@@ -71,8 +74,18 @@ def seeded(initializer, seed):
     return type(initializer).from_config(config)
 
 
-def mlp(initializer, *, inputs, depth, width, activation, first_seed,
-        prefix, classes=None, name):
+def mlp(
+    initializer,
+    *,
+    inputs,
+    depth,
+    width,
+    activation,
+    first_seed,
+    prefix,
+    classes=None,
+    name,
+):
     """A Sequential model `name`: `inputs` features, `depth` layers
     `Dense(width, activation)` named `{prefix}_1`, `{prefix}_2`, ..., and
     with `classes` a linear `Dense(classes)` named `output`; zero biases.
@@ -85,12 +98,24 @@ def mlp(initializer, *, inputs, depth, width, activation, first_seed,
     """
     layers = [keras.Input((inputs,))]
     for i in range(depth):
-        layers.append(keras.layers.Dense(
-            width, activation=activation, name=f"{prefix}_{i + 1}",
-            kernel_initializer=seeded(
-                initializer, (first_seed + i) % SEED_LIMIT)))
+        layers.append(
+            keras.layers.Dense(
+                width,
+                activation=activation,
+                name=f"{prefix}_{i + 1}",
+                kernel_initializer=seeded(
+                    initializer, (first_seed + i) % SEED_LIMIT
+                ),
+            )
+        )
     if classes is not None:
-        layers.append(keras.layers.Dense(
-            classes, name="output", kernel_initializer=seeded(
-                initializer, (first_seed + depth) % SEED_LIMIT)))
+        layers.append(
+            keras.layers.Dense(
+                classes,
+                name="output",
+                kernel_initializer=seeded(
+                    initializer, (first_seed + depth) % SEED_LIMIT
+                ),
+            )
+        )
     return keras.Sequential(layers, name=name)

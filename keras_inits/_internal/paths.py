@@ -33,6 +33,7 @@ def variable_paths(variables: Iterable[keras.Variable]) -> dict[int, str]:
         if id(variable) in paths:
             continue
         count = counts[variable.path] = counts.get(variable.path, 0) + 1
-        paths[id(variable)] = (variable.path if count == 1
-                               else f"{variable.path}#{count}")
+        paths[id(variable)] = (
+            variable.path if count == 1 else f"{variable.path}#{count}"
+        )
     return paths

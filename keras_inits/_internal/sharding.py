@@ -132,14 +132,20 @@ def _compiled(function, sharding, *state_shardings):
     explicit axes, XLA would compute every value on every device."""
     import jax
 
-    compiled = jax.jit(function,
-                       out_shardings=(sharding, *state_shardings)
-                       if state_shardings else sharding)
+    compiled = jax.jit(
+        function,
+        out_shardings=(sharding, *state_shardings)
+        if state_shardings
+        else sharding,
+    )
 
     def run(*args):
         mesh = getattr(sharding, "mesh", None)
-        with jax.set_mesh(mesh) if mesh is not None else (
-                contextlib.nullcontext()):
+        with (
+            jax.set_mesh(mesh)
+            if mesh is not None
+            else (contextlib.nullcontext())
+        ):
             return compiled(*args)
 
     return run
@@ -190,10 +196,14 @@ def draw(initializer, draw_values, shape, dtype, layout):
         end = scope.get_current_value(state)
         return values, start if end is None else end
 
-    config = {k: v for k, v in initializer.get_config().items()
-              if k != "seed"}
-    key = (type(initializer), json.dumps(config, sort_keys=True,
-                                         default=repr), shape, dtype, sharding)
+    config = {k: v for k, v in initializer.get_config().items() if k != "seed"}
+    key = (
+        type(initializer),
+        json.dumps(config, sort_keys=True, default=repr),
+        shape,
+        dtype,
+        sharding,
+    )
     # Eager even inside a caller's trace, so the state is never a tracer.
     with jax.ensure_compile_time_eval():
         # On the host: uncommitted, so its placement never forces a new
@@ -205,11 +215,16 @@ def draw(initializer, draw_values, shape, dtype, layout):
             end = _cached(key, lambda: jax.jit(lambda s: pure(s)[1]))(start)
             values = None
         else:
-            replicated = jax.sharding.NamedSharding(
-                sharding.mesh, jax.sharding.PartitionSpec()
-            ) if isinstance(sharding, jax.sharding.NamedSharding) else None
+            replicated = (
+                jax.sharding.NamedSharding(
+                    sharding.mesh, jax.sharding.PartitionSpec()
+                )
+                if isinstance(sharding, jax.sharding.NamedSharding)
+                else None
+            )
             values, end = _cached(
-                key, lambda: _compiled(pure, sharding, replicated))(start)
+                key, lambda: _compiled(pure, sharding, replicated)
+            )(start)
         state.assign(end)
     if values is None:
         values, _ = pure(start)

@@ -45,7 +45,9 @@ class NotRebuilt(Exception):
     message says why."""
 
 
-def layer_initializers(layer: keras.layers.Layer) -> dict[int, Found | NotFound]:
+def layer_initializers(
+    layer: keras.layers.Layer,
+) -> dict[int, Found | NotFound]:
     """`{id(variable): Found or NotFound}` for `layer`'s own variables
     (those of its sublayers are theirs). Raises `NotRebuilt` when `layer`
     cannot be rebuilt from its config."""
@@ -65,12 +67,17 @@ def layer_initializers(layer: keras.layers.Layer) -> dict[int, Found | NotFound]
             return NotFound(f"{name}.build assigns its value by hand")
         return Found(keras_internals.deferred_initializer(variable), owned)
 
-    return _match(keras_internals.own_variables(layer),
-                  keras_internals.own_variables(twin), name, found)
+    return _match(
+        keras_internals.own_variables(layer),
+        keras_internals.own_variables(twin),
+        name,
+        found,
+    )
 
 
-def optimizer_initializers(optimizer: keras.optimizers.Optimizer,
-                           ) -> dict[int, Found | NotFound]:
+def optimizer_initializers(
+    optimizer: keras.optimizers.Optimizer,
+) -> dict[int, Found | NotFound]:
     """`{id(variable): Found or NotFound}` for a compiled optimizer's
     variables: its iterations and learning rate hold their initial values,
     its slot variables their initializers. Raises `NotRebuilt` when the
@@ -80,11 +87,13 @@ def optimizer_initializers(optimizer: keras.optimizers.Optimizer,
     except Exception as error:
         raise NotRebuilt(
             f"{type(optimizer).__name__} cannot be rebuilt to find its "
-            f"initial state ({type(error).__name__}: {error})") from None
+            f"initial state ({type(error).__name__}: {error})"
+        ) from None
 
     def found(variable):
-        return Found(keras_internals.deferred_initializer(variable)
-                     or variable.value)
+        return Found(
+            keras_internals.deferred_initializer(variable) or variable.value
+        )
 
     return _match(optimizer.variables, twin.variables, optimizer.name, found)
 
@@ -106,7 +115,8 @@ def _match(originals, twins, name, found):
         twin = by_key.get((v.name, counts[v.name]))
         if twin is None or tuple(twin.shape) != tuple(v.shape):
             matched[id(v)] = NotFound(
-                f"{name} rebuilt from its config has no such weight")
+                f"{name} rebuilt from its config has no such weight"
+            )
         else:
             matched[id(v)] = found(twin)
     return matched

@@ -23,9 +23,11 @@ from keras_inits.cli import _parser
 # TensorFlow's log lines the command line drops when the user has not set
 # TF_CPP_MIN_LOG_LEVEL. TensorFlow 2.21 writes these while it loads (once
 # per library that logs, so twice), before its logging reads that variable.
-NOTICES = ("WARNING: All log messages before absl::InitializeLog() is "
-           "called are written to STDERR",
-           "] oneDNN custom operations are on.")
+NOTICES = (
+    "WARNING: All log messages before absl::InitializeLog() is "
+    "called are written to STDERR",
+    "] oneDNN custom operations are on.",
+)
 
 
 def prepare(argv: list[str]) -> None:
@@ -45,8 +47,10 @@ def prepare(argv: list[str]) -> None:
     backend = getattr(arguments, "backend", None)
     if backend is not None:
         if importlib.util.find_spec(backend) is None:
-            parser.error(f"argument --backend: {backend} is not installed "
-                         f"(pip install \"keras-inits[{backend}]\")")
+            parser.error(
+                f"argument --backend: {backend} is not installed "
+                f'(pip install "keras-inits[{backend}]")'
+            )
         os.environ["KERAS_BACKEND"] = backend
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # INFO and WARNING
@@ -69,8 +73,11 @@ def _dropping_notices():
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            for line in caught.read().decode(errors="replace").splitlines(
-                    keepends=True):
+            for line in (
+                caught.read()
+                .decode(errors="replace")
+                .splitlines(keepends=True)
+            ):
                 if not any(notice in line for notice in NOTICES):
                     sys.stderr.write(line)
             sys.stderr.flush()
@@ -109,7 +116,8 @@ def _check_backend(backend):
         sys.exit(
             f"keras-inits: error: Keras is already running on {running} in "
             f"this process and cannot switch to {backend}. Set "
-            f"KERAS_BACKEND={backend} before Python imports Keras.")
+            f"KERAS_BACKEND={backend} before Python imports Keras."
+        )
 
 
 def _error(parser, message):
@@ -132,43 +140,56 @@ def _compare(arguments, parser):
     try:
         networks.check_activation("compare", arguments.activation)
     except ValueError:
-        _error(parser, "argument --activation: must be a Keras activation "
-                       f"(relu, tanh, gelu, ...), got "
-                       f"{_parser.shown(arguments.activation)}")
+        _error(
+            parser,
+            "argument --activation: must be a Keras activation "
+            f"(relu, tanh, gelu, ...), got "
+            f"{_parser.shown(arguments.activation)}",
+        )
     # A misspelt name is reported whatever the backend, so the user can fix
     # every mistake in the command before choosing where to run it.
     try:
-        entries = parse_initializers(
-            arguments.initializers)
+        entries = parse_initializers(arguments.initializers)
     except UnknownInitializerError as error:
         _error(parser, f"argument --initializers: {error}")
     problem = output_problem(arguments.output)
     if problem:
-        _error(parser, "argument --output: must be a folder compare can "
-                       f"write in ({problem})")
+        _error(
+            parser,
+            "argument --output: must be a folder compare can "
+            f"write in ({problem})",
+        )
     try:
         networks.check_mlp_size(  # 64: compare's batch size
-            "compare", arguments.depth, arguments.width, INPUTS,
-            64)
+            "compare", arguments.depth, arguments.width, INPUTS, 64
+        )
     except ValueError as error:
         _error(parser, f"arguments --depth and --width: {error}")
     if keras.backend.backend() not in TRAINABLE_BACKENDS:
         parser.error(
             f"the {keras.backend.backend()} backend cannot train (Keras has "
             "no fit for it): use --backend "
-            f"{', '.join(TRAINABLE_BACKENDS)}")
-    print(f"keras-inits compare on the {keras.backend.backend()} backend: "
-          f"{len(entries)} initializers x {arguments.seeds} seeds x "
-          f"{arguments.epochs} epochs, writing to {arguments.output}/",
-          flush=True)
+            f"{', '.join(TRAINABLE_BACKENDS)}"
+        )
+    print(
+        f"keras-inits compare on the {keras.backend.backend()} backend: "
+        f"{len(entries)} initializers x {arguments.seeds} seeds x "
+        f"{arguments.epochs} epochs, writing to {arguments.output}/",
+        flush=True,
+    )
     try:
         runs = compare(
-            arguments.initializers, epochs=arguments.epochs,
-            depth=arguments.depth, width=arguments.width,
-            activation=arguments.activation, seed=arguments.seed,
-            seeds=arguments.seeds, output=arguments.output,
+            arguments.initializers,
+            epochs=arguments.epochs,
+            depth=arguments.depth,
+            width=arguments.width,
+            activation=arguments.activation,
+            seed=arguments.seed,
+            seeds=arguments.seeds,
+            output=arguments.output,
             threshold=arguments.threshold,
-            progress=not arguments.no_progress)
+            progress=not arguments.no_progress,
+        )
     except ValueError as error:  # e.g. a convolution-only initializer
         _error(parser, str(error))
     print(format_table(runs, arguments.threshold))
@@ -192,27 +213,44 @@ def _compare_recipes(arguments, parser):
         _error(parser, f"argument --recipes: {error}")
     problem = output_problem(arguments.output, RECIPE_OUTPUTS)
     if problem:
-        _error(parser, "argument --output: must be a folder compare can "
-                       f"write in ({problem})")
+        _error(
+            parser,
+            "argument --output: must be a folder compare can "
+            f"write in ({problem})",
+        )
     if keras.backend.backend() not in TRAINABLE_BACKENDS:
         parser.error(
             f"the {keras.backend.backend()} backend cannot train (Keras has "
             f"no fit for it): use --backend "
-            f"{', '.join(TRAINABLE_BACKENDS)}")
-    print(f"keras-inits compare --model transformer on the "
-          f"{keras.backend.backend()} backend: {len(names)} recipes x "
-          f"{arguments.seeds} seeds x {arguments.steps} steps, writing to "
-          f"{arguments.output}/", flush=True)
+            f"{', '.join(TRAINABLE_BACKENDS)}"
+        )
+    print(
+        f"keras-inits compare --model transformer on the "
+        f"{keras.backend.backend()} backend: {len(names)} recipes x "
+        f"{arguments.seeds} seeds x {arguments.steps} steps, writing to "
+        f"{arguments.output}/",
+        flush=True,
+    )
     try:
         found = compare_recipes(
-            list(names), steps=arguments.steps,
-            evaluations=arguments.evaluations, depth=arguments.depth, width=arguments.width,
-            seed=arguments.seed, seeds=arguments.seeds,
-            output=arguments.output, progress=not arguments.no_progress)
+            list(names),
+            steps=arguments.steps,
+            evaluations=arguments.evaluations,
+            depth=arguments.depth,
+            width=arguments.width,
+            seed=arguments.seed,
+            seeds=arguments.seeds,
+            output=arguments.output,
+            progress=not arguments.no_progress,
+        )
     except ValueError as error:  # e.g. a recipe that cannot initialize
         _error(parser, str(error))
-    print(format_recipe_table(found, dict(
-        steps=arguments.steps, evaluations=arguments.evaluations)))
+    print(
+        format_recipe_table(
+            found,
+            dict(steps=arguments.steps, evaluations=arguments.evaluations),
+        )
+    )
     print(f"Report: {os.path.join(arguments.output, 'report.md')}")
     return 0
 
@@ -223,17 +261,21 @@ def _recipes():
 
     names = recipes.names()
     width = max(len(name) for name in names + [defaults.NO_RECIPE])
-    print("keras_inits recipes; use them as "
-          "keras_inits.reinitialize(model, recipe=NAME) or with compare "
-          "--model transformer --recipes NAME,...:")
+    print(
+        "keras_inits recipes; use them as "
+        "keras_inits.reinitialize(model, recipe=NAME) or with compare "
+        "--model transformer --recipes NAME,...:"
+    )
     for name in names:
         recipe = recipes.get(name)
         print(f"  {name:<{width}}  {recipe.summary}")
         if recipe.source:
             print(f"  {'':<{width}}  source: {recipe.source}")
     print("compare --model transformer also takes:")
-    print(f"  {defaults.NO_RECIPE:<{width}}  no recipe: each layer's "
-          "own Keras initializer")
+    print(
+        f"  {defaults.NO_RECIPE:<{width}}  no recipe: each layer's "
+        "own Keras initializer"
+    )
     return 0
 
 
@@ -247,9 +289,11 @@ def _list():
     # Every name `compare` takes (and lists when one is unknown): ours,
     # then the others (Keras' aliases, LSUV), each saying what it is.
     table = name_table()
-    ours = {canonical.split(">", 1)[1]: cls
-            for cls, canonical in table.values()
-            if canonical.startswith("keras_inits>")}
+    ours = {
+        canonical.split(">", 1)[1]: cls
+        for cls, canonical in table.values()
+        if canonical.startswith("keras_inits>")
+    }
     rows, others = [], []
     for name in valid_names():
         if name in ours:
@@ -257,17 +301,31 @@ def _list():
             family = ours[name].__module__.rsplit(".", 1)[-1].lstrip("_")
             rows.append((name, family, _summary(ours[name])))
         elif name == LSUV:
-            others.append((name, "", "compare only: Orthogonal, then "
-                                     "keras_inits.lsuv on training images"))
+            others.append(
+                (
+                    name,
+                    "",
+                    "compare only: Orthogonal, then "
+                    "keras_inits.lsuv on training images",
+                )
+            )
         else:
             cls = table[name][0]
-            others.append((name, "", f"alias of {cls.__name__}"
-                           if cls.__name__ != name
-                           else f"Keras' own: {_summary(cls)}"))
+            others.append(
+                (
+                    name,
+                    "",
+                    f"alias of {cls.__name__}"
+                    if cls.__name__ != name
+                    else f"Keras' own: {_summary(cls)}",
+                )
+            )
     width = max(len(row[0]) for row in rows + others)
     family_width = max(len(row[1]) for row in rows)
-    print(f"keras_inits initializers (Keras backend: "
-          f"{keras.backend.backend()}); use them as 'keras_inits>Name':")
+    print(
+        f"keras_inits initializers (Keras backend: "
+        f"{keras.backend.backend()}); use them as 'keras_inits>Name':"
+    )
     for name, family, summary in rows:
         print(f"  {name:<{width}}  {family:<{family_width}}  {summary}")
     if others:
@@ -290,8 +348,7 @@ def _recommend(arguments, parser):
     from keras_inits.initializers import recommend
 
     try:
-        found = recommend(arguments.activation,
-                          recurrent=arguments.recurrent)
+        found = recommend(arguments.activation, recurrent=arguments.recurrent)
     except ValueError as error:
         _error(parser, str(error))
     print(short_name(found.initializer))

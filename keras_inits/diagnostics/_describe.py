@@ -26,6 +26,7 @@ from keras_inits.initializers import Initializer
 from keras_inits.initializers import compute_fans
 from keras_inits.initializers import equivalent_class
 
+
 @dataclasses.dataclass(frozen=True)
 class VariableStats:
     """One row of `describe`: a variable, its initializer and its values."""
@@ -57,12 +58,32 @@ class ModelDescription(tables.RowTable):
         return f"<ModelDescription of {self.name}: {len(self.rows)} variables>"
 
     def __str__(self):
-        header = ("path", "shape", "initializer", "fan_in", "fan_out",
-                  "mean", "std", "min", "max", "expected std")
-        rows = [(r.path, str(r.shape), r.initializer, str(r.fan_in),
-                 str(r.fan_out), *(number_cell(x) for x in (
-                     r.mean, r.std, r.min, r.max, r.expected_std)))
-                for r in self.rows]
+        header = (
+            "path",
+            "shape",
+            "initializer",
+            "fan_in",
+            "fan_out",
+            "mean",
+            "std",
+            "min",
+            "max",
+            "expected std",
+        )
+        rows = [
+            (
+                r.path,
+                str(r.shape),
+                r.initializer,
+                str(r.fan_in),
+                str(r.fan_out),
+                *(
+                    number_cell(x)
+                    for x in (r.mean, r.std, r.min, r.max, r.expected_std)
+                ),
+            )
+            for r in self.rows
+        ]
         return "\n".join(tables.format_table(header, rows, left=3))
 
     def to_dataframe(self):
@@ -107,16 +128,21 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
     if not isinstance(model, keras.layers.Layer):
         raise ValueError(
             "describe needs a keras.Model or keras.layers.Layer. "
-            f"Received: {type(model).__name__}")
+            f"Received: {type(model).__name__}"
+        )
     if not model.weights:
         raise ValueError(
             f"{model.name} has no weights to describe: build it first (call "
-            "it on data, or `build(input_shape)`).")
+            "it on data, or `build(input_shape)`)."
+        )
     paths = variable_paths(model.weights)
     rows, seen = [], set()
     for layer in keras_internals.all_layers(model):
-        own = [v for v in keras_internals.own_variables(layer)
-               if id(v) not in seen]
+        own = [
+            v
+            for v in keras_internals.own_variables(layer)
+            if id(v) not in seen
+        ]
         if not own:
             continue
         seen.update(id(v) for v in own)
@@ -126,9 +152,15 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
             found = {}
         for variable in own:
             initializer = found.get(id(variable))
-            rows.append(_row(paths[id(variable)], variable,
-                             initializer.initializer
-                             if isinstance(initializer, Found) else None))
+            rows.append(
+                _row(
+                    paths[id(variable)],
+                    variable,
+                    initializer.initializer
+                    if isinstance(initializer, Found)
+                    else None,
+                )
+            )
     return ModelDescription(model.name, rows)
 
 
@@ -140,13 +172,18 @@ def _row(path, variable, initializer):
         fan_in, fan_out = initializer.fans(shape)
     if values.size:
         with np.errstate(all="ignore"):  # inf - inf: a NaN std, silently
-            moments = (values.mean(), values.std(), values.min(),
-                       values.max())
+            moments = (values.mean(), values.std(), values.min(), values.max())
     else:
         moments = (math.nan,) * 4
     return VariableStats(
-        path, shape, initializer_name(initializer), fan_in, fan_out,
-        *(float(m) for m in moments), expected_std(initializer, shape))
+        path,
+        shape,
+        initializer_name(initializer),
+        fan_in,
+        fan_out,
+        *(float(m) for m in moments),
+        expected_std(initializer, shape),
+    )
 
 
 def expected_std(initializer: object, shape: Sequence[int]) -> float:
@@ -166,11 +203,15 @@ def expected_std(initializer: object, shape: Sequence[int]) -> float:
     """
     shape = checks.check_shape("expected_std", shape)
     if math.prod(shape) >= 2**63:  # no tensor holds more; floats overflow
-        raise checks.argument_error("expected_std", "shape",
-                                    "a shape of fewer than 2**63 values",
-                                    shape)
-    if (isinstance(initializer, keras.initializers.Initializer)
-            and not isinstance(initializer, Initializer)):
+        raise checks.argument_error(
+            "expected_std",
+            "shape",
+            "a shape of fewer than 2**63 values",
+            shape,
+        )
+    if isinstance(
+        initializer, keras.initializers.Initializer
+    ) and not isinstance(initializer, Initializer):
         ours = equivalent_class(type(initializer))
         if ours is not type(initializer):
             try:

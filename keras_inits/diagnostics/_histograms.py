@@ -13,13 +13,25 @@ from keras_inits.diagnostics._describe import describe
 MAX_BINS = 10_000
 MAX_COLUMNS = 100
 # The rules numpy.histogram_bin_edges names.
-BIN_RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges",
-             "sqrt")
+BIN_RULES = (
+    "auto",
+    "fd",
+    "doane",
+    "scott",
+    "stone",
+    "rice",
+    "sturges",
+    "sqrt",
+)
 
 
-def plot_weight_histograms(model: keras.layers.Layer, *, bins: int | str = 40,
-                           variables: Callable[[str], bool] | None = None,
-                           columns: int | None = None):
+def plot_weight_histograms(
+    model: keras.layers.Layer,
+    *,
+    bins: int | str = 40,
+    variables: Callable[[str], bool] | None = None,
+    columns: int | None = None,
+):
     """A matplotlib figure of one histogram per weight, a row per layer.
 
     By default every trainable variable (kernels and biases, embeddings,
@@ -49,16 +61,20 @@ def plot_weight_histograms(model: keras.layers.Layer, *, bins: int | str = 40,
     else:
         checks.check_count(owner, "bins", bins, maximum=MAX_BINS)
     if columns is not None:
-        columns = checks.check_count(owner, "columns", columns,
-                                   maximum=MAX_COLUMNS)
+        columns = checks.check_count(
+            owner, "columns", columns, maximum=MAX_COLUMNS
+        )
     if variables is not None and not callable(variables):
-        raise checks.argument_error(owner, "variables",
-                                    "None or a predicate `path -> bool`",
-                                    variables)
+        raise checks.argument_error(
+            owner, "variables", "None or a predicate `path -> bool`", variables
+        )
     description = describe(model)
     trainable = {v.path for v in model.trainable_variables}
-    rows = [r for r in description if r.path in trainable
-            and (variables is None or variables(r.path))]
+    rows = [
+        r
+        for r in description
+        if r.path in trainable and (variables is None or variables(r.path))
+    ]
     if not rows:
         raise ValueError(f"{model.name} has no variable to plot.")
     groups = {}
@@ -68,22 +84,34 @@ def plot_weight_histograms(model: keras.layers.Layer, *, bins: int | str = 40,
         grid = list(groups.values())
         columns = max(len(g) for g in grid)
     else:
-        grid = [rows[i:i + columns] for i in range(0, len(rows), columns)]
-    figure = Figure(figsize=(4.2 * columns, 2.6 * len(grid)),
-                    layout="constrained")
+        grid = [rows[i : i + columns] for i in range(0, len(rows), columns)]
+    figure = Figure(
+        figsize=(4.2 * columns, 2.6 * len(grid)), layout="constrained"
+    )
     axes = figure.subplots(len(grid), columns, squeeze=False)
     for line, panels in zip(axes, grid):
-        for ax in line[len(panels):]:
+        for ax in line[len(panels) :]:
             ax.set_visible(False)
         for ax, row in zip(line, panels):
-            draw_histogram(ax, keras.ops.convert_to_numpy(
-                _variable(model, row.path)), bins, color="tab:blue")
-            ax.set_title(f"{row.path} {row.shape}\n{row.initializer}",
-                         fontsize=9)
-            ax.text(0.98, 0.95, f"mean {row.mean:.3g}\nstd {row.std:.3g}",
-                    transform=ax.transAxes, ha="right", va="top", fontsize=8,
-                    bbox={"facecolor": "white", "alpha": 0.8,
-                          "edgecolor": "none"})
+            draw_histogram(
+                ax,
+                keras.ops.convert_to_numpy(_variable(model, row.path)),
+                bins,
+                color="tab:blue",
+            )
+            ax.set_title(
+                f"{row.path} {row.shape}\n{row.initializer}", fontsize=9
+            )
+            ax.text(
+                0.98,
+                0.95,
+                f"mean {row.mean:.3g}\nstd {row.std:.3g}",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+                bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "none"},
+            )
             ax.set_xlabel("value", fontsize=8)
             ax.set_ylabel("count", fontsize=8)
             ax.tick_params(labelsize=8)
@@ -100,9 +128,16 @@ def draw_histogram(ax, values, bins=40, **style):
     values = np.ravel(np.asarray(values, dtype="float64"))
     finite = values[np.isfinite(values)]
     if finite.size < values.size:
-        ax.text(0.02, 0.95, f"{values.size - finite.size:,} non-finite "
-                "values not shown", transform=ax.transAxes, ha="left",
-                va="top", fontsize=7, color="tab:red")
+        ax.text(
+            0.02,
+            0.95,
+            f"{values.size - finite.size:,} non-finite values not shown",
+            transform=ax.transAxes,
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="tab:red",
+        )
     if not finite.size:
         return
     low, high = float(finite.min()), float(finite.max())

@@ -25,8 +25,6 @@ from keras_inits._internal.plotting import MARKERS
 from keras_inits.initializers import get
 
 
-
-
 @dataclasses.dataclass(frozen=True)
 class SignalCurve:
     """One network's measurements, one entry per weighted layer."""
@@ -45,21 +43,35 @@ class SignalReport(tuple):
         lines = []
         for curve in self:
             lines.append(curve.label)
-            rows = [(name, f"{std:.4g}", f"{norm:.4g}") for name, std, norm
-                    in zip(curve.layers, curve.activation_std,
-                           curve.gradient_norm)]
-            lines += ["  " + line for line in tables.format_table(
-                ("layer", "activation std", "gradient norm"), rows)]
+            rows = [
+                (name, f"{std:.4g}", f"{norm:.4g}")
+                for name, std, norm in zip(
+                    curve.layers, curve.activation_std, curve.gradient_norm
+                )
+            ]
+            lines += [
+                "  " + line
+                for line in tables.format_table(
+                    ("layer", "activation std", "gradient norm"), rows
+                )
+            ]
         return "\n".join(lines)
 
     def plot(self, title=None):
         return plot_signal_propagation(self, title=title)
 
 
-def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
-                                     "HeUniform"), *, depth=20, width=128,
-                       activation="relu", models=None, batch_size=512,
-                       seed=0, x_batch=None):
+def signal_propagation(
+    initializers=("RandomNormal", "GlorotUniform", "HeUniform"),
+    *,
+    depth=20,
+    width=128,
+    activation="relu",
+    models=None,
+    batch_size=512,
+    seed=0,
+    x_batch=None,
+):
     """Measures per-layer activation std and gradient norm through a deep
     network, for several initializers.
 
@@ -104,27 +116,34 @@ def signal_propagation(initializers=("RandomNormal", "GlorotUniform",
     True
     """
     owner = "signal_propagation"
-    depth = checks.check_count(owner, "depth", depth,
-                               maximum=networks.MAX_DEPTH)
-    width = checks.check_count(owner, "width", width,
-                               maximum=networks.MAX_WIDTH)
-    batch_size = checks.check_count(owner, "batch_size", batch_size,
-                                    maximum=networks.MAX_BATCH_SIZE)
+    depth = checks.check_count(
+        owner, "depth", depth, maximum=networks.MAX_DEPTH
+    )
+    width = checks.check_count(
+        owner, "width", width, maximum=networks.MAX_WIDTH
+    )
+    batch_size = checks.check_count(
+        owner, "batch_size", batch_size, maximum=networks.MAX_BATCH_SIZE
+    )
     seed = networks.check_int_seed(owner, seed)
     if models is None:
         networks.check_activation(owner, activation)
         networks.check_mlp_size(owner, depth, width, width, batch_size)
         x_batch = _checked_batch(x_batch, {(width,)})
-        models = _mlps(_initializers(initializers), depth, width, activation,
-                       seed)
+        models = _mlps(
+            _initializers(initializers), depth, width, activation, seed
+        )
     else:
         models = _given_models(models, batch_size)
-        x_batch = _checked_batch(x_batch, {
-            tuple(model.inputs[0].shape)[1:] for model in models.values()})
+        x_batch = _checked_batch(
+            x_batch,
+            {tuple(model.inputs[0].shape)[1:] for model in models.values()},
+        )
     rng = np.random.default_rng(seed)
     return SignalReport(
         _measure(label, model, _inputs(model, x_batch, batch_size, rng), rng)
-        for label, model in models.items())
+        for label, model in models.items()
+    )
 
 
 def _checked_batch(x_batch, shapes):
@@ -136,19 +155,29 @@ def _checked_batch(x_batch, shapes):
     if len(shapes) > 1:
         raise ValueError(
             "signal_propagation measures every model on x_batch, so they "
-            f"need one input shape. Received: shapes {sorted(shapes)}")
+            f"need one input shape. Received: shapes {sorted(shapes)}"
+        )
     try:
-        values = np.asarray(keras.ops.convert_to_numpy(x_batch),
-                            dtype="float64")
+        values = np.asarray(
+            keras.ops.convert_to_numpy(x_batch), dtype="float64"
+        )
     except Exception:  # strings, objects, ragged lists...
         values = None
-    if (values is None or values.ndim < 2 or not len(values)
-            or values.size > networks.MAX_VALUES
-            or not np.isfinite(values).all() or shapes != {values.shape[1:]}):
+    if (
+        values is None
+        or values.ndim < 2
+        or not len(values)
+        or values.size > networks.MAX_VALUES
+        or not np.isfinite(values).all()
+        or shapes != {values.shape[1:]}
+    ):
         raise checks.argument_error(
-            "signal_propagation", "x_batch",
+            "signal_propagation",
+            "x_batch",
             "None or an array of finite numbers, at most 2**27, with a row "
-            f"of shape {min(shapes)} per sample", x_batch)
+            f"of shape {min(shapes)} per sample",
+            x_batch,
+        )
     return values.astype(keras.config.floatx())
 
 
@@ -169,13 +198,20 @@ def _mlps(initializers, depth, width, activation, seed):
         label = short_name(initializer)
         try:
             models[label] = networks.mlp(
-                initializer, inputs=width, depth=depth, width=width,
-                activation=activation, first_seed=seed, prefix="dense",
-                name=f"mlp_{depth}x{width}")
+                initializer,
+                inputs=width,
+                depth=depth,
+                width=width,
+                activation=activation,
+                first_seed=seed,
+                prefix="dense",
+                name=f"mlp_{depth}x{width}",
+            )
         except ValueError as error:  # e.g. a convolution-only one
             raise ValueError(
                 f"signal_propagation cannot build its MLP with {label}: "
-                f"{error}") from None
+                f"{error}"
+            ) from None
     return models
 
 
@@ -184,13 +220,20 @@ def _given_models(models, batch_size):
     ValueError naming signal_propagation."""
     if isinstance(models, keras.Model):
         models = {models.name: models}
-    if not (isinstance(models, dict) and models and all(
+    if not (
+        isinstance(models, dict)
+        and models
+        and all(
             isinstance(label, str) and isinstance(model, keras.Model)
-            for label, model in models.items())):
+            for label, model in models.items()
+        )
+    ):
         raise checks.argument_error(
-            "signal_propagation", "models",
+            "signal_propagation",
+            "models",
             "None, a keras.Model or a non-empty dict {label: keras.Model}",
-            models)
+            models,
+        )
     for model in models.values():
         _check_model(model, batch_size)
     return models
@@ -214,11 +257,16 @@ def _initializers(initializers):
             raise ValueError(
                 "Argument `initializers` of signal_propagation must hold "
                 f"initializers, their names or configs{reason}. Received: "
-                f"initializers={initializers!r}")
+                f"initializers={initializers!r}"
+            )
         resolved.append(found)
     if not resolved:
-        raise checks.argument_error("signal_propagation", "initializers",
-                                  "one initializer or more", initializers)
+        raise checks.argument_error(
+            "signal_propagation",
+            "initializers",
+            "one initializer or more",
+            initializers,
+        )
     return resolved
 
 
@@ -235,49 +283,66 @@ def _check_model(model, batch_size):
     if len(inputs) != 1:
         raise ValueError(
             "signal_propagation needs a model with one input. Received: "
-            f"{model.name} with {len(inputs)} inputs")
+            f"{model.name} with {len(inputs)} inputs"
+        )
     shape = tuple(inputs[0].shape)[1:]
     if any(d is None for d in shape):
         raise ValueError(
             "signal_propagation needs a model whose input shape is fixed "
             "(but for the batch), to draw its inputs. Received: "
-            f"{model.name} with input shape {tuple(inputs[0].shape)}")
+            f"{model.name} with input shape {tuple(inputs[0].shape)}"
+        )
     if not any(layer.weights for layer in model.layers):
         raise ValueError(
-            f"signal_propagation found no layer with weights in {model.name}.")
+            f"signal_propagation found no layer with weights in {model.name}."
+        )
     if batch_size * math.prod(shape) > networks.MAX_VALUES:
         raise ValueError(
             f"signal_propagation would draw {batch_size * math.prod(shape):,} "
             f"input values for {model.name}: at most "
             f"{networks.MAX_VALUES:,}. Use a smaller batch size. Received: "
-            f"batch_size={batch_size}")
+            f"batch_size={batch_size}"
+        )
 
 
 def _measure(label, model, x, rng):
     """The `SignalCurve` of `model` on the inputs `x`; `rng` draws `r`."""
     weighted = [layer for layer in model.layers if layer.weights]
     try:
-        probe = keras.Model(model.inputs[0],
-                            [layer.output for layer in weighted])
+        probe = keras.Model(
+            model.inputs[0], [layer.output for layer in weighted]
+        )
     except (AttributeError, ValueError) as error:
         raise ValueError(
             "signal_propagation needs a built Sequential or Functional model "
             f"(one with symbolic inputs). {model.name} is not one: {error}"
         ) from None
     batch_size = len(x)
-    outputs = [np.asarray(keras.ops.convert_to_numpy(o), dtype="float64")
-               for o in probe(x, training=False)]
+    outputs = [
+        np.asarray(keras.ops.convert_to_numpy(o), dtype="float64")
+        for o in probe(x, training=False)
+    ]
     # A tensor, not a NumPy array: torch cannot multiply a tensor that
     # requires grad by an ndarray.
     r = keras.ops.convert_to_tensor(
-        rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx()))
+        rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx())
+    )
     kernels = [layer.weights[0] for layer in weighted]
-    found = gradients(lambda: keras.ops.sum(
-        model(x, training=False) * r) / batch_size, kernels)
-    norms = ([math.nan] * len(kernels) if found is None
-             else [float(np.linalg.norm(g)) for g in found])
-    return SignalCurve(label, tuple(layer.name for layer in weighted),
-                       tuple(float(o.std()) for o in outputs), tuple(norms))
+    found = gradients(
+        lambda: keras.ops.sum(model(x, training=False) * r) / batch_size,
+        kernels,
+    )
+    norms = (
+        [math.nan] * len(kernels)
+        if found is None
+        else [float(np.linalg.norm(g)) for g in found]
+    )
+    return SignalCurve(
+        label,
+        tuple(layer.name for layer in weighted),
+        tuple(float(o.std()) for o in outputs),
+        tuple(norms),
+    )
 
 
 def plot_signal_propagation(report, title=None):
@@ -297,33 +362,49 @@ def plot_signal_propagation(report, title=None):
     curves = list(report) if isinstance(report, (tuple, list)) else None
     if not curves or not all(isinstance(c, SignalCurve) for c in curves):
         raise checks.argument_error(
-            "plot_signal_propagation", "report",
-            "a SignalReport (or a non-empty list of SignalCurves)", report)
+            "plot_signal_propagation",
+            "report",
+            "a SignalReport (or a non-empty list of SignalCurves)",
+            report,
+        )
     if title is not None and not isinstance(title, str):
-        raise checks.argument_error("plot_signal_propagation", "title",
-                                  "None or a string", title)
+        raise checks.argument_error(
+            "plot_signal_propagation", "title", "None or a string", title
+        )
     figure = Figure(figsize=(12, 4.8), layout="constrained")
     panels = figure.subplots(1, 2)
     for ax, key, name in (
-            (panels[0], "activation_std", "activation std (forward)"),
-            (panels[1], "gradient_norm", "kernel gradient norm (backward)")):
+        (panels[0], "activation_std", "activation std (forward)"),
+        (panels[1], "gradient_norm", "kernel gradient norm (backward)"),
+    ):
         values = [np.asarray(getattr(c, key), dtype="float64") for c in report]
         positive = np.concatenate([v[v > 0] for v in values] + [[]])
         if not positive.size:
-            ax.text(0.5, 0.5, "not available on the "
-                    f"{keras.backend.backend()} backend (no autodiff)"
-                    if key == "gradient_norm" else "all values are 0",
-                    ha="center", va="center", transform=ax.transAxes)
+            ax.text(
+                0.5,
+                0.5,
+                "not available on the "
+                f"{keras.backend.backend()} backend (no autodiff)"
+                if key == "gradient_norm"
+                else "all values are 0",
+                ha="center",
+                va="center",
+                transform=ax.transAxes,
+            )
             ax.set_axis_off()
             continue
         floor = positive.min() / 10.0
         for index, (curve, v) in enumerate(zip(report, values)):
             layers = np.arange(1, len(v) + 1)
-            ax.plot(layers, np.where(v > 0, v, floor),
-                    linestyle=LINE_STYLES[index % len(LINE_STYLES)],
-                    marker=MARKERS[index % len(MARKERS)], markersize=4,
-                    markerfacecolor="none", label=curve.label + (
-                        " (all 0)" if not (v > 0).any() else ""))
+            ax.plot(
+                layers,
+                np.where(v > 0, v, floor),
+                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                marker=MARKERS[index % len(MARKERS)],
+                markersize=4,
+                markerfacecolor="none",
+                label=curve.label + (" (all 0)" if not (v > 0).any() else ""),
+            )
         ax.axhline(floor, color="grey", linestyle=":", linewidth=1)
         ax.text(1, floor, " 0", va="bottom", fontsize=8, color="grey")
         ax.set_yscale("log")
@@ -334,6 +415,9 @@ def plot_signal_propagation(report, title=None):
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     depth = max(len(c.layers) for c in report)
-    figure.suptitle(title or f"Signal propagation through {depth} layers "
-                    f"({keras.backend.backend()} backend)")
+    figure.suptitle(
+        title
+        or f"Signal propagation through {depth} layers "
+        f"({keras.backend.backend()} backend)"
+    )
     return figure

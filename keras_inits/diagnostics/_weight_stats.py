@@ -11,8 +11,8 @@ import numpy as np
 
 from keras_inits._internal import checks
 from keras_inits._internal import tables
-from keras_inits._internal.tables import number_cell
 from keras_inits._internal.autodiff import gradients
+from keras_inits._internal.tables import number_cell
 
 
 class WeightStats(keras.callbacks.Callback):
@@ -46,26 +46,37 @@ class WeightStats(keras.callbacks.Callback):
     def __init__(self, variables=None, gradient_data=None, verbose=False):
         super().__init__()
         if variables is not None and not callable(variables):
-            raise checks.argument_error("WeightStats", "variables",
-                                        "None or a predicate", variables)
+            raise checks.argument_error(
+                "WeightStats", "variables", "None or a predicate", variables
+            )
         if gradient_data is not None and not (
-                isinstance(gradient_data, (tuple, list))
-                and len(gradient_data) == 2):
-            raise checks.argument_error("WeightStats", "gradient_data",
-                                        "None or a pair (x, y)",
-                                        gradient_data)
-        if not (isinstance(verbose, bool) or (
-                isinstance(verbose, int) and verbose in (0, 1))):
-            raise checks.argument_error("WeightStats", "verbose",
-                                        "True or False", verbose)
+            isinstance(gradient_data, (tuple, list))
+            and len(gradient_data) == 2
+        ):
+            raise checks.argument_error(
+                "WeightStats",
+                "gradient_data",
+                "None or a pair (x, y)",
+                gradient_data,
+            )
+        if not (
+            isinstance(verbose, bool)
+            or (isinstance(verbose, int) and verbose in (0, 1))
+        ):
+            raise checks.argument_error(
+                "WeightStats", "verbose", "True or False", verbose
+            )
         self.variables = variables
         self.gradient_data = gradient_data
         self.verbose = bool(verbose)
         self.history = []
 
     def _chosen(self):
-        return [v for v in self.model.trainable_variables
-                if self.variables is None or self.variables(v.path)]
+        return [
+            v
+            for v in self.model.trainable_variables
+            if self.variables is None or self.variables(v.path)
+        ]
 
     def _record(self, epoch):
         chosen = self._chosen()
@@ -73,20 +84,28 @@ class WeightStats(keras.callbacks.Callback):
         if self.gradient_data is not None:
             x, y = self.gradient_data
             loss = keras.losses.get(self.model.loss)
-            found = gradients(lambda: keras.ops.mean(
-                loss(y, self.model(x, training=False))), chosen)
+            found = gradients(
+                lambda: keras.ops.mean(loss(y, self.model(x, training=False))),
+                chosen,
+            )
             if found is not None:
                 norms = [float(np.linalg.norm(g)) for g in found]
         rows = []
         for variable, norm in zip(chosen, norms):
-            values = np.asarray(keras.ops.convert_to_numpy(variable),
-                                dtype="float64")
-            rows.append({"epoch": epoch, "path": variable.path,
-                         "mean": float(values.mean()),
-                         "std": float(values.std()),
-                         "min": float(values.min()),
-                         "max": float(values.max()),
-                         "gradient_norm": norm})
+            values = np.asarray(
+                keras.ops.convert_to_numpy(variable), dtype="float64"
+            )
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "path": variable.path,
+                    "mean": float(values.mean()),
+                    "std": float(values.std()),
+                    "min": float(values.min()),
+                    "max": float(values.max()),
+                    "gradient_norm": norm,
+                }
+            )
         self.history.extend(rows)
         if self.verbose:
             print(self.format(epoch))
@@ -101,9 +120,18 @@ class WeightStats(keras.callbacks.Callback):
     def format(self, epoch):
         """The statistics of one epoch as a table."""
         header = ("epoch", "path", "mean", "std", "min", "max", "grad norm")
-        rows = [(str(r["epoch"]), r["path"], *(number_cell(r[k]) for k in (
-            "mean", "std", "min", "max", "gradient_norm")))
-                for r in self.history if r["epoch"] == epoch]
+        rows = [
+            (
+                str(r["epoch"]),
+                r["path"],
+                *(
+                    number_cell(r[k])
+                    for k in ("mean", "std", "min", "max", "gradient_norm")
+                ),
+            )
+            for r in self.history
+            if r["epoch"] == epoch
+        ]
         # The epoch, a number, is right-aligned before the path, which is
         # left-aligned: padded here, the table keeps both as they are.
         width = max([len(header[0])] + [len(row[0]) for row in rows])
@@ -113,8 +141,12 @@ class WeightStats(keras.callbacks.Callback):
 
     def series(self, statistic):
         """`{path: [value at epoch 0, 1, ...]}` for one statistic."""
-        checks.check_choice("WeightStats.series", "statistic", statistic,
-                            ("mean", "std", "min", "max", "gradient_norm"))
+        checks.check_choice(
+            "WeightStats.series",
+            "statistic",
+            statistic,
+            ("mean", "std", "min", "max", "gradient_norm"),
+        )
         found = {}
         for row in self.history:
             found.setdefault(row["path"], []).append(row[statistic])
@@ -133,8 +165,13 @@ class WeightStats(keras.callbacks.Callback):
         figure = Figure(figsize=(7, 4.2), layout="constrained")
         ax = figure.subplots()
         for path, values in self.series(statistic).items():
-            ax.plot(range(len(values)), values, marker="o", markersize=3,
-                    label=path)
+            ax.plot(
+                range(len(values)),
+                values,
+                marker="o",
+                markersize=3,
+                label=path,
+            )
         ax.set_xlabel("epoch (0 = initial weights)")
         ax.set_ylabel(statistic.replace("_", " "))
         ax.set_title(f"Weight {statistic.replace('_', ' ')} per epoch")

@@ -31,11 +31,15 @@ from keras_inits.experiments._runs import summarize
 from keras_inits.experiments._transformer import build_transformer
 from keras_inits.experiments._transformer import load_corpus
 from keras_inits.experiments._transformer import windows
-from keras_inits.experiments._transformer_comparison import OUTPUTS as RECIPE_OUTPUTS
+from keras_inits.experiments._transformer_comparison import (
+    OUTPUTS as RECIPE_OUTPUTS,
+)
 from keras_inits.experiments._transformer_comparison import RecipeRun
 from keras_inits.experiments._transformer_comparison import compare_recipes
 from keras_inits.experiments._transformer_comparison import read_recipes
-from keras_inits.experiments._transformer_reports import format_table as format_recipe_table
+from keras_inits.experiments._transformer_reports import (
+    format_table as format_recipe_table,
+)
 
 __all__ = [
     "INPUTS",

@@ -18,15 +18,14 @@ from keras_inits._internal import checks
 from keras_inits._internal import defaults
 from keras_inits._internal import keras_internals
 from keras_inits._internal import networks
-from keras_inits.experiments import _reports
-from keras_inits.experiments import _runs as runs_module
 from keras_inits._internal.limits import SEED_LIMIT
-from keras_inits.experiments._initializer_lists import LSUV
-from keras_inits.experiments._initializer_lists import read_entries
-from keras_inits.initializers import get
-from keras_inits.model import lsuv
 from keras_inits.diagnostics import plot_signal_propagation
 from keras_inits.diagnostics import signal_propagation
+from keras_inits.experiments import _reports
+from keras_inits.experiments import _runs as runs_module
+from keras_inits.experiments._initializer_lists import LSUV
+from keras_inits.experiments._initializer_lists import read_entries
+
 # The report's names, importable from here too: the comparison notebook
 # prints `comparison.format_table(runs, threshold)`.
 from keras_inits.experiments._reports import OUTPUTS  # noqa: F401
@@ -34,6 +33,8 @@ from keras_inits.experiments._reports import format_table  # noqa: F401
 from keras_inits.experiments._reports import output_problem  # noqa: F401
 from keras_inits.experiments._runs import Run  # noqa: F401
 from keras_inits.experiments._runs import summarize  # noqa: F401
+from keras_inits.initializers import get
+from keras_inits.model import lsuv
 
 DEFAULT_INITIALIZERS = defaults.DEFAULT_INITIALIZERS
 TRAINABLE_BACKENDS = runs_module.TRAINABLE_BACKENDS
@@ -59,12 +60,14 @@ def load_digits(seed):
 
     x, y = sklearn_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
-    return train_test_split(x, y.astype("int32"), test_size=0.2,
-                            random_state=seed, stratify=y)
+    return train_test_split(
+        x, y.astype("int32"), test_size=0.2, random_state=seed, stratify=y
+    )
 
 
-def build_network(initializer, depth, width, activation, seed, inputs=64,
-                  classes=10):
+def build_network(
+    initializer, depth, width, activation, seed, inputs=64, classes=10
+):
     """`depth` hidden `Dense(width, activation)` layers and a linear output
     of logits, every kernel from `initializer` (a seeded copy per layer),
     zero biases.
@@ -74,9 +77,17 @@ def build_network(initializer, depth, width, activation, seed, inputs=64,
     seed generators hold int32); below 2**31 the modulo changes nothing.
     `initializer` is anything `keras_inits.get` takes.
     """
-    return networks.mlp(get(initializer), inputs=inputs, depth=depth, width=width,
-                        activation=activation, first_seed=seed * 1000,
-                        prefix="hidden", classes=classes, name="mlp")
+    return networks.mlp(
+        get(initializer),
+        inputs=inputs,
+        depth=depth,
+        width=width,
+        activation=activation,
+        first_seed=seed * 1000,
+        prefix="hidden",
+        classes=classes,
+        name="mlp",
+    )
 
 
 def _network(entry, depth, width, activation, seed, x_train):
@@ -89,10 +100,21 @@ def _network(entry, depth, width, activation, seed, x_train):
     return build_network(initializer, depth, width, activation, seed)
 
 
-def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
-            width=64, activation="relu", seed=0, seeds=3,
-            output="compare_output", threshold=0.9, learning_rate=0.05,
-            batch_size=64, progress=True):
+def compare(
+    initializers=DEFAULT_INITIALIZERS,
+    *,
+    epochs=15,
+    depth=10,
+    width=64,
+    activation="relu",
+    seed=0,
+    seeds=3,
+    output="compare_output",
+    threshold=0.9,
+    learning_rate=0.05,
+    batch_size=64,
+    progress=True,
+):
     """Trains the same MLP with each initializer from several seeds and
     writes the report.
 
@@ -135,29 +157,43 @@ def compare(initializers=DEFAULT_INITIALIZERS, *, epochs=15, depth=10,
             write in, before anything is built, trained or written.
     """
     settings = _checked_settings(
-        epochs=epochs, depth=depth, width=width, activation=activation,
-        seed=seed, seeds=seeds, threshold=threshold,
-        learning_rate=learning_rate, batch_size=batch_size,
-        progress=progress, output=output)
+        epochs=epochs,
+        depth=depth,
+        width=width,
+        activation=activation,
+        seed=seed,
+        seeds=seeds,
+        threshold=threshold,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        progress=progress,
+        output=output,
+    )
     entries = read_entries(initializers)
-    settings.update(backend=runs_module.trainable_backend("compare"),
-                    keras=keras.__version__)
+    settings.update(
+        backend=runs_module.trainable_backend("compare"),
+        keras=keras.__version__,
+    )
     bar = runs_module.Progress(
         len(entries) * len(settings["seeds"]) * settings["epochs"],
-        settings["progress"])
+        settings["progress"],
+    )
     runs = []
     try:
         with runs_module.torch_threads_for(
-                settings["batch_size"], settings["width"], INPUTS):
+            settings["batch_size"], settings["width"], INPUTS
+        ):
             for index, seed in enumerate(settings["seeds"]):
-                runs += _run_seed(entries, settings, seed, index == 0,
-                                  output, bar)
+                runs += _run_seed(
+                    entries, settings, seed, index == 0, output, bar
+                )
     finally:
         bar.close()
     labels = [label for label, _ in entries]
     runs.sort(key=lambda run: labels.index(run.label))  # stable: seeds
-    _reports.save_figure(_reports.plot_curves(runs, settings["threshold"]),
-                        output, "curves.png")
+    _reports.save_figure(
+        _reports.plot_curves(runs, settings["threshold"]), output, "curves.png"
+    )
     _reports.write_reports(runs, settings, output)
     return runs
 
@@ -171,54 +207,97 @@ def _run_seed(entries, settings, seed, first, output, bar):
     if first:
         settings.update(train=len(x_train), validation=len(x_val))
         os.makedirs(output, exist_ok=True)
-        _plot_initialization(entries, models, settings, seed,
-                             x_train[:CALIBRATION_IMAGES], output)
+        _plot_initialization(
+            entries,
+            models,
+            settings,
+            seed,
+            x_train[:CALIBRATION_IMAGES],
+            output,
+        )
     found = []
     for (label, _), model in zip(entries, models):
         bar.label = f"{label}, seed {seed}"
-        run = runs_module.train(model, label, seed, (x_train, y_train),
-                                (x_val, y_val), settings, callbacks=[bar])
-        bar.update(settings["epochs"] - len(run.val_loss)
-                   - run.diverged)  # the epochs a diverged run skipped
+        run = runs_module.train(
+            model,
+            label,
+            seed,
+            (x_train, y_train),
+            (x_val, y_val),
+            settings,
+            callbacks=[bar],
+        )
+        bar.update(
+            settings["epochs"] - len(run.val_loss) - run.diverged
+        )  # the epochs a diverged run skipped
         found.append(run)
     return found
 
 
-def _checked_settings(*, epochs, depth, width, activation, seed, seeds,
-                      threshold, learning_rate, batch_size, progress, output):
+def _checked_settings(
+    *,
+    epochs,
+    depth,
+    width,
+    activation,
+    seed,
+    seeds,
+    threshold,
+    learning_rate,
+    batch_size,
+    progress,
+    output,
+):
     """`compare`'s arguments, checked in the order of its signature and
     normalized, as a dict (`seeds`: the list of the runs' seeds); a
     ValueError names the first bad one."""
-    epochs = checks.check_count("compare", "epochs", epochs,
-                                maximum=MAX_EPOCHS)
-    depth = checks.check_count("compare", "depth", depth,
-                               maximum=networks.MAX_DEPTH)
-    width = checks.check_count("compare", "width", width,
-                               maximum=networks.MAX_WIDTH)
-    batch_size = checks.check_count("compare", "batch_size", batch_size,
-                                    maximum=networks.MAX_BATCH_SIZE)
+    epochs = checks.check_count(
+        "compare", "epochs", epochs, maximum=MAX_EPOCHS
+    )
+    depth = checks.check_count(
+        "compare", "depth", depth, maximum=networks.MAX_DEPTH
+    )
+    width = checks.check_count(
+        "compare", "width", width, maximum=networks.MAX_WIDTH
+    )
+    batch_size = checks.check_count(
+        "compare", "batch_size", batch_size, maximum=networks.MAX_BATCH_SIZE
+    )
     networks.check_mlp_size("compare", depth, width, INPUTS, batch_size)
     networks.check_activation("compare", activation)
     seed = networks.check_int_seed("compare", seed)
     if not (checks.is_whole_number(seeds) and 1 <= seeds <= MAX_SEEDS):
         raise checks.argument_error(
-            "compare", "seeds", f"an integer from 1 to {MAX_SEEDS}", seeds)
+            "compare", "seeds", f"an integer from 1 to {MAX_SEEDS}", seeds
+        )
     threshold = check_threshold("compare", threshold)
-    learning_rate = checks.check_positive("compare", "learning_rate",
-                                          learning_rate)
+    learning_rate = checks.check_positive(
+        "compare", "learning_rate", learning_rate
+    )
     if not isinstance(progress, bool):
-        raise checks.argument_error("compare", "progress", "True or False",
-                                    progress)
+        raise checks.argument_error(
+            "compare", "progress", "True or False", progress
+        )
     problem = output_problem(output)
     if problem:
         raise checks.argument_error(
-            "compare", "output", f"a folder compare can write in ({problem})",
-            output)
-    return dict(epochs=epochs, depth=depth, width=width,
-                activation=activation, seed=seed,
-                seeds=run_seeds(seed, int(seeds)),
-                threshold=threshold, learning_rate=learning_rate,
-                batch_size=batch_size, progress=progress)
+            "compare",
+            "output",
+            f"a folder compare can write in ({problem})",
+            output,
+        )
+    return dict(
+        epochs=epochs,
+        depth=depth,
+        width=width,
+        activation=activation,
+        seed=seed,
+        seeds=run_seeds(seed, int(seeds)),
+        threshold=threshold,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        progress=progress,
+    )
 
 
 def _build_all(entries, settings, seed, x_train):
@@ -228,12 +307,21 @@ def _build_all(entries, settings, seed, x_train):
     models = []
     for entry in entries:
         try:
-            models.append(_network(
-                entry, settings["depth"], settings["width"],
-                settings["activation"], seed, x_train))
+            models.append(
+                _network(
+                    entry,
+                    settings["depth"],
+                    settings["width"],
+                    settings["activation"],
+                    seed,
+                    x_train,
+                )
+            )
         except Exception as error:  # ValueError, or a backend's own
-            raise ValueError(f"{entry[0]} cannot initialize this network: "
-                             f"{type(error).__name__}: {error}") from None
+            raise ValueError(
+                f"{entry[0]} cannot initialize this network: "
+                f"{type(error).__name__}: {error}"
+            ) from None
     return models
 
 
@@ -241,25 +329,35 @@ def _plot_initialization(entries, models, settings, seed, x_batch, output):
     """Writes the figures of the networks before training: the signal
     through them on `x_batch` (the images LSUV calibrates on) and their
     kernels."""
-    signal = signal_propagation(models={
-        label: model for (label, _), model in zip(entries, models)},
-        x_batch=x_batch, seed=seed)
-    title = (f"Signal propagation at initialization, measured on "
-             f"{len(x_batch)} training digits (seed {seed}): "
-             f"{settings['depth']} x Dense({settings['width']}, "
-             f"{settings['activation']}) + Dense(10) "
-             f"({settings['backend']})")
-    _reports.save_figure(plot_signal_propagation(signal, title=title), output,
-                        "signal_propagation.png")
-    _reports.save_figure(_reports.plot_initial_weights(entries, models, seed),
-                        output, "weights_at_init.png")
+    signal = signal_propagation(
+        models={label: model for (label, _), model in zip(entries, models)},
+        x_batch=x_batch,
+        seed=seed,
+    )
+    title = (
+        f"Signal propagation at initialization, measured on "
+        f"{len(x_batch)} training digits (seed {seed}): "
+        f"{settings['depth']} x Dense({settings['width']}, "
+        f"{settings['activation']}) + Dense(10) "
+        f"({settings['backend']})"
+    )
+    _reports.save_figure(
+        plot_signal_propagation(signal, title=title),
+        output,
+        "signal_propagation.png",
+    )
+    _reports.save_figure(
+        _reports.plot_initial_weights(entries, models, seed),
+        output,
+        "weights_at_init.png",
+    )
 
 
 def check_threshold(owner, threshold):
     """Returns `threshold` as a float: a validation accuracy in (0, 1]."""
     value = checks.as_float(threshold)
     if value is None or not 0.0 < value <= 1.0:  # NaN fails both
-        raise checks.argument_error(owner, "threshold",
-                                    "a validation accuracy in (0, 1]",
-                                    threshold)
+        raise checks.argument_error(
+            owner, "threshold", "a validation accuracy in (0, 1]", threshold
+        )
     return value

@@ -23,8 +23,14 @@ class UnknownInitializerError(ValueError):
 def valid_names():
     """The names `compare` takes: keras_inits' and Keras' initializers (in
     any spelling `keras_inits.get` takes), and `LSUV`."""
-    return sorted({name for name, (_, canonical) in name_table().items()
-                   if ">" not in name and name[0].isupper()} | {LSUV})
+    return sorted(
+        {
+            name
+            for name, (_, canonical) in name_table().items()
+            if ">" not in name and name[0].isupper()
+        }
+        | {LSUV}
+    )
 
 
 def parse_initializers(text):
@@ -42,7 +48,8 @@ def parse_initializers(text):
         raise UnknownInitializerError(
             f"Cannot read the initializer list {checks.shown(text)}: expected "
             "names separated by commas, e.g. 'Zeros,HeUniform,RandomNormal("
-            "stddev=0.01)'.")
+            "stddev=0.01)'."
+        )
     return [parse_entry(entry) for entry in entries]
 
 
@@ -54,7 +61,8 @@ def parse_entry(entry):
     if name.lower() == LSUV.lower():
         if arguments:
             raise UnknownInitializerError(
-                f"{LSUV} takes no arguments. Received: {checks.shown(entry)}")
+                f"{LSUV} takes no arguments. Received: {checks.shown(entry)}"
+            )
         return LSUV, LSUV
     kwargs = {}
     if arguments:
@@ -64,17 +72,20 @@ def parse_entry(entry):
             raise UnknownInitializerError(
                 f"Cannot read the arguments of {checks.shown(entry)} "
                 f"({error}): write them as keywords with literal values, "
-                "e.g. 'RandomNormal(stddev=0.01)'.") from None
+                "e.g. 'RandomNormal(stddev=0.01)'."
+            ) from None
     try:
         cls = type(get(name))
     except ValueError as error:
         raise UnknownInitializerError(
-            f"{error} Valid names: {', '.join(valid_names())}.") from None
+            f"{error} Valid names: {', '.join(valid_names())}."
+        ) from None
     try:
         initializer = cls(**kwargs)
     except Exception as error:  # a command line never gives a traceback
         raise UnknownInitializerError(
-            f"{checks.shown(entry)}: {error}") from None
+            f"{checks.shown(entry)}: {error}"
+        ) from None
     return short_name(initializer), initializer
 
 
@@ -87,8 +98,11 @@ def _keywords(arguments):
         raise ValueError("too deeply nested") from None
     except (SyntaxError, ValueError) as error:
         raise ValueError(getattr(error, "msg", None) or str(error)) from None
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-            and call.func.id == "f"):
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "f"
+    ):
         raise ValueError("text after the closing parenthesis")
     if call.args:
         raise ValueError("positional arguments")
@@ -100,12 +114,18 @@ def _keywords(arguments):
             raise ValueError(f"`{keyword.arg}` given twice")
         try:
             kwargs[keyword.arg] = ast.literal_eval(keyword.value)
-        except (ValueError, TypeError, SyntaxError, MemoryError,
-                RecursionError):
+        except (
+            ValueError,
+            TypeError,
+            SyntaxError,
+            MemoryError,
+            RecursionError,
+        ):
             raise ValueError(
                 f"the value of `{keyword.arg}` is not a literal (a number, "
                 "string, list, tuple, dict, True, False or None; no "
-                "arithmetic such as 10**400)") from None
+                "arithmetic such as 10**400)"
+            ) from None
     return kwargs
 
 
@@ -120,21 +140,26 @@ def read_entries(initializers):
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
         raise checks.argument_error(
-            "compare", "initializers",
+            "compare",
+            "initializers",
             f"each initializer once (repeated: {', '.join(repeated)})",
-            initializers)
+            initializers,
+        )
     return entries
 
 
 def _listed_entries(initializers):
     """`read_entries` of a list or tuple of entries."""
-    items = (list(initializers) if isinstance(initializers, (list, tuple))
-             else None)
+    items = (
+        list(initializers) if isinstance(initializers, (list, tuple)) else None
+    )
     if not items:
         raise checks.argument_error(
-            "compare", "initializers",
+            "compare",
+            "initializers",
             "a comma-separated string or a non-empty list of initializers",
-            initializers)
+            initializers,
+        )
     entries = []
     for item in items:
         if isinstance(item, str):
@@ -146,8 +171,10 @@ def _listed_entries(initializers):
             initializer = None
         if initializer is None:
             raise checks.argument_error(
-                "compare", "initializers",
+                "compare",
+                "initializers",
                 "a list of initializers, their names or configs",
-                initializers)
+                initializers,
+            )
         entries.append((short_name(initializer), initializer))
     return entries

@@ -103,19 +103,30 @@ def summarize(runs, threshold):
         finished = [run for run in mine if not run.diverged]
         epochs = [run.epochs_to(threshold) for run in finished]
         epochs = [epoch for epoch in epochs if epoch is not None]
-        summaries.append(Summary(
-            label=label, seeds=len(mine),
-            final_accuracy=mean_and_std(
-                [run.val_accuracy[-1] for run in finished]),
-            best_accuracy=mean_and_std(
-                [max(run.val_accuracy) for run in finished]),
-            final_loss=mean_and_std([run.val_loss[-1] for run in finished]),
-            best_loss=mean_and_std([min(run.val_loss) for run in finished]),
-            epochs_to_threshold=float(np.mean(epochs)) if epochs else None,
-            reached=len(epochs),
-            diverged_at=tuple(run.diverged_at for run in mine
-                              if run.diverged),
-            seconds=float(np.mean([run.seconds for run in mine]))))
+        summaries.append(
+            Summary(
+                label=label,
+                seeds=len(mine),
+                final_accuracy=mean_and_std(
+                    [run.val_accuracy[-1] for run in finished]
+                ),
+                best_accuracy=mean_and_std(
+                    [max(run.val_accuracy) for run in finished]
+                ),
+                final_loss=mean_and_std(
+                    [run.val_loss[-1] for run in finished]
+                ),
+                best_loss=mean_and_std(
+                    [min(run.val_loss) for run in finished]
+                ),
+                epochs_to_threshold=float(np.mean(epochs)) if epochs else None,
+                reached=len(epochs),
+                diverged_at=tuple(
+                    run.diverged_at for run in mine if run.diverged
+                ),
+                seconds=float(np.mean([run.seconds for run in mine])),
+            )
+        )
     return summaries
 
 
@@ -146,12 +157,22 @@ def compile_for_training(model, optimizer):
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"])
+        metrics=["accuracy"],
+    )
 
 
-def train(model, label, seed, train_data, validation_data, settings,
-          callbacks=(), steps_per_epoch=None, compiled=False,
-          validation_batch_size=None):
+def train(
+    model,
+    label,
+    seed,
+    train_data,
+    validation_data,
+    settings,
+    callbacks=(),
+    steps_per_epoch=None,
+    compiled=False,
+    validation_batch_size=None,
+):
     """Trains `model` (built) from `seed` on `train_data` `(x, y)` and
     returns its `Run`.
 
@@ -170,23 +191,34 @@ def train(model, label, seed, train_data, validation_data, settings,
     """
     keras_internals.set_random_seed(seed)
     if not compiled:
-        compile_for_training(model, keras.optimizers.SGD(
-            settings["learning_rate"], momentum=0.9))
+        compile_for_training(
+            model,
+            keras.optimizers.SGD(settings["learning_rate"], momentum=0.9),
+        )
     watch = StopOnDivergence()
     start = time.perf_counter()
     history = model.fit(
-        *train_data, batch_size=settings["batch_size"],
-        epochs=settings["epochs"], steps_per_epoch=steps_per_epoch,
-        shuffle=steps_per_epoch is None, validation_data=validation_data,
-        validation_batch_size=validation_batch_size, verbose=0,
-        callbacks=[watch, *callbacks])
+        *train_data,
+        batch_size=settings["batch_size"],
+        epochs=settings["epochs"],
+        steps_per_epoch=steps_per_epoch,
+        shuffle=steps_per_epoch is None,
+        validation_data=validation_data,
+        validation_batch_size=validation_batch_size,
+        verbose=0,
+        callbacks=[watch, *callbacks],
+    )
     seconds = time.perf_counter() - start
     # A diverged epoch's numbers are those of NaN weights: left out.
     kept = len(history.history["val_loss"]) - (watch.epoch is not None)
-    return Run(label, seed,
-               [float(v) for v in history.history["val_accuracy"][:kept]],
-               [float(v) for v in history.history["val_loss"][:kept]],
-               seconds, watch.epoch)
+    return Run(
+        label,
+        seed,
+        [float(v) for v in history.history["val_accuracy"][:kept]],
+        [float(v) for v in history.history["val_loss"][:kept]],
+        seconds,
+        watch.epoch,
+    )
 
 
 TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
@@ -199,7 +231,8 @@ def trainable_backend(owner):
     if backend not in TRAINABLE_BACKENDS:
         raise ValueError(
             f"The {backend} backend cannot train (Keras has no fit for it): "
-            f"run {owner} with one of {list(TRAINABLE_BACKENDS)}.")
+            f"run {owner} with one of {list(TRAINABLE_BACKENDS)}."
+        )
     return backend
 
 
@@ -219,8 +252,10 @@ class Progress(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
             self.bar.set_description(self.label)
-            self.bar.set_postfix(val_loss=f"{logs['val_loss']:.3f}",
-                                 val_accuracy=f"{logs['val_accuracy']:.3f}")
+            self.bar.set_postfix(
+                val_loss=f"{logs['val_loss']:.3f}",
+                val_accuracy=f"{logs['val_accuracy']:.3f}",
+            )
         self.update(1)
 
     def update(self, epochs):
@@ -251,14 +286,14 @@ ONE_THREAD_TRANSFORMER = 32 * 64 * 64 * 256
 
 
 @contextlib.contextmanager
-def torch_threads_for(batch_size, width, inputs,
-                      largest=ONE_THREAD_PRODUCT):
+def torch_threads_for(batch_size, width, inputs, largest=ONE_THREAD_PRODUCT):
     """On PyTorch, runs the body on one CPU thread when the network's
     largest matrix product (`batch_size` x `inputs` or `width` x `width`)
     is at most `largest`, restoring the thread count after; on the other
     backends, and for larger networks, changes nothing."""
     if keras.backend.backend() != "torch" or (
-            batch_size * width * max(width, inputs) > largest):
+        batch_size * width * max(width, inputs) > largest
+    ):
         yield
         return
     import torch

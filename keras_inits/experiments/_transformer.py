@@ -27,14 +27,53 @@ import numpy as np
 # Pure-Python modules (or with a pure-Python face) that import without side
 # effects on every platform: their docstrings are the corpus, in this order.
 CORPUS_MODULES = (
-    "abc", "argparse", "ast", "base64", "bisect", "calendar", "collections",
-    "contextlib", "copy", "csv", "dataclasses", "datetime", "decimal",
-    "difflib", "enum", "fractions", "functools", "heapq", "inspect", "io",
-    "ipaddress", "itertools", "json", "logging", "math", "operator",
-    "pathlib", "pickle", "pprint", "queue", "random", "re", "shlex",
-    "shutil", "statistics", "string", "struct", "tempfile", "textwrap",
-    "threading", "typing", "unittest", "urllib.parse", "uuid", "warnings",
-    "zipfile")
+    "abc",
+    "argparse",
+    "ast",
+    "base64",
+    "bisect",
+    "calendar",
+    "collections",
+    "contextlib",
+    "copy",
+    "csv",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "difflib",
+    "enum",
+    "fractions",
+    "functools",
+    "heapq",
+    "inspect",
+    "io",
+    "ipaddress",
+    "itertools",
+    "json",
+    "logging",
+    "math",
+    "operator",
+    "pathlib",
+    "pickle",
+    "pprint",
+    "queue",
+    "random",
+    "re",
+    "shlex",
+    "shutil",
+    "statistics",
+    "string",
+    "struct",
+    "tempfile",
+    "textwrap",
+    "threading",
+    "typing",
+    "unittest",
+    "urllib.parse",
+    "uuid",
+    "warnings",
+    "zipfile",
+)
 # The split: the text is cut into chunks of `CHUNK` characters, and every
 # `VALIDATION_EVERY`-th chunk is validation text. Chunks spread validation
 # over every module (a tail would hold the last modules only), and a
@@ -78,14 +117,17 @@ def _documented(module):
             continue
         if inspect.isclass(member):
             found.append(member)
-            found += [method for _, method in sorted(vars(member).items())
-                      if inspect.isfunction(method)]
+            found += [
+                method
+                for _, method in sorted(vars(member).items())
+                if inspect.isfunction(method)
+            ]
         elif inspect.isfunction(member) or inspect.isbuiltin(member):
             found.append(member)
     return found
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def corpus_text(modules=CORPUS_MODULES):
     """The docstrings (`inspect.getdoc`) of `modules` and of what they
     define, in order, each once (a method without its own docstring
@@ -111,13 +153,15 @@ def load_corpus(characters=None):
         if not 2 * CHUNK <= characters <= len(text):
             raise ValueError(
                 f"The corpus takes from {2 * CHUNK:,} to {len(text):,} "
-                f"characters. Received: characters={characters!r}")
+                f"characters. Received: characters={characters!r}"
+            )
         text = text[:characters]
     vocabulary = "".join(sorted(set(text)))
     index = {c: i for i, c in enumerate(vocabulary)}
     chunks = len(text) // CHUNK  # the last, partial chunk is left out
-    ids = np.array([index[c] for c in text[:chunks * CHUNK]],
-                   dtype="int32").reshape(chunks, CHUNK)
+    ids = np.array(
+        [index[c] for c in text[: chunks * CHUNK]], dtype="int32"
+    ).reshape(chunks, CHUNK)
     # With two chunks, chunk 1 is validation; then every 10th.
     every = min(VALIDATION_EVERY, chunks)
     validation = np.arange(chunks) % every == every - 1
@@ -136,7 +180,7 @@ def windows(chunks, length, count=None, seed=None):
     span = length + 1  # the window and the character after it
     if count is None:
         per_chunk = chunks.shape[1] // span
-        cut = chunks[:, :per_chunk * span].reshape(-1, span)
+        cut = chunks[:, : per_chunk * span].reshape(-1, span)
     else:
         rng = np.random.default_rng(seed)
         rows = rng.integers(0, chunks.shape[0], size=count)
@@ -145,8 +189,16 @@ def windows(chunks, length, count=None, seed=None):
     return cut[:, :-1], cut[:, 1:]
 
 
-def build_transformer(vocabulary_size, *, depth, width, heads, length,
-                      dropout=0.0, name="transformer"):
+def build_transformer(
+    vocabulary_size,
+    *,
+    depth,
+    width,
+    heads,
+    length,
+    dropout=0.0,
+    name="transformer",
+):
     """The decoder-only model: int32 ids of shape (batch, `length`) in,
     next-character logits of shape (batch, `length`, `vocabulary_size`)
     out.
@@ -164,41 +216,54 @@ def build_transformer(vocabulary_size, *, depth, width, heads, length,
     weights).
     """
     if width % heads:
-        raise ValueError(f"The width must be a multiple of the heads. "
-                         f"Received: width={width}, heads={heads}")
+        raise ValueError(
+            f"The width must be a multiple of the heads. "
+            f"Received: width={width}, heads={heads}"
+        )
     tokens = keras.Input((length,), dtype="int32", name="tokens")
     # Positions 0 .. length - 1, from Keras ops on the input: the model
     # keeps one input and stays a plain functional graph.
     positions = keras.ops.cumsum(keras.ops.ones_like(tokens), axis=1) - 1
-    x = keras.layers.Add(name="embedding_sum")([
-        keras.layers.Embedding(vocabulary_size, width,
-                               name="token_embedding")(tokens),
-        keras.layers.Embedding(length, width,
-                               name="position_embedding")(positions)])
+    x = keras.layers.Add(name="embedding_sum")(
+        [
+            keras.layers.Embedding(
+                vocabulary_size, width, name="token_embedding"
+            )(tokens),
+            keras.layers.Embedding(length, width, name="position_embedding")(
+                positions
+            ),
+        ]
+    )
     for block in range(depth):
         x = _block(x, f"block_{block}", width, heads, dropout)
-    x = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON,
-                                        name="final_norm")(x)
-    logits = keras.layers.Dense(vocabulary_size, use_bias=False,
-                                name="head")(x)
+    x = keras.layers.LayerNormalization(
+        epsilon=LAYER_NORM_EPSILON, name="final_norm"
+    )(x)
+    logits = keras.layers.Dense(vocabulary_size, use_bias=False, name="head")(
+        x
+    )
     return keras.Model(tokens, logits, name=name)
 
 
 def _block(x, prefix, width, heads, dropout):
     """One pre-LN block on the residual stream `x`."""
     h = keras.layers.LayerNormalization(
-        epsilon=LAYER_NORM_EPSILON, name=f"{prefix}_attention_norm")(x)
+        epsilon=LAYER_NORM_EPSILON, name=f"{prefix}_attention_norm"
+    )(x)
     h = keras.layers.MultiHeadAttention(
-        heads, width // heads, dropout=dropout,
-        name=f"{prefix}_attention")(h, h, use_causal_mask=True)
+        heads, width // heads, dropout=dropout, name=f"{prefix}_attention"
+    )(h, h, use_causal_mask=True)
     if dropout:
-        h = keras.layers.Dropout(dropout,
-                                 name=f"{prefix}_attention_dropout")(h)
+        h = keras.layers.Dropout(dropout, name=f"{prefix}_attention_dropout")(
+            h
+        )
     x = keras.layers.Add(name=f"{prefix}_attention_residual")([x, h])
     h = keras.layers.LayerNormalization(
-        epsilon=LAYER_NORM_EPSILON, name=f"{prefix}_mlp_norm")(x)
-    h = keras.layers.Dense(4 * width, activation="gelu",
-                           name=f"{prefix}_mlp_in")(h)
+        epsilon=LAYER_NORM_EPSILON, name=f"{prefix}_mlp_norm"
+    )(x)
+    h = keras.layers.Dense(
+        4 * width, activation="gelu", name=f"{prefix}_mlp_in"
+    )(h)
     h = keras.layers.Dense(width, name=f"{prefix}_mlp_out")(h)
     if dropout:
         h = keras.layers.Dropout(dropout, name=f"{prefix}_mlp_dropout")(h)
@@ -213,15 +278,20 @@ def depth_of(model):
 def residual_stream(model):
     """A model that shares `model`'s layers and returns the residual
     stream: the embeddings' sum, then the output of each block."""
-    names = ["embedding_sum"] + [f"block_{block}_mlp_residual"
-                                 for block in range(depth_of(model))]
-    return keras.Model(model.input,
-                       [model.get_layer(name).output for name in names])
+    names = ["embedding_sum"] + [
+        f"block_{block}_mlp_residual" for block in range(depth_of(model))
+    ]
+    return keras.Model(
+        model.input, [model.get_layer(name).output for name in names]
+    )
 
 
 def block_variables(model, block):
     """The trainable variables of block `block` (from 0) of `model`."""
     prefix = f"block_{block}_"
-    return [variable for layer in model.layers
-            if layer.name.startswith(prefix)
-            for variable in layer.trainable_weights]
+    return [
+        variable
+        for layer in model.layers
+        if layer.name.startswith(prefix)
+        for variable in layer.trainable_weights
+    ]

@@ -22,19 +22,18 @@ from keras_inits._internal import checks
 from keras_inits._internal import defaults
 from keras_inits._internal import keras_internals
 from keras_inits._internal import networks
-from keras_inits.recipes import get
+from keras_inits._internal.autodiff import gradients
 from keras_inits.experiments import _reports
 from keras_inits.experiments import _runs as runs_module
 from keras_inits.experiments import _transformer
 from keras_inits.experiments import _transformer_reports
-from keras_inits._internal.autodiff import gradients
 from keras_inits.experiments._comparison import run_seeds
 from keras_inits.model import reinitialize
+from keras_inits.recipes import get
 
 NO_RECIPE = defaults.NO_RECIPE
 DEFAULT_RECIPES = defaults.DEFAULT_RECIPES
-OUTPUTS = ("curves.png", "scales.png", "report.md", "report.csv",
-           "runs.csv")
+OUTPUTS = ("curves.png", "scales.png", "report.md", "report.csv", "runs.csv")
 OWNER = "compare_recipes"
 
 
@@ -51,19 +50,24 @@ class RecipeRun(runs_module.Run):
     gradient_scale: tuple = ()
 
 
-def compare_recipes(recipes=DEFAULT_RECIPES, *,
-                    steps=defaults.DEFAULT_STEPS,
-                    evaluations=defaults.DEFAULT_EVALUATIONS,
-                    depth=defaults.DEFAULT_TRANSFORMER_DEPTH,
-                    width=defaults.DEFAULT_TRANSFORMER_WIDTH,
-                    heads=defaults.DEFAULT_HEADS,
-                    length=defaults.DEFAULT_LENGTH,
-                    batch_size=defaults.DEFAULT_TRANSFORMER_BATCH_SIZE,
-                    learning_rate=defaults.DEFAULT_TRANSFORMER_LEARNING_RATE,
-                    validation_windows=defaults.DEFAULT_VALIDATION_WINDOWS,
-                    seed=defaults.DEFAULT_SEED, seeds=defaults.DEFAULT_SEEDS,
-                    output=defaults.DEFAULT_TRANSFORMER_OUTPUT,
-                    progress=True, characters=None):
+def compare_recipes(
+    recipes=DEFAULT_RECIPES,
+    *,
+    steps=defaults.DEFAULT_STEPS,
+    evaluations=defaults.DEFAULT_EVALUATIONS,
+    depth=defaults.DEFAULT_TRANSFORMER_DEPTH,
+    width=defaults.DEFAULT_TRANSFORMER_WIDTH,
+    heads=defaults.DEFAULT_HEADS,
+    length=defaults.DEFAULT_LENGTH,
+    batch_size=defaults.DEFAULT_TRANSFORMER_BATCH_SIZE,
+    learning_rate=defaults.DEFAULT_TRANSFORMER_LEARNING_RATE,
+    validation_windows=defaults.DEFAULT_VALIDATION_WINDOWS,
+    seed=defaults.DEFAULT_SEED,
+    seeds=defaults.DEFAULT_SEEDS,
+    output=defaults.DEFAULT_TRANSFORMER_OUTPUT,
+    progress=True,
+    characters=None,
+):
     """Trains the same transformer after each recipe, from several seeds,
     and writes the report.
 
@@ -103,44 +107,69 @@ def compare_recipes(recipes=DEFAULT_RECIPES, *,
             cannot write in, or a backend without `fit`, before anything
             is trained or written.
     """
-    settings = _checked_settings(dict(
-        steps=steps, evaluations=evaluations, depth=depth, width=width,
-        heads=heads, length=length, batch_size=batch_size,
-        learning_rate=learning_rate, validation_windows=validation_windows,
-        seed=seed, seeds=seeds, progress=progress, characters=characters),
-        output)
+    settings = _checked_settings(
+        dict(
+            steps=steps,
+            evaluations=evaluations,
+            depth=depth,
+            width=width,
+            heads=heads,
+            length=length,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            validation_windows=validation_windows,
+            seed=seed,
+            seeds=seeds,
+            progress=progress,
+            characters=characters,
+        ),
+        output,
+    )
     chosen = read_recipes(recipes)
-    settings.update(backend=runs_module.trainable_backend(OWNER),
-                    keras=keras.__version__)
+    settings.update(
+        backend=runs_module.trainable_backend(OWNER), keras=keras.__version__
+    )
     corpus = _transformer.load_corpus(settings["characters"])
     validation = _transformer.windows(corpus.validation, settings["length"])
-    validation = tuple(part[spread(len(validation[0]),
-                                   settings["validation_windows"])]
-                       for part in validation)
-    settings.update(vocabulary=len(corpus.vocabulary),
-                    train=corpus.train.size, validation=len(validation[0]))
+    validation = tuple(
+        part[spread(len(validation[0]), settings["validation_windows"])]
+        for part in validation
+    )
+    settings.update(
+        vocabulary=len(corpus.vocabulary),
+        train=corpus.train.size,
+        validation=len(validation[0]),
+    )
     model = _compiled_model(chosen, len(corpus.vocabulary), settings)
     bar = runs_module.Progress(
         len(chosen) * len(settings["seeds"]) * settings["evaluations"],
-        settings["progress"], unit="evaluation", name=OWNER)
+        settings["progress"],
+        unit="evaluation",
+        name=OWNER,
+    )
     found = []
     try:
         with runs_module.torch_threads_for(
-                settings["batch_size"] * settings["length"],
-                settings["width"], 4 * settings["width"],
-                largest=runs_module.ONE_THREAD_TRANSFORMER):
+            settings["batch_size"] * settings["length"],
+            settings["width"],
+            4 * settings["width"],
+            largest=runs_module.ONE_THREAD_TRANSFORMER,
+        ):
             for run_seed in settings["seeds"]:
-                found += _run_seed(model, chosen, corpus, validation,
-                                   settings, run_seed, bar)
+                found += _run_seed(
+                    model, chosen, corpus, validation, settings, run_seed, bar
+                )
     finally:
         bar.close()
     order = list(chosen)
     found.sort(key=lambda run: order.index(run.label))  # stable: seeds
     os.makedirs(output, exist_ok=True)
-    _reports.save_figure(_transformer_reports.plot_curves(found, settings),
-                        output, "curves.png")
-    _reports.save_figure(_transformer_reports.plot_scales(found), output,
-                        "scales.png")
+    _reports.save_figure(
+        _transformer_reports.plot_curves(found, settings), output, "curves.png"
+    )
+    _reports.save_figure(
+        _transformer_reports.plot_scales(found), output, "scales.png"
+    )
     _transformer_reports.write_reports(found, settings, output)
     return found
 
@@ -157,8 +186,9 @@ def read_recipes(recipes):
     try:
         entries = list(entries)
     except TypeError:
-        raise checks.argument_error(OWNER, "recipes", "recipe names",
-                                    recipes) from None
+        raise checks.argument_error(
+            OWNER, "recipes", "recipe names", recipes
+        ) from None
     found = []
     for entry in entries:
         if isinstance(entry, str):
@@ -169,9 +199,12 @@ def read_recipes(recipes):
     repeated = sorted({name for name in names if names.count(name) > 1})
     if not names or repeated:
         raise checks.argument_error(
-            OWNER, "recipes", "at least one recipe, each once" + (
-                f" (repeated: {', '.join(repeated)})" if repeated else ""),
-            recipes)
+            OWNER,
+            "recipes",
+            "at least one recipe, each once"
+            + (f" (repeated: {', '.join(repeated)})" if repeated else ""),
+            recipes,
+        )
     return dict(found)
 
 
@@ -179,21 +212,25 @@ def _checked_settings(settings, output):
     """`compare_recipes`' arguments in `settings`, checked in the order of
     its signature, with `seeds` replaced by the list of the runs' seeds."""
     s = dict(settings)
-    for name, maximum in (("steps", defaults.MAX_STEPS),
-                          ("evaluations", defaults.MAX_STEPS),
-                          ("depth", defaults.MAX_TRANSFORMER_DEPTH),
-                          ("width", defaults.MAX_TRANSFORMER_WIDTH),
-                          ("heads", defaults.MAX_TRANSFORMER_WIDTH),
-                          ("length", _transformer.MAX_LENGTH),
-                          ("batch_size", networks.MAX_BATCH_SIZE),
-                          ("validation_windows", networks.MAX_BATCH_SIZE)):
+    for name, maximum in (
+        ("steps", defaults.MAX_STEPS),
+        ("evaluations", defaults.MAX_STEPS),
+        ("depth", defaults.MAX_TRANSFORMER_DEPTH),
+        ("width", defaults.MAX_TRANSFORMER_WIDTH),
+        ("heads", defaults.MAX_TRANSFORMER_WIDTH),
+        ("length", _transformer.MAX_LENGTH),
+        ("batch_size", networks.MAX_BATCH_SIZE),
+        ("validation_windows", networks.MAX_BATCH_SIZE),
+    ):
         s[name] = checks.check_count(OWNER, name, s[name], maximum=maximum)
         if name == "evaluations" and s["steps"] % s[name]:
             raise checks.argument_error(
-                OWNER, name, f"a divisor of steps ({s['steps']})", s[name])
+                OWNER, name, f"a divisor of steps ({s['steps']})", s[name]
+            )
         if name == "heads" and s["width"] % s[name]:
             raise checks.argument_error(
-                OWNER, name, f"a divisor of width ({s['width']})", s[name])
+                OWNER, name, f"a divisor of width ({s['width']})", s[name]
+            )
     windows = s["steps"] * s["batch_size"] * (s["length"] + 1)
     weights = s["depth"] * 12 * s["width"] ** 2
     if max(windows, weights) > networks.MAX_VALUES:
@@ -202,29 +239,43 @@ def _checked_settings(settings, output):
             f"{weights:,} block weights: at most {networks.MAX_VALUES:,} "
             f"each. Use fewer steps, a smaller batch or model. Received: "
             f"steps={s['steps']}, batch_size={s['batch_size']}, "
-            f"length={s['length']}, depth={s['depth']}, width={s['width']}")
-    s["learning_rate"] = checks.check_positive(OWNER, "learning_rate",
-                                               s["learning_rate"])
+            f"length={s['length']}, depth={s['depth']}, width={s['width']}"
+        )
+    s["learning_rate"] = checks.check_positive(
+        OWNER, "learning_rate", s["learning_rate"]
+    )
     s["seed"] = networks.check_int_seed(OWNER, s["seed"])
-    if not (checks.is_whole_number(s["seeds"])
-            and 1 <= s["seeds"] <= defaults.MAX_SEEDS):
+    if not (
+        checks.is_whole_number(s["seeds"])
+        and 1 <= s["seeds"] <= defaults.MAX_SEEDS
+    ):
         raise checks.argument_error(
-            OWNER, "seeds", f"an integer from 1 to {defaults.MAX_SEEDS}",
-            s["seeds"])
+            OWNER,
+            "seeds",
+            f"an integer from 1 to {defaults.MAX_SEEDS}",
+            s["seeds"],
+        )
     s["seeds"] = run_seeds(s["seed"], int(s["seeds"]))
     if not isinstance(s["progress"], bool):
-        raise checks.argument_error(OWNER, "progress", "True or False",
-                                    s["progress"])
+        raise checks.argument_error(
+            OWNER, "progress", "True or False", s["progress"]
+        )
     if s["characters"] is not None:
         s["characters"] = checks.check_count(
-            OWNER, "characters", s["characters"],
+            OWNER,
+            "characters",
+            s["characters"],
             minimum=2 * _transformer.CHUNK,
-            maximum=len(_transformer.corpus_text()))
+            maximum=len(_transformer.corpus_text()),
+        )
     problem = _reports.output_problem(output, OUTPUTS)
     if problem:
         raise checks.argument_error(
-            OWNER, "output", f"a folder {OWNER} can write in ({problem})",
-            output)
+            OWNER,
+            "output",
+            f"a folder {OWNER} can write in ({problem})",
+            output,
+        )
     return s
 
 
@@ -240,17 +291,24 @@ def _compiled_model(chosen, vocabulary, settings):
     (seconds each)."""
     keras_internals.set_random_seed(settings["seed"])
     model = _transformer.build_transformer(
-        vocabulary, depth=settings["depth"], width=settings["width"],
-        heads=settings["heads"], length=settings["length"])
+        vocabulary,
+        depth=settings["depth"],
+        width=settings["width"],
+        heads=settings["heads"],
+        length=settings["length"],
+    )
     runs_module.compile_for_training(
-        model, keras.optimizers.Adam(settings["learning_rate"]))
+        model, keras.optimizers.Adam(settings["learning_rate"])
+    )
     for name, recipe in chosen.items():
         try:
             initialize(model, recipe, settings["seed"])
         except Exception as error:  # ValueError, or a backend's own
-            raise ValueError(f"Recipe {name} cannot initialize the "
-                             f"transformer: {type(error).__name__}: "
-                             f"{error}") from None
+            raise ValueError(
+                f"Recipe {name} cannot initialize the "
+                f"transformer: {type(error).__name__}: "
+                f"{error}"
+            ) from None
     return model
 
 
@@ -258,8 +316,13 @@ def initialize(model, recipe, seed):
     """Re-draws every weight of `model` by `recipe` (a name or `Recipe`;
     None: by its layers' own initializers) from `seed`, and resets its
     compiled optimizer, if any."""
-    reinitialize(model, seed=seed, recipe=recipe, measure=False,
-                 reset_optimizer=model.optimizer is not None)
+    reinitialize(
+        model,
+        seed=seed,
+        recipe=recipe,
+        measure=False,
+        reset_optimizer=model.optimizer is not None,
+    )
 
 
 def measure_scales(model, x, y):
@@ -267,18 +330,24 @@ def measure_scales(model, x, y):
     `(x, y)` (see `RecipeRun`), with the active backend's autodiff; the
     gradients are NaN on the NumPy backend, which has none."""
     stream = _transformer.residual_stream(model)(x, training=False)
-    activations = tuple(float(np.std(keras.ops.convert_to_numpy(h)))
-                        for h in stream)
-    blocks = [_transformer.block_variables(model, block)
-              for block in range(_transformer.depth_of(model))]
+    activations = tuple(
+        float(np.std(keras.ops.convert_to_numpy(h))) for h in stream
+    )
+    blocks = [
+        _transformer.block_variables(model, block)
+        for block in range(_transformer.depth_of(model))
+    ]
     variables = [variable for block in blocks for variable in block]
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     found = gradients(lambda: loss(y, model(x, training=False)), variables)
     norms, start = [], 0
     for block in blocks:
-        mine = found[start:start + len(block)] if found else None
-        norms.append(math.nan if mine is None else math.sqrt(
-            sum(float(np.sum(np.square(g))) for g in mine)))
+        mine = found[start : start + len(block)] if found else None
+        norms.append(
+            math.nan
+            if mine is None
+            else math.sqrt(sum(float(np.sum(np.square(g))) for g in mine))
+        )
         start += len(block)
     return activations, tuple(norms)
 
@@ -286,29 +355,48 @@ def measure_scales(model, x, y):
 def _run_seed(model, chosen, corpus, validation, settings, seed, bar):
     """Trains `model` from `seed` after each recipe of `chosen`, measuring
     its scales at initialization first; returns the `RecipeRun`s."""
-    x, y = (part[spread(len(validation[0]), settings["batch_size"])]
-            for part in validation)
+    x, y = (
+        part[spread(len(validation[0]), settings["batch_size"])]
+        for part in validation
+    )
     every = settings["steps"] // settings["evaluations"]
-    data = _transformer.windows(corpus.train, settings["length"],
-                               count=settings["steps"]
-                               * settings["batch_size"], seed=seed)
+    data = _transformer.windows(
+        corpus.train,
+        settings["length"],
+        count=settings["steps"] * settings["batch_size"],
+        seed=seed,
+    )
     found = []
     for name, recipe in chosen.items():
         initialize(model, recipe, seed)
         activation, gradient = measure_scales(model, x, y)
         bar.label = f"{name}, seed {seed}"
         run = runs_module.train(
-            model, name, seed, data, validation,
-            dict(batch_size=settings["batch_size"],
-                 epochs=settings["evaluations"]),
-            callbacks=[bar], steps_per_epoch=every, compiled=True,
+            model,
+            name,
+            seed,
+            data,
+            validation,
+            dict(
+                batch_size=settings["batch_size"],
+                epochs=settings["evaluations"],
+            ),
+            callbacks=[bar],
+            steps_per_epoch=every,
+            compiled=True,
             # One batch: an evaluation is one call, not one per batch.
-            validation_batch_size=len(validation[0]))
-        bar.update(settings["evaluations"] - len(run.val_loss)
-                   - run.diverged)  # the evaluations a diverged run skipped
-        found.append(RecipeRun(**dataclasses.asdict(run),
-                               activation_scale=activation,
-                               gradient_scale=gradient))
+            validation_batch_size=len(validation[0]),
+        )
+        bar.update(
+            settings["evaluations"] - len(run.val_loss) - run.diverged
+        )  # the evaluations a diverged run skipped
+        found.append(
+            RecipeRun(
+                **dataclasses.asdict(run),
+                activation_scale=activation,
+                gradient_scale=gradient,
+            )
+        )
     return found
 
 

@@ -16,20 +16,38 @@ import os
 import keras
 import numpy as np
 
+from keras_inits._internal import tables
 from keras_inits.experiments import _reports
 from keras_inits.experiments import _runs as runs_module
-from keras_inits._internal import tables
 
 SUMMARY_COLUMNS = (
-    "recipe", "seeds", "final_val_loss_mean", "final_val_loss_std",
-    "best_val_loss_mean", "best_val_loss_std", "final_val_accuracy_mean",
-    "final_val_accuracy_std", "seeds_diverged", "seconds_per_run",
-    "activation_std_by_block", "gradient_norm_by_block")
+    "recipe",
+    "seeds",
+    "final_val_loss_mean",
+    "final_val_loss_std",
+    "best_val_loss_mean",
+    "best_val_loss_std",
+    "final_val_accuracy_mean",
+    "final_val_accuracy_std",
+    "seeds_diverged",
+    "seconds_per_run",
+    "activation_std_by_block",
+    "gradient_norm_by_block",
+)
 RUN_COLUMNS = (
-    "recipe", "seed", "steps_completed", "diverged_by_step",
-    "final_val_loss", "best_val_loss", "final_val_accuracy", "seconds",
-    "activation_std_by_block", "gradient_norm_by_block",
-    "val_loss_by_evaluation", "val_accuracy_by_evaluation")
+    "recipe",
+    "seed",
+    "steps_completed",
+    "diverged_by_step",
+    "final_val_loss",
+    "best_val_loss",
+    "final_val_accuracy",
+    "seconds",
+    "activation_std_by_block",
+    "gradient_norm_by_block",
+    "val_loss_by_evaluation",
+    "val_accuracy_by_evaluation",
+)
 # The threshold `summarize` takes: no accuracy threshold here.
 NO_THRESHOLD = 1.0
 
@@ -52,8 +70,10 @@ def _diverged(summary, every):
     steps = [every * epoch for epoch in summary.diverged_at]
     if not steps:
         return "none"
-    return (f"{len(steps)}/{summary.seeds} by step"
-            f"{'s' if len(steps) > 1 else ''} {', '.join(map(str, steps))}")
+    return (
+        f"{len(steps)}/{summary.seeds} by step"
+        f"{'s' if len(steps) > 1 else ''} {', '.join(map(str, steps))}"
+    )
 
 
 def _by_label(runs):
@@ -67,52 +87,85 @@ def _by_label(runs):
 def summary_table(runs, settings):
     """The report's table: (header, rows of strings), one row per recipe,
     over its seeds."""
-    header = ("recipe", "final val loss", "best val loss",
-              "final val accuracy", "diverged", "seconds per run")
-    rows = [(s.label, _reports.mean_std_cell(s.final_loss),
-             _reports.mean_std_cell(s.best_loss),
-             _reports.mean_std_cell(s.final_accuracy),
-             _diverged(s, _every(settings)), f"{s.seconds:.1f}")
-            for s in runs_module.summarize(runs, NO_THRESHOLD)]
+    header = (
+        "recipe",
+        "final val loss",
+        "best val loss",
+        "final val accuracy",
+        "diverged",
+        "seconds per run",
+    )
+    rows = [
+        (
+            s.label,
+            _reports.mean_std_cell(s.final_loss),
+            _reports.mean_std_cell(s.best_loss),
+            _reports.mean_std_cell(s.final_accuracy),
+            _diverged(s, _every(settings)),
+            f"{s.seconds:.1f}",
+        )
+        for s in runs_module.summarize(runs, NO_THRESHOLD)
+    ]
     return header, rows
 
 
 def scales_table(runs):
     """The scales at initialization, one row per recipe, means over its
     seeds: (header, rows of strings)."""
-    header = ("recipe", "activation std: embeddings / block 0 / ...",
-              "gradient norm: block 0 / block 1 / ...")
-    rows = [(label, _scales_cell(mean_scales(mine, "activation_scale")),
-             _scales_cell(mean_scales(mine, "gradient_scale")))
-            for label, mine in _by_label(runs).items()]
+    header = (
+        "recipe",
+        "activation std: embeddings / block 0 / ...",
+        "gradient norm: block 0 / block 1 / ...",
+    )
+    rows = [
+        (
+            label,
+            _scales_cell(mean_scales(mine, "activation_scale")),
+            _scales_cell(mean_scales(mine, "gradient_scale")),
+        )
+        for label, mine in _by_label(runs).items()
+    ]
     return header, rows
 
 
 def _run_row(run, every):
     finished = not run.diverged
     number = _reports.number_cell
-    return (run.label, run.seed, every * len(run.val_loss),
-            every * run.diverged_at if run.diverged else "",
-            number(run.val_loss[-1] if finished else None),
-            number(min(run.val_loss) if finished else None),
-            number(run.val_accuracy[-1] if finished else None),
-            f"{run.seconds:.2f}",
-            " ".join(number(v, 6) for v in run.activation_scale),
-            " ".join(number(v, 6) for v in run.gradient_scale),
-            " ".join(number(v) for v in run.val_loss),
-            " ".join(number(v) for v in run.val_accuracy))
+    return (
+        run.label,
+        run.seed,
+        every * len(run.val_loss),
+        every * run.diverged_at if run.diverged else "",
+        number(run.val_loss[-1] if finished else None),
+        number(min(run.val_loss) if finished else None),
+        number(run.val_accuracy[-1] if finished else None),
+        f"{run.seconds:.2f}",
+        " ".join(number(v, 6) for v in run.activation_scale),
+        " ".join(number(v, 6) for v in run.gradient_scale),
+        " ".join(number(v) for v in run.val_loss),
+        " ".join(number(v) for v in run.val_accuracy),
+    )
 
 
 def _summary_row(summary, mine):
     number = _reports.number_cell
-    return (summary.label, summary.seeds,
-            *(number(v) for pair in (summary.final_loss, summary.best_loss,
-                                     summary.final_accuracy) for v in pair),
-            len(summary.diverged_at), f"{summary.seconds:.2f}",
-            " ".join(number(v, 6)
-                     for v in mean_scales(mine, "activation_scale")),
-            " ".join(number(v, 6)
-                     for v in mean_scales(mine, "gradient_scale")))
+    return (
+        summary.label,
+        summary.seeds,
+        *(
+            number(v)
+            for pair in (
+                summary.final_loss,
+                summary.best_loss,
+                summary.final_accuracy,
+            )
+            for v in pair
+        ),
+        len(summary.diverged_at),
+        f"{summary.seconds:.2f}",
+        " ".join(number(v, 6) for v in mean_scales(mine, "activation_scale")),
+        " ".join(number(v, 6) for v in mean_scales(mine, "gradient_scale")),
+    )
 
 
 def write_reports(runs, settings, output):
@@ -120,19 +173,28 @@ def write_reports(runs, settings, output):
     into the folder `output`."""
     groups = _by_label(runs)
     _reports.write_csv(
-        os.path.join(output, "report.csv"), SUMMARY_COLUMNS,
-        [_summary_row(s, groups[s.label])
-         for s in runs_module.summarize(runs, NO_THRESHOLD)])
-    _reports.write_csv(os.path.join(output, "runs.csv"), RUN_COLUMNS,
-                      [_run_row(run, _every(settings)) for run in runs])
+        os.path.join(output, "report.csv"),
+        SUMMARY_COLUMNS,
+        [
+            _summary_row(s, groups[s.label])
+            for s in runs_module.summarize(runs, NO_THRESHOLD)
+        ],
+    )
+    _reports.write_csv(
+        os.path.join(output, "runs.csv"),
+        RUN_COLUMNS,
+        [_run_row(run, _every(settings)) for run in runs],
+    )
     with open(os.path.join(output, "report.md"), "w") as f:
         f.write("\n".join(_markdown(runs, settings)))
 
 
 def _markdown_table(header, rows):
-    return ["| " + " | ".join(header) + " |",
-            "| --- " + "| ---: " * (len(header) - 1) + "|",
-            *("| " + " | ".join(row) + " |" for row in rows)]
+    return [
+        "| " + " | ".join(header) + " |",
+        "| --- " + "| ---: " * (len(header) - 1) + "|",
+        *("| " + " | ".join(row) + " |" for row in rows),
+    ]
 
 
 def _markdown(runs, settings):
@@ -160,12 +222,12 @@ def _markdown(runs, settings):
         "",
         f"Over {len(seeds)} seed{'s' if len(seeds) > 1 else ''} per "
         "recipe: the mean ± sample standard deviation of the seeds that "
-        "did not diverge; \"best\" is the lowest validation loss of a "
+        'did not diverge; "best" is the lowest validation loss of a '
         "run. Losses are next-character cross-entropy in nats (a uniform "
         f"guess: ln {s['vocabulary']} = {math.log(s['vocabulary']):.2f}). "
         "A run whose training or validation loss became NaN or infinite "
-        "stopped at the end of that evaluation interval (\"diverged by "
-        "step\"). \"default\": no recipe, each layer's own Keras "
+        'stopped at the end of that evaluation interval ("diverged by '
+        'step"). "default": no recipe, each layer\'s own Keras '
         "initializer. One row per recipe and seed: `runs.csv`.",
         "",
         "At initialization, on one fixed batch of validation windows "
@@ -197,20 +259,30 @@ def plot_curves(runs, settings):
     ax = figure.subplots()
     for index, mine in enumerate(_by_label(runs).values()):
         _reports.draw_runs(ax, mine, "val_loss", index, every=_every(settings))
-    finished = [loss for run in runs if not run.diverged
-                for loss in run.val_loss]
+    finished = [
+        loss for run in runs if not run.diverged for loss in run.val_loss
+    ]
     if finished:  # a diverged seed's last losses would hide the others
         ax.set_ylim(0.95 * min(finished), 1.05 * max(finished))
-    ax.set(xlabel="training step", ylabel="validation loss (nats per "
-           "character)", title="Validation loss")
+    ax.set(
+        xlabel="training step",
+        ylabel="validation loss (nats per character)",
+        title="Validation loss",
+    )
     ax.grid(alpha=0.3)
     handles = _reports.curve_legend(runs, where="in that interval")
-    figure.legend(handles=handles, loc="outside lower center", fontsize=8,
-                  ncols=min(len(handles), 3))
+    figure.legend(
+        handles=handles,
+        loc="outside lower center",
+        fontsize=8,
+        ncols=min(len(handles), 3),
+    )
     seeds = max(len(mine) for mine in _by_label(runs).values())
     what = f"line: mean over {seeds} seeds" if seeds > 1 else "one seed"
-    figure.suptitle(f"The same transformer after each recipe ({what}; "
-                    f"{keras.backend.backend()} backend)")
+    figure.suptitle(
+        f"The same transformer after each recipe ({what}; "
+        f"{keras.backend.backend()} backend)"
+    )
     return figure
 
 
@@ -226,28 +298,46 @@ def plot_scales(runs):
     axes = figure.subplots(1, 2)
     for index, (label, mine) in enumerate(_by_label(runs).items()):
         style = _reports.curve_style(index)
-        for ax, key, first in zip(axes, ("activation_scale",
-                                         "gradient_scale"), (-1, 0)):
+        for ax, key, first in zip(
+            axes, ("activation_scale", "gradient_scale"), (-1, 0)
+        ):
             values = np.array([getattr(run, key) for run in mine])
             points = np.arange(first, first + values.shape[1])
             ax.plot(points, values.mean(axis=0), label=label, **style)
             if len(mine) > 1:
-                ax.fill_between(points, values.min(axis=0),
-                                values.max(axis=0), color=style["color"],
-                                alpha=0.15, linewidth=0)
+                ax.fill_between(
+                    points,
+                    values.min(axis=0),
+                    values.max(axis=0),
+                    color=style["color"],
+                    alpha=0.15,
+                    linewidth=0,
+                )
     activation_ax, gradient_ax = axes
-    activation_ax.set(xlabel="after block (-1: the embeddings' sum)",
-                      ylabel="std of the residual stream",
-                      title="Activation scale at initialization")
-    gradient_ax.set(xlabel="block", ylabel="gradient norm of the block's "
-                    "weights", title="Gradient scale at initialization")
+    activation_ax.set(
+        xlabel="after block (-1: the embeddings' sum)",
+        ylabel="std of the residual stream",
+        title="Activation scale at initialization",
+    )
+    gradient_ax.set(
+        xlabel="block",
+        ylabel="gradient norm of the block's weights",
+        title="Gradient scale at initialization",
+    )
     for ax in axes:
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3, which="both")
     handles, labels = activation_ax.get_legend_handles_labels()
-    figure.legend(handles, labels, loc="outside lower center", fontsize=8,
-                  ncols=min(len(labels), 5))
-    figure.suptitle("Scales at initialization on one fixed batch (line: "
-                    "mean over seeds, band: min-max)")
+    figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        fontsize=8,
+        ncols=min(len(labels), 5),
+    )
+    figure.suptitle(
+        "Scales at initialization on one fixed batch (line: "
+        "mean over seeds, band: min-max)"
+    )
     return figure

@@ -21,17 +21,16 @@ from keras import ops
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
 from keras_inits._internal import limits
-from keras_inits.random import Seed
-from keras_inits.random import check_seed
-from keras_inits.random import draw_lock
-from keras_inits.random import generator_for
-from keras_inits.random import seed_config
 from keras_inits._internal import sharding
 from keras_inits._internal.arrays import in_dtype
 from keras_inits._internal.naming import initializer_name
 from keras_inits.initializers._registration import constructor_arguments
 from keras_inits.initializers._registration import saves_constructor_arguments
-
+from keras_inits.random import Seed
+from keras_inits.random import check_seed
+from keras_inits.random import draw_lock
+from keras_inits.random import generator_for
+from keras_inits.random import seed_config
 
 # How deep initializers may nest inside wrappers (DepthScaled, ICNR),
 # counting each wrapper and the initializer at the bottom. Saving, loading,
@@ -53,8 +52,11 @@ def _children(node):
         config = node.get("config")
         if not isinstance(config, dict):
             return []
-        children = [v for v in config.values() if isinstance(v, dict)
-                    and isinstance(v.get("config"), dict)]
+        children = [
+            v
+            for v in config.values()
+            if isinstance(v, dict) and isinstance(v.get("config"), dict)
+        ]
         if isinstance(config.get("initializer"), str):
             children.append(config["initializer"])
         return children
@@ -64,8 +66,7 @@ def _children(node):
         values = vars(node).values()
     except TypeError:  # no __dict__
         return []
-    return [v for v in values
-            if isinstance(v, keras.initializers.Initializer)]
+    return [v for v in values if isinstance(v, keras.initializers.Initializer)]
 
 
 def nesting(initializer, limit=MAX_NESTING):
@@ -108,8 +109,7 @@ def call_wrapped(owner, initializer, shape, dtype):
         return initializer(shape, dtype=dtype)
     except ValueError as error:
         raise ValueError(
-            f"The `initializer` of {owner} cannot fill shape={shape}: "
-            f"{error}"
+            f"The `initializer` of {owner} cannot fill shape={shape}: {error}"
         ) from error
 
 
@@ -118,8 +118,10 @@ def from_host(array, dtype, compute_dtype):
     first (float32 for float16, bfloat16 and float8, so those get the
     float32 values cast; NumPy's `astype` also materializes a broadcast
     view, and truncates toward zero for an integer dtype)."""
-    return in_dtype(ops.convert_to_tensor(array.astype(compute_dtype),
-                                          compute_dtype), dtype)
+    return in_dtype(
+        ops.convert_to_tensor(array.astype(compute_dtype), compute_dtype),
+        dtype,
+    )
 
 
 def host_precision(compute_dtype):
@@ -128,8 +130,11 @@ def host_precision(compute_dtype):
     return "float64" if compute_dtype == "float64" else "float32"
 
 
-def compute_fans(shape: Sequence[int], input_axes: Sequence[int] | None = None,
-                 output_axes: Sequence[int] | None = None) -> tuple[int, int]:
+def compute_fans(
+    shape: Sequence[int],
+    input_axes: Sequence[int] | None = None,
+    output_axes: Sequence[int] | None = None,
+) -> tuple[int, int]:
     """Returns `(fan_in, fan_out)` of a weight of the given shape.
 
     Without axes this is Keras' rule: a vector counts its length both ways; a
@@ -195,8 +200,11 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
         stored = limits.stored_dtype(dtype)
         limit = limits.float_max(stored)
         if largest > limit:
-            stored_as = (f" (this backend stores {dtype} as {stored})"
-                         if stored != dtype else "")
+            stored_as = (
+                f" (this backend stores {dtype} as {stored})"
+                if stored != dtype
+                else ""
+            )
             raise ValueError(
                 f"{initializer!r} makes values up to {largest:.4g} for "
                 f"shape={shape}, beyond {dtype}'s largest finite value "
@@ -320,8 +328,9 @@ class RandomInitializer(Initializer):
         return config
 
     def __call__(self, shape, dtype=None, layout=None):
-        shape, dtype, compute_dtype = check_call(self, shape, dtype, layout,
-                                                 floating=True)
+        shape, dtype, compute_dtype = check_call(
+            self, shape, dtype, layout, floating=True
+        )
 
         def values():
             # The one cast of a draw, from the compute dtype.
@@ -331,7 +340,8 @@ class RandomInitializer(Initializer):
         # for large ones): see sharding.py. A trace for shapes only keeps
         # no state, so it needs none of that (which would compile the draw).
         sharded = layout is not None or (
-            sharding.is_tracing() and not keras_internals.in_shape_trace())
+            sharding.is_tracing() and not keras_internals.in_shape_trace()
+        )
         with draw_lock(self.seed_generator):
             if sharded:
                 return sharding.draw(self, values, shape, dtype, layout)

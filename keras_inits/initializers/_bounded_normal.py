@@ -12,14 +12,14 @@ import math
 
 from keras import ops
 
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
+from keras_inits.initializers import _base
+from keras_inits.initializers._registration import register
 from keras_inits.random import MAX_SIGMAS
 from keras_inits.random import NORMAL_REACH
 from keras_inits.random import check_sigma_bounds
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
-from keras_inits.initializers._registration import register
 
 
 def _check_bound(owner, name, value):
@@ -27,12 +27,16 @@ def _check_bound(owner, name, value):
     # finite bound float32 cannot hold (`10**400`, 1e39).
     number = checks.as_float(value)
     if number is None or math.isnan(number):
-        raise checks.argument_error(owner, name, "a number or an infinity",
-                                  value)
+        raise checks.argument_error(
+            owner, name, "a number or an infinity", value
+        )
     if math.isfinite(number) and abs(number) > checks.FLOAT32_MAX:
         raise checks.argument_error(
-            owner, name,
-            "a number float32 can hold (|x| <= 3.4e38) or an infinity", value)
+            owner,
+            name,
+            "a number float32 can hold (|x| <= 3.4e38) or an infinity",
+            value,
+        )
     return number
 
 
@@ -48,8 +52,10 @@ def _value_range(mean, stddev, lower, upper):
 
 
 # How check_reach describes the largest value of a truncated normal.
-_TRUNCATED_REACH = ("every value (within the bounds, and at most 8 stddev "
-                    "beyond the mean or a finite bound on an infinite side)")
+_TRUNCATED_REACH = (
+    "every value (within the bounds, and at most 8 stddev "
+    "beyond the mean or a finite bound on an infinite side)"
+)
 
 
 @register
@@ -97,8 +103,9 @@ class TruncatedNormalRange(_base.RandomInitializer):
         [PyTorch `trunc_normal_`](https://pytorch.org/docs/stable/nn.init.html)
     """
 
-    def __init__(self, mean=0.0, stddev=1.0, minval=-2.0, maxval=2.0,
-                 seed=None):
+    def __init__(
+        self, mean=0.0, stddev=1.0, minval=-2.0, maxval=2.0, seed=None
+    ):
         owner = "TruncatedNormalRange"
         self.mean = checks.check_number(owner, "mean", mean)
         self.stddev = checks.check_positive(owner, "stddev", stddev)
@@ -108,8 +115,10 @@ class TruncatedNormalRange(_base.RandomInitializer):
         # check_sigma_bounds would name `lower` and `upper`, the sampler's
         # arguments: these errors name this class's own.
         lower, upper = self.sigma_bounds()
-        received = (f"Received: mean={self.mean!r}, stddev={self.stddev!r}, "
-                    f"minval={self.minval!r}, maxval={self.maxval!r}")
+        received = (
+            f"Received: mean={self.mean!r}, stddev={self.stddev!r}, "
+            f"minval={self.minval!r}, maxval={self.maxval!r}"
+        )
         if lower >= MAX_SIGMAS or upper <= -MAX_SIGMAS:
             raise ValueError(
                 f"{owner} needs bounds that reach within {MAX_SIGMAS:g} "
@@ -123,15 +132,18 @@ class TruncatedNormalRange(_base.RandomInitializer):
                 f"Argument `maxval` of {owner} must exceed `minval` by a "
                 "width float64 resolves in standard deviations. " + received
             )
-        checks.check_reach(owner, "stddev", stddev,
-                         self.max_abs(()), _TRUNCATED_REACH)
+        checks.check_reach(
+            owner, "stddev", stddev, self.max_abs(()), _TRUNCATED_REACH
+        )
         super().__init__(seed=seed)
 
     def sigma_bounds(self):
         """`(lower, upper)`: the bounds in standard deviations from the
         mean, as `TruncatedNormalSigmas` takes them."""
-        return ((self.minval - self.mean) / self.stddev,
-                (self.maxval - self.mean) / self.stddev)
+        return (
+            (self.minval - self.mean) / self.stddev,
+            (self.maxval - self.mean) / self.stddev,
+        )
 
     def max_abs(self, shape):
         low, high = _value_range(self.mean, self.stddev, *self.sigma_bounds())
@@ -139,8 +151,15 @@ class TruncatedNormalRange(_base.RandomInitializer):
 
     def draw(self, shape, dtype):
         lower, upper = self.sigma_bounds()
-        return truncated_normal(shape, self.mean, self.stddev, dtype,
-                                self.seed_generator, lower, upper)
+        return truncated_normal(
+            shape,
+            self.mean,
+            self.stddev,
+            dtype,
+            self.seed_generator,
+            lower,
+            upper,
+        )
 
 
 @register
@@ -189,26 +208,36 @@ class TruncatedNormalSigmas(_base.RandomInitializer):
         [JAX `truncated_normal`](https://docs.jax.dev/en/latest/_autosummary/jax.nn.initializers.truncated_normal.html)
     """
 
-    def __init__(self, stddev=1e-2, lower=-2.0, upper=2.0, mean=0.0,
-                 seed=None):
+    def __init__(
+        self, stddev=1e-2, lower=-2.0, upper=2.0, mean=0.0, seed=None
+    ):
         owner = "TruncatedNormalSigmas"
         self.stddev = checks.check_positive(owner, "stddev", stddev)
         self.lower = _check_bound(owner, "lower", lower)
         self.upper = _check_bound(owner, "upper", upper)
         check_sigma_bounds(owner, self.lower, self.upper)
         self.mean = checks.check_number(owner, "mean", mean)
-        checks.check_reach(owner, "stddev", stddev, self.max_abs(()),
-                         _TRUNCATED_REACH)
+        checks.check_reach(
+            owner, "stddev", stddev, self.max_abs(()), _TRUNCATED_REACH
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
-        low, high = _value_range(self.mean, self.stddev, self.lower,
-                                 self.upper)
+        low, high = _value_range(
+            self.mean, self.stddev, self.lower, self.upper
+        )
         return max(abs(low), abs(high))
 
     def draw(self, shape, dtype):
-        return truncated_normal(shape, self.mean, self.stddev, dtype,
-                                self.seed_generator, self.lower, self.upper)
+        return truncated_normal(
+            shape,
+            self.mean,
+            self.stddev,
+            dtype,
+            self.seed_generator,
+            self.lower,
+            self.upper,
+        )
 
 
 @register
@@ -256,22 +285,29 @@ class ClippedNormal(_base.RandomInitializer):
         # onto the mean (or its subnormals, which backends flush).
         if bound < checks.FLOAT32_TINY:
             raise checks.argument_error(
-                "ClippedNormal", "sigmas",
+                "ClippedNormal",
+                "sigmas",
                 "large enough that the clip bound sigmas * stddev is a "
-                f"normal float32 (>= 1.2e-38; here {bound:.4g})", sigmas)
-        checks.check_reach("ClippedNormal", "stddev", stddev,
-                         self.max_abs(()),
-                         "|mean| + min(sigmas, 8) * stddev")
+                f"normal float32 (>= 1.2e-38; here {bound:.4g})",
+                sigmas,
+            )
+        checks.check_reach(
+            "ClippedNormal",
+            "stddev",
+            stddev,
+            self.max_abs(()),
+            "|mean| + min(sigmas, 8) * stddev",
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
         # The normal draws reach NORMAL_REACH standard deviations at most.
-        return abs(self.mean) + min(self.sigmas,
-                                    NORMAL_REACH) * self.stddev
+        return abs(self.mean) + min(self.sigmas, NORMAL_REACH) * self.stddev
 
     def draw(self, shape, dtype):
-        values = normal(shape, self.mean, self.stddev, dtype,
-                                 self.seed_generator)
+        values = normal(
+            shape, self.mean, self.stddev, dtype, self.seed_generator
+        )
         bound = self.sigmas * self.stddev
         # Within float32, so that no backend refuses a bound it cannot hold
         # (sigmas=100 with stddev=1e37); the draws never reach it anyway.

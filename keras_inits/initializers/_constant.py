@@ -8,16 +8,15 @@ before anything is allocated: a floating-point one by `check_call`, an
 integer one by `arrays.check_integer_range`.
 """
 
-
 import math
 
 import numpy as np
 from keras import ops
 
 from keras_inits._internal import arrays
+from keras_inits._internal import checks
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
-from keras_inits._internal import checks
 from keras_inits.initializers._registration import register
 
 
@@ -126,8 +125,9 @@ class Constant(_base.Initializer):
     def __init__(self, value=0.0):
         array = arrays.real_array(value)
         if array is None or np.isnan(array).any():
-            raise checks.argument_error(type(self).__name__, "value",
-                                      self._REQUIREMENT, value)
+            raise checks.argument_error(
+                type(self).__name__, "value", self._REQUIREMENT, value
+            )
         # A copy: the caller's array may change after this.
         self._array = np.array(array)
         self.value = self._array.item() if array.ndim == 0 else self._array
@@ -135,9 +135,15 @@ class Constant(_base.Initializer):
     def get_config(self):
         if isinstance(self.value, np.ndarray):
             # Keras' own form for an array: JSON, exact in every dtype kept.
-            return {"value": {"class_name": "__numpy__", "config": {
-                "value": self.value.tolist(), "dtype": self.value.dtype.name,
-            }}}
+            return {
+                "value": {
+                    "class_name": "__numpy__",
+                    "config": {
+                        "value": self.value.tolist(),
+                        "dtype": self.value.dtype.name,
+                    },
+                }
+            }
         return {"value": self.value}
 
     @classmethod
@@ -178,12 +184,16 @@ class Constant(_base.Initializer):
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         values = self._broadcast(shape)
         if self._array.size:
-            arrays.check_integer_range(self, dtype, self._array.min().item(),
-                                 self._array.max().item())
+            arrays.check_integer_range(
+                self, dtype, self._array.min().item(), self._array.max().item()
+            )
         if self._array.ndim == 0:
             # The backend fills the tensor: no NumPy copy of it on the way.
-            values = ops.full(shape, arrays.fill_value(self.value, compute_dtype),
-                              compute_dtype)
+            values = ops.full(
+                shape,
+                arrays.fill_value(self.value, compute_dtype),
+                compute_dtype,
+            )
             return in_dtype(values, dtype)
         return _base.from_host(values, dtype, compute_dtype)
 
@@ -233,13 +243,16 @@ class Identity(_base.Initializer):
         except ValueError as error:
             raise checks.keras_wording(
                 "Identity matrix initializer can only be used for 2D "
-                "matrices.", error,
+                "matrices.",
+                error,
             ) from None
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
-        arrays.check_integer_range(self, dtype, min(self.gain, 0.0),
-                                   max(self.gain, 0.0))
+        arrays.check_integer_range(
+            self, dtype, min(self.gain, 0.0), max(self.gain, 0.0)
+        )
         values = ops.eye(*shape, dtype=compute_dtype) * ops.cast(
-            arrays.fill_value(self.gain, compute_dtype), compute_dtype)
+            arrays.fill_value(self.gain, compute_dtype), compute_dtype
+        )
         return in_dtype(values, dtype)
 
 

@@ -12,12 +12,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_inits._internal import checks
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
-from keras_inits._internal import checks
-from keras_inits.random import orthogonal_matrix
 from keras_inits.initializers import _serialization
 from keras_inits.initializers._registration import register
+from keras_inits.random import orthogonal_matrix
 
 
 def _centre(spatial):
@@ -64,8 +64,9 @@ class Dirac(_base.Initializer):
     """
 
     def __init__(self, groups=1):
-        self.groups = checks.check_count("Dirac", "groups", groups,
-                                  requirement="a positive integer")
+        self.groups = checks.check_count(
+            "Dirac", "groups", groups, requirement="a positive integer"
+        )
 
     def max_abs(self, shape):
         return 1.0
@@ -85,8 +86,9 @@ class Dirac(_base.Initializer):
         # Python steps as there are groups.
         d = np.arange(min(per_group, inputs))
         columns = np.arange(self.groups)[:, None] * per_group + d
-        kernel[_centre(spatial) + (np.broadcast_to(d, columns.shape),
-                                   columns)] = 1.0
+        kernel[
+            _centre(spatial) + (np.broadcast_to(d, columns.shape), columns)
+        ] = 1.0
         return _base.from_host(kernel, dtype, compute_dtype)
 
 
@@ -205,13 +207,21 @@ class ICNR(_base.Initializer):
         [Aitken et al., 2017](https://arxiv.org/abs/1707.02937)
     """
 
-    def __init__(self, initializer="glorot_uniform", scale=2,
-                 data_format="channels_last"):
-        self.initializer = _serialization.nested_initializer("ICNR", initializer)
-        self.scale = checks.check_count("ICNR", "scale", scale,
-                                 requirement="a positive integer")
-        self.data_format = checks.check_choice("ICNR", "data_format",
-                                             data_format, _DATA_FORMATS)
+    def __init__(
+        self,
+        initializer="glorot_uniform",
+        scale=2,
+        data_format="channels_last",
+    ):
+        self.initializer = _serialization.nested_initializer(
+            "ICNR", initializer
+        )
+        self.scale = checks.check_count(
+            "ICNR", "scale", scale, requirement="a positive integer"
+        )
+        self.data_format = checks.check_choice(
+            "ICNR", "data_format", data_format, _DATA_FORMATS
+        )
 
     def get_config(self):
         return {
@@ -243,8 +253,9 @@ class ICNR(_base.Initializer):
         shape = checks.check_shape("ICNR", shape)
         sub_shape = self._sub_shape(shape)
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
-        sub = _base.call_wrapped("ICNR", self.initializer, sub_shape,
-                                compute_dtype)
+        sub = _base.call_wrapped(
+            "ICNR", self.initializer, sub_shape, compute_dtype
+        )
         copies = self.scale**2
         if self.data_format == "channels_last":
             kernel = ops.tile(sub, (1, 1, 1, copies))
@@ -310,5 +321,6 @@ class Bilinear(_base.Initializer):
         precision = _base.host_precision(compute_dtype)
         window = np.outer(bilinear_weights(kh), bilinear_weights(kw))
         kernel = window.astype(precision)[:, :, None, None] * np.eye(
-            inputs, dtype=precision)
+            inputs, dtype=precision
+        )
         return _base.from_host(kernel, dtype, compute_dtype)

@@ -8,13 +8,14 @@ import math
 import keras
 import numpy as np
 
+from keras_inits._internal import checks
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
-from keras_inits._internal import checks
 from keras_inits.initializers import _serialization
 from keras_inits.initializers._registration import register
 
 _RULES = ("gpt2", "fixup")
+
 
 @register
 class DepthScaled(_base.Initializer):
@@ -67,14 +68,22 @@ class DepthScaled(_base.Initializer):
         (GPT-2, section 2.3), [Zhang et al., 2019](https://arxiv.org/abs/1901.09321) (Fixup).
     """
 
-    def __init__(self, initializer="glorot_uniform", depth=1, rule="gpt2",
-                 branch_layers=None):
-        self.initializer = _serialization.nested_initializer("DepthScaled", initializer)
+    def __init__(
+        self,
+        initializer="glorot_uniform",
+        depth=1,
+        rule="gpt2",
+        branch_layers=None,
+    ):
+        self.initializer = _serialization.nested_initializer(
+            "DepthScaled", initializer
+        )
         self.depth = checks.check_count("DepthScaled", "depth", depth, 1)
         self.rule = checks.check_choice("DepthScaled", "rule", rule, _RULES)
         if rule == "fixup":
             self.branch_layers = checks.check_count(
-                "DepthScaled", "branch_layers", branch_layers, 2)
+                "DepthScaled", "branch_layers", branch_layers, 2
+            )
         elif branch_layers is not None:
             raise ValueError(
                 "Argument `branch_layers` of DepthScaled is Fixup's m and "
@@ -107,8 +116,9 @@ class DepthScaled(_base.Initializer):
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         # For float16, bfloat16 and float8, drawn and scaled in float32,
         # then rounded once to `dtype`.
-        values = _base.call_wrapped("DepthScaled", self.initializer, shape,
-                                   compute_dtype)
+        values = _base.call_wrapped(
+            "DepthScaled", self.initializer, shape, compute_dtype
+        )
         return in_dtype(values * self.factor, dtype)
 
 

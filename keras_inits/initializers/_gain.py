@@ -40,7 +40,7 @@ def calculate_gain(nonlinearity, param=None):
 
     | nonlinearity | gain |
     | --- | --- |
-    | `"linear"`, `"conv1d"`, `"conv2d"`, `"conv3d"`, `"conv_transpose1d"`, `"conv_transpose2d"`, `"conv_transpose3d"`, `"sigmoid"` | 1 |
+    | `"linear"`, `"sigmoid"`, and the convolutions `"conv1d"` to `"conv_transpose3d"` | 1 |
     | `"tanh"` | 5/3 |
     | `"relu"` | sqrt(2) |
     | `"leaky_relu"` | sqrt(2 / (1 + negative_slope**2)) |
@@ -72,8 +72,9 @@ def calculate_gain(nonlinearity, param=None):
         [PyTorch `calculate_gain`](https://pytorch.org/docs/stable/nn.init.html),
         [He et al., 2015](https://arxiv.org/abs/1502.01852).
     """
-    checks.check_choice("calculate_gain", "nonlinearity", nonlinearity,
-                      NONLINEARITIES)
+    checks.check_choice(
+        "calculate_gain", "nonlinearity", nonlinearity, NONLINEARITIES
+    )
     if nonlinearity == "leaky_relu":
         if param is None:
             return _leaky_relu_gain(DEFAULT_NEGATIVE_SLOPE)
@@ -81,9 +82,12 @@ def calculate_gain(nonlinearity, param=None):
         gain = _leaky_relu_gain(slope)
         if gain < checks.FLOAT32_TINY:
             raise checks.argument_error(
-                "calculate_gain", "param",
+                "calculate_gain",
+                "param",
                 "small enough that the gain sqrt(2 / (1 + param**2)) is a "
-                f"normal float32 (>= 1.2e-38; here {gain:.4g})", param)
+                f"normal float32 (>= 1.2e-38; here {gain:.4g})",
+                param,
+            )
         return gain
     if param is not None:
         raise ValueError(
@@ -105,12 +109,20 @@ class _Kaiming(VarianceScaling):
 
     _DISTRIBUTION = None
 
-    def __init__(self, negative_slope=0.0, mode="fan_in",
-                 nonlinearity="leaky_relu", seed=None, input_axes=None,
-                 output_axes=None):
+    def __init__(
+        self,
+        negative_slope=0.0,
+        mode="fan_in",
+        nonlinearity="leaky_relu",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         owner = type(self).__name__
         slope = checks.check_number(owner, "negative_slope", negative_slope)
-        checks.check_choice(owner, "nonlinearity", nonlinearity, NONLINEARITIES)
+        checks.check_choice(
+            owner, "nonlinearity", nonlinearity, NONLINEARITIES
+        )
         checks.check_choice(owner, "mode", mode, _KAIMING_MODES)
         if nonlinearity != "leaky_relu" and slope != 0.0:
             raise ValueError(
@@ -120,19 +132,25 @@ class _Kaiming(VarianceScaling):
                 f"negative_slope={negative_slope!r}"
             )
         # calculate_gain's own checks would name its `param`.
-        gain = (_leaky_relu_gain(slope) if nonlinearity == "leaky_relu"
-                else _GAINS[nonlinearity])
+        gain = (
+            _leaky_relu_gain(slope)
+            if nonlinearity == "leaky_relu"
+            else _GAINS[nonlinearity]
+        )
         # The variance's scale, gain**2, must stay a normal float32.
         if gain**2 < checks.FLOAT32_TINY:
             raise checks.argument_error(
-                owner, "negative_slope",
+                owner,
+                "negative_slope",
                 "small enough that gain**2 = 2 / (1 + negative_slope**2) is "
                 f"a normal float32 (>= 1.2e-38; here {gain**2:.4g})",
-                negative_slope)
+                negative_slope,
+            )
         self.negative_slope = slope
         self.nonlinearity = nonlinearity
-        super().__init__(gain**2, mode, self._DISTRIBUTION, seed, input_axes,
-                         output_axes)
+        super().__init__(
+            gain**2, mode, self._DISTRIBUTION, seed, input_axes, output_axes
+        )
 
 
 @register

@@ -41,7 +41,8 @@ def is_initializer_class(obj):
 def keras_classes():
     """Keras' own initializer classes by every name Keras accepts."""
     classes = {
-        name: obj for name, obj in vars(keras.initializers).items()
+        name: obj
+        for name, obj in vars(keras.initializers).items()
         if is_initializer_class(obj)
         and obj is not keras.initializers.Initializer
     }
@@ -54,7 +55,7 @@ def keras_classes():
 def our_classes():
     """keras_inits' registered initializer classes by their class name."""
     return {
-        name[len(_PREFIX):]: cls
+        name[len(_PREFIX) :]: cls
         for name, cls in keras.saving.get_custom_objects().items()
         if name.startswith(_PREFIX) and is_initializer_class(cls)
     }

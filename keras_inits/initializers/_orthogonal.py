@@ -4,10 +4,10 @@ import math
 
 from keras import ops
 
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
-from keras_inits.random import orthogonal_matrix
+from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
+from keras_inits.random import orthogonal_matrix
 
 
 @register
@@ -77,9 +77,10 @@ class Orthogonal(_base.RandomInitializer):
         checks.check_rank("Orthogonal", shape, 2)
         axis = _resolve_axis("Orthogonal", self.column_axis, shape)
         # Move the column axis last, fill that layout, and move it back.
-        moved = shape[:axis] + shape[axis + 1:] + (shape[axis],)
-        q = orthogonal_matrix(math.prod(moved[:-1]), moved[-1], dtype,
-                              self.seed_generator)
+        moved = shape[:axis] + shape[axis + 1 :] + (shape[axis],)
+        q = orthogonal_matrix(
+            math.prod(moved[:-1]), moved[-1], dtype, self.seed_generator
+        )
         q = ops.reshape(q * self.gain, moved)
         return ops.moveaxis(q, -1, axis) if axis != len(shape) - 1 else q
 
@@ -87,11 +88,15 @@ class Orthogonal(_base.RandomInitializer):
 def _check_axis(owner, axis):
     # No tensor has 2**31 axes: a larger one (10**400) is refused here
     # rather than at the first call.
-    if not checks.is_whole_number(axis) or not -checks.MAX_COUNT - 1 <= axis <= (
-            checks.MAX_COUNT):
-        raise checks.argument_error(owner, "column_axis",
-                                  "an integer (an axis, |column_axis| < "
-                                  "2**31)", axis)
+    if not checks.is_whole_number(
+        axis
+    ) or not -checks.MAX_COUNT - 1 <= axis <= (checks.MAX_COUNT):
+        raise checks.argument_error(
+            owner,
+            "column_axis",
+            "an integer (an axis, |column_axis| < 2**31)",
+            axis,
+        )
     return int(axis)
 
 
@@ -153,9 +158,16 @@ class BlockOrthogonal(_base.RandomInitializer):
     """
 
     def __init__(self, blocks=None, gain=1.0, seed=None):
-        self.blocks = None if blocks is None else checks.check_count(
-            "BlockOrthogonal", "blocks", blocks,
-            requirement="None or a positive integer")
+        self.blocks = (
+            None
+            if blocks is None
+            else checks.check_count(
+                "BlockOrthogonal",
+                "blocks",
+                blocks,
+                requirement="None or a positive integer",
+            )
+        )
         self.gain = checks.check_positive("BlockOrthogonal", "gain", gain)
         super().__init__(seed=seed)
 
@@ -180,8 +192,12 @@ class BlockOrthogonal(_base.RandomInitializer):
                 f"{blocks}. Received: shape={shape}"
             )
         q = ops.concatenate(
-            [orthogonal_matrix(rows, cols // blocks, dtype,
-                               self.seed_generator) for _ in range(blocks)],
+            [
+                orthogonal_matrix(
+                    rows, cols // blocks, dtype, self.seed_generator
+                )
+                for _ in range(blocks)
+            ],
             axis=1,
         )
         return ops.reshape(q * self.gain, shape)

@@ -5,12 +5,12 @@ import math
 
 from keras_inits._internal import checks
 from keras_inits._internal import gaussian
+from keras_inits.initializers._base import RandomInitializer
+from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
 from keras_inits.random import uniform
-from keras_inits.initializers._base import RandomInitializer
-from keras_inits.initializers._registration import register
 
 
 @register
@@ -42,8 +42,13 @@ class RandomNormal(RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean = checks.check_number("RandomNormal", "mean", mean)
         self.stddev = checks.check_positive("RandomNormal", "stddev", stddev)
-        checks.check_reach("RandomNormal", "stddev", stddev, self.max_abs(()),
-                         "|mean| + 8 stddev")
+        checks.check_reach(
+            "RandomNormal",
+            "stddev",
+            stddev,
+            self.max_abs(()),
+            "|mean| + 8 stddev",
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
@@ -53,8 +58,9 @@ class RandomNormal(RandomInitializer):
         return self.stddev
 
     def draw(self, shape, dtype):
-        return normal(shape, self.mean, self.stddev, dtype,
-                               self.seed_generator)
+        return normal(
+            shape, self.mean, self.stddev, dtype, self.seed_generator
+        )
 
 
 @register
@@ -86,11 +92,17 @@ class RandomUniform(RandomInitializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         self.minval = checks.check_number("RandomUniform", "minval", minval)
         self.maxval = checks.check_number("RandomUniform", "maxval", maxval)
-        checks.check_ordered("RandomUniform", "minval", minval, "maxval",
-                             maxval)
+        checks.check_ordered(
+            "RandomUniform", "minval", minval, "maxval", maxval
+        )
         # The draw computes minval + (maxval - minval) * u.
-        checks.check_reach("RandomUniform", "maxval", maxval,
-                         self.maxval - self.minval, "maxval - minval")
+        checks.check_reach(
+            "RandomUniform",
+            "maxval",
+            maxval,
+            self.maxval - self.minval,
+            "maxval - minval",
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
@@ -100,8 +112,9 @@ class RandomUniform(RandomInitializer):
         return (self.maxval - self.minval) / math.sqrt(12.0)
 
     def draw(self, shape, dtype):
-        return uniform(shape, self.minval, self.maxval, dtype,
-                                self.seed_generator)
+        return uniform(
+            shape, self.minval, self.maxval, dtype, self.seed_generator
+        )
 
 
 @register
@@ -136,9 +149,16 @@ class TruncatedNormal(RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         self.mean = checks.check_number("TruncatedNormal", "mean", mean)
-        self.stddev = checks.check_positive("TruncatedNormal", "stddev", stddev)
-        checks.check_reach("TruncatedNormal", "stddev", stddev,
-                         self.max_abs(()), "|mean| + 2 stddev")
+        self.stddev = checks.check_positive(
+            "TruncatedNormal", "stddev", stddev
+        )
+        checks.check_reach(
+            "TruncatedNormal",
+            "stddev",
+            stddev,
+            self.max_abs(()),
+            "|mean| + 2 stddev",
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):

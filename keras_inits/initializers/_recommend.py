@@ -11,6 +11,7 @@ from keras_inits.initializers._variance_scaling import GlorotUniform
 from keras_inits.initializers._variance_scaling import HeNormal
 from keras_inits.initializers._variance_scaling import LecunNormal
 
+
 class Recommendation(typing.NamedTuple):
     """What `recommend` returns: `initializer`, a new initializer instance,
     and `reason`, one sentence saying why."""
@@ -18,30 +19,51 @@ class Recommendation(typing.NamedTuple):
     initializer: keras.initializers.Initializer
     reason: str
 
-_HE = ("relu", "relu6", "leaky_relu", "elu", "celu", "gelu", "silu", "swish",
-       "mish", "hard_silu", "hard_swish", "softplus")
-_GLOROT = ("linear", "tanh", "sigmoid", "hard_sigmoid", "hard_tanh",
-           "softsign", "softmax", "log_softmax")
+
+_HE = (
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "celu",
+    "gelu",
+    "silu",
+    "swish",
+    "mish",
+    "hard_silu",
+    "hard_swish",
+    "softplus",
+)
+_GLOROT = (
+    "linear",
+    "tanh",
+    "sigmoid",
+    "hard_sigmoid",
+    "hard_tanh",
+    "softsign",
+    "softmax",
+    "log_softmax",
+)
 _LECUN = ("selu",)
 ACTIVATIONS = tuple(sorted(_HE + _GLOROT + _LECUN))
 
 _REASONS = {
     "he": "{name} zeroes (or nearly zeroes) half of its inputs, halving "
-          "the variance each layer passes on; He et al.'s variance "
-          "2 / fan_in makes up for it (HeNormal: truncated normal, as "
-          "Keras'; KaimingNormal(negative_slope=a) is the exact gain of a "
-          "leaky ReLU of slope a).",
+    "the variance each layer passes on; He et al.'s variance "
+    "2 / fan_in makes up for it (HeNormal: truncated normal, as "
+    "Keras'; KaimingNormal(negative_slope=a) is the exact gain of a "
+    "leaky ReLU of slope a).",
     "glorot": "{name} is linear near 0, so Glorot and Bengio's variance "
-              "2 / (fan_in + fan_out) keeps the variance of both the "
-              "activations and the gradients (GlorotUniform, Keras' default "
-              "kernel initializer).",
+    "2 / (fan_in + fan_out) keeps the variance of both the "
+    "activations and the gradients (GlorotUniform, Keras' default "
+    "kernel initializer).",
     "lecun": "selu is self-normalizing only with LeCun normal weights, "
-             "variance 1 / fan_in (Klambauer et al. 2017).",
+    "variance 1 / fan_in (Klambauer et al. 2017).",
     "recurrent": "A recurrent kernel is applied at every time step; an "
-                 "orthogonal matrix keeps all its singular values at 1, so "
-                 "the state neither explodes nor vanishes through time "
-                 "(Orthogonal, Keras' default recurrent_initializer; use "
-                 "BlockOrthogonal for one orthogonal block per gate).",
+    "orthogonal matrix keeps all its singular values at 1, so "
+    "the state neither explodes nor vanishes through time "
+    "(Orthogonal, Keras' default recurrent_initializer; use "
+    "BlockOrthogonal for one orthogonal block per gate).",
 }
 
 
@@ -58,16 +80,20 @@ def _activation_name(activation):
     return activation
 
 
-def recommend(activation: str | Callable | None, *, recurrent: bool = False,
-              ) -> Recommendation:
+def recommend(
+    activation: str | Callable | None,
+    *,
+    recurrent: bool = False,
+) -> Recommendation:
     """Returns the recommended initializer for a kernel before `activation`.
 
-    | activation | initializer |
-    | --- | --- |
-    | ReLU and its variants: `relu`, `relu6`, `leaky_relu`, `elu`, `celu`, `gelu`, `silu`/`swish`, `mish`, `hard_silu`/`hard_swish`, `softplus` | `HeNormal()` (truncated, as Keras') |
-    | `linear` (and None), `tanh`, `sigmoid`, `hard_sigmoid`, `hard_tanh`, `softsign`, `softmax`, `log_softmax` | `GlorotUniform()` |
-    | `selu` | `LecunNormal()` |
-    | any of them, with `recurrent=True` | `Orthogonal()` |
+    - `HeNormal()` (truncated, as Keras'): ReLU and its variants, `relu`,
+      `relu6`, `leaky_relu`, `elu`, `celu`, `gelu`, `silu`/`swish`,
+      `mish`, `hard_silu`/`hard_swish`, `softplus`;
+    - `GlorotUniform()`: `linear` (and None), `tanh`, `sigmoid`,
+      `hard_sigmoid`, `hard_tanh`, `softsign`, `softmax`, `log_softmax`;
+    - `LecunNormal()`: `selu`;
+    - `Orthogonal()`: any of them, with `recurrent=True`.
 
     Args:
         activation: An activation name (any case), a function of
@@ -99,8 +125,10 @@ def recommend(activation: str | Callable | None, *, recurrent: bool = False,
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120).
     """
     if not isinstance(recurrent, bool):
-        raise ValueError("Argument `recurrent` of recommend must be True or "
-                         f"False. Received: recurrent={recurrent!r}")
+        raise ValueError(
+            "Argument `recurrent` of recommend must be True or "
+            f"False. Received: recurrent={recurrent!r}"
+        )
     name = _activation_name(activation)
     # Only a name: `in` would compare an array element-wise.
     if not isinstance(name, str) or name not in ACTIVATIONS:
@@ -115,5 +143,6 @@ def recommend(activation: str | Callable | None, *, recurrent: bool = False,
         return Recommendation(HeNormal(), _REASONS["he"].format(name=name))
     if name in _LECUN:
         return Recommendation(LecunNormal(), _REASONS["lecun"])
-    return Recommendation(GlorotUniform(),
-                          _REASONS["glorot"].format(name=name))
+    return Recommendation(
+        GlorotUniform(), _REASONS["glorot"].format(name=name)
+    )

@@ -15,8 +15,11 @@ from keras_inits._internal import checks
 PACKAGE = "keras_inits"
 
 
-def register(cls: type | str | None = None, *, package: str = PACKAGE,
-             ) -> type | Callable[[type], type]:
+def register(
+    cls: type | str | None = None,
+    *,
+    package: str = PACKAGE,
+) -> type | Callable[[type], type]:
     """Registers an initializer class for serialization as `package>ClassName`.
 
     keras_inits' own classes use `@register` (package `keras_inits`). Your
@@ -55,8 +58,10 @@ def register(cls: type | str | None = None, *, package: str = PACKAGE,
             "register", "package", "a non-empty string without '>'", package
         )
     ours = isinstance(cls, type) and cls.__module__.startswith(PACKAGE + ".")
-    if not (isinstance(cls, type)
-            and issubclass(cls, keras.initializers.Initializer)):
+    if not (
+        isinstance(cls, type)
+        and issubclass(cls, keras.initializers.Initializer)
+    ):
         raise ValueError(
             "keras_inits.register takes a subclass of "
             f"keras.initializers.Initializer. Received: {cls!r}"
@@ -72,7 +77,8 @@ def register(cls: type | str | None = None, *, package: str = PACKAGE,
     # Re-running a notebook cell or reloading a module defines a new class
     # of the same module and name: that replaces it, anything else clashes.
     if holder is not None and (holder.__module__, holder.__qualname__) != (
-        cls.__module__, cls.__qualname__
+        cls.__module__,
+        cls.__qualname__,
     ):
         raise ValueError(
             f"{name!r} is already registered by "
@@ -83,11 +89,15 @@ def register(cls: type | str | None = None, *, package: str = PACKAGE,
     # A class without its own constructor (Zeros) has object's, which takes
     # *args and **kwargs but nothing to save.
     if cls.__init__ is not object.__init__ and getattr(
-            cls.get_config, "saves_constructor_arguments", False):
+        cls.get_config, "saves_constructor_arguments", False
+    ):
         parameters = inspect.signature(cls.__init__).parameters.values()
-        unsaved = [p.name for p in parameters
-                   if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD,
-                                 p.POSITIONAL_ONLY) and p.name != "self"]
+        unsaved = [
+            p.name
+            for p in parameters
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD, p.POSITIONAL_ONLY)
+            and p.name != "self"
+        ]
         if unsaved:
             raise ValueError(
                 f"{cls.__name__} cannot use the automatic get_config: its "

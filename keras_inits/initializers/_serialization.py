@@ -13,24 +13,22 @@ becomes a serializable initializer instead of an unsaveable closure.
 import keras
 import numpy as np
 
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
+from keras_inits.initializers import _base
 from keras_inits.initializers import _names
-from keras_inits.random import PortableSeed
-from keras_inits.random import read_seed
 from keras_inits.initializers._constant import Constant
 from keras_inits.initializers._constant import ConstantArray
 from keras_inits.initializers._registration import PACKAGE
 from keras_inits.initializers._registration import constructor_arguments
+from keras_inits.random import PortableSeed
+from keras_inits.random import read_seed
 
 _ACCEPTED = (
     "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
     "'HeNormal', 'he_normal', or one of Keras' own), a config dict "
     "({'class_name': ..., 'config': {...}}), a number or an array"
 )
-
-
 
 
 def get(identifier):
@@ -134,8 +132,9 @@ def nested_initializer(owner, value):
     try:
         resolved = get(value)
     except ValueError as error:
-        raise checks.argument_error(owner, "initializer", requirement,
-                                    value) from error
+        raise checks.argument_error(
+            owner, "initializer", requirement, value
+        ) from error
     if resolved is None:
         raise checks.argument_error(owner, "initializer", requirement, value)
     return resolved
@@ -217,13 +216,19 @@ def deserialize(config, custom_objects=None, safe_mode=None):
             f"The `config` of initializer {class_name!r} must be a dict. "
             f"Received: {config!r}"
         )
-    cls = _resolve_class(class_name, config.get("registered_name"),
-                         config.get("module"), config, custom_objects)
+    cls = _resolve_class(
+        class_name,
+        config.get("registered_name"),
+        config.get("module"),
+        config,
+        custom_objects,
+    )
     return _instantiate(cls, inner, config, custom_objects, safe_mode)
 
 
-def _resolve_class(class_name, registered_name, module, config,
-                   custom_objects):
+def _resolve_class(
+    class_name, registered_name, module, config, custom_objects
+):
     # The caller's objects and Keras' registry hold only classes that code
     # running in this process chose to register: safe to resolve.
     for key in (registered_name, class_name):
@@ -240,8 +245,9 @@ def _resolve_class(class_name, registered_name, module, config,
     if module is None or _names.within(module, PACKAGE):
         table = _names.name_table()
     elif _names.within(module, "keras"):
-        table = {name: (cls, name)
-                 for name, cls in _names.keras_classes().items()}
+        table = {
+            name: (cls, name) for name, cls in _names.keras_classes().items()
+        }
     else:
         raise ValueError(
             f"Refusing to load initializer {class_name!r} from module "
@@ -283,6 +289,8 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
         # the class's own from_config to restore.
     # Keras' own from_config deserializes nested values (a Constant's array,
     # a seed): pass the caller's objects and safe mode on to it.
-    with keras.saving.custom_object_scope(custom_objects), \
-            keras_internals.safe_mode_scope(safe_mode):
+    with (
+        keras.saving.custom_object_scope(custom_objects),
+        keras_internals.safe_mode_scope(safe_mode),
+    ):
         return cls.from_config(inner)

@@ -5,12 +5,12 @@ import math
 
 from keras import ops
 
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
+from keras_inits.initializers import _base
+from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
 from keras_inits.random import normal
 from keras_inits.random import uniform
-from keras_inits.initializers._registration import register
 
 
 @register
@@ -64,12 +64,14 @@ class Sparse(_base.RandomInitializer):
     def __init__(self, sparsity=0.9, stddev=0.01, seed=None):
         number = checks.as_float(sparsity)  # None for 10**400 too
         if number is None or not 0.0 <= number <= 1.0:
-            raise checks.argument_error("Sparse", "sparsity",
-                                      "a number in [0, 1]", sparsity)
+            raise checks.argument_error(
+                "Sparse", "sparsity", "a number in [0, 1]", sparsity
+            )
         self.sparsity = number
         self.stddev = checks.check_positive("Sparse", "stddev", stddev)
-        checks.check_reach("Sparse", "stddev", stddev, self.max_abs(()),
-                         "8 stddev")
+        checks.check_reach(
+            "Sparse", "stddev", stddev, self.max_abs(()), "8 stddev"
+        )
         super().__init__(seed=seed)
 
     def max_abs(self, shape):
@@ -85,15 +87,17 @@ class Sparse(_base.RandomInitializer):
     def draw(self, shape, dtype):
         checks.check_rank("Sparse", shape, 2)
         rows, cols = math.prod(shape[:-1]), shape[-1]
-        values = normal((rows, cols), 0.0, self.stddev, dtype,
-                                 self.seed_generator)
+        values = normal(
+            (rows, cols), 0.0, self.stddev, dtype, self.seed_generator
+        )
         zeros = self.zeros_per_column(rows)
         if zeros:
             # Ranking uniform keys down each column gives a random
             # permutation per column (as PyTorch's randperm); the first
             # `zeros` ranks are zeroed, so the count is exact even if keys tie.
-            keys = uniform((rows, cols), 0.0, 1.0, "float32",
-                                    self.seed_generator)
+            keys = uniform(
+                (rows, cols), 0.0, 1.0, "float32", self.seed_generator
+            )
             ranks = ops.argsort(ops.argsort(keys, axis=0), axis=0)
             values = ops.where(ranks < zeros, ops.zeros_like(values), values)
         return ops.reshape(values, shape)

@@ -3,8 +3,8 @@
 import numpy as np
 
 from keras_inits._internal import arrays
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
+from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
 
 _STFT_SIDES = ("real", "imag")
@@ -51,11 +51,13 @@ class STFT(_base.Initializer):
     ... )
     """
 
-    def __init__(self, side="real", window="hann", scaling="density",
-                 periodic=False):
+    def __init__(
+        self, side="real", window="hann", scaling="density", periodic=False
+    ):
         try:
-            self.side = str(checks.check_choice("STFT", "side", side,
-                                              _STFT_SIDES))
+            self.side = str(
+                checks.check_choice("STFT", "side", side, _STFT_SIDES)
+            )
         except ValueError as error:
             raise checks.keras_wording(
                 f"side should be 'real' or 'imag', not {side}.", error
@@ -66,31 +68,43 @@ class STFT(_base.Initializer):
                 _scipy_window(window, 8, False)
             except (ValueError, TypeError):
                 raise checks.argument_error(
-                    "STFT", "window",
+                    "STFT",
+                    "window",
                     "None, a list of numbers or the name of a "
-                    "scipy.signal.windows window", window,
+                    "scipy.signal.windows window",
+                    window,
                 ) from None
         elif window is not None:
             # Numbers only: NumPy would read ["1", "2"] as floats too.
             values = arrays.real_array(window)
-            if values is None or values.ndim != 1 or not (
-                np.all(np.abs(values.astype("float64")) <= checks.FLOAT32_MAX)
+            if (
+                values is None
+                or values.ndim != 1
+                or not (
+                    np.all(
+                        np.abs(values.astype("float64")) <= checks.FLOAT32_MAX
+                    )
+                )
             ):
                 raise checks.argument_error(
-                    "STFT", "window",
+                    "STFT",
+                    "window",
                     "a 1-D list of finite numbers float32 can hold "
-                    "(|x| <= 3.4e38)", window,
+                    "(|x| <= 3.4e38)",
+                    window,
                 )
             window = values.astype("float64").tolist()
         self.window = window
         # Strings only: an array compared with `in` is ambiguous.
-        if scaling is not None and not (isinstance(scaling, str)
-                                        and scaling in _STFT_SCALINGS):
+        if scaling is not None and not (
+            isinstance(scaling, str) and scaling in _STFT_SCALINGS
+        ):
             raise checks.keras_wording(
                 "Scaling is invalid, it must be `None`, 'density' or "
                 "'spectrum'.",
-                checks.choice_error("STFT", "scaling", scaling,
-                                  ["density", "spectrum", "None"]),
+                checks.choice_error(
+                    "STFT", "scaling", scaling, ["density", "spectrum", "None"]
+                ),
             )
         self.scaling = None if scaling is None else str(scaling)
         if not isinstance(periodic, (bool, np.bool_)):

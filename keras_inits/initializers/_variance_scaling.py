@@ -5,14 +5,14 @@ import math
 
 import keras
 
-from keras_inits.initializers import _base
 from keras_inits._internal import checks
 from keras_inits._internal import gaussian
+from keras_inits.initializers import _base
+from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
 from keras_inits.random import uniform
-from keras_inits.initializers._registration import register
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
 _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
@@ -23,8 +23,9 @@ _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 # hand the kernel's real input and output axes to. Every method Keras' class
 # defines is overridden here, and its constructor is never run.
 @register
-class VarianceScaling(_base.RandomInitializer,
-                      keras.initializers.VarianceScaling):
+class VarianceScaling(
+    _base.RandomInitializer, keras.initializers.VarianceScaling
+):
     """Initializer whose variance adapts to the fans of the weight.
 
     With `n` the fan-in, the fan-out or their average (by `mode`), the values
@@ -85,9 +86,15 @@ class VarianceScaling(_base.RandomInitializer,
         [Glorot and Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a.html).
     """
 
-    def __init__(self, scale=1.0, mode="fan_in",
-                 distribution="truncated_normal", seed=None, input_axes=None,
-                 output_axes=None):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        input_axes=None,
+        output_axes=None,
+    ):
         owner = type(self).__name__
         try:
             self.scale = checks.check_positive(owner, "scale", scale)
@@ -110,8 +117,11 @@ class VarianceScaling(_base.RandomInitializer,
     def expected_std(self, shape):
         """The standard deviation of the values drawn for `shape`."""
         fan_in, fan_out = self.fans(shape)
-        n = {"fan_in": fan_in, "fan_out": fan_out,
-             "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        n = {
+            "fan_in": fan_in,
+            "fan_out": fan_out,
+            "fan_avg": (fan_in + fan_out) / 2.0,
+        }[self.mode]
         return math.sqrt(self.scale / max(1.0, n))
 
     def fans(self, shape):
@@ -134,15 +144,16 @@ class VarianceScaling(_base.RandomInitializer,
         stddev = self.expected_std(shape)
         if self.distribution == "truncated_normal":
             return truncated_normal(
-                shape, 0.0, stddev / gaussian.TRUNCATED_STDDEV, dtype,
+                shape,
+                0.0,
+                stddev / gaussian.TRUNCATED_STDDEV,
+                dtype,
                 self.seed_generator,
             )
         if self.distribution == "untruncated_normal":
-            return normal(shape, 0.0, stddev, dtype,
-                                   self.seed_generator)
+            return normal(shape, 0.0, stddev, dtype, self.seed_generator)
         limit = math.sqrt(3.0) * stddev
-        return uniform(shape, -limit, limit, dtype,
-                                self.seed_generator)
+        return uniform(shape, -limit, limit, dtype, self.seed_generator)
 
 
 # The presets. Each fixes scale, mode and distribution; its config holds only
@@ -181,8 +192,9 @@ class GlorotNormal(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes
+        )
 
 
 @register
@@ -216,8 +228,9 @@ class GlorotUniform(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            1.0, "fan_avg", "uniform", seed, input_axes, output_axes
+        )
 
 
 @register
@@ -254,8 +267,9 @@ class HeNormal(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes
+        )
 
 
 @register
@@ -289,8 +303,9 @@ class HeUniform(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(2.0, "fan_in", "uniform", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            2.0, "fan_in", "uniform", seed, input_axes, output_axes
+        )
 
 
 @register
@@ -325,8 +340,9 @@ class LecunNormal(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes
+        )
 
 
 @register
@@ -359,5 +375,6 @@ class LecunUniform(VarianceScaling):
     """
 
     def __init__(self, seed=None, input_axes=None, output_axes=None):
-        super().__init__(1.0, "fan_in", "uniform", seed, input_axes,
-                         output_axes)
+        super().__init__(
+            1.0, "fan_in", "uniform", seed, input_axes, output_axes
+        )

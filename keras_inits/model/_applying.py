@@ -9,15 +9,18 @@ import threading
 import keras
 from keras import ops
 
-from keras_inits._internal.arrays import in_dtype
 from keras_inits._internal import keras_internals
+from keras_inits._internal.arrays import in_dtype
 from keras_inits.model._moments import moments
 from keras_inits.model._planning import Plan
 from keras_inits.model._report import ReinitializedVariable
 
 
-def apply_plans(plans: list[Plan | None], backup: bool, measure: bool = True,
-                ) -> list[ReinitializedVariable]:
+def apply_plans(
+    plans: list[Plan | None],
+    backup: bool,
+    measure: bool = True,
+) -> list[ReinitializedVariable]:
     """Assigns each plan's draw, one variable at a time, dropping each kept
     value once assigned (its entry of `plans` becomes None). Returns one
     `ReinitializedVariable` per plan, with the moments of the values before
@@ -42,8 +45,9 @@ def apply_plans(plans: list[Plan | None], backup: bool, measure: bool = True,
       named in the error's note.
     """
     variables = [plan.variable for plan in plans]
-    saved = ([ops.convert_to_numpy(v).copy() for v in variables]
-             if backup else None)
+    saved = (
+        [ops.convert_to_numpy(v).copy() for v in variables] if backup else None
+    )
     rows, failed, first_error = [None] * len(plans), [], None
     stopped = False
     # Variables are measured in another thread while the next is drawn:
@@ -52,7 +56,8 @@ def apply_plans(plans: list[Plan | None], backup: bool, measure: bool = True,
     # work spinning: there a measurement beside a draw slows both.
     if keras.backend.backend() in _MEASURED_BESIDE_DRAWS:
         measuring = concurrent.futures.ThreadPoolExecutor(
-            1, thread_name_prefix="keras_inits.reinitialize")
+            1, thread_name_prefix="keras_inits.reinitialize"
+        )
     else:
         measuring = _Inline()
     with _HeldInterrupts() as interrupts, measuring:
@@ -86,17 +91,23 @@ def apply_plans(plans: list[Plan | None], backup: bool, measure: bool = True,
     if error is None:
         return rows
     if not failed:
-        state = (f"the model is wholly reinitialized: all {len(rows)} "
-                 "selected variables were re-drawn before the error was "
-                 "re-raised")
+        state = (
+            f"the model is wholly reinitialized: all {len(rows)} "
+            "selected variables were re-drawn before the error was "
+            "re-raised"
+        )
     elif backup:
-        state = ("the model is untouched: the variables already re-drawn "
-                 "were restored from the backup")
+        state = (
+            "the model is untouched: the variables already re-drawn "
+            "were restored from the backup"
+        )
     else:
         changed = [row.path for row in rows if row is not None]
-        state = (f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
-                 f"variables were re-drawn ({changed}) and the others could "
-                 "not be; pass `backup=True` to have them restored")
+        state = (
+            f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
+            f"variables were re-drawn ({changed}) and the others could "
+            "not be; pass `backup=True` to have them restored"
+        )
     error.add_note(f"reinitialize: {state}.")
     raise error
 
@@ -124,8 +135,13 @@ def _assign(plan, measuring, measure):
     keras_internals.assign(variable, values)
     after, shape = measuring.submit(measured, variable), tuple(variable.shape)
     return lambda: ReinitializedVariable(
-        plan.path, plan.key, plan.initializer_name, shape, *before.result(),
-        *after.result())
+        plan.path,
+        plan.key,
+        plan.initializer_name,
+        shape,
+        *before.result(),
+        *after.result(),
+    )
 
 
 def _computed(values):
@@ -168,9 +184,10 @@ class _HeldInterrupts:
 
     def __enter__(self):
         self.received, self.previous = False, None
-        if (threading.current_thread() is threading.main_thread()
-                and signal.getsignal(signal.SIGINT)
-                is signal.default_int_handler):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self.previous = signal.signal(signal.SIGINT, self._hold)
         return self
 

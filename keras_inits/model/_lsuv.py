@@ -10,10 +10,10 @@ from keras import ops
 
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
-from keras_inits.random import Seed
-from keras_inits.random import check_seed
 from keras_inits._internal import tables
 from keras_inits.initializers import Orthogonal
+from keras_inits.random import Seed
+from keras_inits.random import check_seed
 
 MAX_ITERATIONS = 1_000
 # What `lsuv` brings to unit variance: the linear part of each layer
@@ -45,8 +45,15 @@ class LSUVReport(tuple[LayerReport, ...]):
 
     def __str__(self):
         header = ("layer", "iterations", "variance", "converged")
-        rows = [(r.layer, str(r.iterations), f"{r.variance:.4f}",
-                 "yes" if r.converged else "NO") for r in self]
+        rows = [
+            (
+                r.layer,
+                str(r.iterations),
+                f"{r.variance:.4f}",
+                "yes" if r.converged else "NO",
+            )
+            for r in self
+        ]
         return "\n".join(tables.format_table(header, rows))
 
     def __repr__(self):
@@ -59,7 +66,9 @@ def _kernel_layers(model):
         if isinstance(layer, keras.Model):
             warnings.warn(
                 f"lsuv does not enter the nested model {layer.name!r}; its "
-                "layers keep their weights.", stacklevel=3)
+                "layers keep their weights.",
+                stacklevel=3,
+            )
         elif isinstance(getattr(layer, "kernel", None), keras.Variable):
             layers.append(layer)
     return layers
@@ -71,7 +80,7 @@ def _check_structure(model):
     if isinstance(model, keras.Sequential):
         return
     try:
-        model.inputs
+        _ = model.inputs  # a subclassed model has none
     except AttributeError:
         raise ValueError(
             "lsuv needs a Sequential or Functional model: it measures each "
@@ -95,29 +104,43 @@ def _check_batch(x_batch):
         except Exception:  # None, strings, objects, 10**400...
             values, dtype = None, None
         floats = dtype is not None and keras.backend.is_float_dtype(dtype)
-        if values is None or values.ndim == 0 or not (
-                floats or keras.backend.is_int_dtype(dtype)
-                or dtype == "bool"):
+        if (
+            values is None
+            or values.ndim == 0
+            or not (
+                floats or keras.backend.is_int_dtype(dtype) or dtype == "bool"
+            )
+        ):
             raise ValueError(
                 "Argument `x_batch` of lsuv must be an array of numbers with "
                 "a batch axis (or a structure of them, as the model takes "
-                f"its inputs). Received: x_batch holding {_summary(leaf)}")
-        bad = (np.size(values) - int(np.isfinite(values.astype("float64"))
-                                     .sum())) if floats else 0
+                f"its inputs). Received: x_batch holding {_summary(leaf)}"
+            )
+        bad = (
+            (
+                np.size(values)
+                - int(np.isfinite(values.astype("float64")).sum())
+            )
+            if floats
+            else 0
+        )
         if bad:
             raise ValueError(
                 "lsuv needs x_batch of finite values: NaN or infinity makes "
                 "every output variance NaN. Received: an array of shape "
-                f"{values.shape} with {bad} non-finite values")
+                f"{values.shape} with {bad} non-finite values"
+            )
         arrays.append(values)
     if not arrays or min(a.shape[0] for a in arrays) == 0:
         raise ValueError(
             "lsuv needs x_batch with one sample or more. Received: "
-            f"x_batch of shapes {[a.shape for a in arrays]}")
+            f"x_batch of shapes {[a.shape for a in arrays]}"
+        )
     if len({a.shape[0] for a in arrays}) > 1:
         raise ValueError(
             "lsuv needs every array of x_batch to have the same batch size. "
-            f"Received: shapes {[a.shape for a in arrays]}")
+            f"Received: shapes {[a.shape for a in arrays]}"
+        )
 
 
 def _summary(value):
@@ -125,8 +148,9 @@ def _summary(value):
     its shape and dtype or its (shortened) repr."""
     shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
     if shape is not None and dtype is not None:
-        return (f"{type(value).__name__} of shape {tuple(shape)} and "
-                f"dtype {dtype}")
+        return (
+            f"{type(value).__name__} of shape {tuple(shape)} and dtype {dtype}"
+        )
     return f"{type(value).__name__}: {checks.shown(value)}"
 
 
@@ -167,8 +191,9 @@ def _variance(layer, inputs, normalize):
     finally:
         if fused:
             layer.activation = activation
-    values = np.asarray(ops.convert_to_numpy(ops.cast(outputs, "float32")),
-                        dtype="float64")
+    values = np.asarray(
+        ops.convert_to_numpy(ops.cast(outputs, "float32")), dtype="float64"
+    )
     variance = float(values.var())
     if not math.isfinite(variance) or variance == 0.0:
         raise ValueError(
@@ -179,9 +204,16 @@ def _variance(layer, inputs, normalize):
     return variance
 
 
-def lsuv(model: keras.Model, x_batch: object, *, tolerance: float = 0.1,
-         max_iterations: int = 10, orthogonal_start: bool = True,
-         normalize: str = "pre_activation", seed: Seed = None) -> LSUVReport:
+def lsuv(
+    model: keras.Model,
+    x_batch: object,
+    *,
+    tolerance: float = 0.1,
+    max_iterations: int = 10,
+    orthogonal_start: bool = True,
+    normalize: str = "pre_activation",
+    seed: Seed = None,
+) -> LSUVReport:
     """Initializes a model's kernels by layer-sequential unit variance.
 
     For each layer with a `kernel` (Dense, Conv*, EinsumDense...), in the
@@ -255,15 +287,26 @@ def lsuv(model: keras.Model, x_batch: object, *, tolerance: float = 0.1,
         [Mishkin & Matas, 2016](https://arxiv.org/abs/1511.06422)
     """
     tolerance, max_iterations, start = _checked_arguments(
-        model, tolerance, max_iterations, orthogonal_start, normalize, seed)
+        model, tolerance, max_iterations, orthogonal_start, normalize, seed
+    )
     layers = _checked_layers(model, x_batch)
     stage_inputs = _stage_inputs(model, layers)
     saved = [ops.convert_to_numpy(layer.kernel) for layer in layers]
     try:
-        report = [_rescale(layer, index, stage_inputs, x_batch, start,
-                           orthogonal_start, normalize, tolerance,
-                           max_iterations)
-                  for index, layer in enumerate(layers)]
+        report = [
+            _rescale(
+                layer,
+                index,
+                stage_inputs,
+                x_batch,
+                start,
+                orthogonal_start,
+                normalize,
+                tolerance,
+                max_iterations,
+            )
+            for index, layer in enumerate(layers)
+        ]
     except BaseException:
         for layer, kernel in zip(layers, saved):
             layer.kernel.assign(kernel)
@@ -274,27 +317,37 @@ def lsuv(model: keras.Model, x_batch: object, *, tolerance: float = 0.1,
         warnings.warn(
             f"lsuv: the output variance of {names} is not within "
             f"{tolerance} of 1 after {max_iterations} rescalings.",
-            stacklevel=2)
+            stacklevel=2,
+        )
     return report
 
 
-def _checked_arguments(model, tolerance, max_iterations, orthogonal_start,
-                       normalize, seed):
+def _checked_arguments(
+    model, tolerance, max_iterations, orthogonal_start, normalize, seed
+):
     """`(tolerance, max_iterations, start)`: lsuv's numbers checked and
     normalized, and the orthogonal initializer of the start."""
     if not isinstance(model, keras.Model):
         raise ValueError(f"lsuv needs a keras.Model. Received: {model!r}")
     tolerance = checks.check_positive("lsuv", "tolerance", tolerance)
     max_iterations = checks.check_count(
-        "lsuv", "max_iterations", max_iterations, maximum=MAX_ITERATIONS,
-        requirement="a positive integer")
+        "lsuv",
+        "max_iterations",
+        max_iterations,
+        maximum=MAX_ITERATIONS,
+        requirement="a positive integer",
+    )
     if not isinstance(orthogonal_start, bool):
-        raise checks.argument_error("lsuv", "orthogonal_start", "a bool",
-                                    orthogonal_start)
+        raise checks.argument_error(
+            "lsuv", "orthogonal_start", "a bool", orthogonal_start
+        )
     if not isinstance(normalize, str) or normalize not in NORMALIZE:
         raise checks.argument_error(
-            "lsuv", "normalize", '"pre_activation" or "post_activation"',
-            normalize)
+            "lsuv",
+            "normalize",
+            '"pre_activation" or "post_activation"',
+            normalize,
+        )
     start = Orthogonal(seed=check_seed("lsuv", seed))
     return tolerance, max_iterations, start
 
@@ -303,8 +356,10 @@ def _checked_layers(model, x_batch):
     """The layers lsuv rescales, once `model` is known to run on `x_batch`
     (which builds a lazy Sequential), each called once in the model."""
     if not model.layers:
-        raise ValueError(f"lsuv needs a model with layers. Received: model "
-                         f"{model.name!r} without layers.")
+        raise ValueError(
+            f"lsuv needs a model with layers. Received: model "
+            f"{model.name!r} without layers."
+        )
     _check_structure(model)
     _check_batch(x_batch)
     _check_inputs(model, x_batch)
@@ -316,15 +371,20 @@ def _checked_layers(model, x_batch):
         ) from error
     layers = _kernel_layers(model)
     if not layers:
-        raise ValueError(f"lsuv found no layer with a kernel in model "
-                         f"{model.name!r}.")
+        raise ValueError(
+            f"lsuv found no layer with a kernel in model {model.name!r}."
+        )
     # A layer called twice has one input per call.
-    shared = [layer.name for layer in layers
-              if keras_internals.inbound_node_count(layer) > 1]
+    shared = [
+        layer.name
+        for layer in layers
+        if keras_internals.inbound_node_count(layer) > 1
+    ]
     if shared:
         raise ValueError(
             "lsuv needs each layer with a kernel to be called once in the "
-            f"model. Received: shared layers {shared}.")
+            f"model. Received: shared layers {shared}."
+        )
     return layers
 
 
@@ -337,8 +397,17 @@ def _stage_inputs(model, layers):
     return keras.Model(structure, [layer.input for layer in layers])
 
 
-def _rescale(layer, index, stage_inputs, x_batch, start, orthogonal_start,
-             normalize, tolerance, max_iterations):
+def _rescale(
+    layer,
+    index,
+    stage_inputs,
+    x_batch,
+    start,
+    orthogonal_start,
+    normalize,
+    tolerance,
+    max_iterations,
+):
     # The layer's input is fixed once the layers before it are done, so one
     # forward pass per layer; each rescaling then reruns this layer only.
     inputs = stage_inputs(x_batch, training=False)
@@ -363,5 +432,6 @@ def _rescale(layer, index, stage_inputs, x_batch, start, orthogonal_start,
     if best[1] != scale:
         kernel.assign(kernel * ops.cast(best[1] / scale, kernel.dtype))
         variance = _variance(layer, inputs, normalize)
-    return LayerReport(layer.name, iterations, variance,
-                       abs(variance - 1.0) <= tolerance)
+    return LayerReport(
+        layer.name, iterations, variance, abs(variance - 1.0) <= tolerance
+    )

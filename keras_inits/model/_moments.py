@@ -61,8 +61,11 @@ def moments(variable):
         else:
             values = ops.reshape(values, (-1,))
         if shift is None:  # a number: shards live on different devices
-            first = host if host is not None else ops.convert_to_numpy(
-                ops.slice(values, [0], [1]))
+            first = (
+                host
+                if host is not None
+                else ops.convert_to_numpy(ops.slice(values, [0], [1]))
+            )
             shift = float(first[0])
         if host is not None:
             sums = _host_sums(host, shift, dtype)
@@ -106,8 +109,9 @@ def _host_sums(values, shift, dtype):
         return _chunk_sums(values, shift, dtype)
     bounds = [values.size * i // threads for i in range(threads + 1)]
     parts = [values[a:b] for a, b in zip(bounds, bounds[1:])]
-    sums = list(_pool().map(_chunk_sums, parts, [shift] * threads,
-                            [dtype] * threads))
+    sums = list(
+        _pool().map(_chunk_sums, parts, [shift] * threads, [dtype] * threads)
+    )
     return math.fsum(s[0] for s in sums), math.fsum(s[1] for s in sums)
 
 
@@ -121,8 +125,8 @@ def _chunk_sums(values, shift, dtype):
     squared = np.empty_like(shifted)
     total = squares = 0.0
     for start in range(0, values.size, HOST_CHUNK):
-        part = values[start:start + HOST_CHUNK]
-        d, d2 = shifted[:part.size], squared[:part.size]
+        part = values[start : start + HOST_CHUNK]
+        d, d2 = shifted[: part.size], squared[: part.size]
         np.subtract(part, shift, out=d, casting="unsafe")
         np.square(d, out=d2)
         total += float(d.sum())
@@ -141,7 +145,8 @@ def _cores():
 def _pool():
     """The threads that measure large host arrays, started once."""
     return concurrent.futures.ThreadPoolExecutor(
-        MAX_THREADS, thread_name_prefix="keras_inits.moments")
+        MAX_THREADS, thread_name_prefix="keras_inits.moments"
+    )
 
 
 def _device_sums(values, shift, dtype):
@@ -152,8 +157,10 @@ def _device_sums(values, shift, dtype):
     for start in range(0, length, DEVICE_CHUNK):
         count = min(DEVICE_CHUNK, length - start)
         head = count - count % ROW
-        for begin, end, row in ((start, start + head, ROW),
-                                (start + head, start + count, None)):
+        for begin, end, row in (
+            (start, start + head, ROW),
+            (start + head, start + count, None),
+        ):
             if end > begin:
                 part = ops.slice(values, [begin], [end - begin])
                 part = ops.reshape(part, (-1, row or end - begin))
@@ -161,8 +168,9 @@ def _device_sums(values, shift, dtype):
     total = squares = 0.0
     for sums, sums_of_squares in partials:
         total += float(np.sum(ops.convert_to_numpy(sums), dtype=np.float64))
-        squares += float(np.sum(ops.convert_to_numpy(sums_of_squares),
-                                dtype=np.float64))
+        squares += float(
+            np.sum(ops.convert_to_numpy(sums_of_squares), dtype=np.float64)
+        )
     return total, squares
 
 

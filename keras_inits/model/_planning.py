@@ -66,10 +66,12 @@ class FirstPass:
         return sum(plan.kept_bytes for plan in self.plans)
 
 
-def plan_variables(owners: tuple[Owner, ...], root_seed: int | PortableSeed,
-                   paths: dict[int, str],
-                   chosen: dict[int, keras.initializers.Initializer],
-                   ) -> FirstPass:
+def plan_variables(
+    owners: tuple[Owner, ...],
+    root_seed: int | PortableSeed,
+    paths: dict[int, str],
+    chosen: dict[int, keras.initializers.Initializer],
+) -> FirstPass:
     """Plans every variable of `owners`, each with a seed derived from
     `root_seed` and its key. `chosen` maps variable id -> the initializer a
     recipe gives it, which replaces its layer's own; `paths` names the
@@ -88,14 +90,25 @@ def plan_variables(owners: tuple[Owner, ...], root_seed: int | PortableSeed,
             variables = [(k, v) for k, v in variables if id(v) in chosen]
         for key, variable in variables:
             path = paths[id(variable)]
-            found = (Found(chosen[id(variable)]) if id(variable) in chosen
-                     else initializers[id(variable)])
+            found = (
+                Found(chosen[id(variable)])
+                if id(variable) in chosen
+                else initializers[id(variable)]
+            )
             if isinstance(found, NotFound):
                 unattributed[path] = found.reason
                 continue
             try:
-                plans.append(_plan(path, key, variable, found,
-                                   derive_seed(root_seed, key), trace_cache))
+                plans.append(
+                    _plan(
+                        path,
+                        key,
+                        variable,
+                        found,
+                        derive_seed(root_seed, key),
+                        trace_cache,
+                    )
+                )
             except Exception as error:  # any failure of a user's callable
                 failures[path] = f"{type(error).__name__}: {error}"
     return FirstPass(plans, unattributed, failures)
@@ -107,31 +120,50 @@ def _plan(path, key, variable, found, own_seed, trace_cache):
     shape = tuple(variable.shape)
     dtype = keras.backend.standardize_dtype(variable.dtype)
     if not callable(initializer):  # an optimizer's scalar, made by its twin
-        return _kept(path, key, variable, initializer,
-                     ops.convert_to_tensor(initializer), shape, dtype)
+        return _kept(
+            path,
+            key,
+            variable,
+            initializer,
+            ops.convert_to_tensor(initializer),
+            shape,
+            dtype,
+        )
     make = None
     if isinstance(initializer, keras.initializers.Initializer):
         make = _reseeded(initializer, own_seed)
     if _is_replayable(initializer):
-        config = {k: v for k, v in initializer.get_config().items()
-                  if k != "seed"}
-        cache_key = (type(initializer), json.dumps(
-            config, sort_keys=True, default=repr), shape, dtype)
+        config = {
+            k: v for k, v in initializer.get_config().items() if k != "seed"
+        }
+        cache_key = (
+            type(initializer),
+            json.dumps(config, sort_keys=True, default=repr),
+            shape,
+            dtype,
+        )
         if cache_key not in trace_cache:  # it does not depend on the seed
             spec = keras_internals.trace_output_spec(
-                lambda: make()(shape, dtype=dtype))
+                lambda: make()(shape, dtype=dtype)
+            )
             _check_output(spec.shape, spec.dtype, shape, dtype)
             trace_cache[cache_key] = True
         # A sharded variable is re-drawn shard by shard, on its devices.
         layout = sharding.placement(variable)
-        return Plan(path, key, variable, initializer_name(make()),
-                    lambda: sharding.call(make(), shape, dtype, layout))
+        return Plan(
+            path,
+            key,
+            variable,
+            initializer_name(make()),
+            lambda: sharding.call(make(), shape, dtype, layout),
+        )
     if make is not None:
         initializer = make()
     elif hasattr(initializer, "__closure__"):
         initializer = _reseed_closure(initializer, own_seed, found.owned)
-    value = ops.convert_to_tensor(sharding.call(
-        initializer, shape, dtype, sharding.placement(variable)))
+    value = ops.convert_to_tensor(
+        sharding.call(initializer, shape, dtype, sharding.placement(variable))
+    )
     return _kept(path, key, variable, initializer, value, shape, dtype)
 
 
@@ -153,7 +185,8 @@ def _reseeded(initializer, seed):
     if "seed" in config:
         saved = read_seed(cls.__name__, config["seed"])
         if isinstance(saved, PortableSeed) and not isinstance(
-                seed, PortableSeed):
+            seed, PortableSeed
+        ):
             seed = PortableSeed(seed)
         cls = equivalent_class(cls)
         config["seed"] = seed_config(seed)
@@ -169,9 +202,11 @@ def _nested_initializer(value):
     """The initializer a config value holds in Keras' serialized form, else
     None. A dict that does not resolve is left to the wrapper's own
     `from_config`, whose error the first pass then reports."""
-    if not (isinstance(value, dict)
-            and isinstance(value.get("class_name"), str)
-            and isinstance(value.get("config"), dict)):
+    if not (
+        isinstance(value, dict)
+        and isinstance(value.get("class_name"), str)
+        and isinstance(value.get("config"), dict)
+    ):
         return None
     try:
         return deserialize(value)
@@ -188,14 +223,18 @@ def _reseed_closure(function, seed, owned):
         content = cell.cell_contents
         if isinstance(content, keras.initializers.Initializer):
             cell.cell_contents = _reseeded(
-                content, derive_seed(seed, str(reached)))()
+                content, derive_seed(seed, str(reached))
+            )()
             reached += 1
         elif id(content) in owned:
             for attribute in sorted(vars(content)):
                 value = getattr(content, attribute)
                 if isinstance(value, keras.initializers.Initializer):
-                    setattr(content, attribute, _reseeded(
-                        value, derive_seed(seed, str(reached)))())
+                    setattr(
+                        content,
+                        attribute,
+                        _reseeded(value, derive_seed(seed, str(reached)))(),
+                    )
                     reached += 1
     return function
 
@@ -203,8 +242,11 @@ def _reseed_closure(function, seed, owned):
 def _is_replayable(initializer):
     """Keras' and keras_inits' initializers, and wrappers of them only, are
     pure functions of config, seed, shape and dtype."""
-    if not (isinstance(initializer, keras.initializers.Initializer) and type(
-            initializer).__module__.split(".")[0] in ("keras", "keras_inits")):
+    if not (
+        isinstance(initializer, keras.initializers.Initializer)
+        and type(initializer).__module__.split(".")[0]
+        in ("keras", "keras_inits")
+    ):
         return False
     nested = map(_nested_initializer, initializer.get_config().values())
     return all(_is_replayable(n) for n in nested if n is not None)
@@ -215,8 +257,9 @@ def _kept(path, key, variable, initializer, value, shape, dtype):
     _check_output(value.shape, value.dtype, shape, dtype)
     bits = re.search(r"\d+$", dtype)  # "bool" is stored in one byte
     size = math.prod(shape) * (int(bits[0]) // 8 if bits else 1)
-    return Plan(path, key, variable, initializer_name(initializer),
-                lambda: value, size)
+    return Plan(
+        path, key, variable, initializer_name(initializer), lambda: value, size
+    )
 
 
 def _check_output(got_shape, got_dtype, shape, dtype):
@@ -225,8 +268,10 @@ def _check_output(got_shape, got_dtype, shape, dtype):
     if got_shape != shape:
         raise ValueError(
             f"the initializer returns shape {got_shape} for a weight of "
-            f"shape {shape}")
+            f"shape {shape}"
+        )
     floats = keras.backend.is_float_dtype
     if got_dtype != dtype and not (floats(got_dtype) and floats(dtype)):
         raise ValueError(
-            f"the initializer returns {got_dtype} values for a {dtype} weight")
+            f"the initializer returns {got_dtype} values for a {dtype} weight"
+        )

@@ -35,14 +35,22 @@ from keras_inits.recipes import plan
 
 
 def reinitialize(
-        model_or_layer: keras.layers.Layer, seed: int | None = None, *,
-        layers: LayerSelection = None, skip_frozen: bool = False,
-        skip_unattributed: bool = False, reset_optimizer: bool = False,
-        portable: bool | None = None, reset_adapted: bool = False,
-        backup: bool = False, measure: bool = True,
-        recipe: str | Recipe | None = None,
-        roles: dict[str, str] | None = None, depth: int | None = None,
-        width: int | None = None) -> ReinitializeReport:
+    model_or_layer: keras.layers.Layer,
+    seed: int | None = None,
+    *,
+    layers: LayerSelection = None,
+    skip_frozen: bool = False,
+    skip_unattributed: bool = False,
+    reset_optimizer: bool = False,
+    portable: bool | None = None,
+    reset_adapted: bool = False,
+    backup: bool = False,
+    measure: bool = True,
+    recipe: str | Recipe | None = None,
+    roles: dict[str, str] | None = None,
+    depth: int | None = None,
+    width: int | None = None,
+) -> ReinitializeReport:
     """Re-draws every weight of a model or layer from its own initializers.
 
     Each variable gets new values from the initializer its layer created it
@@ -166,13 +174,20 @@ def reinitialize(
     # Every argument is checked before anything is read or drawn (even
     # Python's random state is left alone when one is wrong).
     root, seed = _check_arguments(
-        model_or_layer, seed, portable, skip_frozen=skip_frozen,
-        skip_unattributed=skip_unattributed, reset_optimizer=reset_optimizer,
-        reset_adapted=reset_adapted, backup=backup, measure=measure)
-    chosen, role_of = _recipe_initializers(root, recipe, roles, depth,
-                                           width)
-    selection = _selection.select_variables(root, layers, skip_frozen,
-                                            reset_adapted)
+        model_or_layer,
+        seed,
+        portable,
+        skip_frozen=skip_frozen,
+        skip_unattributed=skip_unattributed,
+        reset_optimizer=reset_optimizer,
+        reset_adapted=reset_adapted,
+        backup=backup,
+        measure=measure,
+    )
+    chosen, role_of = _recipe_initializers(root, recipe, roles, depth, width)
+    selection = _selection.select_variables(
+        root, layers, skip_frozen, reset_adapted
+    )
     owners, variables = selection.owners, list(root.weights)
     if reset_optimizer:
         optimizer = _selection.optimizer_variables(root)
@@ -195,11 +210,14 @@ def reinitialize(
     planned = [plan.variable for plan in first.plans]
     rows = _applying.apply_plans(list(first.plans), backup, measure)
     if recipe is not None:
-        rows = [dataclasses.replace(row, role=role_of.get(id(variable)))
-                for row, variable in zip(rows, planned)]
+        rows = [
+            dataclasses.replace(row, role=role_of.get(id(variable)))
+            for row, variable in zip(rows, planned)
+        ]
     _applying.refresh_adapted(selection.reset)
-    return ReinitializeReport(rows, {**skipped, **first.unattributed}, seed,
-                              first.kept_bytes)
+    return ReinitializeReport(
+        rows, {**skipped, **first.unattributed}, seed, first.kept_bytes
+    )
 
 
 def _recipe_initializers(root, recipe, roles, depth, width):
@@ -207,18 +225,31 @@ def _recipe_initializers(root, recipe, roles, depth, width):
     it (those it covers), and variable id -> role; empty without a recipe,
     where `roles`, `depth` and `width` must be None."""
     if recipe is None:
-        for name, value in (("roles", roles), ("depth", depth),
-                            ("width", width)):
+        for name, value in (
+            ("roles", roles),
+            ("depth", depth),
+            ("width", width),
+        ):
             if value is not None:
                 raise ValueError(
                     f"reinitialize's `{name}` applies to a recipe: pass "
                     f"`recipe=` too. Received: {name}={value!r} and no "
-                    "recipe")
+                    "recipe"
+                )
         return {}, {}
-    recipe_plan = plan(root, recipe, roles=roles, depth=depth, width=width,
-                       owner="reinitialize")
-    chosen = {id(row.variable): row.initializer for row in recipe_plan
-              if row.initializer is not None}
+    recipe_plan = plan(
+        root,
+        recipe,
+        roles=roles,
+        depth=depth,
+        width=width,
+        owner="reinitialize",
+    )
+    chosen = {
+        id(row.variable): row.initializer
+        for row in recipe_plan
+        if row.initializer is not None
+    }
     return chosen, {id(row.variable): row.role for row in recipe_plan}
 
 
@@ -236,17 +267,21 @@ def _check_arguments(model_or_layer, seed, portable, **flags):
             "first (call it on data, or `build(input_shape)`)."
         )
     if seed is not None:
-        if not (checks.is_whole_number(seed)
-                and 0 <= seed < SEED_LIMIT):
+        if not (checks.is_whole_number(seed) and 0 <= seed < SEED_LIMIT):
             raise checks.argument_error(
-                "reinitialize", "seed", "None or an integer in [0, 2**31)",
-                seed)
+                "reinitialize",
+                "seed",
+                "None or an integer in [0, 2**31)",
+                seed,
+            )
         seed = int(seed)  # NumPy integers too
     if portable is not None and not isinstance(portable, bool):
-        raise checks.argument_error("reinitialize", "portable",
-                                    "None, True or False", portable)
+        raise checks.argument_error(
+            "reinitialize", "portable", "None, True or False", portable
+        )
     for name, value in flags.items():
         if not isinstance(value, bool):
-            raise checks.argument_error("reinitialize", name, "True or False",
-                                        value)
+            raise checks.argument_error(
+                "reinitialize", name, "True or False", value
+            )
     return model_or_layer, seed

@@ -15,17 +15,25 @@ class ReinitializeError(ValueError):
         self.problems = dict(problems)
 
 
-def cannot_redraw(failures: dict[str, str], unattributed: dict[str, str],
-                  ) -> ReinitializeError:
+def cannot_redraw(
+    failures: dict[str, str],
+    unattributed: dict[str, str],
+) -> ReinitializeError:
     """The `ReinitializeError` for the variables whose draw failed its check
     (`failures`) or whose initializer was not found (`unattributed`), both
     path -> reason."""
     problems = {**failures, **unattributed}
-    advice = (" Pass `skip_unattributed=True` to leave variables without "
-              "a known initializer as they are." if unattributed else "")
+    advice = (
+        " Pass `skip_unattributed=True` to leave variables without "
+        "a known initializer as they are."
+        if unattributed
+        else ""
+    )
     return ReinitializeError(
-        "reinitialize changed no weight: it cannot re-draw " + "; ".join(
-            f"{p}: {r}" for p, r in problems.items()) + "." + advice,
+        "reinitialize changed no weight: it cannot re-draw "
+        + "; ".join(f"{p}: {r}" for p, r in problems.items())
+        + "."
+        + advice,
         problems,
     )
 
@@ -66,8 +74,13 @@ class ReinitializeReport(tables.RowTable):
             cannot be replayed (0 for Keras and keras_inits initializers).
     """
 
-    def __init__(self, rows: list[ReinitializedVariable],
-                 skipped: dict[str, str], seed: int, kept_bytes: int):
+    def __init__(
+        self,
+        rows: list[ReinitializedVariable],
+        skipped: dict[str, str],
+        seed: int,
+        kept_bytes: int,
+    ):
         self.rows = list(rows)
         self.skipped = dict(skipped)
         self.seed = seed
@@ -82,16 +95,40 @@ class ReinitializeReport(tables.RowTable):
     def __str__(self):
         # The role column only after a recipe, which finds the roles.
         roles = any(r.role is not None for r in self.rows)
-        header = ("path", *(("role",) if roles else ()), "key",
-                  "initializer", "shape", "mean before", "mean after",
-                  "std before", "std after")
-        lines = tables.format_table(header, [
-            (r.path, *((r.role or "-",) if roles else ()), r.key,
-             r.initializer, str(r.shape), *(
-                 f"{x:.4g}" for x in (r.mean_before, r.mean_after,
-                                      r.std_before, r.std_after)))
-            for r in self.rows
-        ], left=5 if roles else 4)
+        header = (
+            "path",
+            *(("role",) if roles else ()),
+            "key",
+            "initializer",
+            "shape",
+            "mean before",
+            "mean after",
+            "std before",
+            "std after",
+        )
+        lines = tables.format_table(
+            header,
+            [
+                (
+                    r.path,
+                    *((r.role or "-",) if roles else ()),
+                    r.key,
+                    r.initializer,
+                    str(r.shape),
+                    *(
+                        f"{x:.4g}"
+                        for x in (
+                            r.mean_before,
+                            r.mean_after,
+                            r.std_before,
+                            r.std_after,
+                        )
+                    ),
+                )
+                for r in self.rows
+            ],
+            left=5 if roles else 4,
+        )
         lines.append(
             f"{len(self.rows)} variables re-drawn "
             f"({sum(math.prod(r.shape) for r in self.rows):,} values), "

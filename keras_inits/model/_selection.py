@@ -21,12 +21,15 @@ from keras_inits._internal import variable_initializers
 from keras_inits._internal.variable_initializers import Found
 from keras_inits._internal.variable_initializers import NotFound
 
-
 # What `reinitialize`'s `layers` takes: None (every layer), a layer or a
 # layer's name, an iterable of them, or a predicate `layer -> bool`.
-LayerSelection = (None | str | keras.layers.Layer
-                  | Iterable[str | keras.layers.Layer]
-                  | Callable[[keras.layers.Layer], bool])
+LayerSelection = (
+    None
+    | str
+    | keras.layers.Layer
+    | Iterable[str | keras.layers.Layer]
+    | Callable[[keras.layers.Layer], bool]
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,8 +55,12 @@ class Selection:
     reset: tuple[keras.layers.Layer, ...]
 
 
-def select_variables(root: keras.layers.Layer, layers: LayerSelection,
-                     skip_frozen: bool, reset_adapted: bool) -> Selection:
+def select_variables(
+    root: keras.layers.Layer,
+    layers: LayerSelection,
+    skip_frozen: bool,
+    reset_adapted: bool,
+) -> Selection:
     """The variables of `root` that `layers` selects (see `reinitialize`).
 
     Raises a ValueError naming the argument when `layers` is not a valid
@@ -83,19 +90,30 @@ def select_variables(root: keras.layers.Layer, layers: LayerSelection,
         selected = selected or wanted(layer)
         frozen = frozen or (skip_frozen and not layer.trainable)
         variables = keras_internals.own_variables(layer)
-        own = tuple((prefix + segment, v) for segment, v in zip(
-            _segments(variables), variables) if id(v) not in seen_variables)
+        own = tuple(
+            (prefix + segment, v)
+            for segment, v in zip(_segments(variables), variables)
+            if id(v) not in seen_variables
+        )
         seen_variables.update(id(v) for _, v in own)
         if own and selected and not frozen:
             is_adapted = callable(getattr(layer, "adapt", None))
             if is_adapted and not reset_adapted:
-                reason = (f"{type(layer).__name__}.adapt() computes it from "
-                          "data: it is not an initial weight (pass "
-                          "`reset_adapted=True` to reset it)")
+                reason = (
+                    f"{type(layer).__name__}.adapt() computes it from "
+                    "data: it is not an initial weight (pass "
+                    "`reset_adapted=True` to reset it)"
+                )
                 adapted.extend((v, reason) for _, v in own)
             else:
-                owners.append(Owner(own, lambda: (
-                    variable_initializers.layer_initializers(layer))))
+                owners.append(
+                    Owner(
+                        own,
+                        lambda: variable_initializers.layer_initializers(
+                            layer
+                        ),
+                    )
+                )
                 if is_adapted:
                     reset.append(layer)
         children = keras_internals.sublayers(layer)
@@ -118,9 +136,12 @@ def optimizer_variables(model: keras.Model) -> Owner:
         )
     variables = optimizer.variables
     return Owner(
-        tuple(("optimizer/" + segment, v)
-              for segment, v in zip(_segments(variables), variables)),
-        lambda: variable_initializers.optimizer_initializers(optimizer))
+        tuple(
+            ("optimizer/" + segment, v)
+            for segment, v in zip(_segments(variables), variables)
+        ),
+        lambda: variable_initializers.optimizer_initializers(optimizer),
+    )
 
 
 def _segments(siblings):
@@ -136,8 +157,9 @@ def _segments(siblings):
         if re.fullmatch(re.escape(generic) + r"(_\d+)?", name):
             name = generic
         counts[name] = counts.get(name, 0) + 1
-        segments.append(name if counts[name] == 1
-                        else f"{name}#{counts[name]}")
+        segments.append(
+            name if counts[name] == 1 else f"{name}#{counts[name]}"
+        )
     return segments
 
 
@@ -146,8 +168,10 @@ def _selector(root, layers):
     `reinitialize`; raises a ValueError naming it when it is not valid."""
     if layers is None:
         return lambda layer: True
-    requirement = ("None, a layer or layer name, a list of layers and names, "
-                   "or a predicate `layer -> bool`")
+    requirement = (
+        "None, a layer or layer name, a list of layers and names, "
+        "or a predicate `layer -> bool`"
+    )
     if isinstance(layers, type):  # a class is callable, but no predicate
         raise ValueError(
             f"Argument `layers` of reinitialize must be {requirement}; to "
@@ -159,12 +183,18 @@ def _selector(root, layers):
     if isinstance(layers, (str, keras.layers.Layer)):
         layers = [layers]
     # A generator is read once; bytes iterate as integers.
-    items = (None if isinstance(layers, (bytes, bytearray))
-             or not hasattr(layers, "__iter__") else list(layers))
-    if items is None or not all(isinstance(item, (str, keras.layers.Layer))
-                                for item in items):
-        raise checks.argument_error("reinitialize", "layers", requirement,
-                                    layers)
+    items = (
+        None
+        if isinstance(layers, (bytes, bytearray))
+        or not hasattr(layers, "__iter__")
+        else list(layers)
+    )
+    if items is None or not all(
+        isinstance(item, (str, keras.layers.Layer)) for item in items
+    ):
+        raise checks.argument_error(
+            "reinitialize", "layers", requirement, layers
+        )
     layers = items
     everything = keras_internals.all_layers(root)
     names = {layer.name for layer in everything}

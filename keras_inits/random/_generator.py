@@ -81,18 +81,22 @@ def _compiled_chunk():
 
             compiled = tf.function(
                 lambda k0, k1, start, scale, shift, transform, size: chunk(
-                    transform, size, k0, k1, start, scale, shift),
-                jit_compile=True)
+                    transform, size, k0, k1, start, scale, shift
+                ),
+                jit_compile=True,
+            )
 
             def run(transform, size, k0, k1, start, scale, shift):
                 # Compiling costs more than it saves on small draws.
                 if size < 2**15:
                     return chunk(transform, size, k0, k1, start, scale, shift)
-                return compiled(*(tf.constant(v, "int32")
-                                  for v in (k0, k1, start)),
-                                tf.constant(scale, "float32"),
-                                None if shift is None else tf.constant(
-                                    shift, "float32"), transform, size)
+                return compiled(
+                    *(tf.constant(v, "int32") for v in (k0, k1, start)),
+                    tf.constant(scale, "float32"),
+                    None if shift is None else tf.constant(shift, "float32"),
+                    transform,
+                    size,
+                )
 
             _compiled[backend] = run
         else:
@@ -108,7 +112,8 @@ def _position(shape):
     for axis in reversed(range(len(shape))):
         steps = ops.arange(shape[axis], dtype="int32") * i32(stride)
         index = index + ops.reshape(
-            steps, [-1 if a == axis else 1 for a in range(len(shape))])
+            steps, [-1 if a == axis else 1 for a in range(len(shape))]
+        )
         stride *= shape[axis]
     return index
 
@@ -127,7 +132,8 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     if count >= 2**32:
         raise ValueError(
             "A portable draw holds at most 2**32 - 1 values (its counter is "
-            f"32-bit). Received: shape={tuple(shape)} of {count} values")
+            f"32-bit). Received: shape={tuple(shape)} of {count} values"
+        )
     k0, k1 = (i32(k) if isinstance(k, int) else k for k in key)
     shift = float(np.float32(offset / scale)) if offset else None
     scale = float(np.float32(scale))
@@ -141,13 +147,17 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     chunk_blocks = CHUNK_BLOCKS.get(backend, DEFAULT_CHUNK_BLOCKS)
     if backend in ("numpy", "torch"):
         # Filled in place: the peak is the output and one chunk's work.
-        xp = (native_ops.numpy_ops() if backend == "numpy"
-              else native_ops.torch_ops())
+        xp = (
+            native_ops.numpy_ops()
+            if backend == "numpy"
+            else native_ops.torch_ops()
+        )
         values = xp.empty((2 * blocks,), "float32")
         for start in range(0, blocks, chunk_blocks):
             size = min(chunk_blocks, blocks - start)
-            values[2 * start:2 * (start + size)] = chunk(
-                transform, size, k0, k1, start, scale, shift, xp)
+            values[2 * start : 2 * (start + size)] = chunk(
+                transform, size, k0, k1, start, scale, shift, xp
+            )
         return ops.reshape(values[:count] if count % 2 else values, shape)
     compiled, starts = _compiled_chunk(), range(0, blocks, chunk_blocks)
     # On JAX each piece is written into the output in place (a donated
@@ -166,8 +176,10 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
             # One chunk: padded to a power of two (at least
             # MIN_COMPILED_BLOCKS), so that draws of many sizes share a
             # few compilations, and cut to its size below.
-            padded = min(chunk_blocks, max(MIN_COMPILED_BLOCKS,
-                                           1 << (size - 1).bit_length()))
+            padded = min(
+                chunk_blocks,
+                max(MIN_COMPILED_BLOCKS, 1 << (size - 1).bit_length()),
+            )
         piece = compiled(transform, padded, k0, k1, start, scale, shift)
         length = min(2 * padded, count - 2 * start)
         piece = piece if length == 2 * padded else piece[:length]
@@ -188,8 +200,9 @@ def _jax_writer():
     import jax
 
     def write(values, piece, start):
-        flat = jax.lax.dynamic_update_slice(values.reshape(-1), piece,
-                                            (start,))
+        flat = jax.lax.dynamic_update_slice(
+            values.reshape(-1), piece, (start,)
+        )
         return flat.reshape(values.shape)
 
     return jax.jit(write, donate_argnums=0)

@@ -22,9 +22,10 @@ def reflections(z):
     """The Householder reflections whose product, with its columns' signs
     flipped by `signs`, is a Haar-distributed matrix of orthonormal
     columns: `(reflectors, taus, signs)` from `z`, a tall Gaussian matrix
-    (a fresh draw, which on NumPy is overwritten), by Stewart's method (G. W. Stewart, "The efficient generation of
-    random orthogonal matrices with an application to condition
-    estimators", SIAM J. Numer. Anal. 17(3), 1980).
+    (a fresh draw, which on NumPy is overwritten), by Stewart's method
+    (G. W. Stewart, "The efficient generation of random orthogonal
+    matrices with an application to condition estimators", SIAM J.
+    Numer. Anal. 17(3), 1980).
 
     Householder QR of a Gaussian matrix takes its k-th reflection from the
     k-th column as the reflections before it left it; by the rotational
@@ -117,10 +118,10 @@ def _numpy_product(reflectors, taus):
         np.fill_diagonal(v, 1.0)
         t = _triangular_factor(v, taus[start:stop])
         for left in range(stop, cols, PANEL):
-            part = q[start:, left:left + PANEL]  # a view: updated in place
+            part = q[start:, left : left + PANEL]  # a view: updated in place
             part -= v @ (t @ (v.T @ part))
         # (I - V T V^T) applied to the identity's columns start:stop.
-        block = -(v @ (t @ v[:stop - start].T))
+        block = -(v @ (t @ v[: stop - start].T))
         block[np.diag_indices(stop - start)] += 1.0
         q[start:, start:stop] = block
         q[:start, start:stop] = 0.0

@@ -21,7 +21,6 @@ import keras
 
 from keras_inits._internal import checks
 
-
 _state = {"portable": False}
 
 
@@ -47,8 +46,9 @@ def set_portable(enabled: bool) -> None:
     >>> keras_inits.set_portable(False)
     """
     if not isinstance(enabled, bool):
-        raise checks.argument_error("set_portable", "enabled", "True or False",
-                                  enabled)
+        raise checks.argument_error(
+            "set_portable", "enabled", "True or False", enabled
+        )
     _state["portable"] = enabled
 
 
@@ -95,7 +95,10 @@ class PortableSeed:
             checks.is_whole_number(seed) and 0 <= seed < 2**32
         ):
             raise checks.argument_error(
-                "PortableSeed", "seed", "None or an integer in [0, 2**32)", seed
+                "PortableSeed",
+                "seed",
+                "None or an integer in [0, 2**32)",
+                seed,
             )
         self.seed = None if seed is None else int(seed)
         self.draws = 0

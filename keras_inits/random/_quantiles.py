@@ -33,7 +33,8 @@ _HEAD = 2**_SEGMENT_BITS
 # `r < 512`, then 513 per binade `[2**e, 2**(e+1))`.
 _NODES = list(range(_HEAD)) + [
     2**e + j * 2 ** (e - _SEGMENT_BITS)
-    for e in range(_SEGMENT_BITS, 31) for j in range(_HEAD + 1)
+    for e in range(_SEGMENT_BITS, 31)
+    for j in range(_HEAD + 1)
 ]
 
 
@@ -52,10 +53,12 @@ def _build_tables():
     quantile = statistics.NormalDist().inv_cdf
     normal = _fixed([-quantile((r + 0.5) / 2.0**32) for r in _NODES])
     size = 2**_TRUNCATED_BITS
-    truncated = _fixed([
-        -quantile(_LOWER_TAIL + (0.5 - _LOWER_TAIL) * i / size)
-        for i in range(size + 1)
-    ])
+    truncated = _fixed(
+        [
+            -quantile(_LOWER_TAIL + (0.5 - _LOWER_TAIL) * i / size)
+            for i in range(size + 1)
+        ]
+    )
     return normal, truncated
 
 
@@ -82,10 +85,8 @@ def _bounded_table(lower, upper):
         return -sign * quantile(other + (1.0 - v) * mass)
 
     nodes = [(r + 0.5) / 2.0**32 for r in _NODES]
-    upper_tail = [truncated_quantile(above, below, v, -1.0)
-                  for v in nodes]
-    lower_tail = [truncated_quantile(below, above, v, 1.0)
-                  for v in nodes]
+    upper_tail = [truncated_quantile(above, below, v, -1.0) for v in nodes]
+    lower_tail = [truncated_quantile(below, above, v, 1.0) for v in nodes]
     table = _fixed(np.clip(upper_tail + lower_tail, lower, upper))
     # Interpolation multiplies a difference of neighbours by 13 bits of
     # fraction in int32: the differences stay far below 2**18 for any
@@ -118,8 +119,9 @@ def _signed(words, magnitude, xp):
 def _binade(r, xp):
     """`floor(log2(r))` of positive int32 `r`: the exponent of `float32(r)`,
     less one where the conversion rounded `r` up to a power of two."""
-    exponent = xp.right_shift(xp.view(xp.cast(r, "float32"), "int32"),
-                              23) - 127
+    exponent = (
+        xp.right_shift(xp.view(xp.cast(r, "float32"), "int32"), 23) - 127
+    )
     return exponent - xp.cast(xp.right_shift(r, exponent) == 0, "int32")
 
 

@@ -4,10 +4,11 @@ A random initializer draws with the generator `_seeds.generator_for` gives
 it and calls only the samplers here: `uniform`, `normal`,
 `truncated_normal` (any bounds), `orthogonal_matrix`, each in the dtype
 asked for. A `PortableSeed` draws from keras_inits' generator
-(`_generator`), the same float32 values on every backend; a `keras.random.SeedGenerator` from `keras.random`, or
-on PyTorch and NumPy from the generator Keras seeds, in place (see
-`_native_uniform`), and on JAX (and for large normal draws on
-TensorFlow) from keras_inits' generator (see `_generator_key`).
+(`_generator`), the same float32 values on every backend; a
+`keras.random.SeedGenerator` from `keras.random`, or on PyTorch and NumPy
+from the generator Keras seeds, in place (see `_native_uniform`), and on
+JAX (and for large normal draws on TensorFlow) from keras_inits' generator
+(see `_generator_key`).
 """
 
 import math
@@ -58,9 +59,11 @@ def _generator_key(seed, dtype, shape, normal=True):
     of int32 tracers, for a draw computed position by position."""
     if isinstance(seed, PortableSeed):
         return seed.next_key()
-    if (dtype == "float64"
-            or not isinstance(seed, keras.random.SeedGenerator)
-            or not _generates_natively(shape, normal)):
+    if (
+        dtype == "float64"
+        or not isinstance(seed, keras.random.SeedGenerator)
+        or not _generates_natively(shape, normal)
+    ):
         return None
     state = seed.next()
     if sharding.is_tracer(state):
@@ -100,19 +103,22 @@ def _native_uniform(shape, minval, maxval, dtype, seed):
     backend = keras.backend.backend()
     if backend == "torch":
         values = native_ops.torch_ops().empty(
-            tuple(shape), keras.backend.standardize_dtype(dtype))
+            tuple(shape), keras.backend.standardize_dtype(dtype)
+        )
         # `uniform_` reads the same 32-bit words as `torch.rand`, and
         # scales them in float64 before rounding once.
         return values.uniform_(
-            minval, maxval, generator=keras_internals.torch_generator(seed))
+            minval, maxval, generator=keras_internals.torch_generator(seed)
+        )
     if backend == "numpy" and dtype in _NUMPY_FILLED:
         generator = keras_internals.numpy_generator(seed)
         values = generator.random(tuple(shape), dtype=dtype)
         values *= maxval - minval
         values += minval
         return values
-    return keras.random.uniform(shape, minval=minval, maxval=maxval,
-                                dtype=dtype, seed=seed)
+    return keras.random.uniform(
+        shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed
+    )
 
 
 def _native_normal(shape, mean, stddev, dtype, seed):
@@ -123,16 +129,22 @@ def _native_normal(shape, mean, stddev, dtype, seed):
         if mean:
             values += mean
         return values
-    return keras.random.normal(shape, mean=mean, stddev=stddev, dtype=dtype,
-                               seed=seed)
+    return keras.random.normal(
+        shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+    )
 
 
 # The dtypes NumPy's generators draw in directly.
 _NUMPY_FILLED = ("float32", "float64")
 
 
-def uniform(shape: Sequence[int], minval: float, maxval: float, dtype: str,
-            seed: Generator) -> Tensor:
+def uniform(
+    shape: Sequence[int],
+    minval: float,
+    maxval: float,
+    dtype: str,
+    seed: Generator,
+) -> Tensor:
     """Uniform values in `[minval, maxval)`, of `shape` and `dtype`.
 
     Args:
@@ -157,16 +169,27 @@ def uniform(shape: Sequence[int], minval: float, maxval: float, dtype: str,
     key = _generator_key(seed, dtype, shape, normal=False)
     if key is None:
         return _native_uniform(shape, minval, maxval, dtype, seed)
-    values = _generated(_quantiles.symmetric_uniform, shape, key,
-                        (maxval - minval) / 2.0, (maxval + minval) / 2.0)
+    values = _generated(
+        _quantiles.symmetric_uniform,
+        shape,
+        key,
+        (maxval - minval) / 2.0,
+        (maxval + minval) / 2.0,
+    )
     if minval + maxval:  # the rounded offset may step outside by an ulp
-        values = ops.clip(values, float(np.float32(minval)),
-                          float(np.float32(maxval)))
+        values = ops.clip(
+            values, float(np.float32(minval)), float(np.float32(maxval))
+        )
     return in_dtype(values, dtype)
 
 
-def normal(shape: Sequence[int], mean: float, stddev: float, dtype: str,
-           seed: Generator) -> Tensor:
+def normal(
+    shape: Sequence[int],
+    mean: float,
+    stddev: float,
+    dtype: str,
+    seed: Generator,
+) -> Tensor:
     """Normal values `N(mean, stddev**2)`, of `shape` and `dtype`.
 
     Args:
@@ -221,9 +244,15 @@ def check_sigma_bounds(owner: str, lower: float, upper: float) -> None:
         )
 
 
-def truncated_normal(shape: Sequence[int], mean: float, stddev: float,
-                     dtype: str, seed: Generator, lower: float = -2.0,
-                     upper: float = 2.0) -> Tensor:
+def truncated_normal(
+    shape: Sequence[int],
+    mean: float,
+    stddev: float,
+    dtype: str,
+    seed: Generator,
+    lower: float = -2.0,
+    upper: float = 2.0,
+) -> Tensor:
     """Normal values `N(mean, stddev**2)` truncated to `[mean + lower *
     stddev, mean + upper * stddev]` (bounds in standard deviations, JAX's
     convention; either may be infinite, and the interval must reach within
@@ -264,15 +293,19 @@ def truncated_normal(shape: Sequence[int], mean: float, stddev: float,
     two_sigma = lower == -2.0 and upper == 2.0
     key = _generator_key(seed, dtype, shape)
     if key is not None:
-        transform = (_quantiles.standard_truncated_normal if two_sigma
-                     else _quantiles.bounded_normal(float(lower), float(upper)))
+        transform = (
+            _quantiles.standard_truncated_normal
+            if two_sigma
+            else _quantiles.bounded_normal(float(lower), float(upper))
+        )
         values = _generated(transform, shape, key, stddev, mean)
         if not two_sigma:  # keep the affine map's rounding inside the bounds
             values = _clip_to(values, mean, stddev, lower, upper)
         return in_dtype(values, dtype)
     if two_sigma and keras.backend.backend() == "jax":
         return keras.random.truncated_normal(
-            shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed)
+            shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+        )
     if two_sigma:
         values = _two_sigma_draw(shape, stddev * math.sqrt(2.0), dtype, seed)
         return values + mean if mean else values
@@ -308,8 +341,13 @@ def _two_sigma_draw(shape, scale, dtype, seed):
     a normal with standard deviation `scale / sqrt(2)` truncated at two."""
 
     def sample(piece_shape):
-        u = _native_uniform(piece_shape, -gaussian.TWO_SIGMA_MASS,
-                            gaussian.TWO_SIGMA_MASS, dtype, seed)
+        u = _native_uniform(
+            piece_shape,
+            -gaussian.TWO_SIGMA_MASS,
+            gaussian.TWO_SIGMA_MASS,
+            dtype,
+            seed,
+        )
         values = ops.erfinv(u)
         values *= scale  # in place where the backend can (NumPy, PyTorch)
         return values
@@ -334,26 +372,33 @@ def _in_pieces(sample, shape, seed):
     `NATIVE_PIECE` values. Only a `SeedGenerator` gives each piece new
     values: an int or tensor seed draws in one piece."""
     size, backend = math.prod(shape), keras.backend.backend()
-    if (size <= NATIVE_PIECE
-            or not isinstance(seed, keras.random.SeedGenerator)
-            or backend not in TRUNCATED_PIECES):
+    if (
+        size <= NATIVE_PIECE
+        or not isinstance(seed, keras.random.SeedGenerator)
+        or backend not in TRUNCATED_PIECES
+    ):
         return sample(shape)
     starts = range(0, size, NATIVE_PIECE)
     if backend != "numpy":
-        pieces = [sample((min(NATIVE_PIECE, size - start),))
-                  for start in starts]
+        pieces = [
+            sample((min(NATIVE_PIECE, size - start),)) for start in starts
+        ]
         return ops.reshape(ops.concatenate(pieces, axis=0), shape)
     values = None
     for start in starts:
         piece = sample((min(NATIVE_PIECE, size - start),))
         if values is None:  # the dtype the pieces have
             values = ops.empty((size,), dtype=piece.dtype)
-        values[start:start + piece.shape[0]] = piece
+        values[start : start + piece.shape[0]] = piece
     return ops.reshape(values, shape)
 
 
-def orthogonal_matrix(rows: int, cols: int, dtype: str, seed: Generator,
-                      ) -> Tensor:
+def orthogonal_matrix(
+    rows: int,
+    cols: int,
+    dtype: str,
+    seed: Generator,
+) -> Tensor:
     """A `(rows, cols)` matrix with orthonormal rows or columns, whichever
     are fewer, drawn uniformly (Haar): Q of the QR decomposition of a
     Gaussian matrix, with the signs of R's diagonal folded into it. On JAX,
@@ -379,7 +424,8 @@ def orthogonal_matrix(rows: int, cols: int, dtype: str, seed: Generator,
         # The draw is passed on, not kept here: `reflections` lets it go,
         # and at most two matrices are held at once.
         reflectors, taus, signs = _householder.compiled_reflections(backend)(
-            normal(tall, 0.0, 1.0, dtype, seed))
+            normal(tall, 0.0, 1.0, dtype, seed)
+        )
         q = _householder.product(reflectors, taus)
         del reflectors
         q = q * signs

@@ -34,8 +34,9 @@ def check_seed(owner: str, seed: object) -> Seed:
         # only dict keras_inits saves is a PortableSeed (a SeedGenerator
         # is saved as its int seed). `serialization.deserialize` also reads
         # Keras' own SeedGenerator configs, before calling the constructor.
-        refused = checks.argument_error(owner, "seed", "a saved PortableSeed",
-                                        seed)
+        refused = checks.argument_error(
+            owner, "seed", "a saved PortableSeed", seed
+        )
         try:
             restored = read_seed(owner, seed)
         except ValueError as error:
@@ -44,7 +45,8 @@ def check_seed(owner: str, seed: object) -> Seed:
             raise refused
         return restored
     if seed is None or isinstance(
-            seed, (keras.random.SeedGenerator, PortableSeed)):
+        seed, (keras.random.SeedGenerator, PortableSeed)
+    ):
         return PortableSeed(seed) if seed is None and is_portable() else seed
     # Seed generators hold their state as 32-bit integers.
     if checks.is_whole_number(seed) and 0 <= seed < 2**32:
@@ -97,17 +99,25 @@ def read_seed(owner: str, seed: object) -> int | PortableSeed | None:
     if isinstance(seed, dict) and isinstance(seed.get("config"), dict):
         name, module = seed.get("class_name"), seed.get("module")
         registered, config = seed.get("registered_name"), seed["config"]
-        if (name == "SeedGenerator" and module in (None, "keras.random")
-                and registered is None
-                and checks.is_whole_number(config.get("seed"))):
+        if (
+            name == "SeedGenerator"
+            and module in (None, "keras.random")
+            and registered is None
+            and checks.is_whole_number(config.get("seed"))
+        ):
             return int(config["seed"])
         ours = keras.saving.get_registered_name(PortableSeed)
         package = ours.split(">")[0]
-        if (name in ("PortableSeed", ours) and registered in (None, ours)
-                and (module is None or str(module).split(".")[0] == package)
-                and set(config) <= {"seed"}
-                and (config.get("seed") is None
-                     or checks.is_whole_number(config["seed"]))):
+        if (
+            name in ("PortableSeed", ours)
+            and registered in (None, ours)
+            and (module is None or str(module).split(".")[0] == package)
+            and set(config) <= {"seed"}
+            and (
+                config.get("seed") is None
+                or checks.is_whole_number(config["seed"])
+            )
+        ):
             return PortableSeed(config.get("seed"))
     raise ValueError(
         f"A `seed` in an initializer config must be {_SAVED_SEEDS}. "
@@ -138,8 +148,11 @@ def _native_seed(seed):
     this backend: PyTorch's holds its state as int32 and refuses seeds from
     2**31 ("value cannot be converted to type int32"), so those become the
     negative int32 of the same bits there, a distinct seed for each."""
-    if seed is not None and seed >= 2**31 and (
-            keras.backend.backend() == "torch"):
+    if (
+        seed is not None
+        and seed >= 2**31
+        and (keras.backend.backend() == "torch")
+    ):
         return seed - 2**32
     return seed
 
@@ -168,8 +181,9 @@ _generator_locks = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
 
-def draw_lock(generator: keras.random.SeedGenerator | PortableSeed,
-              ) -> threading.RLock:
+def draw_lock(
+    generator: keras.random.SeedGenerator | PortableSeed,
+) -> threading.RLock:
     """The re-entrant lock that a draw from `generator` (a
     `keras.random.SeedGenerator` or a `PortableSeed`) holds throughout, so
     that it advances the generator atomically."""

@@ -35,8 +35,12 @@ def threefry2x32(key, x0, x1, xp=ops):
     """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
     holding uint32 bits) under `key`, a pair of Python ints or of int32
     scalars (a tensor key lets a compiled draw serve every key)."""
-    k0, k1 = (xp.convert_to_tensor(i32(k) if isinstance(k, int) else k,
-                                   dtype="int32") for k in key)
+    k0, k1 = (
+        xp.convert_to_tensor(
+            i32(k) if isinstance(k, int) else k, dtype="int32"
+        )
+        for k in key
+    )
     keys = (k0, k1, xp.bitwise_xor(xp.bitwise_xor(k0, k1), _PARITY))
     x0 = xp.add(x0, keys[0])
     x1 = xp.add(x1, keys[1])
@@ -63,6 +67,7 @@ def words_at(key, index, xp=ops):
     """Word `index` (an int32 tensor of any shape, the uint32 bits of the
     position) of `key`: each element computes its own block, so a sharded
     computation computes only its shard."""
-    y0, y1 = threefry2x32(key, _shift_right(index, 1, xp),
-                          xp.zeros((), dtype="int32"), xp)
+    y0, y1 = threefry2x32(
+        key, _shift_right(index, 1, xp), xp.zeros((), dtype="int32"), xp
+    )
     return xp.where(xp.bitwise_and(index, 1) == 0, y0, y1)

@@ -55,6 +55,8 @@ def describe(initializer):
     warnings.warn(
         "keras_inits.recipes.describe is deprecated and will be removed in "
         "0.2.0: it collided with keras_inits.describe (a model's weights). "
-        "repr(initializer) gives the same name.", DeprecationWarning,
-        stacklevel=2)
+        "repr(initializer) gives the same name.",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return initializer_name(initializer)

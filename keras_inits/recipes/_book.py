@@ -16,16 +16,16 @@ from keras.initializers import Initializer
 
 from keras_inits._internal import checks
 from keras_inits._internal import gaussian
-from keras_inits.recipes._recipe import Recipe
-from keras_inits.recipes._recipe import needed
-from keras_inits.recipes._roles import Slot
-from keras_inits.initializers import TruncatedNormalRange
-from keras_inits.initializers import TruncatedNormalSigmas
 from keras_inits.initializers import Ones
-from keras_inits.initializers import Zeros
 from keras_inits.initializers import RandomNormal
 from keras_inits.initializers import RandomUniform
 from keras_inits.initializers import TruncatedNormal
+from keras_inits.initializers import TruncatedNormalRange
+from keras_inits.initializers import TruncatedNormalSigmas
+from keras_inits.initializers import Zeros
+from keras_inits.recipes._recipe import Recipe
+from keras_inits.recipes._recipe import needed
+from keras_inits.recipes._roles import Slot
 
 _KERNELS = ("attention_qkv", "attention_output", "mlp_in", "mlp_out")
 _BRANCH_OUTPUTS = ("attention_output", "mlp_out")
@@ -162,13 +162,14 @@ def torchtitan_llama_rule(slot: Slot) -> Initializer | None:
         return TruncatedNormalRange(stddev=0.02, minval=-2.0, maxval=2.0)
     if slot.role in _BRANCH_OUTPUTS:
         layers = needed(slot, "block") + 1
-        return TruncatedNormalRange(stddev=0.02 / math.sqrt(2.0 * layers),
-                                    minval=-2.0, maxval=2.0)
+        return TruncatedNormalRange(
+            stddev=0.02 / math.sqrt(2.0 * layers), minval=-2.0, maxval=2.0
+        )
     if slot.role == "embedding":
         return RandomNormal(stddev=1.0)
     if slot.role == "head":
         width = needed(slot, "width")
-        return TruncatedNormalSigmas(width ** -0.5, -3.0, 3.0)
+        return TruncatedNormalSigmas(width**-0.5, -3.0, 3.0)
     return _biases_and_norms(slot)
 
 
@@ -195,8 +196,7 @@ def deepnet_rule(slot: Slot) -> Initializer | None:
         fan_out = _projection_fan_out(slot)
         if not set(slot.path.split("/")) & set(_VALUE_NAMES):
             gain = 1.0
-    return RandomNormal(
-        stddev=gain * math.sqrt(2.0 / (slot.fan_in + fan_out)))
+    return RandomNormal(stddev=gain * math.sqrt(2.0 / (slot.fan_in + fan_out)))
 
 
 def vit_jax_rule(slot: Slot) -> Initializer | None:
@@ -244,8 +244,11 @@ def zero_init_residual_rule(slot: Slot) -> Initializer | None:
     return Zeros() if slot.ends_branch else None
 
 
-def mup_rule(slot: Slot, base_width: int = 256, base_std: float = 0.02,
-             ) -> Initializer | None:
+def mup_rule(
+    slot: Slot,
+    base_width: int = 256,
+    base_std: float = 0.02,
+) -> Initializer | None:
     """muP's width-relative init: hidden kernels (q/k/v,
     attention_output, mlp_in, mlp_out) N(0, base_std^2 * base_width / d),
     a base model's variance scaled as 1/fan_in; embeddings
@@ -284,80 +287,125 @@ def mup_recipe(base_width: int = 256, *, base_std: float = 0.02) -> Recipe:
     'N(0, 0.02^2 * 128/d)'
     """
     if not (checks.is_whole_number(base_width) and base_width > 0):
-        raise checks.argument_error("mup_recipe", "base_width",
-                                    "a positive integer", base_width)
+        raise checks.argument_error(
+            "mup_recipe", "base_width", "a positive integer", base_width
+        )
     base_std = checks.check_positive("mup_recipe", "base_std", base_std)
     return Recipe(
-        "mup", functools.partial(mup_rule, base_width=base_width,
-                                 base_std=base_std),
-        summary=(f"muP: hidden kernels 1/fan_in relative to width "
-                 f"{base_width}, zero readout (no learning rates)"),
+        "mup",
+        functools.partial(mup_rule, base_width=base_width, base_std=base_std),
+        summary=(
+            f"muP: hidden kernels 1/fan_in relative to width "
+            f"{base_width}, zero readout (no learning rates)"
+        ),
         source="microsoft/mup (mup/init.py, mup/layer.py)",
-        formulas={"embedding": f"N(0, {base_std:g}^2)",
-                  **dict.fromkeys(
-                      _KERNELS, f"N(0, {base_std:g}^2 * {base_width}/d)"),
-                  "bias": "0", "head": "0"})
+        formulas={
+            "embedding": f"N(0, {base_std:g}^2)",
+            **dict.fromkeys(
+                _KERNELS, f"N(0, {base_std:g}^2 * {base_width}/d)"
+            ),
+            "bias": "0",
+            "head": "0",
+        },
+    )
 
 
 _TITAN_OUT = "N(0, (0.02/sqrt(2(l+1)))^2) cut at +-2"
 _DEEPNET = "N(0, (8L)^(-1/2) * 2/(fan_in+fan_out))"
 
 BUILT_IN = (
-    Recipe("gpt2", gpt2_rule,
-           summary="GPT-2: N(0, 0.02^2), residual outputs / sqrt(2L)",
-           source="karpathy/nanoGPT (model.py)",
-           formulas={**dict.fromkeys(_UNSCALED, "N(0, 0.02^2)"),
-                     **dict.fromkeys(_BRANCH_OUTPUTS,
-                                     "N(0, (0.02/sqrt(2L))^2)"),
-                     **_BIASES_AND_NORMS}),
-    Recipe("gpt_neox", gpt_neox_rule,
-           summary="GPT-NeoX: small_init, wang_init on residual outputs",
-           source="EleutherAI/gpt-neox (megatron/model/init_functions.py)",
-           formulas={**dict.fromkeys(_UNSCALED, "N(0, 2/(5d))"),
-                     **dict.fromkeys(_BRANCH_OUTPUTS,
-                                     "N(0, (2/(L*sqrt(d)))^2)"),
-                     **_BIASES_AND_NORMS}),
-    Recipe("bert", bert_rule,
-           summary="BERT: stddev 0.02 cut at 2 sd",
-           source="google-research/bert (modeling.py)",
-           formulas={**dict.fromkeys(_UNSCALED + _BRANCH_OUTPUTS,
-                                     "N(0, 0.02^2) cut at 2 sd"),
-                     **_BIASES_AND_NORMS}),
-    Recipe("olmo_mitchell", olmo_mitchell_rule,
-           summary="OLMo 'mitchell': 1/sqrt(d), outputs scaled by layer",
-           source="allenai/OLMo (olmo/model.py, olmo/initialization.py)",
-           formulas={**dict.fromkeys(_UNSCALED, "N(0, 1/d) cut at 3 sd"),
-                     "attention_output": "N(0, 1/(2d(l+1))) cut at 3 sd",
-                     "mlp_out": "N(0, 1/(2 fan_in (l+1))) cut at 3 sd",
-                     **_BIASES_AND_NORMS}),
-    Recipe("torchtitan_llama", torchtitan_llama_rule,
-           summary="torchtitan Llama 3: 0.02, outputs 0.02/sqrt(2(l+1))",
-           source="pytorch/torchtitan (torchtitan/models/llama3/__init__.py)",
-           formulas={"embedding": "N(0, 1)",
-                     "attention_qkv": "N(0, 0.02^2) cut at +-2",
-                     "mlp_in": "N(0, 0.02^2) cut at +-2",
-                     **dict.fromkeys(_BRANCH_OUTPUTS, _TITAN_OUT),
-                     "head": "N(0, 1/d) cut at 3 sd", **_BIASES_AND_NORMS}),
-    Recipe("deepnet", deepnet_rule,
-           summary="DeepNet: Xavier normal, (8L)^(-1/4) on v, out, MLP",
-           source="microsoft/torchscale (torchscale/architecture/"
-                  "encoder.py)",
-           formulas={"attention_qkv": "q, k: N(0, 2/(fan_in+fan_out)); "
-                                      "v: " + _DEEPNET,
-                     **dict.fromkeys(_BRANCH_OUTPUTS + ("mlp_in",),
-                                     _DEEPNET)}),
-    Recipe("vit_jax", vit_jax_rule,
-           summary="ViT (JAX): Xavier uniform per projection, zero head",
-           source="google-research/vision_transformer "
-                  "(vit_jax/models_vit.py)",
-           formulas={"embedding": "conv: LeCun normal; table: N(0, 0.02^2)",
-                     **dict.fromkeys(
-                         _KERNELS, "U(-a, a), a = sqrt(6/(fan_in+fan_out))"),
-                     "head": "0", **_BIASES_AND_NORMS}),
-    Recipe("zero_init_residual", zero_init_residual_rule,
-           summary="Zero the end (norm scale, else kernel) of each branch",
-           source="pytorch/vision (torchvision/models/resnet.py)",
-           formulas=dict.fromkeys(("norm_scale",) + _BRANCH_OUTPUTS,
-                                  "0 where it ends a branch")),
+    Recipe(
+        "gpt2",
+        gpt2_rule,
+        summary="GPT-2: N(0, 0.02^2), residual outputs / sqrt(2L)",
+        source="karpathy/nanoGPT (model.py)",
+        formulas={
+            **dict.fromkeys(_UNSCALED, "N(0, 0.02^2)"),
+            **dict.fromkeys(_BRANCH_OUTPUTS, "N(0, (0.02/sqrt(2L))^2)"),
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "gpt_neox",
+        gpt_neox_rule,
+        summary="GPT-NeoX: small_init, wang_init on residual outputs",
+        source="EleutherAI/gpt-neox (megatron/model/init_functions.py)",
+        formulas={
+            **dict.fromkeys(_UNSCALED, "N(0, 2/(5d))"),
+            **dict.fromkeys(_BRANCH_OUTPUTS, "N(0, (2/(L*sqrt(d)))^2)"),
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "bert",
+        bert_rule,
+        summary="BERT: stddev 0.02 cut at 2 sd",
+        source="google-research/bert (modeling.py)",
+        formulas={
+            **dict.fromkeys(
+                _UNSCALED + _BRANCH_OUTPUTS, "N(0, 0.02^2) cut at 2 sd"
+            ),
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "olmo_mitchell",
+        olmo_mitchell_rule,
+        summary="OLMo 'mitchell': 1/sqrt(d), outputs scaled by layer",
+        source="allenai/OLMo (olmo/model.py, olmo/initialization.py)",
+        formulas={
+            **dict.fromkeys(_UNSCALED, "N(0, 1/d) cut at 3 sd"),
+            "attention_output": "N(0, 1/(2d(l+1))) cut at 3 sd",
+            "mlp_out": "N(0, 1/(2 fan_in (l+1))) cut at 3 sd",
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "torchtitan_llama",
+        torchtitan_llama_rule,
+        summary="torchtitan Llama 3: 0.02, outputs 0.02/sqrt(2(l+1))",
+        source="pytorch/torchtitan (torchtitan/models/llama3/__init__.py)",
+        formulas={
+            "embedding": "N(0, 1)",
+            "attention_qkv": "N(0, 0.02^2) cut at +-2",
+            "mlp_in": "N(0, 0.02^2) cut at +-2",
+            **dict.fromkeys(_BRANCH_OUTPUTS, _TITAN_OUT),
+            "head": "N(0, 1/d) cut at 3 sd",
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "deepnet",
+        deepnet_rule,
+        summary="DeepNet: Xavier normal, (8L)^(-1/4) on v, out, MLP",
+        source="microsoft/torchscale (torchscale/architecture/encoder.py)",
+        formulas={
+            "attention_qkv": "q, k: N(0, 2/(fan_in+fan_out)); v: " + _DEEPNET,
+            **dict.fromkeys(_BRANCH_OUTPUTS + ("mlp_in",), _DEEPNET),
+        },
+    ),
+    Recipe(
+        "vit_jax",
+        vit_jax_rule,
+        summary="ViT (JAX): Xavier uniform per projection, zero head",
+        source="google-research/vision_transformer (vit_jax/models_vit.py)",
+        formulas={
+            "embedding": "conv: LeCun normal; table: N(0, 0.02^2)",
+            **dict.fromkeys(
+                _KERNELS, "U(-a, a), a = sqrt(6/(fan_in+fan_out))"
+            ),
+            "head": "0",
+            **_BIASES_AND_NORMS,
+        },
+    ),
+    Recipe(
+        "zero_init_residual",
+        zero_init_residual_rule,
+        summary="Zero the end (norm scale, else kernel) of each branch",
+        source="pytorch/vision (torchvision/models/resnet.py)",
+        formulas=dict.fromkeys(
+            ("norm_scale",) + _BRANCH_OUTPUTS, "0 where it ends a branch"
+        ),
+    ),
     mup_recipe(),
 )

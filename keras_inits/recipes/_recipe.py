@@ -53,10 +53,15 @@ class Recipe:
 # What a rule may need that a slot can lack, and how to give it.
 NEEDS = {
     "depth": ("the number of blocks L", "pass {owner}(..., depth=L)"),
-    "width": ("the width d of the residual stream (d_model)",
-              "pass {owner}(..., width=d)"),
-    "block": ("the index of its block", "name the block in `roles`, e.g. "
-              r"roles={{'mlp_out': r'block_(?P<block>\d+)/ffn_out/kernel'}}"),
+    "width": (
+        "the width d of the residual stream (d_model)",
+        "pass {owner}(..., width=d)",
+    ),
+    "block": (
+        "the index of its block",
+        "name the block in `roles`, e.g. "
+        r"roles={{'mlp_out': r'block_(?P<block>\d+)/ffn_out/kernel'}}",
+    ),
 }
 
 

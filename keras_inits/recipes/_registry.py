@@ -60,21 +60,29 @@ def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
     if isinstance(recipe, Recipe):
         return recipe
     if not isinstance(recipe, str):
-        raise checks.argument_error(owner, "recipe",
-                                    "a recipe's name or a Recipe", recipe)
+        raise checks.argument_error(
+            owner, "recipe", "a recipe's name or a Recipe", recipe
+        )
     found = _registry.get(recipe)
     if found is None:
         close = difflib.get_close_matches(recipe, list(_registry), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
             f"Unknown init recipe {recipe!r}.{hint} The recipes are: "
-            f"{', '.join(_registry)}.")
+            f"{', '.join(_registry)}."
+        )
     return found
 
 
-def register(name: str, rule: Rule, *, summary: str, source: str = "",
-             formulas: dict[str, str] | None = None,
-             overwrite: bool = False) -> Recipe:
+def register(
+    name: str,
+    rule: Rule,
+    *,
+    summary: str,
+    source: str = "",
+    formulas: dict[str, str] | None = None,
+    overwrite: bool = False,
+) -> Recipe:
     """Registers your own recipe under `name` and returns it.
 
     Args:
@@ -110,40 +118,56 @@ def register(name: str, rule: Rule, *, summary: str, source: str = "",
     """
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         raise checks.argument_error(
-            "recipes.register", "name",
+            "recipes.register",
+            "name",
             "a name of letters, digits, `_`, `.` and `-`, starting with a "
-            "letter", name)
+            "letter",
+            name,
+        )
     if not callable(rule):
-        raise checks.argument_error("recipes.register", "rule",
-                                    "a callable rule(slot)", rule)
-    if not (isinstance(summary, str) and summary.strip()
-            and "\n" not in summary):
-        raise checks.argument_error("recipes.register", "summary",
-                                    "one line of text", summary)
-    if not isinstance(source, str):
-        raise checks.argument_error("recipes.register", "source", "a string",
-                                    source)
-    formulas = {} if formulas is None else formulas
-    if not (isinstance(formulas, dict) and all(
-            role in ROLES and isinstance(text, str)
-            for role, text in formulas.items())):
         raise checks.argument_error(
-            "recipes.register", "formulas",
-            f"None or a dict of role (one of {', '.join(ROLES)}) -> "
-            "text", formulas)
+            "recipes.register", "rule", "a callable rule(slot)", rule
+        )
+    if not (
+        isinstance(summary, str) and summary.strip() and "\n" not in summary
+    ):
+        raise checks.argument_error(
+            "recipes.register", "summary", "one line of text", summary
+        )
+    if not isinstance(source, str):
+        raise checks.argument_error(
+            "recipes.register", "source", "a string", source
+        )
+    formulas = {} if formulas is None else formulas
+    if not (
+        isinstance(formulas, dict)
+        and all(
+            role in ROLES and isinstance(text, str)
+            for role, text in formulas.items()
+        )
+    ):
+        raise checks.argument_error(
+            "recipes.register",
+            "formulas",
+            f"None or a dict of role (one of {', '.join(ROLES)}) -> text",
+            formulas,
+        )
     if not isinstance(overwrite, bool):
-        raise checks.argument_error("recipes.register", "overwrite",
-                                    "True or False", overwrite)
+        raise checks.argument_error(
+            "recipes.register", "overwrite", "True or False", overwrite
+        )
     recipe = Recipe(name, rule, summary, source, dict(formulas))
     with _lock:
         if name in _BUILT_IN:
             raise ValueError(
                 f"{name!r} is a built-in recipe and cannot be replaced: "
-                "register yours under another name.")
+                "register yours under another name."
+            )
         if name in _registry and not overwrite:
             raise ValueError(
                 f"A recipe named {name!r} is already registered: pass "
-                "`overwrite=True` to replace it.")
+                "`overwrite=True` to replace it."
+            )
         _registry[name] = recipe
     return recipe
 
@@ -172,8 +196,13 @@ class RecipePlan(tables.RowTable):
         depth, width: the L and d the recipe was given (found or passed).
     """
 
-    def __init__(self, recipe: str, rows: list[PlannedVariable],
-                 depth: int | None, width: int | None):
+    def __init__(
+        self,
+        recipe: str,
+        rows: list[PlannedVariable],
+        depth: int | None,
+        width: int | None,
+    ):
         self.recipe = recipe
         self.rows = list(rows)
         self.unmatched = [r.path for r in self.rows if r.role is None]
@@ -182,29 +211,46 @@ class RecipePlan(tables.RowTable):
 
     def __repr__(self):
         covered = sum(r.initializer is not None for r in self.rows)
-        return (f"<RecipePlan {self.recipe}: {covered} of {len(self.rows)} "
-                "variables set>")
+        return (
+            f"<RecipePlan {self.recipe}: {covered} of {len(self.rows)} "
+            "variables set>"
+        )
 
     def __str__(self):
         lines = tables.format_table(
             ("path", "role", "block", "initializer"),
-            [(r.path, r.role or "-", "-" if r.block is None else str(r.block),
-              "(layer's own)" if r.initializer is None
-              else initializer_name(r.initializer)) for r in self.rows],
-            left=4)
+            [
+                (
+                    r.path,
+                    r.role or "-",
+                    "-" if r.block is None else str(r.block),
+                    "(layer's own)"
+                    if r.initializer is None
+                    else initializer_name(r.initializer),
+                )
+                for r in self.rows
+            ],
+            left=4,
+        )
         covered = sum(r.initializer is not None for r in self.rows)
         lines.append(
             f"recipe {self.recipe}: {covered} of {len(self.rows)} variables "
-            f"set; depth L={self.depth}, width d={self.width}.")
+            f"set; depth L={self.depth}, width d={self.width}."
+        )
         if self.unmatched:
             lines.append("matched no role: " + ", ".join(self.unmatched))
         return "\n".join(lines)
 
 
-def plan(model: keras.layers.Layer, recipe: str | Recipe, *,
-         roles: dict[str, str] | None = None, depth: int | None = None,
-         width: int | None = None, owner: str = "recipes.plan",
-         ) -> RecipePlan:
+def plan(
+    model: keras.layers.Layer,
+    recipe: str | Recipe,
+    *,
+    roles: dict[str, str] | None = None,
+    depth: int | None = None,
+    width: int | None = None,
+    owner: str = "recipes.plan",
+) -> RecipePlan:
     """What `reinitialize(model, recipe=recipe, ...)` would give each
     variable, as a `RecipePlan`; changes nothing.
 
@@ -228,20 +274,30 @@ def plan(model: keras.layers.Layer, recipe: str | Recipe, *,
     """
     recipe = get(recipe, owner=owner)
     if not isinstance(model, keras.layers.Layer):
-        raise checks.argument_error(owner, "model",
-                                    "a keras.Model or keras.layers.Layer",
-                                    model)
+        raise checks.argument_error(
+            owner, "model", "a keras.Model or keras.layers.Layer", model
+        )
     if not model.weights:
         raise ValueError(
             f"{model.name} has no weights to plan a recipe for: build it "
-            "first (call it on data, or `build(input_shape)`).")
+            "first (call it on data, or `build(input_shape)`)."
+        )
     rows = []
-    slots = find_slots(model, variable_paths(model.weights), roles=roles,
-                       depth=depth, width=width, owner=owner)
+    slots = find_slots(
+        model,
+        variable_paths(model.weights),
+        roles=roles,
+        depth=depth,
+        width=width,
+        owner=owner,
+    )
     for variable, slot in slots:
         initializer = _apply_rule(recipe, slot, owner)
-        rows.append(PlannedVariable(slot.path, slot.role, slot.block,
-                                    initializer, variable))
+        rows.append(
+            PlannedVariable(
+                slot.path, slot.role, slot.block, initializer, variable
+            )
+        )
     depth = slots[0][1].depth if slots else depth
     width = slots[0][1].width if slots else width
     return RecipePlan(recipe.name, rows, depth, width)
@@ -259,15 +315,19 @@ def _apply_rule(recipe, slot, owner):
         raise ValueError(
             f"Recipe {recipe.name!r} needs `{missing.name}`, {what}, for "
             f"{slot.path!r} (role {slot.role}): {how.format(owner=owner)}. "
-            f"Received: {missing.name}=None") from None
+            f"Received: {missing.name}=None"
+        ) from None
     except Exception as error:
         raise ValueError(
             f"The rule of recipe {recipe.name!r} failed on {where}: "
-            f"{type(error).__name__}: {error}") from error
+            f"{type(error).__name__}: {error}"
+        ) from error
     if initializer is not None and not isinstance(
-            initializer, keras.initializers.Initializer):
+        initializer, keras.initializers.Initializer
+    ):
         raise ValueError(
             f"Recipe {recipe.name!r} gave {where} a "
             f"{type(initializer).__name__}: a rule returns a "
-            "keras.initializers.Initializer or None.")
+            "keras.initializers.Initializer or None."
+        )
     return initializer

@@ -34,13 +34,24 @@ import keras
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
 
-ROLES: tuple[str, ...] = ("embedding", "attention_qkv", "attention_output", "mlp_in",
-         "mlp_out", "norm_scale", "norm_bias", "bias", "head")
+ROLES: tuple[str, ...] = (
+    "embedding",
+    "attention_qkv",
+    "attention_output",
+    "mlp_in",
+    "mlp_out",
+    "norm_scale",
+    "norm_bias",
+    "bias",
+    "head",
+)
 
 # Names keras-hub gives the sublayers of its transformer layers.
 _HUB_SUBLAYERS = {
-    "query": "attention_qkv", "key": "attention_qkv",
-    "value": "attention_qkv", "attention_output": "attention_output",
+    "query": "attention_qkv",
+    "key": "attention_qkv",
+    "value": "attention_qkv",
+    "attention_output": "attention_output",
     "feedforward_intermediate_dense": "mlp_in",
     "feedforward_gate_dense": "mlp_in",
     "feedforward_output_dense": "mlp_out",
@@ -84,10 +95,15 @@ class Slot:
     ends_branch: bool
 
 
-def find_slots(model: keras.layers.Layer, paths: dict[int, str], *,
-               roles: dict[str, str] | None = None, depth: int | None = None,
-               width: int | None = None, owner: str,
-               ) -> list[tuple[keras.Variable, Slot]]:
+def find_slots(
+    model: keras.layers.Layer,
+    paths: dict[int, str],
+    *,
+    roles: dict[str, str] | None = None,
+    depth: int | None = None,
+    width: int | None = None,
+    owner: str,
+) -> list[tuple[keras.Variable, Slot]]:
     """A `Slot` for every variable of `model` (each once, in `model.weights`
     order), as `[(variable, slot)]`. `paths` names the variables;
     `roles`, `depth` and `width` are the arguments of `owner` (the function
@@ -95,10 +111,12 @@ def find_slots(model: keras.layers.Layer, paths: dict[int, str], *,
     it."""
     patterns = check_roles(owner, roles)
     for name, value in (("depth", depth), ("width", width)):
-        if value is not None and not (checks.is_whole_number(value)
-                                      and value > 0):
-            raise checks.argument_error(owner, name,
-                                        "None or a positive integer", value)
+        if value is not None and not (
+            checks.is_whole_number(value) and value > 0
+        ):
+            raise checks.argument_error(
+                owner, name, "None or a positive integer", value
+            )
     variables = list({id(v): v for v in model.weights}.values())
     named = [(paths[id(v)], v) for v in variables]
     found = _Found()
@@ -114,9 +132,21 @@ def find_slots(model: keras.layers.Layer, paths: dict[int, str], *,
     for path, variable in named:
         role = found.roles.get(id(variable))
         shape = tuple(variable.shape)
-        slots.append((variable, Slot(
-            path, role, blocks.get(id(variable)), depth, width, shape,
-            *_fans(role, shape), id(variable) in found.ends)))
+        slots.append(
+            (
+                variable,
+                Slot(
+                    path,
+                    role,
+                    blocks.get(id(variable)),
+                    depth,
+                    width,
+                    shape,
+                    *_fans(role, shape),
+                    id(variable) in found.ends,
+                ),
+            )
+        )
     return slots
 
 
@@ -127,20 +157,25 @@ def check_roles(owner, roles):
         return []
     if not isinstance(roles, dict):
         raise checks.argument_error(
-            owner, "roles",
-            "None or a dict of role -> regular expression", roles)
+            owner,
+            "roles",
+            "None or a dict of role -> regular expression",
+            roles,
+        )
     patterns = []
     for role, pattern in roles.items():
         if role not in ROLES:
             raise ValueError(
                 f"Unknown role {role!r} in `roles`: the roles are "
-                f"{', '.join(ROLES)}.")
+                f"{', '.join(ROLES)}."
+            )
         try:
             patterns.append((role, re.compile(pattern)))
         except (TypeError, re.error) as error:
             raise ValueError(
                 f"`roles[{role!r}]` is not a valid regular expression "
-                f"({error}). Received: {pattern!r}") from None
+                f"({error}). Received: {pattern!r}"
+            ) from None
     return patterns
 
 
@@ -163,19 +198,22 @@ def _by_type(layer, found):
     if isinstance(layer, keras.layers.MultiHeadAttention):
         for dense in (layer.query_dense, layer.key_dense, layer.value_dense):
             found.set(_variable(dense, "kernel"), "attention_qkv", id(layer))
-        found.set(_variable(layer.output_dense, "kernel"),
-                  "attention_output", id(layer))
+        found.set(
+            _variable(layer.output_dense, "kernel"),
+            "attention_output",
+            id(layer),
+        )
     if type(layer).__module__.startswith("keras_hub"):
         for sublayer in keras_internals.sublayers(layer):
             if isinstance(sublayer, keras.layers.MultiHeadAttention):
                 # keras-hub's blocks add its output to their input.
-                found.ends.add(id(_variable(sublayer.output_dense,
-                                            "kernel")))
+                found.ends.add(id(_variable(sublayer.output_dense, "kernel")))
             role = _HUB_SUBLAYERS.get(sublayer.name)
             if role is not None:
                 kernel = _variable(sublayer, "kernel")
-                found.set(kernel, role,
-                          id(layer) if role in _ATTENTION else None)
+                found.set(
+                    kernel, role, id(layer) if role in _ATTENTION else None
+                )
                 if kernel is not None and role in _BRANCH_ENDS:
                     found.ends.add(id(kernel))
         found.set(_variable(layer, "embeddings"), "embedding")
@@ -204,7 +242,8 @@ def _by_graph(layer, found, is_root):
             for i, tensor in enumerate(inputs):
                 kernel_layer, norm = _trace(tensor)
                 if kernel_layer is not None and _is_branch(
-                        tensor, inputs[:i] + inputs[i + 1:]):
+                    tensor, inputs[:i] + inputs[i + 1 :]
+                ):
                     _mark_branch(kernel_layer, norm, found)
     if is_root:
         found.head_graph = layer
@@ -222,12 +261,19 @@ def _mark_branch(kernel_layer, norm, found):
         projection = _variable(kernel_layer, "kernel")
         found.set(projection, "mlp_out")
         for feeding in _trace_all(
-                keras_internals.node_inputs(kernel_layer)[0][0]):
+            keras_internals.node_inputs(kernel_layer)[0][0]
+        ):
             found.set(_variable(feeding, "kernel"), "mlp_in")
     scale = None
     if norm is not None:
-        scale = next((v for v in keras_internals.own_variables(norm)
-                      if v.name in _NORM_SCALES), None)
+        scale = next(
+            (
+                v
+                for v in keras_internals.own_variables(norm)
+                if v.name in _NORM_SCALES
+            ),
+            None,
+        )
     found.ends.add(id(scale if scale is not None else projection))
 
 
@@ -259,11 +305,14 @@ def _trace_all(tensor):
         return []
     operation, inputs = made
     if _is_kernel_layer(operation):
-        return [] if isinstance(
-            operation, keras.layers.MultiHeadAttention) else [operation]
+        return (
+            []
+            if isinstance(operation, keras.layers.MultiHeadAttention)
+            else [operation]
+        )
     if isinstance(operation, keras.layers.Multiply) or (
-            len(inputs) == 1 and (_is_norm(operation)
-                                  or not _weights(operation))):
+        len(inputs) == 1 and (_is_norm(operation) or not _weights(operation))
+    ):
         return [k for t in inputs for k in _trace_all(t)]
     return []
 
@@ -346,7 +395,8 @@ def _by_pattern(named, patterns, found):
             raise ValueError(
                 f"`roles[{role!r}]` matches no variable path (matched with "
                 f"re.fullmatch). Received: {pattern.pattern!r}; paths look "
-                f"like {named[0][0]!r}.")
+                f"like {named[0][0]!r}."
+            )
     return given
 
 
@@ -354,8 +404,10 @@ def _width(named, found):
     """The most common output size of the residual projections, else the
     width of the first embedding."""
     outputs = collections.Counter(
-        variable.shape[-1] for _, variable in named
-        if found.roles.get(id(variable)) in _BRANCH_ENDS)
+        variable.shape[-1]
+        for _, variable in named
+        if found.roles.get(id(variable)) in _BRANCH_ENDS
+    )
     if outputs:
         return int(outputs.most_common(1)[0][0])
     for _, variable in named:
@@ -388,16 +440,19 @@ def _variable(layer, name):
 
 def _weights(operation):
     return isinstance(operation, keras.layers.Layer) and bool(
-        operation.weights)
+        operation.weights
+    )
 
 
 def _is_kernel_layer(operation):
     return isinstance(operation, keras.layers.MultiHeadAttention) or (
         isinstance(operation, keras.layers.Layer)
-        and _variable(operation, "kernel") is not None)
+        and _variable(operation, "kernel") is not None
+    )
 
 
 def _is_norm(layer):
     name = type(layer).__name__
     return isinstance(layer, keras.layers.Layer) and (
-        name.endswith("Normalization") or name.endswith("Norm"))
+        name.endswith("Normalization") or name.endswith("Norm")
+    )

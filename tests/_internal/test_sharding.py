@@ -23,7 +23,9 @@ BACKEND = keras.backend.backend()
 DEVICES = 0
 if BACKEND == "jax":
     import jax
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
+    from jax.sharding import Mesh
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec as P
 
     DEVICES = jax.device_count()
 
@@ -46,12 +48,14 @@ def mesh(n):
 
 def model_parallel(kernel_axes, bias_axes=("model",)):
     device_mesh = keras.distribution.DeviceMesh(
-        (2, 4), ["batch", "model"], keras.distribution.list_devices())
+        (2, 4), ["batch", "model"], keras.distribution.list_devices()
+    )
     layout_map = keras.distribution.LayoutMap(device_mesh)
     layout_map[".*dense.*kernel"] = kernel_axes
     layout_map[".*dense.*bias"] = bias_axes
-    return keras.distribution.ModelParallel(layout_map=layout_map,
-                                            batch_dim_name="batch")
+    return keras.distribution.ModelParallel(
+        layout_map=layout_map, batch_dim_name="batch"
+    )
 
 
 def assert_not_tracer(generator):
@@ -76,55 +80,69 @@ def test_a_sharded_draw_with_a_seed_generator_builds_and_it_keeps_working():
     assert first.kernel.value.addressable_shards[0].data.shape == (4096, 512)
     # The same three draws, unsharded, from a fresh generator of seed 1.
     replay = keras_inits.RandomNormal(seed=keras.random.SeedGenerator(1))
-    np.testing.assert_allclose(numpy(first.kernel), numpy(replay((4096, 2048))),
-                               **TOLERANCE)
-    np.testing.assert_allclose(numpy(second.kernel),
-                               numpy(replay((4096, 2048))), **TOLERANCE)
-    np.testing.assert_allclose(numpy(eager), numpy(replay((3, 3))),
-                               **TOLERANCE)
+    np.testing.assert_allclose(
+        numpy(first.kernel), numpy(replay((4096, 2048))), **TOLERANCE
+    )
+    np.testing.assert_allclose(
+        numpy(second.kernel), numpy(replay((4096, 2048))), **TOLERANCE
+    )
+    np.testing.assert_allclose(
+        numpy(eager), numpy(replay((3, 3))), **TOLERANCE
+    )
 
 
 @needs_mesh
-@pytest.mark.parametrize("kernel_axes", [("model", None), (None, "model"),
-                                         ("batch", "model")])
+@pytest.mark.parametrize(
+    "kernel_axes", [("model", None), (None, "model"), ("batch", "model")]
+)
 def test_model_parallel_kernel_on_each_axis(kernel_axes):
     with model_parallel(kernel_axes).scope():
         layer = keras.layers.Dense(
-            64, kernel_initializer=keras_inits.HeNormal(seed=4))
+            64, kernel_initializer=keras_inits.HeNormal(seed=4)
+        )
         layer.build((None, 32))
     kernel = layer.kernel.value
     assert kernel.sharding.spec == P(*kernel_axes)
     sizes = {"batch": 2, "model": 4, None: 1}
     assert kernel.addressable_shards[0].data.shape == (
-        32 // sizes[kernel_axes[0]], 64 // sizes[kernel_axes[1]])
+        32 // sizes[kernel_axes[0]],
+        64 // sizes[kernel_axes[1]],
+    )
     assert layer.bias.value.sharding.spec == P("model")
     np.testing.assert_allclose(
-        numpy(kernel), numpy(keras_inits.HeNormal(seed=4)((32, 64))),
-        **TOLERANCE)
+        numpy(kernel),
+        numpy(keras_inits.HeNormal(seed=4)((32, 64))),
+        **TOLERANCE,
+    )
     np.testing.assert_array_equal(numpy(layer.bias), np.zeros(64))
 
 
 @needs_mesh
 def test_data_parallel_replicates_the_unsharded_values():
     distribution = keras.distribution.DataParallel(
-        devices=keras.distribution.list_devices())
+        devices=keras.distribution.list_devices()
+    )
     with distribution.scope():
         layer = keras.layers.Dense(
-            16, kernel_initializer=keras_inits.GlorotUniform(seed=2))
+            16, kernel_initializer=keras_inits.GlorotUniform(seed=2)
+        )
         layer.build((None, 8))
     kernel = layer.kernel.value
     assert len(kernel.sharding.device_set) == 8
     assert kernel.sharding.is_fully_replicated
     np.testing.assert_allclose(
-        numpy(kernel), numpy(keras_inits.GlorotUniform(seed=2)((8, 16))),
-        **TOLERANCE)
+        numpy(kernel),
+        numpy(keras_inits.GlorotUniform(seed=2)((8, 16))),
+        **TOLERANCE,
+    )
 
 
 @needs_mesh
 def test_orthogonal_on_a_sharded_kernel():
     with model_parallel(("model", None)).scope():
         layer = keras.layers.Dense(
-            32, kernel_initializer=keras_inits.Orthogonal(2.0, seed=5))
+            32, kernel_initializer=keras_inits.Orthogonal(2.0, seed=5)
+        )
         layer.build((None, 64))
     kernel = layer.kernel.value
     assert kernel.sharding.spec == P("model", None)
@@ -132,15 +150,17 @@ def test_orthogonal_on_a_sharded_kernel():
     # Columns orthogonal with norm `gain`: float32 QR is exact to ~1e-6.
     np.testing.assert_allclose(w.T @ w, 4.0 * np.eye(32), atol=1e-4)
     np.testing.assert_allclose(
-        w, numpy(keras_inits.Orthogonal(2.0, seed=5)((64, 32))), atol=1e-5)
+        w, numpy(keras_inits.Orthogonal(2.0, seed=5)((64, 32))), atol=1e-5
+    )
 
 
 @needs_mesh
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_every_initializer_takes_a_layout(case):
     shape = case.shape
-    spec = P(*[None] * (len(shape) - 1), "model") if shape[-1] % 4 == 0 \
-        else P()
+    spec = (
+        P(*[None] * (len(shape) - 1), "model") if shape[-1] % 4 == 0 else P()
+    )
     layout = NamedSharding(mesh(4), spec)
     init = case.make(11)
     values = init(shape, dtype="float32", layout=layout)
@@ -151,10 +171,16 @@ def test_every_initializer_takes_a_layout(case):
 
 
 @needs_mesh
-@pytest.mark.parametrize("make", [
-    lambda: keras_inits.TruncatedNormal(seed=keras.random.SeedGenerator(9)),
-    lambda: keras_inits.HeNormal(seed=keras_inits.PortableSeed(9)),
-], ids=["TruncatedNormal-generator", "HeNormal-portable"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: keras_inits.TruncatedNormal(
+            seed=keras.random.SeedGenerator(9)
+        ),
+        lambda: keras_inits.HeNormal(seed=keras_inits.PortableSeed(9)),
+    ],
+    ids=["TruncatedNormal-generator", "HeNormal-portable"],
+)
 def test_seeded_values_do_not_depend_on_the_mesh(make):
     draws = []
     for n in (1, 2, 4, 8):
@@ -168,11 +194,18 @@ def test_seeded_values_do_not_depend_on_the_mesh(make):
 
 
 @needs_mesh
-@pytest.mark.parametrize("name", ["RandomNormal", "GlorotUniform", "HeNormal",
-                                  "TruncatedNormalSigmas"])
-@pytest.mark.parametrize("seed", [
-    lambda: keras.random.SeedGenerator(3), lambda: keras_inits.PortableSeed(3),
-], ids=["generator", "portable"])
+@pytest.mark.parametrize(
+    "name",
+    ["RandomNormal", "GlorotUniform", "HeNormal", "TruncatedNormalSigmas"],
+)
+@pytest.mark.parametrize(
+    "seed",
+    [
+        lambda: keras.random.SeedGenerator(3),
+        lambda: keras_inits.PortableSeed(3),
+    ],
+    ids=["generator", "portable"],
+)
 def test_each_device_computes_only_its_shard(name, seed):
     # XLA's own accounting of the compiled draw, per device: the output is
     # one eighth of the kernel, and no buffer holds the whole of it.
@@ -180,8 +213,11 @@ def test_each_device_computes_only_its_shard(name, seed):
     init = getattr(keras_inits, name)(seed=seed())
     sharding = NamedSharding(mesh(8), P(None, "model"))
     with jax.set_mesh(sharding.mesh):
-        compiled = jax.jit(lambda: init(shape),
-                           out_shardings=sharding).lower().compile()
+        compiled = (
+            jax.jit(lambda: init(shape), out_shardings=sharding)
+            .lower()
+            .compile()
+        )
     memory = compiled.memory_analysis()
     assert memory.output_size_in_bytes == full // 8
     assert memory.temp_size_in_bytes < full // 2
@@ -193,35 +229,52 @@ def test_a_traced_draw_leaves_no_tracer():
     generator = keras.random.SeedGenerator(6)
     init = keras_inits.RandomUniform(seed=generator)
     sharding = NamedSharding(mesh(8), P(None, "model"))
-    traced = jax.jit(init.__call__, out_shardings=sharding,
-                     static_argnames=("shape", "dtype"))(shape=(8, 16))
+    traced = jax.jit(
+        init.__call__,
+        out_shardings=sharding,
+        static_argnames=("shape", "dtype"),
+    )(shape=(8, 16))
     assert_not_tracer(generator)
     eager = init((8, 16))
     replay = keras_inits.RandomUniform(seed=keras.random.SeedGenerator(6))
-    np.testing.assert_allclose(numpy(traced), numpy(replay((8, 16))),
-                               **TOLERANCE)
-    np.testing.assert_allclose(numpy(eager), numpy(replay((8, 16))),
-                               **TOLERANCE)
+    np.testing.assert_allclose(
+        numpy(traced), numpy(replay((8, 16))), **TOLERANCE
+    )
+    np.testing.assert_allclose(
+        numpy(eager), numpy(replay((8, 16))), **TOLERANCE
+    )
 
 
 def _mlp():
     # Named layers: reinitialize derives each seed from the variable's path.
-    return keras.Sequential([
-        keras.Input((64,)),
-        keras.layers.Dense(128, kernel_initializer=keras_inits.HeNormal(),
-                           name="dense_in"),
-        keras.layers.Dense(32, kernel_initializer="glorot_uniform",
-                           bias_initializer="random_normal", name="dense_out"),
-        keras.layers.LayerNormalization(name="norm"),
-    ], name="mlp")
+    return keras.Sequential(
+        [
+            keras.Input((64,)),
+            keras.layers.Dense(
+                128, kernel_initializer=keras_inits.HeNormal(), name="dense_in"
+            ),
+            keras.layers.Dense(
+                32,
+                kernel_initializer="glorot_uniform",
+                bias_initializer="random_normal",
+                name="dense_out",
+            ),
+            keras.layers.LayerNormalization(name="norm"),
+        ],
+        name="mlp",
+    )
 
 
 @needs_mesh
 @pytest.mark.parametrize("parallel", ["model", "data"])
 def test_reinitialize_keeps_every_layout(parallel):
-    distribution = model_parallel((None, "model")) if parallel == "model" \
+    distribution = (
+        model_parallel((None, "model"))
+        if parallel == "model"
         else keras.distribution.DataParallel(
-            devices=keras.distribution.list_devices())
+            devices=keras.distribution.list_devices()
+        )
+    )
     with distribution.scope():
         model = _mlp()
     shardings = {v.path: v.value.sharding for v in model.weights}
@@ -240,7 +293,8 @@ def test_reinitialize_keeps_every_layout(parallel):
     assert abs(kernel.std() / np.sqrt(2 / 64) - 1) < 0.05
     # The moments are read shard by shard: they match the whole array.
     assert report[path].std_after == pytest.approx(
-        kernel.astype(np.float64).std(), rel=1e-6)
+        kernel.astype(np.float64).std(), rel=1e-6
+    )
     # The same seed without any distribution gives the same weights.
     single = _mlp()
     keras_inits.reinitialize(single, seed=3)
@@ -258,13 +312,18 @@ def test_a_layout_that_is_no_sharding_is_refused():
 
 
 @pytest.mark.skipif(BACKEND == "jax", reason="JAX implements distribution")
-@pytest.mark.parametrize("init", [keras_inits.GlorotNormal(seed=1),
-                                  keras_inits.Ones()], ids=repr)
+@pytest.mark.parametrize(
+    "init", [keras_inits.GlorotNormal(seed=1), keras_inits.Ones()], ids=repr
+)
 def test_other_backends_refuse_a_layout(init):
     layout = keras.distribution.TensorLayout([None, "model"])
-    with pytest.raises(ValueError, match=(
+    with pytest.raises(
+        ValueError,
+        match=(
             f"{type(init).__name__} got a `layout`, but Keras distributes "
-            "variables only on the JAX backend")):
+            "variables only on the JAX backend"
+        ),
+    ):
         init((4, 8), layout=layout)
     # Without a layout it works as ever.
     assert tuple(init((4, 8)).shape) == (4, 8)
@@ -275,10 +334,15 @@ def test_reinitialize_seeds_do_not_depend_on_generated_names():
     # Keras names these layers from a global counter ("dense_12"), so the
     # distributed build and the plain one have other paths.
     def auto_named():
-        return keras.Sequential([
-            keras.Input((64,)),
-            keras.layers.Dense(128, kernel_initializer=keras_inits.HeNormal()),
-            keras.layers.Dense(32, bias_initializer="random_normal")])
+        return keras.Sequential(
+            [
+                keras.Input((64,)),
+                keras.layers.Dense(
+                    128, kernel_initializer=keras_inits.HeNormal()
+                ),
+                keras.layers.Dense(32, bias_initializer="random_normal"),
+            ]
+        )
 
     with model_parallel((None, "model")).scope():
         sharded = auto_named()
@@ -296,12 +360,14 @@ def test_a_recipe_keeps_every_layout_and_its_values():
     from tests import recipe_models
 
     device_mesh = keras.distribution.DeviceMesh(
-        (2, 4), ["batch", "model"], keras.distribution.list_devices())
+        (2, 4), ["batch", "model"], keras.distribution.list_devices()
+    )
     layout_map = keras.distribution.LayoutMap(device_mesh)
     layout_map[r"fc\d/kernel"] = (None, "model")
     layout_map[r"proj\d/kernel"] = ("model", None)
     distribution = keras.distribution.ModelParallel(
-        layout_map=layout_map, batch_dim_name="batch")
+        layout_map=layout_map, batch_dim_name="batch"
+    )
     with distribution.scope():
         model = recipe_models.decoder(depth=2, width=16)
     shardings = {v.path: v.value.sharding for v in model.weights}

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import keras_inits
-from tests.catalogue import small_mlp as mlp
 from keras_inits.diagnostics._describe import expected_std
+from tests.catalogue import small_mlp as mlp
 
 matplotlib.use("Agg")
 
@@ -19,15 +19,20 @@ def test_describe_rows_match_numpy_and_promised_std():
     model = mlp(keras_inits.HeUniform(seed=3))
     description = keras_inits.describe(model)
     assert [r.path for r in description] == [
-        "net/hidden/kernel", "net/hidden/bias", "net/out/kernel",
-        "net/out/bias"]
+        "net/hidden/kernel",
+        "net/hidden/bias",
+        "net/out/kernel",
+        "net/out/bias",
+    ]
     for row, variable in zip(description, model.weights):
         values = keras.ops.convert_to_numpy(variable).astype("float64")
         assert row.shape == tuple(variable.shape)
         np.testing.assert_allclose(
             [row.mean, row.std, row.min, row.max],
             [values.mean(), values.std(), values.min(), values.max()],
-            rtol=1e-12, atol=1e-12)
+            rtol=1e-12,
+            atol=1e-12,
+        )
     kernel = description["net/hidden/kernel"]
     assert kernel.initializer == "HeUniform(seed=3)"
     assert (kernel.fan_in, kernel.fan_out) == (256, 128)
@@ -46,9 +51,19 @@ def test_describe_rows_match_numpy_and_promised_std():
 def test_describe_prints_a_table_and_converts_to_pandas():
     description = keras_inits.describe(mlp())
     lines = str(description).splitlines()
-    assert lines[0].split() == ["path", "shape", "initializer", "fan_in",
-                                "fan_out", "mean", "std", "min", "max",
-                                "expected", "std"]
+    assert lines[0].split() == [
+        "path",
+        "shape",
+        "initializer",
+        "fan_in",
+        "fan_out",
+        "mean",
+        "std",
+        "min",
+        "max",
+        "expected",
+        "std",
+    ]
     assert len(lines) == 5 and lines[1].startswith("net/hidden/kernel")
     assert len(description) == 4
     assert repr(description) == "<ModelDescription of net: 4 variables>"
@@ -66,16 +81,18 @@ def test_describe_marks_what_it_cannot_attribute():
             self.units = units
 
         def build(self, shape):
-            self.w = self.add_weight((shape[-1], self.units),
-                                     initializer=lambda s, dtype=None:
-                                     keras.ops.ones(s, dtype))
+            self.w = self.add_weight(
+                (shape[-1], self.units),
+                initializer=lambda s, dtype=None: keras.ops.ones(s, dtype),
+            )
 
     layer = Opaque(3)
     layer.build((None, 2))
     row = next(iter(keras_inits.describe(layer)))
     assert row.initializer == "?" and math.isnan(row.expected_std)
-    assert "  -" in str(keras_inits.describe(layer)).splitlines()[1][-4:] \
-        or str(keras_inits.describe(layer)).splitlines()[1].endswith("-")
+    assert "  -" in str(keras_inits.describe(layer)).splitlines()[1][
+        -4:
+    ] or str(keras_inits.describe(layer)).splitlines()[1].endswith("-")
 
 
 def test_describe_errors():
@@ -85,27 +102,35 @@ def test_describe_errors():
         keras_inits.describe(keras.layers.Dense(2, name="dense_x"))
 
 
-@pytest.mark.parametrize("initializer, shape, expected", [
-    (keras_inits.RandomNormal(stddev=0.3), (4, 4), 0.3),
-    (keras.initializers.RandomNormal(stddev=0.3), (4, 4), 0.3),
-    (keras_inits.RandomUniform(-1.0, 2.0), (4, 4), 3 / math.sqrt(12)),
-    (keras_inits.TruncatedNormal(stddev=1.0), (4,), 0.8796256610342398),
-    (keras.initializers.HeNormal(), (3, 3, 8, 16), math.sqrt(2 / 72)),
-    (keras_inits.LecunNormal(), (50, 20), math.sqrt(1 / 50)),
-    (keras_inits.Orthogonal(gain=2.0), (30, 10), 2 / math.sqrt(30)),
-    (keras_inits.Identity(gain=3.0), (4, 2), 3 * math.sqrt(0.25 * 0.75)),
-    (keras_inits.Zeros(), (5,), 0.0),
-])
+@pytest.mark.parametrize(
+    "initializer, shape, expected",
+    [
+        (keras_inits.RandomNormal(stddev=0.3), (4, 4), 0.3),
+        (keras.initializers.RandomNormal(stddev=0.3), (4, 4), 0.3),
+        (keras_inits.RandomUniform(-1.0, 2.0), (4, 4), 3 / math.sqrt(12)),
+        (keras_inits.TruncatedNormal(stddev=1.0), (4,), 0.8796256610342398),
+        (keras.initializers.HeNormal(), (3, 3, 8, 16), math.sqrt(2 / 72)),
+        (keras_inits.LecunNormal(), (50, 20), math.sqrt(1 / 50)),
+        (keras_inits.Orthogonal(gain=2.0), (30, 10), 2 / math.sqrt(30)),
+        (keras_inits.Identity(gain=3.0), (4, 2), 3 * math.sqrt(0.25 * 0.75)),
+        (keras_inits.Zeros(), (5,), 0.0),
+    ],
+)
 def test_expected_std_matches_a_large_draw(initializer, shape, expected):
     assert expected_std(initializer, shape) == pytest.approx(expected)
     if isinstance(initializer, keras_inits.Identity):
         values = np.eye(*shape) * 3.0
     else:
         big = (400, 300) if len(shape) == 2 else shape
-        if isinstance(initializer, (keras_inits.RandomNormal,
-                                    keras.initializers.RandomNormal,
-                                    keras_inits.RandomUniform,
-                                    keras_inits.TruncatedNormal)):
+        if isinstance(
+            initializer,
+            (
+                keras_inits.RandomNormal,
+                keras.initializers.RandomNormal,
+                keras_inits.RandomUniform,
+                keras_inits.TruncatedNormal,
+            ),
+        ):
             shape = big = (400, 300)
         if big != shape or math.prod(shape) < 100_000:
             # A shape-dependent std: the formula above is the check (the
@@ -132,21 +157,38 @@ def test_plot_weight_histograms_one_panel_per_weight():
     heights = sum(p.get_height() for p in visible[0].patches)
     assert heights == 256 * 128
     kernels_only = keras_inits.plot_weight_histograms(
-        model, variables=lambda path: path.endswith("kernel"))
+        model, variables=lambda path: path.endswith("kernel")
+    )
     assert len([a for a in kernels_only.axes if a.get_visible()]) == 2
     with pytest.raises(ValueError, match="net has no variable to plot"):
         keras_inits.plot_weight_histograms(model, variables=lambda p: False)
 
 
-@pytest.mark.parametrize("name, value", [
-    ("bins", "x"), ("bins", math.nan), ("bins", 10**400), ("bins", -3),
-    ("bins", 0), ("bins", 2.5), ("bins", np.ones(3)), ("bins", True),
-    ("columns", 0), ("columns", -1), ("columns", 1.5), ("columns", "2"),
-    ("columns", 10**400), ("variables", "kernel"), ("variables", 5),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("bins", "x"),
+        ("bins", math.nan),
+        ("bins", 10**400),
+        ("bins", -3),
+        ("bins", 0),
+        ("bins", 2.5),
+        ("bins", np.ones(3)),
+        ("bins", True),
+        ("columns", 0),
+        ("columns", -1),
+        ("columns", 1.5),
+        ("columns", "2"),
+        ("columns", 10**400),
+        ("variables", "kernel"),
+        ("variables", 5),
+    ],
+)
 def test_plot_weight_histograms_bad_arguments(name, value):
-    with pytest.raises(ValueError, match=f"`{name}` argument|Argument "
-                       f"`{name}` of plot_weight_histograms") as info:
+    with pytest.raises(
+        ValueError,
+        match=f"`{name}` argument|Argument `{name}` of plot_weight_histograms",
+    ) as info:
         keras_inits.plot_weight_histograms(mlp(), **{name: value})
     assert "plot_weight_histograms" in str(info.value)
 
@@ -154,10 +196,13 @@ def test_plot_weight_histograms_bad_arguments(name, value):
 def test_plot_weight_histograms_of_huge_and_infinite_weights():
     # matplotlib cannot bin a constant 1e38 (1e38 +- 0.5 is one float) nor
     # infinities: one bar, and a count of what is left out.
-    for value, bars, note in ((1e38, 1, None),
-                              (math.inf, 0, "32,768 non-finite values")):
+    for value, bars, note in (
+        (1e38, 1, None),
+        (math.inf, 0, "32,768 non-finite values"),
+    ):
         figure = keras_inits.plot_weight_histograms(
-            mlp(keras_inits.Constant(value)))
+            mlp(keras_inits.Constant(value))
+        )
         panel = figure.axes[0]
         assert len(panel.patches) == bars
         assert sum(p.get_height() for p in panel.patches) == bars * 256 * 128
@@ -166,19 +211,26 @@ def test_plot_weight_histograms_of_huge_and_infinite_weights():
 
 
 def test_plot_weight_histograms_takes_numpy_bin_rules():
-    figure = keras_inits.plot_weight_histograms(mlp(), bins="sturges",
-                                                columns=1)
+    figure = keras_inits.plot_weight_histograms(
+        mlp(), bins="sturges", columns=1
+    )
     assert len([a for a in figure.axes if a.get_visible()]) == 4
 
 
-@pytest.mark.parametrize("shape, message", [
-    (5, "expected_std needs a shape of whole numbers"),
-    (("a", 2), "expected_std needs a shape of whole numbers"),
-    ((2.5, 2), "expected_std needs a shape of whole numbers"),
-    ((10**400, 2), "expected_std needs a shape"),
-    ((2**40, 2**40), "Argument `shape` of expected_std must be a shape of "
-     "fewer than 2**63 values"),
-])
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        (5, "expected_std needs a shape of whole numbers"),
+        (("a", 2), "expected_std needs a shape of whole numbers"),
+        ((2.5, 2), "expected_std needs a shape of whole numbers"),
+        ((10**400, 2), "expected_std needs a shape"),
+        (
+            (2**40, 2**40),
+            "Argument `shape` of expected_std must be a shape of "
+            "fewer than 2**63 values",
+        ),
+    ],
+)
 def test_expected_std_bad_shapes(shape, message):
     # A shape of 10**400 made `math.sqrt` raise OverflowError.
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -36,11 +36,13 @@ def test_the_split_takes_every_tenth_chunk_for_validation():
     assert corpus.train.shape == (18, CHUNK)
     assert corpus.validation.shape == (2, CHUNK)
     text = corpus.text
-    assert corpus.decode(corpus.validation[0]) == text[9 * CHUNK:10 * CHUNK]
-    assert corpus.decode(corpus.validation[1]) == text[19 * CHUNK:20 * CHUNK]
-    assert corpus.decode(corpus.train[9]) == text[10 * CHUNK:11 * CHUNK]
-    assert corpus.encode("ab").tolist() == [corpus.vocabulary.index("a"),
-                                            corpus.vocabulary.index("b")]
+    assert corpus.decode(corpus.validation[0]) == text[9 * CHUNK : 10 * CHUNK]
+    assert corpus.decode(corpus.validation[1]) == text[19 * CHUNK : 20 * CHUNK]
+    assert corpus.decode(corpus.train[9]) == text[10 * CHUNK : 11 * CHUNK]
+    assert corpus.encode("ab").tolist() == [
+        corpus.vocabulary.index("a"),
+        corpus.vocabulary.index("b"),
+    ]
     # The smallest corpus: two chunks, one each.
     two = transformer.load_corpus(characters=2 * CHUNK)
     assert two.train.shape == two.validation.shape == (1, CHUNK)
@@ -72,12 +74,25 @@ def test_windows_and_their_next_characters():
 
 
 def layer_names(depth):
-    names = ["tokens", "token_embedding", "position_embedding",
-             "embedding_sum"]
+    names = [
+        "tokens",
+        "token_embedding",
+        "position_embedding",
+        "embedding_sum",
+    ]
     for block in range(depth):
-        names += [f"block_{block}_{part}" for part in (
-            "attention_norm", "attention", "attention_residual", "mlp_norm",
-            "mlp_in", "mlp_out", "mlp_residual")]
+        names += [
+            f"block_{block}_{part}"
+            for part in (
+                "attention_norm",
+                "attention",
+                "attention_residual",
+                "mlp_norm",
+                "mlp_in",
+                "mlp_out",
+                "mlp_residual",
+            )
+        ]
     return names + ["final_norm", "head"]
 
 
@@ -92,21 +107,37 @@ def test_the_model_is_pre_ln_blocks_of_plain_layers():
     assert model.layers[-1].name == "head" and not model.layers[-1].use_bias
     assert model.get_layer("position_embedding").input_dim == 8
     # Each residual Add sums the stream before the branch and the branch.
-    parts = keras.Model(model.input, [model.get_layer(name).output for name
-                                      in ("block_0_attention_residual",
-                                          "block_0_mlp_out",
-                                          "block_0_mlp_residual")])
-    stream, branch, total = (keras.ops.convert_to_numpy(h) for h in parts(
-        np.arange(8, dtype="int32")[None]))
+    parts = keras.Model(
+        model.input,
+        [
+            model.get_layer(name).output
+            for name in (
+                "block_0_attention_residual",
+                "block_0_mlp_out",
+                "block_0_mlp_residual",
+            )
+        ],
+    )
+    stream, branch, total = (
+        keras.ops.convert_to_numpy(h)
+        for h in parts(np.arange(8, dtype="int32")[None])
+    )
     np.testing.assert_allclose(total, stream + branch, rtol=1e-5, atol=1e-6)
     assert transformer.depth_of(model) == 2
-    names = [v.path.split("/")[0] for v in
-             transformer.block_variables(model, 1)]
+    names = [
+        v.path.split("/")[0] for v in transformer.block_variables(model, 1)
+    ]
     assert len(names) == 16 and set(names) == {
-        "block_1_attention_norm", "block_1_attention", "block_1_mlp_norm",
-        "block_1_mlp_in", "block_1_mlp_out"}
+        "block_1_attention_norm",
+        "block_1_attention",
+        "block_1_mlp_norm",
+        "block_1_mlp_in",
+        "block_1_mlp_out",
+    }
     with_dropout = transformer.build_transformer(20, dropout=0.1, **SMALL)
-    assert "block_0_mlp_dropout" in [l.name for l in with_dropout.layers]
+    assert "block_0_mlp_dropout" in [
+        layer.name for layer in with_dropout.layers
+    ]
 
 
 def test_the_model_is_causal_and_knows_positions():
@@ -117,8 +148,9 @@ def test_the_model_is_causal_and_knows_positions():
     before = keras.ops.convert_to_numpy(model(tokens))
     after = keras.ops.convert_to_numpy(model(changed))
     assert before.shape == (1, 8, 20)
-    np.testing.assert_allclose(after[:, :5], before[:, :5], rtol=1e-5,
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        after[:, :5], before[:, :5], rtol=1e-5, atol=1e-6
+    )
     assert not np.allclose(after[:, 5:], before[:, 5:])
     # The same token everywhere: only the positions tell the outputs apart.
     same = keras.ops.convert_to_numpy(model(np.full((1, 8), 3, "int32")))
@@ -128,22 +160,29 @@ def test_the_model_is_causal_and_knows_positions():
 def test_the_residual_stream_is_read_after_each_block():
     model = transformer.build_transformer(20, **SMALL)
     tokens = np.arange(16, dtype="int32").reshape(2, 8)
-    stream = [keras.ops.convert_to_numpy(h) for h in
-              transformer.residual_stream(model)(tokens)]
+    stream = [
+        keras.ops.convert_to_numpy(h)
+        for h in transformer.residual_stream(model)(tokens)
+    ]
     assert len(stream) == 3 and stream[0].shape == (2, 8, 16)
     embeddings = (
         keras.ops.convert_to_numpy(
-            model.get_layer("token_embedding").embeddings)[tokens]
+            model.get_layer("token_embedding").embeddings
+        )[tokens]
         + keras.ops.convert_to_numpy(
-            model.get_layer("position_embedding").embeddings)[:8])
+            model.get_layer("position_embedding").embeddings
+        )[:8]
+    )
     np.testing.assert_allclose(stream[0], embeddings, rtol=1e-6)
 
 
 def test_an_odd_width_for_the_heads_is_refused():
-    with pytest.raises(ValueError, match="The width must be a multiple of "
-                       "the heads. Received: width=10, heads=4"):
-        transformer.build_transformer(20, depth=1, width=10, heads=4,
-                                      length=8)
+    with pytest.raises(
+        ValueError,
+        match="The width must be a multiple of "
+        "the heads. Received: width=10, heads=4",
+    ):
+        transformer.build_transformer(20, depth=1, width=10, heads=4, length=8)
 
 
 def test_the_role_finder_reads_every_variable():
@@ -155,7 +194,9 @@ def test_the_role_finder_reads_every_variable():
     assert found["position_embedding/embeddings"] == ("embedding", None)
     assert found["block_1_attention/key/kernel"] == ("attention_qkv", 1)
     assert found["block_0_attention/attention_output/kernel"] == (
-        "attention_output", 0)
+        "attention_output",
+        0,
+    )
     assert found["block_1_mlp_in/kernel"] == ("mlp_in", 1)
     assert found["block_1_mlp_out/kernel"] == ("mlp_out", 1)
     assert found["final_norm/gamma"][0] == "norm_scale"

@@ -43,9 +43,7 @@ BAD_VALUES = {
 }
 
 ARGUMENTS = [
-    (case, name)
-    for case in CASES
-    for name in case.make(1).get_config()
+    (case, name) for case in CASES for name in case.make(1).get_config()
 ]
 
 
@@ -61,8 +59,10 @@ def _check_accepted(initializer, case, value):
     # An accepted value must give a working initializer: a ValueError at
     # call names it, or the initializer it wraps, which holds the value...
     names = [type(initializer).__name__]
-    if isinstance(getattr(initializer, "initializer", None),
-                  keras.initializers.Initializer):
+    if isinstance(
+        getattr(initializer, "initializer", None),
+        keras.initializers.Initializer,
+    ):
         names.append(type(initializer.initializer).__name__)
     try:
         values = initializer(case.shape, dtype="float32")
@@ -89,11 +89,13 @@ def _build(case, name, value, through_config):
     return cls(**config)
 
 
-@pytest.mark.parametrize("through_config", [False, True],
-                         ids=["constructor", "from_config"])
+@pytest.mark.parametrize(
+    "through_config", [False, True], ids=["constructor", "from_config"]
+)
 @pytest.mark.parametrize("bad", BAD_VALUES, ids=str)
-@pytest.mark.parametrize("case, name", ARGUMENTS,
-                         ids=[f"{c.name}.{n}" for c, n in ARGUMENTS])
+@pytest.mark.parametrize(
+    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
+)
 def test_bad_argument(case, name, bad, through_config):
     value = BAD_VALUES[bad]
     try:
@@ -104,19 +106,34 @@ def test_bad_argument(case, name, bad, through_config):
     _check_accepted(initializer, case, value)
 
 
-JSON_VALUES = ["nan", "inf", "1e39", "1e300", "10**400", "2**64", "True",
-               "str", "list", "dict"]
+JSON_VALUES = [
+    "nan",
+    "inf",
+    "1e39",
+    "1e300",
+    "10**400",
+    "2**64",
+    "True",
+    "str",
+    "list",
+    "dict",
+]
 
 
 @pytest.mark.parametrize("bad", JSON_VALUES, ids=str)
-@pytest.mark.parametrize("case, name", ARGUMENTS,
-                         ids=[f"{c.name}.{n}" for c, n in ARGUMENTS])
+@pytest.mark.parametrize(
+    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
+)
 def test_bad_argument_in_a_json_config(case, name, bad):
     initializer = case.make(1)
     config = initializer.get_config()
     config[name] = BAD_VALUES[bad]
-    text = json.dumps({"class_name": keras.saving.get_registered_name(
-        type(initializer)), "config": config})
+    text = json.dumps(
+        {
+            "class_name": keras.saving.get_registered_name(type(initializer)),
+            "config": config,
+        }
+    )
     try:
         loaded = keras_inits.deserialize(json.loads(text))
     except ValueError as error:

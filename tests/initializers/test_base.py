@@ -4,9 +4,7 @@ and draws from several threads."""
 import copy
 import functools
 import pickle
-import subprocess
 import sys
-import textwrap
 import threading
 import time
 
@@ -15,24 +13,27 @@ import numpy as np
 import pytest
 
 import keras_inits
-from keras_inits.initializers import _base as base
 from keras_inits._internal import checks
-from keras_inits.random import _samplers as samplers
-from keras_inits.random import _seeds as seeds
-from keras_inits.initializers import _serialization as serialization
 from keras_inits._internal import keras_internals
 from keras_inits._internal import sharding
+from keras_inits.initializers import _base as base
+from keras_inits.initializers import _serialization as serialization
 from keras_inits.random import _generator
 from keras_inits.random import _quantiles
+from keras_inits.random import _samplers as samplers
+from keras_inits.random import _seeds as seeds
 from tests.catalogue import RANDOM_CASES
 
 
 @pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "7", True, [1]])
 def test_bad_seed_is_refused(seed):
-    with pytest.raises(ValueError, match=r"Argument `seed` of RandomNormal "
-                       r"must be None, an integer in \[0, 2\*\*32\), a "
-                       r"keras.random.SeedGenerator or a "
-                       r"keras_inits.PortableSeed. Received: seed="):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `seed` of RandomNormal "
+        r"must be None, an integer in \[0, 2\*\*32\), a "
+        r"keras.random.SeedGenerator or a "
+        r"keras_inits.PortableSeed. Received: seed=",
+    ):
         keras_inits.RandomNormal(seed=seed)
 
 
@@ -49,47 +50,68 @@ def test_bad_shape_is_refused(shape):
 
 
 def test_negative_dimension_message_names_the_shape():
-    with pytest.raises(ValueError, match=r"Zeros needs a shape without "
-                       r"negative dimensions. Received: shape=\(2, -1\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"Zeros needs a shape without "
+        r"negative dimensions. Received: shape=\(2, -1\)",
+    ):
         keras_inits.Zeros()((2, -1))
 
 
 def test_zero_sized_shapes_work():
-    for init in [keras_inits.HeNormal(), keras_inits.Orthogonal(),
-                 keras_inits.Zeros(), keras_inits.TruncatedNormal()]:
+    for init in [
+        keras_inits.HeNormal(),
+        keras_inits.Orthogonal(),
+        keras_inits.Zeros(),
+        keras_inits.TruncatedNormal(),
+    ]:
         assert tuple(init((0, 4)).shape) == (0, 4)
 
 
 def test_error_wording_matches_the_house_style():
-    error = checks.argument_error("TruncatedNormal", "stddev",
-                                "a positive number", -1.0)
-    assert str(error) == ("Argument `stddev` of TruncatedNormal must be a "
-                          "positive number. Received: stddev=-1.0")
-    error = checks.choice_error("VarianceScaling", "mode", "fan_sideways",
-                              ["fan_in", "fan_out", "fan_avg"])
-    assert str(error) == ("Invalid `mode` argument: 'fan_sideways'. "
-                          "VarianceScaling expects one of ['fan_avg', "
-                          "'fan_in', 'fan_out'].")
+    error = checks.argument_error(
+        "TruncatedNormal", "stddev", "a positive number", -1.0
+    )
+    assert str(error) == (
+        "Argument `stddev` of TruncatedNormal must be a "
+        "positive number. Received: stddev=-1.0"
+    )
+    error = checks.choice_error(
+        "VarianceScaling",
+        "mode",
+        "fan_sideways",
+        ["fan_in", "fan_out", "fan_avg"],
+    )
+    assert str(error) == (
+        "Invalid `mode` argument: 'fan_sideways'. "
+        "VarianceScaling expects one of ['fan_avg', "
+        "'fan_in', 'fan_out']."
+    )
 
 
 def test_nested_initializer_resolves_or_names_its_owner():
     assert type(serialization.nested_initializer("Wrapper", "he_normal")) is (
-        keras_inits.HeNormal)
+        keras_inits.HeNormal
+    )
     for value in ["no_such_init", None]:
         with pytest.raises(ValueError) as caught:
             serialization.nested_initializer("Wrapper", value)
         assert str(caught.value) == (
             "Argument `initializer` of Wrapper must be an initializer, its "
-            f"name or its config. Received: initializer={value!r}")
+            f"name or its config. Received: initializer={value!r}"
+        )
 
 
-@pytest.mark.parametrize("shape, fans", [
-    ((), (1, 1)),
-    ((7,), (7, 7)),
-    ((5, 3), (5, 3)),
-    ((3, 3, 16, 32), (144, 288)),
-    ((2, 3, 4, 5, 6), (120, 144)),
-])
+@pytest.mark.parametrize(
+    "shape, fans",
+    [
+        ((), (1, 1)),
+        ((7,), (7, 7)),
+        ((5, 3), (5, 3)),
+        ((3, 3, 16, 32), (144, 288)),
+        ((2, 3, 4, 5, 6), (120, 144)),
+    ],
+)
 def test_compute_fans_follows_keras(shape, fans):
     assert base.compute_fans(shape) == fans
     from keras.src.initializers.random_initializers import compute_fans
@@ -105,16 +127,24 @@ def test_compute_fans_with_axes():
 
 def test_repr_shows_the_arguments():
     assert repr(keras_inits.RandomUniform(-1, 1, seed=2)) == (
-        "RandomUniform(minval=-1.0, maxval=1.0, seed=2)")
+        "RandomUniform(minval=-1.0, maxval=1.0, seed=2)"
+    )
 
 
 def test_get_config_is_exactly_the_constructor_arguments():
     assert keras_inits.VarianceScaling().get_config() == {
-        "scale": 1.0, "mode": "fan_in", "distribution": "truncated_normal",
-        "seed": None, "input_axes": None, "output_axes": None,
+        "scale": 1.0,
+        "mode": "fan_in",
+        "distribution": "truncated_normal",
+        "seed": None,
+        "input_axes": None,
+        "output_axes": None,
     }
     assert keras_inits.HeNormal(seed=3).get_config() == {
-        "seed": 3, "input_axes": None, "output_axes": None}
+        "seed": 3,
+        "input_axes": None,
+        "output_axes": None,
+    }
 
 
 def test_seed_generator_is_created_lazily_once():
@@ -186,8 +216,9 @@ def _in_threads(initializers, shape, calls):
         except Exception as error:  # re-raised below, not lost in a thread
             errors.append(error)
 
-    threads = [threading.Thread(target=work, args=(i,))
-               for i in range(THREADS)]
+    threads = [
+        threading.Thread(target=work, args=(i,)) for i in range(THREADS)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -231,10 +262,14 @@ SEED_KINDS = {
     "int": lambda make: ([make(3)], make(3)),
     "None": lambda make: ([make(None)], None),
     "shared SeedGenerator": _shared_generator,
-    "PortableSeed(1)": lambda make: ([make(keras_inits.PortableSeed(1))],
-                                     make(keras_inits.PortableSeed(1))),
+    "PortableSeed(1)": lambda make: (
+        [make(keras_inits.PortableSeed(1))],
+        make(keras_inits.PortableSeed(1)),
+    ),
     "PortableSeed(None)": lambda make: (
-        [make(keras_inits.PortableSeed(None))], None),
+        [make(keras_inits.PortableSeed(None))],
+        None,
+    ),
 }
 
 
@@ -251,8 +286,9 @@ def _check_draws_in_threads(make, shape, kind, calls):
 @pytest.mark.parametrize("kind", list(SEED_KINDS))
 def test_one_initializer_in_eight_threads(kind, frequent_switches):
     # 8 threads x 20 calls once gave only 72-96 distinct tensors.
-    _check_draws_in_threads(lambda seed: keras_inits.HeNormal(seed=seed),
-                            (8, 8), kind, CALLS)
+    _check_draws_in_threads(
+        lambda seed: keras_inits.HeNormal(seed=seed), (8, 8), kind, CALLS
+    )
 
 
 # Keras' seed generators. A PortableSeed draw takes ~25 ms on TensorFlow,
@@ -289,17 +325,22 @@ def _locks_held(monkeypatch, initializers, shape):
 
     def watch(advance, generator_of=lambda generator: generator):
         def watched(owner, *args, **kwargs):
-            held.append(_is_held(
-                seeds.draw_lock(generator_of(owner))))
+            held.append(_is_held(seeds.draw_lock(generator_of(owner))))
             return advance(owner, *args, **kwargs)
+
         return watched
 
-    for cls, name in [(keras.random.SeedGenerator, "next"),
-                      (keras_internals.DeferredSeedGenerator, "next"),
-                      (keras_inits.PortableSeed, "next_key")]:
+    for cls, name in [
+        (keras.random.SeedGenerator, "next"),
+        (keras_internals.DeferredSeedGenerator, "next"),
+        (keras_inits.PortableSeed, "next_key"),
+    ]:
         monkeypatch.setattr(cls, name, watch(getattr(cls, name)))
-    monkeypatch.setattr(sharding, "draw", watch(
-        sharding.draw, lambda initializer: initializer.seed_generator))
+    monkeypatch.setattr(
+        sharding,
+        "draw",
+        watch(sharding.draw, lambda initializer: initializer.seed_generator),
+    )
     for init in initializers:
         init(shape)
     return held
@@ -321,25 +362,34 @@ def test_the_pieces_of_a_draw_are_contiguous(monkeypatch, frequent_switches):
     # keras_inits' generator).
     monkeypatch.setattr(samplers, "NATIVE_PIECE", 8)
     _check_draws_in_threads(
-        lambda seed: keras_inits.TruncatedNormal(seed=seed), (4, 8), "int",
-        CALLS)
+        lambda seed: keras_inits.TruncatedNormal(seed=seed),
+        (4, 8),
+        "int",
+        CALLS,
+    )
 
 
 def test_the_keys_of_a_draw_are_contiguous(frequent_switches):
     # Four blocks: each draw takes four keys of its PortableSeed.
     _check_draws_in_threads(
         lambda seed: keras_inits.BlockOrthogonal(blocks=4, seed=seed),
-        (4, 16), "PortableSeed(1)", SWEEP_CALLS)
+        (4, 16),
+        "PortableSeed(1)",
+        SWEEP_CALLS,
+    )
 
 
 def _sharded(make, seed):
     """`make(seed)` called with a layout whose columns span every device
     there is (JAX backend)."""
     import jax
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+    from jax.sharding import Mesh
+    from jax.sharding import NamedSharding
+    from jax.sharding import PartitionSpec
 
-    layout = NamedSharding(Mesh(np.array(jax.devices()), ("model",)),
-                           PartitionSpec(None, "model"))
+    layout = NamedSharding(
+        Mesh(np.array(jax.devices()), ("model",)), PartitionSpec(None, "model")
+    )
     return functools.partial(make(seed), layout=layout)
 
 
@@ -352,20 +402,24 @@ def _he_normal(seed):
 # ~0.2 s: too slow for 160 of them; its lock is checked once.)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax",
-                    reason="Keras distributes variables only on JAX")
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="Keras distributes variables only on JAX",
+)
 @pytest.mark.parametrize("kind", ["int", "shared SeedGenerator"])
 def test_sharded_draws_in_threads(kind, frequent_switches):
-    _check_draws_in_threads(functools.partial(_sharded, _he_normal),
-                            (8, 8), kind, CALLS)
+    _check_draws_in_threads(
+        functools.partial(_sharded, _he_normal), (8, 8), kind, CALLS
+    )
 
 
-@pytest.mark.skipif(keras.backend.backend() != "jax",
-                    reason="Keras distributes variables only on JAX")
+@pytest.mark.skipif(
+    keras.backend.backend() != "jax",
+    reason="Keras distributes variables only on JAX",
+)
 @pytest.mark.parametrize("kind", list(SEED_KINDS))
 def test_every_sharded_draw_holds_its_generators_lock(kind, monkeypatch):
-    initializers, _ = SEED_KINDS[kind](
-        functools.partial(_sharded, _he_normal))
+    initializers, _ = SEED_KINDS[kind](functools.partial(_sharded, _he_normal))
     held = _locks_held(monkeypatch, initializers, (8, 8))
     assert held and all(held)
 
@@ -376,13 +430,16 @@ def _next_normal(shape, mean, stddev, generator):
     seeds, and on JAX, where the generator's next state keys keras_inits'
     generator."""
     if keras.backend.backend() == "numpy":
-            draw = keras_internals.numpy_generator(generator).standard_normal(
-            shape, dtype="float32")
+        draw = keras_internals.numpy_generator(generator).standard_normal(
+            shape, dtype="float32"
+        )
         return draw * stddev + mean
     if keras.backend.backend() != "jax":
         return keras.random.normal(shape, mean, stddev, seed=generator)
     key = tuple(int(word) for word in np.asarray(generator.next()))
-    return _generator.draw(_quantiles.standard_normal, shape, key, stddev, mean)
+    return _generator.draw(
+        _quantiles.standard_normal, shape, key, stddev, mean
+    )
 
 
 def test_a_draw_takes_the_next_values_of_its_generator():
@@ -395,7 +452,8 @@ def test_a_draw_takes_the_next_values_of_its_generator():
         expected = _next_normal((3, 4), 0.5, 2.0, generator)
         np.testing.assert_array_equal(
             keras.ops.convert_to_numpy(init((3, 4))),
-            keras.ops.convert_to_numpy(expected))
+            keras.ops.convert_to_numpy(expected),
+        )
 
 
 def test_fresh_seeded_initializers_replay_the_same_sequence():
@@ -447,33 +505,55 @@ def test_a_copied_portable_seed_continues_its_sequence():
     assert seed.next_key() == (4, 1)
 
 
-@pytest.mark.parametrize("axes, message", [
-    ([5], r"Argument `input_axes` of compute_fans has an axis outside a "
-          r"tensor of rank 2. Received: input_axes=\[5\], shape=\(3, 4\)"),
-    ([0, -2], r"Argument `input_axes` of compute_fans names an axis of the "
-              r"tensor twice. Received: input_axes=\[0, -2\]"),
-    (b"x", r"Argument `input_axes` of compute_fans must be None or a list of "
-           r"integers. Received: input_axes=b'x'"),
-    ("01", r"Received: input_axes='01'"),
-])
+@pytest.mark.parametrize(
+    "axes, message",
+    [
+        (
+            [5],
+            r"Argument `input_axes` of compute_fans has an axis outside a "
+            r"tensor of rank 2. Received: input_axes=\[5\], shape=\(3, 4\)",
+        ),
+        (
+            [0, -2],
+            r"Argument `input_axes` of compute_fans names an axis of the "
+            r"tensor twice. Received: input_axes=\[0, -2\]",
+        ),
+        (
+            b"x",
+            r"Argument `input_axes` of compute_fans must be None or a list of "
+            r"integers. Received: input_axes=b'x'",
+        ),
+        ("01", r"Received: input_axes='01'"),
+    ],
+)
 def test_compute_fans_checks_its_axes(axes, message):
     with pytest.raises(ValueError, match=message):
         keras_inits.compute_fans((3, 4), input_axes=axes)
 
 
 def test_compute_fans_checks_its_shape():
-    with pytest.raises(ValueError, match="compute_fans needs a shape of "
-                       "whole numbers"):
+    with pytest.raises(
+        ValueError, match="compute_fans needs a shape of whole numbers"
+    ):
         keras_inits.compute_fans("ab")
     assert keras_inits.compute_fans((3, 4), input_axes=[-2]) == (3, 4)
 
 
-@pytest.mark.parametrize("dtype, message", [
-    ("foo", r"^Invalid dtype: foo HeNormal needs a dtype Keras knows. "
-            r"Received: dtype='foo'"),
-    (np.ones(2), r"^HeNormal needs a dtype Keras knows. Received: "
-                 r"dtype=array"),
-])
+@pytest.mark.parametrize(
+    "dtype, message",
+    [
+        (
+            "foo",
+            r"^Invalid dtype: foo HeNormal needs a dtype Keras knows. "
+            r"Received: dtype='foo'",
+        ),
+        (
+            np.ones(2),
+            r"^HeNormal needs a dtype Keras knows. Received: "
+            r"dtype=array",
+        ),
+    ],
+)
 def test_an_unknown_dtype_names_the_initializer(dtype, message):
     with pytest.raises(ValueError, match=message):
         keras_inits.HeNormal()((3, 4), dtype=dtype)
@@ -481,19 +561,26 @@ def test_an_unknown_dtype_names_the_initializer(dtype, message):
 
 @pytest.mark.parametrize("shape", [(3, 10**400), (2**63,)])
 def test_a_dimension_beyond_int64_is_refused(shape):
-    with pytest.raises(ValueError, match="HeNormal needs a shape whose "
-                       "dimensions are below 2\\*\\*63"):
+    with pytest.raises(
+        ValueError,
+        match="HeNormal needs a shape whose dimensions are below 2\\*\\*63",
+    ):
         keras_inits.HeNormal()(shape)
 
 
 @pytest.mark.parametrize("value", [10**400, -(10**400), 2**1100])
 def test_integers_too_large_for_a_float_are_refused_not_overflowed(value):
-    with pytest.raises(ValueError, match="Argument `stddev` of RandomNormal "
-                       "must be a finite number|Argument `stddev` of "
-                       "RandomNormal must be a positive number"):
+    with pytest.raises(
+        ValueError,
+        match="Argument `stddev` of RandomNormal "
+        "must be a finite number|Argument `stddev` of "
+        "RandomNormal must be a positive number",
+    ):
         keras_inits.RandomNormal(stddev=value)
-    with pytest.raises(ValueError, match="Argument `mean` of RandomNormal "
-                       "must be a finite number"):
+    with pytest.raises(
+        ValueError,
+        match="Argument `mean` of RandomNormal must be a finite number",
+    ):
         keras_inits.RandomNormal(mean=value)
 
 
@@ -505,24 +592,32 @@ def test_an_unhashable_choice_is_an_invalid_choice(mode):
 
 def test_a_value_too_large_to_print_is_still_named():
     # repr of an int of 5000 digits raises ValueError in Python 3.11+.
-    with pytest.raises(ValueError, match=r"Argument `gain` of Orthogonal must "
-                       r"be a positive number. Received: gain=<an integer of "
-                       r"16610 bits>"):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `gain` of Orthogonal must "
+        r"be a positive number. Received: gain=<an integer of "
+        r"16610 bits>",
+    ):
         keras_inits.Orthogonal(gain=10**5000)
-    with pytest.raises(ValueError, match=r"Received: stddev=1000000000.*\.\.\. "
-                       r"\(401 characters\)$"):
+    with pytest.raises(
+        ValueError,
+        match=r"Received: stddev=1000000000.*\.\.\. "
+        r"\(401 characters\)$",
+    ):
         keras_inits.RandomNormal(stddev=10**400)
 
 
 def test_every_seed_it_accepts_draws_on_every_backend():
     # PyTorch's SeedGenerator refuses seeds from 2**31 (int32 state).
-    draws = [keras.ops.convert_to_numpy(
-        keras_inits.RandomNormal(seed=seed)((8,)))
-        for seed in (0, 2**31 - 1, 2**31, 2**32 - 1)]
+    draws = [
+        keras.ops.convert_to_numpy(keras_inits.RandomNormal(seed=seed)((8,)))
+        for seed in (0, 2**31 - 1, 2**31, 2**32 - 1)
+    ]
     assert len({d.tobytes() for d in draws}) == 4
     np.testing.assert_array_equal(
-        draws[2], keras.ops.convert_to_numpy(
-            keras_inits.RandomNormal(seed=2**31)((8,))))
+        draws[2],
+        keras.ops.convert_to_numpy(keras_inits.RandomNormal(seed=2**31)((8,))),
+    )
 
 
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=lambda case: case.name)
@@ -540,19 +635,24 @@ def test_a_shape_trace_draws_nothing_and_keeps_the_state(case, monkeypatch):
 
     monkeypatch.setattr(sharding, "draw", compiled)
     spec = keras_internals.trace_output_spec(
-        lambda: initializer(case.shape, dtype="float32"))
+        lambda: initializer(case.shape, dtype="float32")
+    )
     assert tuple(spec.shape) == tuple(case.shape)
     assert keras.backend.standardize_dtype(spec.dtype) == "float32"
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(generator.state), state)
+        keras.ops.convert_to_numpy(generator.state), state
+    )
 
 
 def test_eager_draws_of_an_int_seed_make_no_variable(monkeypatch):
     # A SeedGenerator's variable costs more than a small draw; an
     # initializer of an int or None seed draws eagerly without one.
     made = []
-    monkeypatch.setattr(keras.random.SeedGenerator, "__init__",
-                        lambda self, *args, **kwargs: made.append(self))
+    monkeypatch.setattr(
+        keras.random.SeedGenerator,
+        "__init__",
+        lambda self, *args, **kwargs: made.append(self),
+    )
     for seed in (3, None):
         initializer = keras_inits.HeNormal(seed=seed)
         for _ in range(3):
@@ -563,11 +663,13 @@ def test_eager_draws_of_an_int_seed_make_no_variable(monkeypatch):
 def test_a_deferred_generator_keeps_no_state_change_of_a_stateless_scope():
     initializer = keras_inits.RandomNormal(seed=4)
     expected = keras.ops.convert_to_numpy(
-        keras_inits.RandomNormal(seed=4)((5,)))
+        keras_inits.RandomNormal(seed=4)((5,))
+    )
     with keras.StatelessScope():
         initializer((5,))
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(initializer((5,))), expected)
+        keras.ops.convert_to_numpy(initializer((5,))), expected
+    )
 
 
 def test_a_tf_function_draws_anew_at_every_call():
@@ -582,20 +684,23 @@ def test_a_tf_function_draws_anew_at_every_call():
     first, second = draw().numpy(), draw().numpy()
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(
-        first, keras.ops.convert_to_numpy(
-            keras_inits.RandomNormal(seed=4)((5,))))
+        first,
+        keras.ops.convert_to_numpy(keras_inits.RandomNormal(seed=4)((5,))),
+    )
 
 
 def test_a_shape_trace_of_an_int_seed_makes_no_variable(monkeypatch):
     initializer = keras_inits.HeNormal(seed=6)
     made = []
-    monkeypatch.setattr(keras.random.SeedGenerator, "__init__",
-                        lambda self, *args, **kwargs: made.append(self))
+    monkeypatch.setattr(
+        keras.random.SeedGenerator,
+        "__init__",
+        lambda self, *args, **kwargs: made.append(self),
+    )
     spec = keras_internals.trace_output_spec(lambda: initializer((4, 3)))
     assert tuple(spec.shape) == (4, 3) and made == []
     monkeypatch.undo()
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(initializer((4, 3))),
-        keras.ops.convert_to_numpy(keras_inits.HeNormal(seed=6)((4, 3))))
-
-
+        keras.ops.convert_to_numpy(keras_inits.HeNormal(seed=6)((4, 3))),
+    )

@@ -16,16 +16,22 @@ FLOAT_DTYPES = ["float16", "bfloat16", "float32", "float64"]
 
 
 def to_numpy(x):
-    return np.asarray(keras.ops.convert_to_numpy(keras.ops.cast(x, "float32"))
-                      if keras.backend.standardize_dtype(x.dtype) == "bfloat16"
-                      else keras.ops.convert_to_numpy(x), dtype="float64")
+    return np.asarray(
+        keras.ops.convert_to_numpy(keras.ops.cast(x, "float32"))
+        if keras.backend.standardize_dtype(x.dtype) == "bfloat16"
+        else keras.ops.convert_to_numpy(x),
+        dtype="float64",
+    )
 
 
 def test_every_public_initializer_is_in_the_table():
     public = {
-        name for name in keras_inits.__all__
+        name
+        for name in keras_inits.__all__
         if isinstance(getattr(keras_inits, name), type)
-        and issubclass(getattr(keras_inits, name), keras.initializers.Initializer)
+        and issubclass(
+            getattr(keras_inits, name), keras.initializers.Initializer
+        )
         and name not in ("Initializer", "RandomInitializer")
     }
     assert public == {case.name for case in CASES}
@@ -48,18 +54,22 @@ def test_shape_and_dtype(case, dtype):
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_default_dtype_is_floatx(case):
     values = case.make(1)(case.shape)
-    assert keras.backend.standardize_dtype(values.dtype) == keras.config.floatx()
+    assert (
+        keras.backend.standardize_dtype(values.dtype) == keras.config.floatx()
+    )
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in CASES if c.exact is not None], ids=repr)
+    "case", [c for c in CASES if c.exact is not None], ids=repr
+)
 def test_exact_values(case):
     values = to_numpy(case.make(1)(case.shape, dtype="float32"))
     np.testing.assert_allclose(values, case.exact(case.shape), atol=1e-6)
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in RANDOM_CASES if c.dist is not None], ids=repr)
+    "case", [c for c in RANDOM_CASES if c.dist is not None], ids=repr
+)
 def test_statistics(case):
     # 32768 draws with a fixed seed: deterministic on each backend, so the
     # test cannot flake. The mean is checked to 6 standard errors and the
@@ -84,8 +94,11 @@ def test_statistics(case):
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)
 @pytest.mark.parametrize("dtype", ["int32", "bool"])
 def test_random_initializers_refuse_non_float_dtypes(case, dtype):
-    with pytest.raises(ValueError, match=f"{case.name} draws random values and"
-                       " needs a floating-point dtype"):
+    with pytest.raises(
+        ValueError,
+        match=f"{case.name} draws random values and"
+        " needs a floating-point dtype",
+    ):
         case.make(1)(case.shape, dtype=dtype)
 
 
@@ -151,7 +164,10 @@ def test_config_round_trip(case):
 def test_registered_name_resolves(case):
     init = keras.initializers.get(f"keras_inits>{case.name}")
     assert type(init) is getattr(keras_inits, case.name)
-    assert keras.saving.get_registered_name(type(init)) == f"keras_inits>{case.name}"
+    assert (
+        keras.saving.get_registered_name(type(init))
+        == f"keras_inits>{case.name}"
+    )
 
 
 def _model(case, init):
@@ -166,8 +182,13 @@ def test_keras_file_round_trip(case, tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     layer, loaded_layer = model.layers[-1], loaded.layers[-1]
-    assert type(loaded_layer.kernel_initializer) is type(layer.kernel_initializer)
-    assert (loaded_layer.kernel_initializer.get_config()
-            == layer.kernel_initializer.get_config())
-    np.testing.assert_array_equal(to_numpy(loaded_layer.kernel),
-                                  to_numpy(layer.kernel))
+    assert type(loaded_layer.kernel_initializer) is type(
+        layer.kernel_initializer
+    )
+    assert (
+        loaded_layer.kernel_initializer.get_config()
+        == layer.kernel_initializer.get_config()
+    )
+    np.testing.assert_array_equal(
+        to_numpy(loaded_layer.kernel), to_numpy(layer.kernel)
+    )

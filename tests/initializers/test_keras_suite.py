@@ -30,8 +30,9 @@ import pytest
 
 import keras_inits
 
-KERAS_TESTS = os.path.join(os.path.dirname(keras.__file__), "src",
-                           "initializers")
+KERAS_TESTS = os.path.join(
+    os.path.dirname(keras.__file__), "src", "initializers"
+)
 FILES = (
     "constant_initializers_test.py",
     "random_initializers_test.py",
@@ -71,8 +72,9 @@ KERAS_INITS = _keras_inits_namespace()
 
 def _skip_if_backend(given_backend, reason):
     # Keras' conftest.py, which its wheel does not ship, defines this.
-    return pytest.mark.skipif(keras.backend.backend() == given_backend,
-                              reason=reason)
+    return pytest.mark.skipif(
+        keras.backend.backend() == given_backend, reason=reason
+    )
 
 
 # What the Keras test files import from outside Keras' package, and the
@@ -80,8 +82,10 @@ def _skip_if_backend(given_backend, reason):
 _CONFTEST = types.SimpleNamespace(skip_if_backend=_skip_if_backend)
 _REPLACED_IMPORTS = {
     ("keras.src", "initializers"): KERAS_INITS,
-    ("keras.src.initializers.random_initializers", "compute_fans"):
-        keras_inits.compute_fans,
+    (
+        "keras.src.initializers.random_initializers",
+        "compute_fans",
+    ): keras_inits.compute_fans,
 }
 
 
@@ -92,14 +96,18 @@ def _import(name, globals=None, locals=None, fromlist=(), level=0):
     if name == "conftest" and level == 0:
         return _CONFTEST
     module = builtins.__import__(name, globals, locals, fromlist, level)
-    if level == 0 and fromlist and any(
-        (name, item) in _REPLACED_IMPORTS for item in fromlist
+    if (
+        level == 0
+        and fromlist
+        and any((name, item) in _REPLACED_IMPORTS for item in fromlist)
     ):
-        return types.SimpleNamespace(**{
-            item: _REPLACED_IMPORTS.get((name, item), None)
-            or getattr(module, item)
-            for item in fromlist
-        })
+        return types.SimpleNamespace(
+            **{
+                item: _REPLACED_IMPORTS.get((name, item), None)
+                or getattr(module, item)
+                for item in fromlist
+            }
+        )
     return module
 
 
@@ -158,7 +166,7 @@ def _load(file):
         )
         assert adaptation.old.count("\n") == adaptation.new.count("\n")
         source = source.replace(adaptation.old, adaptation.new)
-    name = "keras_suite." + file[:-len(".py")]
+    name = "keras_suite." + file[: -len(".py")]
     module = types.ModuleType(name)
     module.__file__ = path
     module.__builtins__ = dict(vars(builtins), __import__=_import)
@@ -171,8 +179,10 @@ def _load(file):
 
 def _test_cases(module):
     return {
-        name: cls for name, cls in vars(module).items()
-        if isinstance(cls, type) and issubclass(cls, unittest.TestCase)
+        name: cls
+        for name, cls in vars(module).items()
+        if isinstance(cls, type)
+        and issubclass(cls, unittest.TestCase)
         and cls.__module__ == module.__name__
     }
 
@@ -211,12 +221,14 @@ def test_keras_tests_see_keras_inits():
     random_tests = MODULES["random_initializers_test.py"]
     assert random_tests.compute_fans is keras_inits.compute_fans
     layout_tests = MODULES["initializer_test.py"]
-    assert issubclass(layout_tests.InitializerWithLayout,
-                      keras_inits.Initializer)
+    assert issubclass(
+        layout_tests.InitializerWithLayout, keras_inits.Initializer
+    )
     for name in dir(keras.initializers):
         if not name.startswith("_") and name not in FALLBACKS:
             assert getattr(KERAS_INITS, name) is not getattr(
-                keras.initializers, name), name
+                keras.initializers, name
+            ), name
     assert KERAS_INITS.IdentityInitializer is keras_inits.Identity
     assert KERAS_INITS.orthogonal is keras_inits.Orthogonal
     assert KERAS_INITS.variance_scaling is keras_inits.VarianceScaling
@@ -230,4 +242,5 @@ def test_every_keras_test_class_is_collected_here():
         for name, cls in cases.items():
             assert globals()[name] is cls
     assert {"ConstantInitializersTest", "RandomInitializersTest"} <= set(
-        globals())
+        globals()
+    )

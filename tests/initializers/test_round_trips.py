@@ -63,7 +63,8 @@ ICNR_LAYOUT = {
     "shape": (3, 3, 4, 16),
     "inputs": (6, 6, 4),
     "layer": lambda init: keras.layers.Conv2D(
-        16, 3, padding="same", kernel_initializer=init),
+        16, 3, padding="same", kernel_initializer=init
+    ),
 }
 # Rows whose initializer cannot draw that (3, 3, 4, 4) kernel.
 NOT_IN_ICNR = {
@@ -76,9 +77,12 @@ NOT_IN_ICNR = {
 
 # The rows whose seed reaches their config: the random ones, and the
 # wrappers (DepthScaled, ICNR) seeded through the initializer inside.
-SEEDED_ROWS = {case.name for case in CASES
-               if keras_inits.serialize(case.make(SEED))
-               != keras_inits.serialize(case.make(None))}
+SEEDED_ROWS = {
+    case.name
+    for case in CASES
+    if keras_inits.serialize(case.make(SEED))
+    != keras_inits.serialize(case.make(None))
+}
 
 
 def takes_seed(case):
@@ -97,11 +101,13 @@ class Cell:
         """The nested row, as grouped_model builds it."""
         case, nesting, kind = self.case, self.nesting, self.kind
         return dataclasses.replace(
-            case, name=repr(self),
+            case,
+            name=repr(self),
             # A fresh seed for every initializer: a shared SeedGenerator or
             # PortableSeed would advance between layers.
             make=lambda _: NESTINGS[nesting](case.make(SEED_KINDS[kind]())),
-            **(ICNR_LAYOUT if "ICNR" in nesting else {}))
+            **(ICNR_LAYOUT if "ICNR" in nesting else {}),
+        )
 
     @property
     def replays(self):
@@ -121,10 +127,16 @@ def _cells():
                 if not takes_seed(case):
                     continue  # no seed for set_portable to change
                 kinds = list(PORTABLE_KINDS)
-            nestings = [n for n in NESTINGS
-                        if not ("ICNR" in n and case.name in NOT_IN_ICNR)]
-            cells += [Cell(case, nesting, kind, portable)
-                      for nesting in nestings for kind in kinds]
+            nestings = [
+                n
+                for n in NESTINGS
+                if not ("ICNR" in n and case.name in NOT_IN_ICNR)
+            ]
+            cells += [
+                Cell(case, nesting, kind, portable)
+                for nesting in nestings
+                for kind in kinds
+            ]
     return cells
 
 
@@ -141,13 +153,15 @@ def portable_mode(enabled):
 
 
 def first_draw(init, row):
-    return np.asarray(keras.ops.convert_to_numpy(
-        init(row.shape, dtype="float32")))
+    return np.asarray(
+        keras.ops.convert_to_numpy(init(row.shape, dtype="float32"))
+    )
 
 
 def test_the_matrix_covers_every_row_seed_kind_and_nesting():
-    native = {(c.case.name, c.nesting, c.kind) for c in CELLS
-              if not c.portable}
+    native = {
+        (c.case.name, c.nesting, c.kind) for c in CELLS if not c.portable
+    }
     for case in CASES:
         kinds = SEED_KINDS if takes_seed(case) else ["None"]
         for nesting in NESTINGS:
@@ -157,7 +171,9 @@ def test_the_matrix_covers_every_row_seed_kind_and_nesting():
                 assert (case.name, nesting, kind) in native
     assert len(native) == len([c for c in CELLS if not c.portable])
     assert SEEDED_ROWS == {c.name for c in CASES if c.random} | {
-        "DepthScaled", "ICNR"}
+        "DepthScaled",
+        "ICNR",
+    }
     assert {c.kind for c in CELLS if c.portable} == set(PORTABLE_KINDS)
 
 
@@ -171,8 +187,11 @@ def test_rows_left_out_of_icnr_cannot_draw_its_kernel(name):
 # The cheap routes, once per cell.
 
 
-@pytest.mark.parametrize("cell", CELLS, ids=lambda c: (
-    f"{c!r}-{'set_portable' if c.portable else 'native'}"))
+@pytest.mark.parametrize(
+    "cell",
+    CELLS,
+    ids=lambda c: f"{c!r}-{'set_portable' if c.portable else 'native'}",
+)
 def test_config_routes_keep_config_and_draws(cell):
     with portable_mode(cell.portable):
         serialized = keras_inits.serialize(cell.row.make(None))
@@ -181,27 +200,32 @@ def test_config_routes_keep_config_and_draws(cell):
             "deserialize": keras_inits.deserialize(serialized),
             "json": keras_inits.deserialize(json.loads(text)),
             "keras.initializers": keras.initializers.deserialize(
-                json.loads(text)),
+                json.loads(text)
+            ),
         }
         for route, rebuilt in routes.items():
             assert keras_inits.serialize(rebuilt) == serialized, route
         if cell.replays:
             np.testing.assert_array_equal(
                 first_draw(routes["json"], cell.row),
-                first_draw(cell.row.make(None), cell.row))
+                first_draw(cell.row.make(None), cell.row),
+            )
 
 
 def test_set_portable_makes_the_seeds_of_nested_initializers_portable():
     # The matrix cells under set_portable(True) hold PortableSeeds: the
     # portable routes above test what they claim to.
     with portable_mode(True):
-        config = keras_inits.serialize(_depth_scaled(_icnr(
-            keras_inits.HeNormal(seed=SEED))))
+        config = keras_inits.serialize(
+            _depth_scaled(_icnr(keras_inits.HeNormal(seed=SEED)))
+        )
         plain = keras_inits.serialize(keras_inits.ICNR())
     inner = config["config"]["initializer"]["config"]["initializer"]
     assert inner["config"]["seed"]["config"] == {"seed": SEED}
-    assert plain["config"]["initializer"]["config"]["seed"][
-        "registered_name"] == "keras_inits>PortableSeed"
+    assert (
+        plain["config"]["initializer"]["config"]["seed"]["registered_name"]
+        == "keras_inits>PortableSeed"
+    )
 
 
 def test_under_set_portable_a_seed_generator_seed_loads_portable():
@@ -219,15 +243,22 @@ def test_under_set_portable_a_seed_generator_seed_loads_portable():
 GROUPS = sorted({(c.portable, c.kind) for c in CELLS})
 
 
-@pytest.fixture(scope="module", params=GROUPS, ids=lambda g: (
-    f"{'set_portable' if g[0] else 'native'}-{g[1]}"))
+@pytest.fixture(
+    scope="module",
+    params=GROUPS,
+    ids=lambda g: f"{'set_portable' if g[0] else 'native'}-{g[1]}",
+)
 def group(request):
     portable, kind = request.param
-    cells = {c.row.name: c for c in CELLS
-             if (c.portable, c.kind) == (portable, kind)}
+    cells = {
+        c.row.name: c
+        for c in CELLS
+        if (c.portable, c.kind) == (portable, kind)
+    }
     with portable_mode(portable):
-        model, layers = grouped_model([c.row for c in cells.values()],
-                                      seed=None)
+        model, layers = grouped_model(
+            [c.row for c in cells.values()], seed=None
+        )
     return portable, cells, model, layers
 
 
@@ -240,12 +271,17 @@ def assert_same_model(loaded, original, group, route, weights="replays"):
         got = getattr(loaded.get_layer(name), attribute)
         assert type(got) is type(init), (route, row.name)
         assert keras_inits.serialize(got) == keras_inits.serialize(init), (
-            route, row.name)
+            route,
+            row.name,
+        )
         if weights == "all" or cells[row.name].replays:
-            for mine, theirs in zip(original.get_layer(name).get_weights(),
-                                    loaded.get_layer(name).get_weights()):
-                np.testing.assert_array_equal(theirs, mine, err_msg=(
-                    f"{route}: {row.name}"))
+            for mine, theirs in zip(
+                original.get_layer(name).get_weights(),
+                loaded.get_layer(name).get_weights(),
+            ):
+                np.testing.assert_array_equal(
+                    theirs, mine, err_msg=(f"{route}: {row.name}")
+                )
 
 
 def test_keras_file_round_trip(group, tmp_path):

@@ -20,8 +20,10 @@ def measured_variances(model, x, normalize="pre_activation"):
     one sub-model per layer, run on the batch afresh; for
     "pre_activation", its input through a copy of the layer made without
     an activation."""
-    return {layer.name: to_numpy(outputs).var() for layer, outputs
-            in kernel_outputs(model, x, normalize)}
+    return {
+        layer.name: to_numpy(outputs).var()
+        for layer, outputs in kernel_outputs(model, x, normalize)
+    }
 
 
 def kernel_outputs(model, x, normalize="pre_activation"):
@@ -36,7 +38,8 @@ def kernel_outputs(model, x, normalize="pre_activation"):
             continue
         inputs = keras.Model(model.inputs[0], layer.input)(x, training=False)
         linear = type(layer).from_config(
-            dict(layer.get_config(), activation="linear"))
+            dict(layer.get_config(), activation="linear")
+        )
         linear(inputs)  # builds it
         linear.set_weights(layer.get_weights())
         found.append((layer, linear(inputs, training=False)))
@@ -45,8 +48,10 @@ def kernel_outputs(model, x, normalize="pre_activation"):
 
 def mlp(depth=20, width=32, activation="relu"):
     layers = [keras.Input((16,))]
-    layers += [keras.layers.Dense(width, activation=activation)
-               for _ in range(depth - 1)]
+    layers += [
+        keras.layers.Dense(width, activation=activation)
+        for _ in range(depth - 1)
+    ]
     layers.append(keras.layers.Dense(10))
     return keras.Sequential(layers)
 
@@ -79,8 +84,9 @@ def test_twenty_layer_mlp_reaches_unit_variance_in_every_layer():
     assert [row.layer for row in report] == list(variances)
     for row in report:
         assert abs(variances[row.layer] - 1.0) <= TOLERANCE
-        np.testing.assert_allclose(row.variance, variances[row.layer],
-                                   rtol=1e-4)
+        np.testing.assert_allclose(
+            row.variance, variances[row.layer], rtol=1e-4
+        )
         assert 0 <= row.iterations <= 10
     # The orthogonal start alone leaves ReLU layers at variance ~1/2.
     assert sum(row.iterations for row in report) >= 19
@@ -94,8 +100,9 @@ def test_every_pre_activation_variance_reaches_one(activation):
     variances = measured_variances(model, x)
     for row in report:
         assert abs(variances[row.layer] - 1.0) <= TOLERANCE, row.layer
-        np.testing.assert_allclose(row.variance, variances[row.layer],
-                                   rtol=1e-4)
+        np.testing.assert_allclose(
+            row.variance, variances[row.layer], rtol=1e-4
+        )
 
 
 def test_saturating_units_stay_out_of_saturation():
@@ -117,7 +124,8 @@ def test_a_softmax_head_is_not_saturated():
     model = keras.Sequential(
         [keras.Input((16,))]
         + [keras.layers.Dense(32, activation="relu") for _ in range(3)]
-        + [keras.layers.Dense(10, activation="softmax")])
+        + [keras.layers.Dense(10, activation="softmax")]
+    )
     x = batch((256, 16))
     keras_inits.lsuv(model, x, seed=13)
     logits = to_numpy(kernel_outputs(model, x)[-1][1])
@@ -152,11 +160,13 @@ def test_a_layer_that_cannot_converge_keeps_its_closest_kernel():
     model.layers[0].set_weights([weights, -2.0 * weights[0]])
     x = 1.0 + 0.1 * batch((512, 1))
     with pytest.warns(UserWarning, match="lsuv: the output variance"):
-        report = keras_inits.lsuv(model, x, orthogonal_start=False,
-                                  max_iterations=3)
+        report = keras_inits.lsuv(
+            model, x, orthogonal_start=False, max_iterations=3
+        )
     assert report[0].iterations == 3 and not report.converged
-    np.testing.assert_allclose(to_numpy(model.layers[0].kernel), weights,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        to_numpy(model.layers[0].kernel), weights, rtol=1e-5
+    )
     np.testing.assert_allclose(report[0].variance, 4.04, rtol=0.02)
 
 
@@ -165,8 +175,10 @@ def test_small_cnn_reaches_unit_variance_in_every_layer():
     report = keras_inits.lsuv(model, x, tolerance=TOLERANCE, seed=2)
     # Pooling, normalization and global pooling are passed through.
     assert [row.layer for row in report] == [
-        layer.name for layer in model.layers
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+        layer.name
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
     for name, variance in measured_variances(model, x).items():
         assert abs(variance - 1.0) <= TOLERANCE, name
 
@@ -186,8 +198,9 @@ def test_functional_model_with_branches():
 
 
 def test_sequential_built_lazily():
-    model = keras.Sequential([keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dense(4)])
+    model = keras.Sequential(
+        [keras.layers.Dense(16, activation="relu"), keras.layers.Dense(4)]
+    )
     report = keras_inits.lsuv(model, batch((128, 8)), seed=4)
     assert report.converged and len(report) == 2
 
@@ -204,8 +217,7 @@ def test_orthogonal_start_then_a_scale():
 def test_without_orthogonal_start_only_rescales():
     model = keras.Sequential([keras.Input((16,)), keras.layers.Dense(8)])
     before = to_numpy(model.layers[0].kernel)
-    report = keras_inits.lsuv(model, batch((128, 16)),
-                              orthogonal_start=False)
+    report = keras_inits.lsuv(model, batch((128, 16)), orthogonal_start=False)
     after = to_numpy(model.layers[0].kernel)
     ratio = after / before
     np.testing.assert_allclose(ratio, ratio.flat[0], rtol=1e-4)
@@ -227,57 +239,87 @@ def test_report_prints_as_a_table():
     assert lines[0].split() == ["layer", "iterations", "variance", "converged"]
     assert len(lines) == 3
     for line, row in zip(lines[1:], report):
-        assert line.split() == [row.layer, str(row.iterations),
-                                f"{row.variance:.4f}", "yes"]
+        assert line.split() == [
+            row.layer,
+            str(row.iterations),
+            f"{row.variance:.4f}",
+            "yes",
+        ]
     assert isinstance(report[0], keras_inits.LayerReport)
 
 
 def test_not_converging_warns_and_keeps_the_weights():
     # After tanh, one rescaling cannot bring the output variance from ~0.4
     # to within 0.01 of 1.
-    model = keras.Sequential([keras.Input((16,)),
-                              keras.layers.Dense(16, activation="tanh")])
+    model = keras.Sequential(
+        [keras.Input((16,)), keras.layers.Dense(16, activation="tanh")]
+    )
     x = batch((128, 16))
-    with pytest.warns(UserWarning, match=re.escape(
-            "lsuv: the output variance of ['")):
-        report = keras_inits.lsuv(model, x, tolerance=0.01, max_iterations=1,
-                                  normalize="post_activation", seed=8)
+    with pytest.warns(
+        UserWarning, match=re.escape("lsuv: the output variance of ['")
+    ):
+        report = keras_inits.lsuv(
+            model,
+            x,
+            tolerance=0.01,
+            max_iterations=1,
+            normalize="post_activation",
+            seed=8,
+        )
     assert not report.converged
     assert report[0].iterations == 1 and "NO" in str(report)
     measured = measured_variances(model, x, "post_activation")
-    np.testing.assert_allclose(measured[report[0].layer], report[0].variance,
-                               rtol=1e-4)
+    np.testing.assert_allclose(
+        measured[report[0].layer], report[0].variance, rtol=1e-4
+    )
 
 
 def test_failure_midway_restores_every_kernel():
     # The third Dense sees an all-zero input: output variance 0, which no
     # rescaling fixes. By then the first two kernels have been changed.
-    model = keras.Sequential([
-        keras.Input((8,)), keras.layers.Dense(8), keras.layers.Dense(8),
-        keras.layers.Rescaling(0.0), keras.layers.Dense(8)])
-    before = [to_numpy(layer.kernel) for layer in model.layers
-              if hasattr(layer, "kernel")]
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(8),
+            keras.layers.Dense(8),
+            keras.layers.Rescaling(0.0),
+            keras.layers.Dense(8),
+        ]
+    )
+    before = [
+        to_numpy(layer.kernel)
+        for layer in model.layers
+        if hasattr(layer, "kernel")
+    ]
     with pytest.raises(ValueError, match="lsuv cannot rescale layer "):
         keras_inits.lsuv(model, batch((32, 8)), seed=9)
-    after = [to_numpy(layer.kernel) for layer in model.layers
-             if hasattr(layer, "kernel")]
+    after = [
+        to_numpy(layer.kernel)
+        for layer in model.layers
+        if hasattr(layer, "kernel")
+    ]
     for b, a in zip(before, after):
         np.testing.assert_array_equal(a, b)
 
 
 def test_wrong_batch_shape():
-    with pytest.raises(ValueError, match=re.escape(
-            "lsuv needs x_batch of shape (None, 16) (None: any size) for "
-            "model")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "lsuv needs x_batch of shape (None, 16) (None: any size) for model"
+        ),
+    ):
         keras_inits.lsuv(mlp(depth=2), batch((32, 5)))
 
 
 def test_wrong_number_of_inputs():
     a, b = keras.Input((4,)), keras.Input((4,))
-    model = keras.Model([a, b], keras.layers.Dense(2)(
-        keras.layers.Concatenate()([a, b])))
-    with pytest.raises(ValueError, match="lsuv needs x_batch with the 2 "
-                       "input"):
+    model = keras.Model(
+        [a, b], keras.layers.Dense(2)(keras.layers.Concatenate()([a, b]))
+    )
+    with pytest.raises(
+        ValueError, match="lsuv needs x_batch with the 2 input"
+    ):
         keras_inits.lsuv(model, batch((8, 4)))
 
 
@@ -302,8 +344,10 @@ def test_shared_layer_is_refused():
     inputs = keras.Input((4,))
     shared = keras.layers.Dense(4)
     model = keras.Model(inputs, shared(shared(inputs)))
-    with pytest.raises(ValueError, match="lsuv needs each layer with a kernel "
-                       "to be called once"):
+    with pytest.raises(
+        ValueError,
+        match="lsuv needs each layer with a kernel to be called once",
+    ):
         keras_inits.lsuv(model, batch((8, 4)))
 
 
@@ -312,25 +356,33 @@ def test_not_a_model():
         keras_inits.lsuv(keras.layers.Dense(3), batch((8, 4)))
 
 
-@pytest.mark.parametrize("name, value, requirement", [
-    ("tolerance", 0.0, "a positive number"),
-    ("tolerance", -0.1, "a positive number"),
-    ("max_iterations", 0, "a positive integer"),
-    ("max_iterations", 2.5, "a positive integer"),
-    ("orthogonal_start", "yes", "a bool"),
-    ("normalize", "pre", '"pre_activation" or "post_activation"'),
-    ("normalize", None, '"pre_activation" or "post_activation"'),
-    ("seed", -1, "None, an integer"),
-])
+@pytest.mark.parametrize(
+    "name, value, requirement",
+    [
+        ("tolerance", 0.0, "a positive number"),
+        ("tolerance", -0.1, "a positive number"),
+        ("max_iterations", 0, "a positive integer"),
+        ("max_iterations", 2.5, "a positive integer"),
+        ("orthogonal_start", "yes", "a bool"),
+        ("normalize", "pre", '"pre_activation" or "post_activation"'),
+        ("normalize", None, '"pre_activation" or "post_activation"'),
+        ("seed", -1, "None, an integer"),
+    ],
+)
 def test_bad_arguments(name, value, requirement):
-    with pytest.raises(ValueError, match=re.escape(
-            f"Argument `{name}` of lsuv must be {requirement}")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"Argument `{name}` of lsuv must be {requirement}"),
+    ):
         keras_inits.lsuv(mlp(depth=2), batch((8, 16)), **{name: value})
 
 
 def kernels(model):
-    return [to_numpy(layer.kernel) for layer in model.layers
-            if hasattr(layer, "kernel")]
+    return [
+        to_numpy(layer.kernel)
+        for layer in model.layers
+        if hasattr(layer, "kernel")
+    ]
 
 
 def assert_unchanged(before, model):
@@ -352,39 +404,57 @@ def test_subclassed_model_is_refused_with_the_reason():
     model, x = Subclassed(), batch((16, 6))
     model(x)  # built: it has weights lsuv must not touch
     before = kernels(model)
-    with pytest.raises(ValueError, match=re.escape(
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "lsuv needs a Sequential or Functional model: it measures each "
-            "layer on its input")) as info:
+            "layer on its input"
+        ),
+    ) as info:
         keras_inits.lsuv(model, x)
     assert "Received: model 'sub' of class Subclassed" in str(info.value)
     assert_unchanged(before, model)
 
 
-@pytest.mark.parametrize("name, value, requirement", [
-    ("max_iterations", 10**400, "a positive integer no larger than 1,000"),
-    ("max_iterations", 1001, "a positive integer no larger than 1,000"),
-])
+@pytest.mark.parametrize(
+    "name, value, requirement",
+    [
+        ("max_iterations", 10**400, "a positive integer no larger than 1,000"),
+        ("max_iterations", 1001, "a positive integer no larger than 1,000"),
+    ],
+)
 def test_iterations_are_bounded(name, value, requirement):
     model = mlp(depth=2)
     before = kernels(model)
-    with pytest.raises(ValueError, match=re.escape(
-            f"Argument `{name}` of lsuv must be {requirement}")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(f"Argument `{name}` of lsuv must be {requirement}"),
+    ):
         keras_inits.lsuv(model, batch((8, 16)), **{name: value})
     assert_unchanged(before, model)
 
 
-@pytest.mark.parametrize("x_batch, message", [
-    (None, "Argument `x_batch` of lsuv must be an array of numbers"),
-    ("abc", "Argument `x_batch` of lsuv must be an array of numbers"),
-    (10**400, "Argument `x_batch` of lsuv must be an array of numbers"),
-    (np.zeros((8, 16), dtype=object),
-     "Argument `x_batch` of lsuv must be an array of numbers"),
-    (np.zeros((0, 16), "float32"), "lsuv needs x_batch with one sample or "
-     "more"),
-    (np.full((8, 16), np.nan, "float32"), "lsuv needs x_batch of finite "
-     "values"),
-    (np.full((8, 16), np.inf), "lsuv needs x_batch of finite values"),
-])
+@pytest.mark.parametrize(
+    "x_batch, message",
+    [
+        (None, "Argument `x_batch` of lsuv must be an array of numbers"),
+        ("abc", "Argument `x_batch` of lsuv must be an array of numbers"),
+        (10**400, "Argument `x_batch` of lsuv must be an array of numbers"),
+        (
+            np.zeros((8, 16), dtype=object),
+            "Argument `x_batch` of lsuv must be an array of numbers",
+        ),
+        (
+            np.zeros((0, 16), "float32"),
+            "lsuv needs x_batch with one sample or more",
+        ),
+        (
+            np.full((8, 16), np.nan, "float32"),
+            "lsuv needs x_batch of finite values",
+        ),
+        (np.full((8, 16), np.inf), "lsuv needs x_batch of finite values"),
+    ],
+)
 def test_bad_batches_change_nothing(x_batch, message):
     model = mlp(depth=2)
     before = kernels(model)
@@ -395,9 +465,14 @@ def test_bad_batches_change_nothing(x_batch, message):
 
 def test_inputs_of_different_batch_sizes_are_refused():
     a, b = keras.Input((4,)), keras.Input((4,))
-    model = keras.Model([a, b], keras.layers.Dense(2)(
-        keras.layers.Concatenate()([a, b])))
-    with pytest.raises(ValueError, match=re.escape(
+    model = keras.Model(
+        [a, b], keras.layers.Dense(2)(keras.layers.Concatenate()([a, b]))
+    )
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
             "lsuv needs every array of x_batch to have the same batch "
-            "size. Received: shapes [(8, 4), (6, 4)]")):
+            "size. Received: shapes [(8, 4), (6, 4)]"
+        ),
+    ):
         keras_inits.lsuv(model, [batch((8, 4)), batch((6, 4))])

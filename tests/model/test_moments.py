@@ -11,8 +11,14 @@ from keras_inits.model import _moments as moments_module
 from keras_inits.model._moments import moments
 
 # Sizes around every chunk and row boundary of both paths.
-SIZES = (1, 7, moments_module.ROW, moments_module.ROW + 3,
-         moments_module.HOST_CHUNK * 3 + 5, moments_module.DEVICE_CHUNK + 3)
+SIZES = (
+    1,
+    7,
+    moments_module.ROW,
+    moments_module.ROW + 3,
+    moments_module.HOST_CHUNK * 3 + 5,
+    moments_module.DEVICE_CHUNK + 3,
+)
 DTYPES = ("float32", "float16", "bfloat16", "float64")
 
 
@@ -21,8 +27,9 @@ def _variable(values, dtype):
 
 
 def _reference(variable):
-    values = keras.ops.convert_to_numpy(keras.ops.cast(variable.value,
-                                                       "float32"))
+    values = keras.ops.convert_to_numpy(
+        keras.ops.cast(variable.value, "float32")
+    )
     return values.astype(np.float64).mean(), values.astype(np.float64).std()
 
 
@@ -54,10 +61,12 @@ def test_host_values_split_among_threads_sum_the_same(threads, monkeypatch):
     variable = _variable(values, "float32")
     want_mean, want_std = _reference(variable)
     shift = float(values.astype("float32")[0])
-    parts = moments_module._host_sums(np.asarray(values, "float32"), shift,
-                                      "float32")
-    whole = moments_module._chunk_sums(np.asarray(values, "float32"), shift,
-                                       "float32")
+    parts = moments_module._host_sums(
+        np.asarray(values, "float32"), shift, "float32"
+    )
+    whole = moments_module._chunk_sums(
+        np.asarray(values, "float32"), shift, "float32"
+    )
     assert parts == pytest.approx(whole, rel=1e-6)
     mean, std = moments(variable)
     assert mean == pytest.approx(want_mean, rel=1e-6)

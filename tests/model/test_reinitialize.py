@@ -22,7 +22,6 @@ from keras_inits.random._seeds import derive_seed
 from tests.catalogue import RANDOM_CASES
 
 BACKEND = keras.backend.backend()
-I = keras.initializers
 P_MIN = 1e-4
 
 
@@ -62,86 +61,207 @@ def truncated(stddev):
 # One row per layer kind: the layer, its input shape, and what each weight
 # (by name) must hold: a scipy distribution or exact values.
 KINDS = {
-    "Dense": (lambda: keras.layers.Dense(
-        16, kernel_initializer=I.RandomUniform(-0.5, 0.5),
-        bias_initializer=I.Constant(0.25)), (12,),
-        {"kernel": uniform(0.5), "bias": np.full(16, 0.25)}),
-    "EinsumDense": (lambda: keras.layers.EinsumDense(
-        "ab,bcd->acd", (4, 6), bias_axes="d",
-        kernel_initializer=I.RandomNormal(0.0, 0.3),
-        bias_initializer=keras_inits.Constant(-1.0)), (8,),
-        {"kernel": stats.norm(0, 0.3), "bias": np.full(6, -1.0)}),
-    "Conv1D": (lambda: keras.layers.Conv1D(
-        8, 3, kernel_initializer=keras_inits.HeNormal()), (10, 4),
-        {"kernel": stats.norm(0, np.sqrt(2 / 12)), "bias": np.zeros(8)}),
-    "Conv2D": (lambda: keras.layers.Conv2D(
-        8, 3, kernel_initializer=I.RandomUniform(-0.2, 0.2)), (6, 6, 3),
-        {"kernel": uniform(0.2), "bias": np.zeros(8)}),
-    "Conv3D": (lambda: keras.layers.Conv3D(
-        4, 2, kernel_initializer=I.TruncatedNormal(0.0, 0.1),
-        bias_initializer="ones"), (3, 3, 3, 3),
-        {"kernel": truncated(0.1), "bias": np.ones(4)}),
-    "Conv1DTranspose": (lambda: keras.layers.Conv1DTranspose(
-        6, 3, kernel_initializer=I.RandomUniform(-1.0, 1.0)), (5, 4),
-        {"kernel": uniform(1.0), "bias": np.zeros(6)}),
-    "Conv2DTranspose": (lambda: keras.layers.Conv2DTranspose(
-        4, 3, kernel_initializer=I.RandomNormal(0.0, 2.0)), (4, 4, 5),
-        {"kernel": stats.norm(0, 2.0), "bias": np.zeros(4)}),
-    "Conv3DTranspose": (lambda: keras.layers.Conv3DTranspose(
-        4, 2, kernel_initializer=keras_inits.RandomUniform(-0.3, 0.3)),
-        (2, 2, 2, 6), {"kernel": uniform(0.3), "bias": np.zeros(4)}),
-    "DepthwiseConv2D": (lambda: keras.layers.DepthwiseConv2D(
-        3, depth_multiplier=4,
-        depthwise_initializer=I.RandomNormal(0.0, 0.4)), (5, 5, 4),
-        {"kernel": stats.norm(0, 0.4), "bias": np.zeros(16)}),
-    "SeparableConv2D": (lambda: keras.layers.SeparableConv2D(
-        16, 3, depth_multiplier=2,
-        depthwise_initializer=I.RandomUniform(-0.6, 0.6),
-        pointwise_initializer=keras_inits.TruncatedNormal(0.0, 0.5)),
-        (5, 5, 4), {"depthwise_kernel": uniform(0.6),
-                    "pointwise_kernel": truncated(0.5),
-                    "bias": np.zeros(16)}),
-    "Embedding": (lambda: keras.layers.Embedding(
-        50, 8, embeddings_initializer=I.RandomNormal(1.0, 0.1)), (3,),
-        {"embeddings": stats.norm(1.0, 0.1)}),
-    "SimpleRNN": (lambda: keras.layers.SimpleRNN(
-        8, kernel_initializer=I.RandomUniform(-0.4, 0.4),
-        recurrent_initializer=I.RandomNormal(0.0, 0.2),
-        bias_initializer=I.Constant(0.1)), (4, 6),
-        {"kernel": uniform(0.4), "recurrent_kernel": stats.norm(0, 0.2),
-         "bias": np.full(8, 0.1)}),
-    "LSTM": (lambda: keras.layers.LSTM(
-        8, kernel_initializer=I.RandomNormal(0.0, 0.3),
-        recurrent_initializer=keras_inits.RandomUniform(-0.1, 0.1),
-        bias_initializer=I.Constant(0.5), unit_forget_bias=True), (4, 6),
-        {"kernel": stats.norm(0, 0.3), "recurrent_kernel": uniform(0.1),
-         "bias": np.r_[np.full(8, 0.5), np.ones(8), np.full(16, 0.5)]}),
-    "GRU": (lambda: keras.layers.GRU(
-        8, kernel_initializer=I.RandomUniform(-0.7, 0.7),
-        recurrent_initializer=I.RandomNormal(0.0, 0.5)), (4, 6),
-        {"kernel": uniform(0.7), "recurrent_kernel": stats.norm(0, 0.5),
-         "bias": np.zeros((2, 24))}),
-    "Bidirectional": (lambda: keras.layers.Bidirectional(keras.layers.LSTM(
-        8, kernel_initializer=I.RandomUniform(-0.3, 0.3),
-        recurrent_initializer=I.RandomNormal(0.0, 0.1))), (4, 6),
-        {"kernel": uniform(0.3), "recurrent_kernel": stats.norm(0, 0.1),
-         "bias": np.r_[np.zeros(8), np.ones(8), np.zeros(16)]}),
-    "TimeDistributed": (lambda: keras.layers.TimeDistributed(
-        keras.layers.Dense(8, kernel_initializer=I.RandomNormal(0.0, 0.6))),
-        (5, 7), {"kernel": stats.norm(0, 0.6), "bias": np.zeros(8)}),
-    "BatchNormalization": (lambda: keras.layers.BatchNormalization(
-        gamma_initializer=I.Constant(2.0), beta_initializer=I.Constant(-1.0),
-        moving_mean_initializer=I.Constant(0.5),
-        moving_variance_initializer=I.Constant(3.0)), (6,),
-        {"gamma": np.full(6, 2.0), "beta": np.full(6, -1.0),
-         "moving_mean": np.full(6, 0.5), "moving_variance": np.full(6, 3.0)}),
-    "LayerNormalization": (lambda: keras.layers.LayerNormalization(
-        gamma_initializer=I.RandomNormal(1.0, 0.05)), (200,),
-        {"gamma": stats.norm(1.0, 0.05), "beta": np.zeros(200)}),
-    "GroupNormalization": (lambda: keras.layers.GroupNormalization(
-        groups=2, gamma_initializer="ones",
-        beta_initializer=I.Constant(0.3)), (5, 6),
-        {"gamma": np.ones(6), "beta": np.full(6, 0.3)}),
+    "Dense": (
+        lambda: keras.layers.Dense(
+            16,
+            kernel_initializer=keras.initializers.RandomUniform(-0.5, 0.5),
+            bias_initializer=keras.initializers.Constant(0.25),
+        ),
+        (12,),
+        {"kernel": uniform(0.5), "bias": np.full(16, 0.25)},
+    ),
+    "EinsumDense": (
+        lambda: keras.layers.EinsumDense(
+            "ab,bcd->acd",
+            (4, 6),
+            bias_axes="d",
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.3),
+            bias_initializer=keras_inits.Constant(-1.0),
+        ),
+        (8,),
+        {"kernel": stats.norm(0, 0.3), "bias": np.full(6, -1.0)},
+    ),
+    "Conv1D": (
+        lambda: keras.layers.Conv1D(
+            8, 3, kernel_initializer=keras_inits.HeNormal()
+        ),
+        (10, 4),
+        {"kernel": stats.norm(0, np.sqrt(2 / 12)), "bias": np.zeros(8)},
+    ),
+    "Conv2D": (
+        lambda: keras.layers.Conv2D(
+            8,
+            3,
+            kernel_initializer=keras.initializers.RandomUniform(-0.2, 0.2),
+        ),
+        (6, 6, 3),
+        {"kernel": uniform(0.2), "bias": np.zeros(8)},
+    ),
+    "Conv3D": (
+        lambda: keras.layers.Conv3D(
+            4,
+            2,
+            kernel_initializer=keras.initializers.TruncatedNormal(0.0, 0.1),
+            bias_initializer="ones",
+        ),
+        (3, 3, 3, 3),
+        {"kernel": truncated(0.1), "bias": np.ones(4)},
+    ),
+    "Conv1DTranspose": (
+        lambda: keras.layers.Conv1DTranspose(
+            6,
+            3,
+            kernel_initializer=keras.initializers.RandomUniform(-1.0, 1.0),
+        ),
+        (5, 4),
+        {"kernel": uniform(1.0), "bias": np.zeros(6)},
+    ),
+    "Conv2DTranspose": (
+        lambda: keras.layers.Conv2DTranspose(
+            4, 3, kernel_initializer=keras.initializers.RandomNormal(0.0, 2.0)
+        ),
+        (4, 4, 5),
+        {"kernel": stats.norm(0, 2.0), "bias": np.zeros(4)},
+    ),
+    "Conv3DTranspose": (
+        lambda: keras.layers.Conv3DTranspose(
+            4, 2, kernel_initializer=keras_inits.RandomUniform(-0.3, 0.3)
+        ),
+        (2, 2, 2, 6),
+        {"kernel": uniform(0.3), "bias": np.zeros(4)},
+    ),
+    "DepthwiseConv2D": (
+        lambda: keras.layers.DepthwiseConv2D(
+            3,
+            depth_multiplier=4,
+            depthwise_initializer=keras.initializers.RandomNormal(0.0, 0.4),
+        ),
+        (5, 5, 4),
+        {"kernel": stats.norm(0, 0.4), "bias": np.zeros(16)},
+    ),
+    "SeparableConv2D": (
+        lambda: keras.layers.SeparableConv2D(
+            16,
+            3,
+            depth_multiplier=2,
+            depthwise_initializer=keras.initializers.RandomUniform(-0.6, 0.6),
+            pointwise_initializer=keras_inits.TruncatedNormal(0.0, 0.5),
+        ),
+        (5, 5, 4),
+        {
+            "depthwise_kernel": uniform(0.6),
+            "pointwise_kernel": truncated(0.5),
+            "bias": np.zeros(16),
+        },
+    ),
+    "Embedding": (
+        lambda: keras.layers.Embedding(
+            50,
+            8,
+            embeddings_initializer=keras.initializers.RandomNormal(1.0, 0.1),
+        ),
+        (3,),
+        {"embeddings": stats.norm(1.0, 0.1)},
+    ),
+    "SimpleRNN": (
+        lambda: keras.layers.SimpleRNN(
+            8,
+            kernel_initializer=keras.initializers.RandomUniform(-0.4, 0.4),
+            recurrent_initializer=keras.initializers.RandomNormal(0.0, 0.2),
+            bias_initializer=keras.initializers.Constant(0.1),
+        ),
+        (4, 6),
+        {
+            "kernel": uniform(0.4),
+            "recurrent_kernel": stats.norm(0, 0.2),
+            "bias": np.full(8, 0.1),
+        },
+    ),
+    "LSTM": (
+        lambda: keras.layers.LSTM(
+            8,
+            kernel_initializer=keras.initializers.RandomNormal(0.0, 0.3),
+            recurrent_initializer=keras_inits.RandomUniform(-0.1, 0.1),
+            bias_initializer=keras.initializers.Constant(0.5),
+            unit_forget_bias=True,
+        ),
+        (4, 6),
+        {
+            "kernel": stats.norm(0, 0.3),
+            "recurrent_kernel": uniform(0.1),
+            "bias": np.r_[np.full(8, 0.5), np.ones(8), np.full(16, 0.5)],
+        },
+    ),
+    "GRU": (
+        lambda: keras.layers.GRU(
+            8,
+            kernel_initializer=keras.initializers.RandomUniform(-0.7, 0.7),
+            recurrent_initializer=keras.initializers.RandomNormal(0.0, 0.5),
+        ),
+        (4, 6),
+        {
+            "kernel": uniform(0.7),
+            "recurrent_kernel": stats.norm(0, 0.5),
+            "bias": np.zeros((2, 24)),
+        },
+    ),
+    "Bidirectional": (
+        lambda: keras.layers.Bidirectional(
+            keras.layers.LSTM(
+                8,
+                kernel_initializer=keras.initializers.RandomUniform(-0.3, 0.3),
+                recurrent_initializer=keras.initializers.RandomNormal(
+                    0.0, 0.1
+                ),
+            )
+        ),
+        (4, 6),
+        {
+            "kernel": uniform(0.3),
+            "recurrent_kernel": stats.norm(0, 0.1),
+            "bias": np.r_[np.zeros(8), np.ones(8), np.zeros(16)],
+        },
+    ),
+    "TimeDistributed": (
+        lambda: keras.layers.TimeDistributed(
+            keras.layers.Dense(
+                8, kernel_initializer=keras.initializers.RandomNormal(0.0, 0.6)
+            )
+        ),
+        (5, 7),
+        {"kernel": stats.norm(0, 0.6), "bias": np.zeros(8)},
+    ),
+    "BatchNormalization": (
+        lambda: keras.layers.BatchNormalization(
+            gamma_initializer=keras.initializers.Constant(2.0),
+            beta_initializer=keras.initializers.Constant(-1.0),
+            moving_mean_initializer=keras.initializers.Constant(0.5),
+            moving_variance_initializer=keras.initializers.Constant(3.0),
+        ),
+        (6,),
+        {
+            "gamma": np.full(6, 2.0),
+            "beta": np.full(6, -1.0),
+            "moving_mean": np.full(6, 0.5),
+            "moving_variance": np.full(6, 3.0),
+        },
+    ),
+    "LayerNormalization": (
+        lambda: keras.layers.LayerNormalization(
+            gamma_initializer=keras.initializers.RandomNormal(1.0, 0.05)
+        ),
+        (200,),
+        {"gamma": stats.norm(1.0, 0.05), "beta": np.zeros(200)},
+    ),
+    "GroupNormalization": (
+        lambda: keras.layers.GroupNormalization(
+            groups=2,
+            gamma_initializer="ones",
+            beta_initializer=keras.initializers.Constant(0.3),
+        ),
+        (5, 6),
+        {"gamma": np.ones(6), "beta": np.full(6, 0.3)},
+    ),
 }
 
 
@@ -175,19 +295,29 @@ def test_every_layer_kind_is_redrawn_from_its_initializer(kind):
 
 
 def test_multi_head_attention_and_nested_models():
-    inner = keras.Sequential([
-        keras.Input((6, 8)),
-        keras.layers.Dense(8, kernel_initializer=I.RandomUniform(-0.9, 0.9),
-                           name="proj"),
-    ], name="inner")
+    inner = keras.Sequential(
+        [
+            keras.Input((6, 8)),
+            keras.layers.Dense(
+                8,
+                kernel_initializer=keras.initializers.RandomUniform(-0.9, 0.9),
+                name="proj",
+            ),
+        ],
+        name="inner",
+    )
 
     class Block(keras.Model):  # subclassed, holding a functional model
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
             x = keras.Input((6, 8))
             self.attention = keras.layers.MultiHeadAttention(
-                2, 12, kernel_initializer=I.RandomNormal(0.0, 0.25),
-                bias_initializer=I.Constant(0.125), name="mha")
+                2,
+                12,
+                kernel_initializer=keras.initializers.RandomNormal(0.0, 0.25),
+                bias_initializer=keras.initializers.Constant(0.125),
+                name="mha",
+            )
             self.sub = keras.Model(x, inner(x), name="functional_sub")
 
         def call(self, x):
@@ -200,8 +330,9 @@ def test_multi_head_attention_and_nested_models():
     report = keras_inits.reinitialize(model, seed=5)
     assert len(report) == len(model.weights) == 10
     # query, key, value and output: kernels of 192 values each
-    check_weights(block.attention, {"kernel": stats.norm(0, 0.25),
-                                    "bias": 0.125})
+    check_weights(
+        block.attention, {"kernel": stats.norm(0, 0.25), "bias": 0.125}
+    )
     check_weights(inner, {"kernel": uniform(0.9), "bias": 0.0})
 
 
@@ -220,12 +351,16 @@ def test_default_initializers_use_their_fans():
 def test_keras_initializers_are_rebuilt_with_the_derived_seed():
     # As keras_inits' class of the same name and arguments, whose draws go
     # through keras_inits' samplers.
-    dense = keras.layers.Dense(5, kernel_initializer=I.RandomNormal(0, 1))
+    dense = keras.layers.Dense(
+        5, kernel_initializer=keras.initializers.RandomNormal(0, 1)
+    )
     keras.Sequential([keras.Input((4,)), dense])
     report = keras_inits.reinitialize(dense, seed=17)
     seed = derive_seed(17, "kernel")  # its key below the layer itself
-    np.testing.assert_array_equal(values(dense.kernel), values(
-        keras_inits.RandomNormal(0, 1, seed=seed)((4, 5))))
+    np.testing.assert_array_equal(
+        values(dense.kernel),
+        values(keras_inits.RandomNormal(0, 1, seed=seed)((4, 5))),
+    )
     assert report.rows[0].initializer == f"RandomNormal(stddev=1, seed={seed})"
 
 
@@ -234,13 +369,16 @@ def test_custom_layers_and_closures():
         def build(self, input_shape):
             self.w = self.add_weight(
                 shape=(input_shape[-1], 40),
-                initializer=keras_inits.RandomNormal(0.0, 3.0))
+                initializer=keras_inits.RandomNormal(0.0, 3.0),
+            )
             inner = keras.initializers.RandomUniform(2.0, 4.0)
             self.v = self.add_weight(
-                shape=(60,), initializer=lambda shape, dtype=None: inner(
-                    shape, dtype))
-            self.c = self.add_weight(shape=(3,), initializer="ones",
-                                     trainable=False)
+                shape=(60,),
+                initializer=lambda shape, dtype=None: inner(shape, dtype),
+            )
+            self.c = self.add_weight(
+                shape=(3,), initializer="ones", trainable=False
+            )
 
         def call(self, x):
             return x @ self.w
@@ -249,8 +387,10 @@ def test_custom_layers_and_closures():
     keras.Sequential([keras.Input((5,)), layer])
     spoil(layer)
     report = keras_inits.reinitialize(layer, seed=2)
-    assert stats.kstest(values(layer.w).ravel(),
-                        stats.norm(0, 3).cdf).pvalue > P_MIN
+    assert (
+        stats.kstest(values(layer.w).ravel(), stats.norm(0, 3).cdf).pvalue
+        > P_MIN
+    )
     v = values(layer.v)
     assert stats.kstest(v, stats.uniform(2, 2).cdf).pvalue > P_MIN
     np.testing.assert_array_equal(values(layer.c), np.ones(3))
@@ -263,8 +403,11 @@ def test_custom_layers_and_closures():
 
 
 def test_lstm_forget_bias_closure_is_reseeded():
-    lstm = keras.layers.LSTM(16, unit_forget_bias=True,
-                             bias_initializer=I.RandomNormal(0.0, 1.0))
+    lstm = keras.layers.LSTM(
+        16,
+        unit_forget_bias=True,
+        bias_initializer=keras.initializers.RandomNormal(0.0, 1.0),
+    )
     keras.Sequential([keras.Input((3, 4)), lstm])
     first = values(lstm.cell.bias).copy()
     keras_inits.reinitialize(lstm)
@@ -278,13 +421,17 @@ def test_lstm_forget_bias_closure_is_reseeded():
 
 
 def mlp(name="net"):
-    return keras.Sequential([
-        keras.Input((6,)),
-        keras.layers.Dense(32, name="hidden"),
-        keras.layers.BatchNormalization(name="norm"),
-        keras.layers.Dense(3, kernel_initializer=keras_inits.HeNormal(),
-                           name="out"),
-    ], name=name)
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(32, name="hidden"),
+            keras.layers.BatchNormalization(name="norm"),
+            keras.layers.Dense(
+                3, kernel_initializer=keras_inits.HeNormal(), name="out"
+            ),
+        ],
+        name=name,
+    )
 
 
 def kernels(model):
@@ -340,8 +487,12 @@ def test_repeated_paths_get_distinct_seeds():
     model = keras.Model(x, [a(x), b(x)])
     report = keras_inits.reinitialize(model, seed=1)
     paths = [row.path for row in report]
-    assert paths == ["head/kernel", "head/bias", "head/kernel#2",
-                     "head/bias#2"]
+    assert paths == [
+        "head/kernel",
+        "head/bias",
+        "head/kernel#2",
+        "head/bias#2",
+    ]
     assert not np.any(values(a.weights[0]) == values(b.weights[0]))
 
 
@@ -351,25 +502,31 @@ def test_repeated_paths_get_distinct_seeds():
 def frozen_base_with_head():
     base = mlp("base")
     base.trainable = False
-    model = keras.Sequential([base, keras.layers.Dense(2, name="head")],
-                             name="transfer")
+    model = keras.Sequential(
+        [base, keras.layers.Dense(2, name="head")], name="transfer"
+    )
     model.build((None, 6))
     return model, base
 
 
-@pytest.mark.parametrize("select", [
-    lambda m: {"layers": [m.get_layer("head")]},
-    lambda m: {"layers": "head"},
-    lambda m: {"layers": lambda layer: layer.name == "head"},
-    lambda m: {"skip_frozen": True},
-])
+@pytest.mark.parametrize(
+    "select",
+    [
+        lambda m: {"layers": [m.get_layer("head")]},
+        lambda m: {"layers": "head"},
+        lambda m: {"layers": lambda layer: layer.name == "head"},
+        lambda m: {"skip_frozen": True},
+    ],
+)
 def test_selection(select):
     model, base = frozen_base_with_head()
     before = snapshot(base)
     head = values(model.get_layer("head").kernel).copy()
     report = keras_inits.reinitialize(model, seed=1, **select(model))
-    assert [row.path for row in report] == ["transfer/head/kernel",
-                                            "transfer/head/bias"]
+    assert [row.path for row in report] == [
+        "transfer/head/kernel",
+        "transfer/head/bias",
+    ]
     assert_identical(before, snapshot(base))
     assert not np.any(values(model.get_layer("head").kernel) == head)
 
@@ -382,8 +539,11 @@ def test_selecting_a_nested_model_selects_its_layers():
 
 def test_unknown_layers_are_refused():
     model, _ = frozen_base_with_head()
-    with pytest.raises(ValueError, match="Argument `layers` of reinitialize "
-                       r"names layers that are not in transfer: \['nope'\]"):
+    with pytest.raises(
+        ValueError,
+        match="Argument `layers` of reinitialize "
+        r"names layers that are not in transfer: \['nope'\]",
+    ):
         keras_inits.reinitialize(model, layers=["head", "nope"])
     with pytest.raises(ValueError, match="Argument `layers` of reinitialize"):
         keras_inits.reinitialize(model, layers=[keras.layers.Dense(2)])
@@ -401,7 +561,9 @@ def train_and_record(model, x, y):
     return seen
 
 
-@pytest.mark.skipif(BACKEND == "numpy", reason="the NumPy backend cannot train")
+@pytest.mark.skipif(
+    BACKEND == "numpy", reason="the NumPy backend cannot train"
+)
 def test_reset_optimizer_restarts_training_exactly():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(12, 6)).astype("float32")
@@ -411,8 +573,11 @@ def test_reset_optimizer_restarts_training_exactly():
     used.fit(x, y, batch_size=4, epochs=2, verbose=0)
     report = keras_inits.reinitialize(used, seed=21, reset_optimizer=True)
     assert int(values(used.optimizer.iterations)) == 0
-    slots = [v for v in used.optimizer.variables
-             if "momentum" in v.name or "velocity" in v.name]
+    slots = [
+        v
+        for v in used.optimizer.variables
+        if "momentum" in v.name or "velocity" in v.name
+    ]
     assert slots and all(not values(v).any() for v in slots)
     assert "adam/iteration" in [row.path for row in report]
 
@@ -421,15 +586,17 @@ def test_reset_optimizer_restarts_training_exactly():
     fresh.compile(keras.optimizers.Adam(0.01), "mse")
     # Same weights, same data, same arithmetic: equal to float32 rounding
     # (the two runs execute the same compiled steps, so in practice equal).
-    for a, b in zip(train_and_record(used, x, y),
-                    train_and_record(fresh, x, y)):
+    for a, b in zip(
+        train_and_record(used, x, y), train_and_record(fresh, x, y)
+    ):
         for u, v in zip(a, b):
             np.testing.assert_allclose(u, v, rtol=1e-6, atol=1e-7)
 
 
 def test_reset_optimizer_needs_a_compiled_model():
-    with pytest.raises(ValueError, match="reset_optimizer=True needs a "
-                       "compiled model"):
+    with pytest.raises(
+        ValueError, match="reset_optimizer=True needs a compiled model"
+    ):
         keras_inits.reinitialize(mlp(), reset_optimizer=True)
 
 
@@ -453,9 +620,14 @@ class Armed(keras.initializers.Initializer):
 
 
 def armed_model():
-    model = keras.Sequential([keras.Input((4,))] + [
-        keras.layers.Dense(4, kernel_initializer=Armed(), name=f"d{i}")
-        for i in range(5)], name="armed")
+    model = keras.Sequential(
+        [keras.Input((4,))]
+        + [
+            keras.layers.Dense(4, kernel_initializer=Armed(), name=f"d{i}")
+            for i in range(5)
+        ],
+        name="armed",
+    )
     model.compile("adam", "mse")
     model.optimizer.build(model.trainable_variables)
     for v in model.optimizer.variables:  # as if trained (NumPy cannot train)
@@ -474,8 +646,11 @@ def test_a_failure_leaves_every_variable_untouched(mode):
     finally:
         Armed.fail_at = None
     assert_identical(before, snapshot(model, model.optimizer))
-    assert set(info.value.problems) == {"armed/d2/kernel", "armed/d3/kernel",
-                                        "armed/d4/kernel"}
+    assert set(info.value.problems) == {
+        "armed/d2/kernel",
+        "armed/d3/kernel",
+        "armed/d4/kernel",
+    }
     reason = "injected failure" if mode == "raise" else "returns shape (4, 5)"
     assert reason in info.value.problems["armed/d2/kernel"]
 
@@ -488,9 +663,11 @@ def test_a_replayable_initializer_failing_its_trace(monkeypatch):
         raise ValueError("broken draw")
 
     monkeypatch.setattr(keras_inits.HeNormal, "draw", broken)
-    with pytest.raises(keras_inits.ReinitializeError,
-                       match="reinitialize changed no weight: it cannot re-draw "
-                       "net/out/kernel: ValueError: broken draw"):
+    with pytest.raises(
+        keras_inits.ReinitializeError,
+        match="reinitialize changed no weight: it cannot re-draw "
+        "net/out/kernel: ValueError: broken draw",
+    ):
         keras_inits.reinitialize(model)
     assert_identical(before, snapshot(model))
 
@@ -499,12 +676,14 @@ class HandSet(keras.layers.Layer):
     """Weights whose values no initializer describes."""
 
     def build(self, input_shape):
-        self.table = self.add_weight(shape=(3,), initializer="zeros",
-                                     name="table")
+        self.table = self.add_weight(
+            shape=(3,), initializer="zeros", name="table"
+        )
         self.table.assign(np.arange(3.0))
         self.fixed = keras.Variable(np.array([1.0, 2.0]), name="fixed")
-        self.kernel = self.add_weight(shape=(input_shape[-1], 3),
-                                      name="kernel")
+        self.kernel = self.add_weight(
+            shape=(input_shape[-1], 3), name="kernel"
+        )
 
     def call(self, x):
         return x @ self.kernel
@@ -512,19 +691,25 @@ class HandSet(keras.layers.Layer):
 
 def test_unattributed_variables_are_reported_then_skipped():
     layer = HandSet(name="hand")
-    model = keras.Sequential([keras.Input((2,)), layer, keras.layers.Dense(
-        2, name="d")], name="m")
+    model = keras.Sequential(
+        [keras.Input((2,)), layer, keras.layers.Dense(2, name="d")], name="m"
+    )
     before = snapshot(model)
-    with pytest.raises(keras_inits.ReinitializeError,
-                       match="skip_unattributed=True") as info:
+    with pytest.raises(
+        keras_inits.ReinitializeError, match="skip_unattributed=True"
+    ) as info:
         keras_inits.reinitialize(model)
     assert_identical(before, snapshot(model))
     # where Keras puts a variable made by hand depends on the backend
     fixed, kernel, table = sorted(info.value.problems)
     assert fixed.endswith("fixed") and (kernel, table) == (
-        "m/hand/kernel", "m/hand/table")
-    assert "HandSet cannot be rebuilt from its config" in (
-        info.value.problems[fixed])
+        "m/hand/kernel",
+        "m/hand/table",
+    )
+    assert (
+        "HandSet cannot be rebuilt from its config"
+        in (info.value.problems[fixed])
+    )
 
     kernel = values(model.get_layer("d").kernel).copy()
     report = keras_inits.reinitialize(model, skip_unattributed=True)
@@ -545,8 +730,10 @@ def test_a_weight_assigned_in_build_is_unattributed():
 
     layer = Assigns(name="assigns")
     layer.build((None, 3))
-    with pytest.raises(keras_inits.ReinitializeError,
-                       match="Assigns.build assigns its value by hand"):
+    with pytest.raises(
+        keras_inits.ReinitializeError,
+        match="Assigns.build assigns its value by hand",
+    ):
         keras_inits.reinitialize(layer)
 
 
@@ -554,20 +741,30 @@ def test_a_weight_assigned_in_build_is_unattributed():
 
 
 def test_a_model_loaded_from_a_keras_file(tmp_path):
-    model = keras.Sequential([
-        keras.Input((5, 3)),
-        keras.layers.LSTM(4, unit_forget_bias=True, name="lstm",
-                          kernel_initializer=keras_inits.GlorotNormal()),
-        keras.layers.Dense(2, kernel_initializer="keras_inits>HeUniform",
-                           name="out"),
-    ], name="saved")
+    model = keras.Sequential(
+        [
+            keras.Input((5, 3)),
+            keras.layers.LSTM(
+                4,
+                unit_forget_bias=True,
+                name="lstm",
+                kernel_initializer=keras_inits.GlorotNormal(),
+            ),
+            keras.layers.Dense(
+                2, kernel_initializer="keras_inits>HeUniform", name="out"
+            ),
+        ],
+        name="saved",
+    )
     model.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     spoil(loaded)
     report = keras_inits.reinitialize(loaded, seed=8)
     assert len(report) == 5 and not report.skipped
-    np.testing.assert_array_equal(values(loaded.layers[0].cell.bias),
-                                  np.r_[np.zeros(4), np.ones(4), np.zeros(8)])
+    np.testing.assert_array_equal(
+        values(loaded.layers[0].cell.bias),
+        np.r_[np.zeros(4), np.ones(4), np.zeros(8)],
+    )
     # The keras_inits initializer came back from the file's config. (Keras
     # gives loaded variables shorter paths: "out/kernel", not
     # "saved/out/kernel", so seeds differ from the original model's.)
@@ -579,13 +776,18 @@ def test_a_model_loaded_from_a_keras_file(tmp_path):
 SLOW = BACKEND == "jax" and not os.environ.get("KERAS_INITS_SLOW_TESTS")
 
 
-@pytest.mark.skipif(SLOW, reason=(
-    "on JAX, building an application compiles one XLA program per weight "
-    "shape (about 50 s on 2 cores); set KERAS_INITS_SLOW_TESTS=1 to run"))
+@pytest.mark.skipif(
+    SLOW,
+    reason=(
+        "on JAX, building an application compiles one XLA program per weight "
+        "shape (about 50 s on 2 cores); set KERAS_INITS_SLOW_TESTS=1 to run"
+    ),
+)
 @pytest.mark.parametrize("name", ["ResNet50", "MobileNetV3Small"])
 def test_keras_applications(name):
     model = getattr(keras.applications, name)(
-        weights=None, input_shape=(32, 32, 3), classes=10)
+        weights=None, input_shape=(32, 32, 3), classes=10
+    )
     spoil(model)
     report = keras_inits.reinitialize(model, seed=1)
     assert len(report) == len(model.weights) and not report.skipped
@@ -595,11 +797,18 @@ def test_keras_applications(name):
         weights = {v.name: values(v) for v in layer.weights}
         if isinstance(layer, keras.layers.BatchNormalization):
             # ResNet50 and MobileNetV3 keep the default constants
-            for key, constant in [("gamma", 1), ("beta", 0),
-                                  ("moving_mean", 0), ("moving_variance", 1)]:
+            for key, constant in [
+                ("gamma", 1),
+                ("beta", 0),
+                ("moving_mean", 0),
+                ("moving_variance", 1),
+            ]:
                 if key in weights:
                     np.testing.assert_array_equal(weights[key], constant)
-        elif type(layer) is keras.layers.Conv2D and np.prod(layer.kernel.shape) > 3000:
+        elif (
+            type(layer) is keras.layers.Conv2D
+            and np.prod(layer.kernel.shape) > 3000
+        ):
             h, w, fan_in, fan_out = layer.kernel.shape  # GlorotUniform
             limit = np.sqrt(6 / (h * w * (fan_in + fan_out)))
             kernel = weights["kernel"].ravel()
@@ -612,10 +821,18 @@ def test_report_prints_as_a_table():
     model = mlp()
     report = keras_inits.reinitialize(model, seed=2)
     text = str(report).splitlines()
-    assert text[0].split()[:5] == ["path", "key", "initializer", "shape",
-                                   "mean"]
-    assert text[1].split()[:3] == ["net/hidden/kernel", "hidden/kernel",
-                                   f"GlorotUniform(seed={derive_seed(2, 'hidden/kernel')})"]
+    assert text[0].split()[:5] == [
+        "path",
+        "key",
+        "initializer",
+        "shape",
+        "mean",
+    ]
+    assert text[1].split()[:3] == [
+        "net/hidden/kernel",
+        "hidden/kernel",
+        f"GlorotUniform(seed={derive_seed(2, 'hidden/kernel')})",
+    ]
     assert "(6, 32)" in text[1]
     assert text[-1].startswith("8 variables re-drawn (451 values), seed=2")
     row = report["net/norm/moving_variance"]
@@ -627,18 +844,31 @@ def test_report_prints_as_a_table():
 
 @pytest.mark.parametrize("seed", [-1, 2**31, 1.5, True, "3"])
 def test_bad_seeds(seed):
-    with pytest.raises(ValueError, match="Argument `seed` of reinitialize "
-                       r"must be None or an integer in \[0, 2\*\*31\)"):
+    with pytest.raises(
+        ValueError,
+        match="Argument `seed` of reinitialize "
+        r"must be None or an integer in \[0, 2\*\*31\)",
+    ):
         keras_inits.reinitialize(mlp(), seed=seed)
 
 
 BAD_ARGUMENTS = [
-    ("layers", 5), ("layers", 2.5), ("layers", b"hidden"), ("layers", [5]),
-    ("layers", ["hidden", None]), ("layers", keras.layers.Dense),
-    ("seed", 10**400), ("seed", 2**64), ("seed", np.float64(3.0)),
-    ("skip_frozen", "yes"), ("skip_unattributed", 1),
-    ("reset_optimizer", "no"), ("reset_adapted", None), ("backup", 0),
-    ("measure", "no"), ("portable", "yes"),
+    ("layers", 5),
+    ("layers", 2.5),
+    ("layers", b"hidden"),
+    ("layers", [5]),
+    ("layers", ["hidden", None]),
+    ("layers", keras.layers.Dense),
+    ("seed", 10**400),
+    ("seed", 2**64),
+    ("seed", np.float64(3.0)),
+    ("skip_frozen", "yes"),
+    ("skip_unattributed", 1),
+    ("reset_optimizer", "no"),
+    ("reset_adapted", None),
+    ("backup", 0),
+    ("measure", "no"),
+    ("portable", "yes"),
 ]
 
 
@@ -648,17 +878,21 @@ def test_bad_arguments_change_nothing(name, value):
     # seed=None) change when an argument is refused.
     model = mlp()
     before, state = snapshot(model), random.getstate()
-    with pytest.raises(ValueError,
-                       match=f"Argument `{name}` of reinitialize must be "):
+    with pytest.raises(
+        ValueError, match=f"Argument `{name}` of reinitialize must be "
+    ):
         keras_inits.reinitialize(model, **{name: value})
     assert_identical(before, snapshot(model))
     assert random.getstate() == state
 
 
 def test_layers_given_as_a_class_suggest_a_predicate():
-    with pytest.raises(ValueError, match=re.escape(
-            "to select by class, pass `lambda layer: isinstance(layer, "
-            "Dense)`")):
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "to select by class, pass `lambda layer: isinstance(layer, Dense)`"
+        ),
+    ):
         keras_inits.reinitialize(mlp(), layers=keras.layers.Dense)
 
 
@@ -675,21 +909,28 @@ def test_numpy_integer_seeds_are_integers():
 def test_layers_given_as_a_generator_are_read_once():
     model = mlp()
     report = keras_inits.reinitialize(
-        model, seed=1, layers=(name for name in ["out"]))
+        model, seed=1, layers=(name for name in ["out"])
+    )
     assert [row.path for row in report] == ["net/out/kernel", "net/out/bias"]
 
 
 def test_bad_models():
-    with pytest.raises(ValueError, match="reinitialize needs a keras.Model "
-                       "or keras.layers.Layer. Received: list"):
+    with pytest.raises(
+        ValueError,
+        match="reinitialize needs a keras.Model "
+        "or keras.layers.Layer. Received: list",
+    ):
         keras_inits.reinitialize([])
-    with pytest.raises(ValueError, match="unbuilt has no weights to "
-                       "reinitialize: build it first"):
+    with pytest.raises(
+        ValueError,
+        match="unbuilt has no weights to reinitialize: build it first",
+    ):
         keras_inits.reinitialize(keras.layers.Dense(2, name="unbuilt"))
 
 
 # Trust: wrapped initializers re-drawn, adapted data kept, seeds
 # from the model's structure, all-or-nothing under interrupts.
+
 
 def _wrapped(case, nesting, seed):
     """`(layer, inputs)` using `case`'s initializer bare or wrapped."""
@@ -758,19 +999,31 @@ def test_wrapped_initializers_are_redrawn_at_any_depth(nesting, seed_kind):
 
 def test_keras_initializers_wrapped_in_depth_scaled_turn_portable():
     def model():
-        return keras.Sequential([keras.Input((8,)), keras.layers.Dense(
-            16, kernel_initializer=keras_inits.DepthScaled(
-                I.HeNormal(seed=4), depth=2))])
+        return keras.Sequential(
+            [
+                keras.Input((8,)),
+                keras.layers.Dense(
+                    16,
+                    kernel_initializer=keras_inits.DepthScaled(
+                        keras.initializers.HeNormal(seed=4), depth=2
+                    ),
+                ),
+            ]
+        )
 
     a = model()
     report = keras_inits.reinitialize(a, seed=5, portable=True)
     assert "PortableSeed" in report.rows[0].initializer
     # Portable: the value of keras_inits' HeNormal with the derived seed.
     key = report.rows[0].key
-    inner = keras_inits.HeNormal(seed=keras_inits.PortableSeed(derive_seed(
-        derive_seed(5, key), "initializer")))
-    np.testing.assert_allclose(values(a.layers[0].kernel),
-                               values(inner((8, 16))) / 2.0, rtol=1e-6)
+    inner = keras_inits.HeNormal(
+        seed=keras_inits.PortableSeed(
+            derive_seed(derive_seed(5, key), "initializer")
+        )
+    )
+    np.testing.assert_allclose(
+        values(a.layers[0].kernel), values(inner((8, 16))) / 2.0, rtol=1e-6
+    )
 
 
 def _normalized_model(x):
@@ -786,8 +1039,10 @@ def test_adapted_state_is_data_and_kept(tmp_path):
     out = values(model(x[:8]))
     report = keras_inits.reinitialize(model, seed=0)
     assert sorted(report.skipped) == sorted(state)
-    assert all("Normalization.adapt() computes it from data" in reason
-               for reason in report.skipped.values())
+    assert all(
+        "Normalization.adapt() computes it from data" in reason
+        for reason in report.skipped.values()
+    )
     assert [row.key for row in report] == ["dense/kernel", "dense/bias"]
     for v in model.layers[0].weights:
         np.testing.assert_array_equal(values(v), state[v.path])
@@ -795,8 +1050,9 @@ def test_adapted_state_is_data_and_kept(tmp_path):
     assert np.abs(values(model.layers[0](x)).mean(axis=0)).max() < 1e-3
     model.save(tmp_path / "n.keras")
     loaded = keras.models.load_model(tmp_path / "n.keras")
-    np.testing.assert_allclose(values(loaded(x[:8])), values(model(x[:8])),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        values(loaded(x[:8])), values(model(x[:8])), rtol=1e-5, atol=1e-5
+    )
     assert not np.allclose(values(model(x[:8])), out)  # the Dense changed
 
 
@@ -810,18 +1066,21 @@ def test_adapted_state_resets_only_when_asked():
     np.testing.assert_array_equal(state["variance"], np.ones(3))
     # The layer uses the reset state at once (it caches what it computes).
     np.testing.assert_allclose(values(model.layers[0](x[:4])), x[:4])
-    with pytest.raises(ValueError, match=r"Argument `reset_adapted` of "
-                       r"reinitialize must be True or False\. Received: "
-                       r"reset_adapted='yes'"):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `reset_adapted` of "
+        r"reinitialize must be True or False\. Received: "
+        r"reset_adapted='yes'",
+    ):
         keras_inits.reinitialize(model, reset_adapted="yes")
 
 
 def test_any_layer_with_adapt_keeps_its_state():
     class Centre(keras.layers.Layer):
         def build(self, input_shape):
-            self.centre = self.add_weight(shape=input_shape[1:],
-                                          initializer="zeros",
-                                          trainable=False)
+            self.centre = self.add_weight(
+                shape=input_shape[1:], initializer="zeros", trainable=False
+            )
 
         def adapt(self, data):
             self.centre.assign(np.mean(data, axis=0))
@@ -830,8 +1089,7 @@ def test_any_layer_with_adapt_keeps_its_state():
             return x - self.centre
 
     layer = Centre()
-    model = keras.Sequential([keras.Input((2,)), layer,
-                              keras.layers.Dense(1)])
+    model = keras.Sequential([keras.Input((2,)), layer, keras.layers.Dense(1)])
     layer.adapt(np.array([[1.0, 2.0], [3.0, 4.0]]))
     report = keras_inits.reinitialize(model, seed=0)
     assert list(report.skipped) == [layer.centre.path]
@@ -863,11 +1121,17 @@ def _blocks():
     return model
 
 
-BUILDERS = {"sequential": lambda: keras.Sequential(
-                [keras.Input((5,)), keras.layers.Dense(4),
-                 keras.layers.Dense(3, kernel_initializer="he_normal")]),
-            "functional": _auto_named_functional,
-            "subclassed": _blocks}
+BUILDERS = {
+    "sequential": lambda: keras.Sequential(
+        [
+            keras.Input((5,)),
+            keras.layers.Dense(4),
+            keras.layers.Dense(3, kernel_initializer="he_normal"),
+        ]
+    ),
+    "functional": _auto_named_functional,
+    "subclassed": _blocks,
+}
 
 
 @pytest.mark.parametrize("kind", list(BUILDERS))
@@ -896,17 +1160,22 @@ def test_same_named_blocks_get_their_own_seeds_whatever_the_selection():
     model = _blocks()
     report = keras_inits.reinitialize(model, seed=0)
     assert [row.key for row in report][:4] == [
-        "block/dense/kernel", "block/dense/bias",
-        "block#2/dense/kernel", "block#2/dense/bias"]
-    full = {v.path + str(i): values(v).copy()
-            for i, v in enumerate(model.weights)}
+        "block/dense/kernel",
+        "block/dense/bias",
+        "block#2/dense/kernel",
+        "block#2/dense/bias",
+    ]
+    full = {
+        v.path + str(i): values(v).copy() for i, v in enumerate(model.weights)
+    }
     keras_inits.reinitialize(model, seed=1)
     keras_inits.reinitialize(model, seed=0, layers=[model.b])
     keras_inits.reinitialize(model, seed=0, layers=[model.a, model.head])
     for i, v in enumerate(model.weights):
         np.testing.assert_array_equal(values(v), full[v.path + str(i)])
-    assert not np.array_equal(values(model.a.weights[0]),
-                              values(model.b.weights[0]))
+    assert not np.array_equal(
+        values(model.a.weights[0]), values(model.b.weights[0])
+    )
 
 
 class _FailingAssign:
@@ -926,9 +1195,13 @@ class _FailingAssign:
 
 
 def _eight_variables():
-    return keras.Sequential([keras.Input((4,))] + [
-        keras.layers.Dense(4, bias_initializer="random_normal")
-        for _ in range(4)])
+    return keras.Sequential(
+        [keras.Input((4,))]
+        + [
+            keras.layers.Dense(4, bias_initializer="random_normal")
+            for _ in range(4)
+        ]
+    )
 
 
 def _reference(seed):
@@ -944,7 +1217,8 @@ def test_an_interrupted_assign_still_reinitializes_wholly(monkeypatch):
     with pytest.raises(KeyboardInterrupt) as info:
         keras_inits.reinitialize(model, seed=7)
     assert "the model is wholly reinitialized: all 8 selected variables" in (
-        "".join(info.value.__notes__))
+        "".join(info.value.__notes__)
+    )
     for v, want in zip(model.weights, expected):
         np.testing.assert_array_equal(values(v), want)
 
@@ -971,11 +1245,13 @@ def test_an_assign_that_keeps_failing(monkeypatch, backup):
         assert changed == [True] * 3 + [False] + [True] * 4
 
 
-@pytest.mark.parametrize("error", [MemoryError(), SystemExit(3)],
-                         ids=["MemoryError", "SystemExit"])
+@pytest.mark.parametrize(
+    "error", [MemoryError(), SystemExit(3)], ids=["MemoryError", "SystemExit"]
+)
 @pytest.mark.parametrize("backup", [False, True])
-def test_running_out_of_memory_or_exiting_stops_the_pass(monkeypatch, backup,
-                                                         error):
+def test_running_out_of_memory_or_exiting_stops_the_pass(
+    monkeypatch, backup, error
+):
     # Not retried, and nothing more drawn: drawing on after a MemoryError
     # risks the process being killed, and SystemExit asks to stop.
     model = _eight_variables()
@@ -1021,17 +1297,30 @@ def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch):
 
 
 def test_readme_example_runs():
-    with open(os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
-            os.path.abspath(__file__)))), "README.md")) as f:
-        section = f.read().split("<!-- section: reinitialize -->")[1].split(
-            "<!-- section:")[0]
+    with open(
+        os.path.join(
+            os.path.dirname(
+                os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            ),
+            "README.md",
+        )
+    ) as f:
+        section = (
+            f.read()
+            .split("<!-- section: reinitialize -->")[1]
+            .split("<!-- section:")[0]
+        )
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) == 1
     namespace = {"__name__": "readme_example"}
     exec(compile(blocks[0], "README.md", "exec"), namespace)
-    report, model = namespace["report"], namespace["model"]
+    report = namespace["report"]
     assert [row.key for row in report] == [
-        "body/kernel", "body/bias", "head/kernel", "head/bias"]
+        "body/kernel",
+        "body/bias",
+        "head/kernel",
+        "head/bias",
+    ]
 
 
 def test_measure_false_draws_the_same_values_and_leaves_the_moments_nan():
@@ -1041,6 +1330,9 @@ def test_measure_false_draws_the_same_values_and_leaves_the_moments_nan():
     for v, w in zip(measured.weights, unmeasured.weights):
         np.testing.assert_array_equal(values(v), values(w))
     assert [r.path for r in quiet] == [r.path for r in report]
-    assert all(math.isnan(x) for r in quiet for x in (
-        r.mean_before, r.std_before, r.mean_after, r.std_after))
+    assert all(
+        math.isnan(x)
+        for r in quiet
+        for x in (r.mean_before, r.std_before, r.mean_after, r.std_after)
+    )
     assert not any(math.isnan(r.std_after) for r in report)

@@ -50,11 +50,21 @@ GOLDEN_DIGESTS = {
 }
 # The QR_BASED ones: their first three non-zero values, within QR_ATOL.
 GOLDEN_QR = {
-    "Orthogonal": [-0.1164926216006279, -0.159012570977211, 0.21094831824302673],
-    "DeltaOrthogonal": [-0.13740617036819458, -0.1527683287858963,
-                        -0.05499638617038727],
-    "BlockOrthogonal": [-0.2624824345111847, -0.35328832268714905,
-                        0.4873921275138855],
+    "Orthogonal": [
+        -0.1164926216006279,
+        -0.159012570977211,
+        0.21094831824302673,
+    ],
+    "DeltaOrthogonal": [
+        -0.13740617036819458,
+        -0.1527683287858963,
+        -0.05499638617038727,
+    ],
+    "BlockOrthogonal": [
+        -0.2624824345111847,
+        -0.35328832268714905,
+        0.4873921275138855,
+    ],
 }
 
 
@@ -84,16 +94,19 @@ def test_initializer_is_golden(case):
     values = draw(case)
     if case.name in QR_BASED:
         first = values.ravel()[np.flatnonzero(values.ravel())[:3]]
-        np.testing.assert_allclose(first, GOLDEN_QR[case.name], rtol=0,
-                                   atol=QR_ATOL)
+        np.testing.assert_allclose(
+            first, GOLDEN_QR[case.name], rtol=0, atol=QR_ATOL
+        )
     else:
         assert case.name in GOLDEN_DIGESTS, (
-            f"{case.name} has no golden digest: add it to GOLDEN_DIGESTS")
+            f"{case.name} has no golden digest: add it to GOLDEN_DIGESTS"
+        )
         assert digest(values) == GOLDEN_DIGESTS[case.name]
 
 
 @pytest.mark.parametrize(
-    "case", [c for c in RANDOM_CASES if c.dist is not None], ids=repr)
+    "case", [c for c in RANDOM_CASES if c.dist is not None], ids=repr
+)
 def test_portable_statistics(case):
     # The values are the same on every backend, so this p-value is fixed
     # (all above 0.01 at seed 1): the test can fail only if a change breaks
@@ -113,7 +126,8 @@ def test_each_call_draws_anew_and_config_replays(case):
     again = keras.initializers.deserialize(config)
     assert again.seed == keras_inits.PortableSeed(3)
     np.testing.assert_array_equal(
-        keras.ops.convert_to_numpy(again(case.shape)), first)
+        keras.ops.convert_to_numpy(again(case.shape)), first
+    )
 
 
 def test_low_precision_dtypes_hold_the_float32_values():
@@ -125,16 +139,20 @@ def test_low_precision_dtypes_hold_the_float32_values():
 
 
 def test_uniform_with_an_offset_stays_in_bounds():
-    values = keras.ops.convert_to_numpy(keras_inits.RandomUniform(
-        0.1, 0.3, seed=keras_inits.PortableSeed(0))((100_000,)))
+    values = keras.ops.convert_to_numpy(
+        keras_inits.RandomUniform(0.1, 0.3, seed=keras_inits.PortableSeed(0))(
+            (100_000,)
+        )
+    )
     assert values.min() >= np.float32(0.1) and values.max() <= np.float32(0.3)
     assert stats.kstest(values, stats.uniform(0.1, 0.2).cdf).pvalue > 1e-3
 
 
 def test_saved_model_keeps_portable_seeds(tmp_path):
     init = keras_inits.HeNormal(seed=keras_inits.PortableSeed(4))
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(
-        4, kernel_initializer=init)])
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4, kernel_initializer=init)]
+    )
     model.save(tmp_path / "m.keras")
     loaded = keras.saving.load_model(tmp_path / "m.keras")
     seed = loaded.layers[0].kernel_initializer.seed
@@ -146,7 +164,9 @@ def test_saved_model_keeps_portable_seeds(tmp_path):
 
 def test_set_portable_makes_int_and_none_seeds_portable(portable_mode):
     assert keras_inits.is_portable()
-    assert keras_inits.GlorotUniform(seed=5).seed == keras_inits.PortableSeed(5)
+    assert keras_inits.GlorotUniform(seed=5).seed == keras_inits.PortableSeed(
+        5
+    )
     assert keras_inits.GlorotUniform().seed == keras_inits.PortableSeed(None)
     generator = keras.random.SeedGenerator(1)
     assert keras_inits.GlorotUniform(seed=generator).seed is generator
@@ -163,31 +183,51 @@ def test_portable_is_off_by_default():
 
 
 def keras_default_model():
-    return keras.Sequential([keras.Input((6,)), keras.layers.Dense(
-        5, name="hidden"), keras.layers.Dense(3, name="out")], name="m")
+    return keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(5, name="hidden"),
+            keras.layers.Dense(3, name="out"),
+        ],
+        name="m",
+    )
 
 
 def test_reinitialize_portable_swaps_keras_initializers():
     model = keras_default_model()
     keras_inits.reinitialize(model, seed=9, portable=True)
     # The seed key: the layer's name below the model, then the variable's.
-    expected = keras_inits.GlorotUniform(seed=keras_inits.PortableSeed(
-        derive_seed(9, "hidden/kernel")))((6, 5))
+    expected = keras_inits.GlorotUniform(
+        seed=keras_inits.PortableSeed(derive_seed(9, "hidden/kernel"))
+    )((6, 5))
     np.testing.assert_array_equal(
         keras.ops.convert_to_numpy(model.get_layer("hidden").kernel),
-        keras.ops.convert_to_numpy(expected))
+        keras.ops.convert_to_numpy(expected),
+    )
 
 
 def test_reinitialize_keeps_saved_portable_seeds():
-    model = keras.Sequential([keras.Input((6,)), keras.layers.Dense(
-        5, kernel_initializer=keras_inits.HeNormal(
-            seed=keras_inits.PortableSeed(1)))], name="m")
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(
+                5,
+                kernel_initializer=keras_inits.HeNormal(
+                    seed=keras_inits.PortableSeed(1)
+                ),
+            ),
+        ],
+        name="m",
+    )
     keras_inits.reinitialize(model, seed=9)
     kernel = model.layers[0].kernel  # an auto-named Dense: key "dense/kernel"
-    expected = keras_inits.HeNormal(seed=keras_inits.PortableSeed(
-        derive_seed(9, "dense/kernel")))((6, 5))
-    np.testing.assert_array_equal(keras.ops.convert_to_numpy(kernel),
-                                  keras.ops.convert_to_numpy(expected))
+    expected = keras_inits.HeNormal(
+        seed=keras_inits.PortableSeed(derive_seed(9, "dense/kernel"))
+    )((6, 5))
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(kernel),
+        keras.ops.convert_to_numpy(expected),
+    )
 
 
 # Bad arguments.
@@ -195,27 +235,39 @@ def test_reinitialize_keeps_saved_portable_seeds():
 
 @pytest.mark.parametrize("seed", [-1, 2**32, 1.5, "1", True])
 def test_bad_portable_seed_is_refused(seed):
-    with pytest.raises(ValueError, match=r"Argument `seed` of PortableSeed "
-                       r"must be None or an integer in \[0, 2\*\*32\)\. "):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `seed` of PortableSeed "
+        r"must be None or an integer in \[0, 2\*\*32\)\. ",
+    ):
         keras_inits.PortableSeed(seed)
 
 
 def test_bad_set_portable_is_refused():
-    with pytest.raises(ValueError, match=r"Argument `enabled` of "
-                       r"set_portable must be True or False\. "):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `enabled` of "
+        r"set_portable must be True or False\. ",
+    ):
         keras_inits.set_portable(1)
 
 
 def test_bad_reinitialize_portable_is_refused():
-    with pytest.raises(ValueError, match=r"Argument `portable` of "
-                       r"reinitialize must be None, True or False\. "):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `portable` of "
+        r"reinitialize must be None, True or False\. ",
+    ):
         keras_inits.reinitialize(keras_default_model(), portable="yes")
 
 
 def test_saved_seed_of_another_class_is_refused():
     config = keras.saving.serialize_keras_object(keras_inits.Zeros())
-    with pytest.raises(ValueError, match=r"Argument `seed` of HeNormal must "
-                       r"be a saved PortableSeed\. "):
+    with pytest.raises(
+        ValueError,
+        match=r"Argument `seed` of HeNormal must "
+        r"be a saved PortableSeed\. ",
+    ):
         keras_inits.HeNormal(seed=config)
 
 
@@ -229,8 +281,11 @@ def worker(out, model_path):
     the weights of `model_path` after `reinitialize`, into `out`."""
     arrays = {f"case/{case.name}": draw(case) for case in RANDOM_CASES}
     # Large enough for the compiled path of JAX and TensorFlow.
-    arrays["large/normal"] = keras.ops.convert_to_numpy(samplers.normal(
-        (2**17,), 0.0, 1.0, "float32", keras_inits.PortableSeed(1)))
+    arrays["large/normal"] = keras.ops.convert_to_numpy(
+        samplers.normal(
+            (2**17,), 0.0, 1.0, "float32", keras_inits.PortableSeed(1)
+        )
+    )
     model = keras.saving.load_model(model_path)
     keras_inits.reinitialize(model, seed=21)
     defaults = keras_default_model()
@@ -243,25 +298,54 @@ def worker(out, model_path):
 
 @pytest.mark.skipif(
     keras.backend.backend() != "numpy",
-    reason="backend-independent: runs once per CI run, in the numpy job")
+    reason="backend-independent: runs once per CI run, in the numpy job",
+)
 def test_same_values_on_every_backend(tmp_path):
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(
-        16, kernel_initializer=keras_inits.HeNormal(
-            seed=keras_inits.PortableSeed(1)), name="a"),
-        keras.layers.Dense(4, kernel_initializer=keras_inits.Orthogonal(
-            seed=keras_inits.PortableSeed(2)), name="b")], name="saved")
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(
+                16,
+                kernel_initializer=keras_inits.HeNormal(
+                    seed=keras_inits.PortableSeed(1)
+                ),
+                name="a",
+            ),
+            keras.layers.Dense(
+                4,
+                kernel_initializer=keras_inits.Orthogonal(
+                    seed=keras_inits.PortableSeed(2)
+                ),
+                name="b",
+            ),
+        ],
+        name="saved",
+    )
     model.save(tmp_path / "model.keras")
-    root = os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))
+    root = os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )
     processes = {
         backend: subprocess.Popen(
-            [sys.executable, "-c", "import sys; from tests.random.test_portable "
-             "import worker; worker(sys.argv[1], sys.argv[2])",
-             str(tmp_path / f"{backend}.npz"), str(tmp_path / "model.keras")],
-            cwd=root, env={**os.environ, "KERAS_BACKEND": backend,
-                           "PYTHONPATH": root, "CUDA_VISIBLE_DEVICES": "",
-                           "OMP_NUM_THREADS": "1"},
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-c",
+                "import sys; from tests.random.test_portable "
+                "import worker; worker(sys.argv[1], sys.argv[2])",
+                str(tmp_path / f"{backend}.npz"),
+                str(tmp_path / "model.keras"),
+            ],
+            cwd=root,
+            env={
+                **os.environ,
+                "KERAS_BACKEND": backend,
+                "PYTHONPATH": root,
+                "CUDA_VISIBLE_DEVICES": "",
+                "OMP_NUM_THREADS": "1",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for backend in BACKENDS[1:]
     }
     worker(tmp_path / "numpy.npz", tmp_path / "model.keras")  # this process
@@ -276,12 +360,15 @@ def test_same_values_on_every_backend(tmp_path):
         assert set(results[backend]) == set(reference)
         for name, values in results[backend].items():
             if name.split("/")[1] in QR_BASED or "/b/kernel" in name:
-                np.testing.assert_allclose(values, reference[name], rtol=0,
-                                           atol=QR_ATOL, err_msg=name)
+                np.testing.assert_allclose(
+                    values, reference[name], rtol=0, atol=QR_ATOL, err_msg=name
+                )
             else:
                 np.testing.assert_array_equal(
-                    values.view(np.int32), reference[name].view(np.int32),
-                    err_msg=f"{name} differs on {backend}")
+                    values.view(np.int32),
+                    reference[name].view(np.int32),
+                    err_msg=f"{name} differs on {backend}",
+                )
 
 
 if __name__ == "__main__":

@@ -12,9 +12,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from keras_inits.recipes import _book as recipe_book
-from keras_inits.recipes import _registry
-from keras_inits.recipes._recipe import MissingSlotValue
 from keras_inits.initializers._bounded_normal import TruncatedNormalRange
 from keras_inits.initializers._bounded_normal import TruncatedNormalSigmas
 from keras_inits.initializers._constant import Ones
@@ -22,6 +19,9 @@ from keras_inits.initializers._constant import Zeros
 from keras_inits.initializers._random import RandomNormal
 from keras_inits.initializers._random import RandomUniform
 from keras_inits.initializers._random import TruncatedNormal
+from keras_inits.recipes import _book as recipe_book
+from keras_inits.recipes import _registry
+from keras_inits.recipes._recipe import MissingSlotValue
 from keras_inits.recipes._roles import ROLES
 from keras_inits.recipes._roles import Slot
 
@@ -37,34 +37,64 @@ def slot(path, role, shape, fan_in, fan_out, block=None, ends=False):
 
 
 SLOTS = {
-    "embedding": slot("embedding/embeddings", "embedding", (VOCAB, D),
-                      VOCAB, D),
-    "query": slot(A + "query/kernel", "attention_qkv", (D, 4, 8), D,
-                  INNER, BLOCK),
-    "value": slot(A + "value/kernel", "attention_qkv", (D, 4, 8), D,
-                  INNER, BLOCK),
-    "attention_output": slot(A + "attention_output/kernel",
-                             "attention_output", (4, 8, D), INNER, D,
-                             BLOCK, ends=True),
-    "mlp_in": slot("block_3/mlp_in/kernel", "mlp_in", (D, HIDDEN), D,
-                   HIDDEN, BLOCK),
-    "mlp_out": slot("block_3/mlp_out/kernel", "mlp_out", (HIDDEN, D),
-                    HIDDEN, D, BLOCK, ends=True),
+    "embedding": slot(
+        "embedding/embeddings", "embedding", (VOCAB, D), VOCAB, D
+    ),
+    "query": slot(
+        A + "query/kernel", "attention_qkv", (D, 4, 8), D, INNER, BLOCK
+    ),
+    "value": slot(
+        A + "value/kernel", "attention_qkv", (D, 4, 8), D, INNER, BLOCK
+    ),
+    "attention_output": slot(
+        A + "attention_output/kernel",
+        "attention_output",
+        (4, 8, D),
+        INNER,
+        D,
+        BLOCK,
+        ends=True,
+    ),
+    "mlp_in": slot(
+        "block_3/mlp_in/kernel", "mlp_in", (D, HIDDEN), D, HIDDEN, BLOCK
+    ),
+    "mlp_out": slot(
+        "block_3/mlp_out/kernel",
+        "mlp_out",
+        (HIDDEN, D),
+        HIDDEN,
+        D,
+        BLOCK,
+        ends=True,
+    ),
     "head": slot("head/kernel", "head", (D, VOCAB), D, VOCAB),
     "bias": slot("block_3/mlp_in/bias", "bias", (HIDDEN,), HIDDEN, HIDDEN),
     "norm_scale": slot("block_3/norm/gamma", "norm_scale", (D,), D, D),
     "norm_bias": slot("block_3/norm/beta", "norm_bias", (D,), D, D),
     # The scale of a ResNet's last BatchNorm of a branch.
-    "bn_end": slot("stage_1/block_0/bn_2/gamma", "norm_scale", (D,), D, D,
-                   ends=True),
+    "bn_end": slot(
+        "stage_1/block_0/bn_2/gamma", "norm_scale", (D,), D, D, ends=True
+    ),
     "other": slot("stem/conv/kernel", None, (3, 3, 3, 16), 27, 144),
     # Variants some recipes treat apart.
-    "fused_qkv": slot("block_3/c_attn/kernel", "attention_qkv", (D, 3 * D),
-                      D, 3 * D, BLOCK),
-    "v_proj": slot("layers/3/self_attn/v_proj/kernel", "attention_qkv",
-                   (D, D), D, D, BLOCK),
-    "patch_embedding": slot("patch_embedding/kernel", "embedding",
-                            (16, 16, 3, D), 16 * 16 * 3, 16 * 16 * D),
+    "fused_qkv": slot(
+        "block_3/c_attn/kernel", "attention_qkv", (D, 3 * D), D, 3 * D, BLOCK
+    ),
+    "v_proj": slot(
+        "layers/3/self_attn/v_proj/kernel",
+        "attention_qkv",
+        (D, D),
+        D,
+        D,
+        BLOCK,
+    ),
+    "patch_embedding": slot(
+        "patch_embedding/kernel",
+        "embedding",
+        (16, 16, 3, D),
+        16 * 16 * 3,
+        16 * 16 * D,
+    ),
 }
 
 
@@ -77,13 +107,21 @@ def cut_at_2(std):  # TensorFlow's and Keras' truncated normal
 
 
 def cut_at_3(std):  # torch's trunc_normal_(std, a=-3 std, b=3 std)
-    return TruncatedNormalSigmas, {"stddev": std, "lower": -3.0,
-                                   "upper": 3.0, "mean": 0.0}
+    return TruncatedNormalSigmas, {
+        "stddev": std,
+        "lower": -3.0,
+        "upper": 3.0,
+        "mean": 0.0,
+    }
 
 
 def torch_trunc(std):  # torch's trunc_normal_(std) with a=-2, b=2
-    return TruncatedNormalRange, {"mean": 0.0, "stddev": std,
-                                  "minval": -2.0, "maxval": 2.0}
+    return TruncatedNormalRange, {
+        "mean": 0.0,
+        "stddev": std,
+        "minval": -2.0,
+        "maxval": 2.0,
+    }
 
 
 def uniform(limit):
@@ -91,48 +129,102 @@ def uniform(limit):
 
 
 ZEROS, ONES = (Zeros, {}), (Ones, {})
-LAYER_NORM = {"bias": ZEROS, "norm_scale": ONES, "norm_bias": ZEROS,
-              "bn_end": ONES}
+LAYER_NORM = {
+    "bias": ZEROS,
+    "norm_scale": ONES,
+    "norm_bias": ZEROS,
+    "bn_end": ONES,
+}
 BETA = (8 * L) ** -0.25  # DeepNet, decoder-only or encoder-only
 
 # recipe -> slot -> (class, arguments but the seed); a slot left out
 # (and "other" always) must get None.
 EXPECTED = {
     "gpt2": {
-        **dict.fromkeys(["embedding", "query", "value", "mlp_in", "head",
-                         "fused_qkv", "v_proj", "patch_embedding"],
-                        normal(0.02)),
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "mlp_in",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            normal(0.02),
+        ),
         "attention_output": normal(0.02 / math.sqrt(2 * 12)),
         "mlp_out": normal(0.02 / math.sqrt(2 * 12)),
-        **LAYER_NORM},
+        **LAYER_NORM,
+    },
     "gpt_neox": {
-        **dict.fromkeys(["embedding", "query", "value", "mlp_in", "head",
-                         "fused_qkv", "v_proj", "patch_embedding"],
-                        normal(math.sqrt(2 / (5 * 64)))),
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "mlp_in",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            normal(math.sqrt(2 / (5 * 64))),
+        ),
         "attention_output": normal(2 / (12 * math.sqrt(64))),
         "mlp_out": normal(2 / (12 * math.sqrt(64))),  # d, not fan_in 256
-        **LAYER_NORM},
+        **LAYER_NORM,
+    },
     "bert": {
-        **dict.fromkeys(["embedding", "query", "value", "attention_output",
-                         "mlp_in", "mlp_out", "head", "fused_qkv",
-                         "v_proj", "patch_embedding"], cut_at_2(0.02)),
-        **LAYER_NORM},
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "attention_output",
+                "mlp_in",
+                "mlp_out",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            cut_at_2(0.02),
+        ),
+        **LAYER_NORM,
+    },
     "olmo_mitchell": {
-        **dict.fromkeys(["embedding", "query", "value", "mlp_in", "head",
-                         "fused_qkv", "v_proj", "patch_embedding"],
-                        cut_at_3(1 / math.sqrt(64))),
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "mlp_in",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            cut_at_3(1 / math.sqrt(64)),
+        ),
         # d = 64 (not the fan_in 32), layer_id + 1 = 4.
         "attention_output": cut_at_3(1 / math.sqrt(2 * 64 * 4)),
         "mlp_out": cut_at_3(1 / math.sqrt(2 * 256 * 4)),
-        **LAYER_NORM},
+        **LAYER_NORM,
+    },
     "torchtitan_llama": {
-        **dict.fromkeys(["query", "value", "mlp_in", "fused_qkv",
-                         "v_proj"], torch_trunc(0.02)),
+        **dict.fromkeys(
+            ["query", "value", "mlp_in", "fused_qkv", "v_proj"],
+            torch_trunc(0.02),
+        ),
         "attention_output": torch_trunc(0.02 / math.sqrt(2 * 4)),
         "mlp_out": torch_trunc(0.02 / math.sqrt(2 * 4)),
-        "embedding": normal(1.0), "patch_embedding": normal(1.0),
-        "head": cut_at_3(64 ** -0.5),
-        **LAYER_NORM},
+        "embedding": normal(1.0),
+        "patch_embedding": normal(1.0),
+        "head": cut_at_3(64**-0.5),
+        **LAYER_NORM,
+    },
     "deepnet": {
         "query": normal(math.sqrt(2 / (64 + 32))),
         "value": normal(BETA * math.sqrt(2 / (64 + 32))),
@@ -141,7 +233,8 @@ EXPECTED = {
         "fused_qkv": normal(math.sqrt(2 / (64 + 64))),
         "attention_output": normal(BETA * math.sqrt(2 / (32 + 64))),
         "mlp_in": normal(BETA * math.sqrt(2 / (64 + 256))),
-        "mlp_out": normal(BETA * math.sqrt(2 / (256 + 64)))},
+        "mlp_out": normal(BETA * math.sqrt(2 / (256 + 64))),
+    },
     "vit_jax": {
         "query": uniform(math.sqrt(6 / (64 + 32))),
         "value": uniform(math.sqrt(6 / (64 + 32))),
@@ -153,27 +246,52 @@ EXPECTED = {
         "embedding": normal(0.02),
         # LeCun normal: JAX divides by the std of N(0, 1) cut at 2.
         "patch_embedding": cut_at_2(
-            math.sqrt(1 / 768) / stats.truncnorm(-2, 2).std()),
+            math.sqrt(1 / 768) / stats.truncnorm(-2, 2).std()
+        ),
         "head": ZEROS,
-        **LAYER_NORM},
+        **LAYER_NORM,
+    },
     "zero_init_residual": {
-        "attention_output": ZEROS, "mlp_out": ZEROS, "bn_end": ZEROS},
+        "attention_output": ZEROS,
+        "mlp_out": ZEROS,
+        "bn_end": ZEROS,
+    },
     "mup": {
         # 0.02 at the base width 256: 0.02 * sqrt(256 / 64) at d = 64.
-        **dict.fromkeys(["query", "value", "attention_output", "mlp_in",
-                         "mlp_out", "fused_qkv", "v_proj"],
-                        normal(0.02 * math.sqrt(256 / 64))),
-        "embedding": normal(0.02), "patch_embedding": normal(0.02),
-        "head": ZEROS, "bias": ZEROS},
+        **dict.fromkeys(
+            [
+                "query",
+                "value",
+                "attention_output",
+                "mlp_in",
+                "mlp_out",
+                "fused_qkv",
+                "v_proj",
+            ],
+            normal(0.02 * math.sqrt(256 / 64)),
+        ),
+        "embedding": normal(0.02),
+        "patch_embedding": normal(0.02),
+        "head": ZEROS,
+        "bias": ZEROS,
+    },
 }
 RECIPES = {recipe.name: recipe for recipe in recipe_book.BUILT_IN}
 CASES = [(name, key) for name in EXPECTED for key in SLOTS]
 
 
 def test_built_in_recipes_in_order():
-    assert list(RECIPES) == ["gpt2", "gpt_neox", "bert", "olmo_mitchell",
-                             "torchtitan_llama", "deepnet", "vit_jax",
-                             "zero_init_residual", "mup"]
+    assert list(RECIPES) == [
+        "gpt2",
+        "gpt_neox",
+        "bert",
+        "olmo_mitchell",
+        "torchtitan_llama",
+        "deepnet",
+        "vit_jax",
+        "zero_init_residual",
+        "mup",
+    ]
     assert list(RECIPES) == list(EXPECTED)
 
 
@@ -203,14 +321,22 @@ def expected_std(cls, arguments):
     if cls is TruncatedNormal:
         return std * stats.truncnorm(-2, 2).std()
     if cls is TruncatedNormalSigmas:
-        return std * stats.truncnorm(arguments["lower"],
-                                     arguments["upper"]).std()
-    return std * stats.truncnorm(arguments["minval"] / std,
-                                 arguments["maxval"] / std).std()
+        return (
+            std * stats.truncnorm(arguments["lower"], arguments["upper"]).std()
+        )
+    return (
+        std
+        * stats.truncnorm(
+            arguments["minval"] / std, arguments["maxval"] / std
+        ).std()
+    )
 
 
-DRAWN = [(name, key) for name, key in CASES
-         if EXPECTED[name].get(key, (None,))[0] not in (None, Zeros, Ones)]
+DRAWN = [
+    (name, key)
+    for name, key in CASES
+    if EXPECTED[name].get(key, (None,))[0] not in (None, Zeros, Ones)
+]
 
 
 @pytest.mark.parametrize("name, key", DRAWN)
@@ -222,8 +348,10 @@ def test_values_have_the_formula_std(name, key):
     # missed truncation (12% at 2 sd) or factor fails by far.
     init = RECIPES[name].rule(SLOTS[key])
     seeded = type(init).from_config({**init.get_config(), "seed": 7})
-    values = np.asarray(keras.ops.convert_to_numpy(
-        seeded((200, 200), dtype="float32")), dtype="float64")
+    values = np.asarray(
+        keras.ops.convert_to_numpy(seeded((200, 200), dtype="float32")),
+        dtype="float64",
+    )
     std = expected_std(*EXPECTED[name][key])
     assert values.std() == pytest.approx(std, rel=6 / math.sqrt(2 * 40000))
     assert abs(values.mean()) < 6 * std / 200
@@ -234,7 +362,8 @@ def test_constants(name):
     for key, (cls, _) in EXPECTED[name].items():
         if cls in (Zeros, Ones):
             values = keras.ops.convert_to_numpy(
-                RECIPES[name].rule(SLOTS[key])((3, 2)))
+                RECIPES[name].rule(SLOTS[key])((3, 2))
+            )
             np.testing.assert_array_equal(values, 1.0 if cls is Ones else 0)
 
 
@@ -260,37 +389,88 @@ def test_docstring_gives_formula_and_reference(name):
 NEEDS = {
     "gpt2": {"attention_output": "depth", "mlp_out": "depth"},
     "gpt_neox": {
-        **dict.fromkeys(["embedding", "query", "value", "mlp_in", "head",
-                         "fused_qkv", "v_proj", "patch_embedding"],
-                        "width"),
-        "attention_output": "width depth", "mlp_out": "width depth"},
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "mlp_in",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            "width",
+        ),
+        "attention_output": "width depth",
+        "mlp_out": "width depth",
+    },
     "bert": {},
     "olmo_mitchell": {
-        **dict.fromkeys(["embedding", "query", "value", "mlp_in", "head",
-                         "fused_qkv", "v_proj", "patch_embedding"],
-                        "width"),
-        "attention_output": "width block", "mlp_out": "block"},
-    "torchtitan_llama": {"attention_output": "block", "mlp_out": "block",
-                         "head": "width"},
-    "deepnet": dict.fromkeys(["query", "value", "attention_output",
-                              "mlp_in", "mlp_out", "fused_qkv", "v_proj"],
-                             "depth"),
+        **dict.fromkeys(
+            [
+                "embedding",
+                "query",
+                "value",
+                "mlp_in",
+                "head",
+                "fused_qkv",
+                "v_proj",
+                "patch_embedding",
+            ],
+            "width",
+        ),
+        "attention_output": "width block",
+        "mlp_out": "block",
+    },
+    "torchtitan_llama": {
+        "attention_output": "block",
+        "mlp_out": "block",
+        "head": "width",
+    },
+    "deepnet": dict.fromkeys(
+        [
+            "query",
+            "value",
+            "attention_output",
+            "mlp_in",
+            "mlp_out",
+            "fused_qkv",
+            "v_proj",
+        ],
+        "depth",
+    ),
     "vit_jax": {},
     "zero_init_residual": {},
-    "mup": dict.fromkeys(["query", "value", "attention_output", "mlp_in",
-                          "mlp_out", "fused_qkv", "v_proj"], "width"),
+    "mup": dict.fromkeys(
+        [
+            "query",
+            "value",
+            "attention_output",
+            "mlp_in",
+            "mlp_out",
+            "fused_qkv",
+            "v_proj",
+        ],
+        "width",
+    ),
 }
-WHAT = {"depth": "the number of blocks L",
-        "width": "the width d of the residual stream (d_model)",
-        "block": "the index of its block"}
-HOW = {"depth": "pass reinitialize(..., depth=L)",
-       "width": "pass reinitialize(..., width=d)"}
+WHAT = {
+    "depth": "the number of blocks L",
+    "width": "the width d of the residual stream (d_model)",
+    "block": "the index of its block",
+}
+HOW = {
+    "depth": "pass reinitialize(..., depth=L)",
+    "width": "pass reinitialize(..., width=d)",
+}
 
 
 @pytest.mark.parametrize("name, key", CASES)
 @pytest.mark.parametrize("field", ["depth", "width", "block"])
 def test_needs_depth_width_or_block_only_where_the_formula_does(
-        name, key, field):
+    name, key, field
+):
     lacking = dataclasses.replace(SLOTS[key], **{field: None})
     rule = RECIPES[name].rule
     if field not in NEEDS[name].get(key, "").split():
@@ -300,8 +480,10 @@ def test_needs_depth_width_or_block_only_where_the_formula_does(
         if before is not None:
             assert after.get_config() == before.get_config()
         return
-    start = (f"Recipe '{name}' needs `{field}`, {WHAT[field]}, for "
-             f"'{lacking.path}' (role {lacking.role}): ")
+    start = (
+        f"Recipe '{name}' needs `{field}`, {WHAT[field]}, for "
+        f"'{lacking.path}' (role {lacking.role}): "
+    )
     # The rule raises MissingSlotValue; the registry words it, with the
     # recipe's name and the function the user called.
     with pytest.raises(MissingSlotValue):
@@ -330,14 +512,25 @@ def test_mup_recipe_takes_the_base_width_and_std():
     assert recipe.rule(at_base).stddev == pytest.approx(0.05, rel=1e-12)
 
 
-@pytest.mark.parametrize("kwargs, start", [
-    ({"base_width": 0}, "Argument `base_width` of mup_recipe must be a "
-                        "positive integer. Received: base_width=0"),
-    ({"base_width": 1.5}, "Argument `base_width` of mup_recipe must be a "
-                          "positive integer. Received: base_width=1.5"),
-    ({"base_std": -1.0}, "Argument `base_std` of mup_recipe must be a "
-                         "positive number"),
-])
+@pytest.mark.parametrize(
+    "kwargs, start",
+    [
+        (
+            {"base_width": 0},
+            "Argument `base_width` of mup_recipe must be a "
+            "positive integer. Received: base_width=0",
+        ),
+        (
+            {"base_width": 1.5},
+            "Argument `base_width` of mup_recipe must be a "
+            "positive integer. Received: base_width=1.5",
+        ),
+        (
+            {"base_std": -1.0},
+            "Argument `base_std` of mup_recipe must be a positive number",
+        ),
+    ],
+)
 def test_mup_recipe_bad_arguments(kwargs, start):
     with pytest.raises(ValueError) as error:
         recipe_book.mup_recipe(**kwargs)

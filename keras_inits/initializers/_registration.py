@@ -1,5 +1,5 @@
-"""Registration: every serializable class of keras_inits, and your own
-initializers, go through `register`.
+"""Registration: every initializer class of keras_inits, and your own, go
+through `register`.
 
 The registered name `package>ClassName` is part of every saved model's file
 format.
@@ -7,6 +7,8 @@ format.
 
 import inspect
 from collections.abc import Callable
+from typing import TypeVar
+from typing import overload
 
 import keras
 
@@ -14,12 +16,20 @@ from keras_inits._internal import checks
 
 PACKAGE = "keras_inits"
 
+Class = TypeVar("Class", bound=type)
 
+
+@overload
+def register(cls: Class, *, package: str = PACKAGE) -> Class: ...
+
+
+@overload
 def register(
-    cls: type | str | None = None,
-    *,
-    package: str = PACKAGE,
-) -> type | Callable[[type], type]:
+    cls: str | None = None, *, package: str = PACKAGE
+) -> Callable[[Class], Class]: ...
+
+
+def register(cls=None, *, package=PACKAGE):
     """Registers an initializer class for serialization as `package>ClassName`.
 
     keras_inits' own classes use `@register` (package `keras_inits`). Your

@@ -13,7 +13,10 @@ the suite stays quick.
 
 After changing a notebook, re-execute it in place (outputs included) with
 
-    KERAS_BACKEND=tensorflow python tests/test_notebooks.py [NAME ...]
+    KERAS_BACKEND=tensorflow python -P tests/test_notebooks.py [NAME ...]
+
+(`-P`: the script's folder, `tests/`, off the import path, where
+`tests/random/` would hide the standard library's `random`.)
 """
 
 import os
@@ -59,6 +62,11 @@ def execute(name, parameters=None, timeout=900):
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(FOLDER)}},
+        # What C++ libraries write to the kernel's stderr (TensorFlow 2.21's
+        # start-up notices, which its log level does not silence) goes to
+        # the terminal, not into the first cell's outputs; Python's own
+        # warnings still show in the notebook.
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
     )
     # The kernel is a new process: it gets the backend explicitly, since
     # this one may have it from ~/.keras/keras.json rather than the

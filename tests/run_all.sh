@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up .venv in this checkout (once) and runs the whole test suite, with
-# the docstring examples and notebooks, on each Keras backend in turn. The
+# Sets up .venv in this checkout (once), runs the static checks (ruff's lint
+# and format, pyright's types), then the whole test suite, with the
+# docstring examples and notebooks, on each Keras backend in turn. The
 # notebooks execute in the tensorflow run only (their committed outputs are
 # TensorFlow's; see tests/test_notebooks.py), so a BACKENDS without
 # tensorflow checks them but does not execute them.
@@ -25,10 +26,15 @@ fi
   absl-py packaging kagglehub
 export TF_CPP_MIN_LOG_LEVEL=2
 status=0
+echo "=== ruff check, ruff format --check, pyright ==="
+.venv/bin/ruff check . || status=1
+.venv/bin/ruff format --check . || status=1
+.venv/bin/pyright || status=1
 for backend in ${BACKENDS:-tensorflow jax torch numpy}; do
   echo "=== KERAS_BACKEND=$backend ==="
   KERAS_BACKEND=$backend .venv/bin/python -m pytest -q "$@" || status=1
 done
-echo "=== KERAS_BACKEND=jax on 8 simulated devices: tests/test_sharding.py ==="
-XLA_FLAGS=--xla_force_host_platform_device_count=8 KERAS_BACKEND=jax .venv/bin/python -m pytest -q tests/test_sharding.py || status=1
+echo "=== KERAS_BACKEND=jax on 8 simulated devices: tests/_internal/test_sharding.py ==="
+XLA_FLAGS=--xla_force_host_platform_device_count=8 KERAS_BACKEND=jax \
+  .venv/bin/python -m pytest -q tests/_internal/test_sharding.py || status=1
 exit $status

@@ -676,3 +676,31 @@ def test_function_lengths_leave_out_docstrings_blanks_and_comments(tmp_path):
         },
     )
     assert function_lengths(package) == {"a.lsuv": 62}
+
+
+def readme_tree(readme):
+    """The folders README's Architecture section lists, in order: the lines
+    `  name/  what it does` of the code block after the
+    `architecture-tree` marker."""
+    block = readme.split("<!-- architecture-tree")[1].split("```")[1]
+    return [
+        line.split()[0].rstrip("/")
+        for line in block.splitlines()
+        if line.startswith("  ") and line.split()[0].endswith("/")
+    ]
+
+
+def test_readmes_tree_is_the_package():
+    listed = readme_tree((ROOT / "README.md").read_text())
+    assert listed == list(LAYERS), (
+        f"README's Architecture tree lists {listed}; the folders, in their "
+        f"layers' order, are {list(LAYERS)}"
+    )
+
+
+def test_readme_tree_is_read_line_by_line():
+    readme = (
+        "x\n<!-- architecture-tree: -->\n```\nkeras_inits/\n"
+        "  a/   first\n  b/  second: a/ c/\n```\n"
+    )
+    assert readme_tree(readme) == ["a", "b"]

@@ -5,11 +5,13 @@ array, a backend tensor) into a NumPy array of a dtype Keras stores, or
 None; `saved_array` reads Keras' config form of an array field by field;
 `check_integer_range` refuses an integer dtype that cannot hold the values
 (a cast would wrap them around silently); `fill_value` makes the scalar a
-tensor is filled with; `in_dtype` is the one cast at the end of a draw.
+tensor is filled with; `in_dtype` is the one cast at the end of a draw;
+`to_numpy` reads a tensor's values into a NumPy array.
 """
 
 import math
 import numbers
+from typing import Any
 
 import keras
 import numpy as np
@@ -183,3 +185,11 @@ def in_dtype(values, dtype):
     if keras.backend.standardize_dtype(values.dtype) == dtype:
         return values
     return ops.cast(values, dtype)
+
+
+def to_numpy(values: Any) -> np.ndarray:
+    """`keras.ops.convert_to_numpy(values)`, typed: a NumPy array. (Keras'
+    functions are unannotated, and the return type inferred from their
+    bodies admits None.)"""
+    array: Any = keras.ops.convert_to_numpy(values)
+    return array

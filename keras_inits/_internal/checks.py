@@ -14,9 +14,16 @@ This module imports nothing of keras_inits: every other module may use it.
 import collections.abc
 import math
 import numbers
+from typing import TYPE_CHECKING
+from typing import TypeVar
 
 import keras
 import numpy as np
+
+if TYPE_CHECKING:  # TypeIs is in typing from Python 3.13
+    from typing_extensions import TypeIs
+
+Value = TypeVar("Value")
 
 FLOAT32_MAX = float(np.finfo("float32").max)
 # The smallest normal float32: below it values are subnormal, which several
@@ -32,7 +39,7 @@ def shown(value, limit=200):
         text = repr(value)
     except (ValueError, RecursionError):
         if is_whole_number(value):
-            return f"<an integer of {value.bit_length()} bits>"
+            return f"<an integer of {int(value).bit_length()} bits>"
         return f"<{type(value).__name__} that cannot be shown>"
     if len(text) > limit:
         text = f"{text[: limit // 2]}... ({len(text):,} characters)"
@@ -69,7 +76,7 @@ def is_real_number(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def is_whole_number(value):
+def is_whole_number(value: object) -> "TypeIs[int | np.integer]":
     """Whether `value` is an integer (Python's or NumPy's), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
@@ -132,7 +139,7 @@ def check_reach(owner, name, value, largest, what):
         )
 
 
-def check_choice(owner, name, value, choices):
+def check_choice(owner, name, value: Value, choices) -> Value:
     # An array compared with `in` raises NumPy's "truth value is ambiguous";
     # anything unhashable is no choice.
     if (

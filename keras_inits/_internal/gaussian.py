@@ -5,8 +5,12 @@ This module imports nothing of keras_inits.
 """
 
 import math
+from typing import Any
 
 from keras import ops
+
+# A tensor of the active backend (Keras has no tensor type).
+Tensor = Any
 
 # The mass of a standard normal within [-2, 2], erf(sqrt(2)), and the
 # standard deviation of one truncated there:
@@ -38,7 +42,7 @@ def truncated_mass(lower, upper):
     return below, above, mass
 
 
-def standard_normal_quantile(p):
+def standard_normal_quantile(p: Tensor) -> Tensor:
     """`Phi^-1(p)` for a tensor `0 < p <= 1/2`, accurate to a few float32
     ulps down to `p ~ 1e-30` (about -11.4); in float64, to about 1e-9.
 
@@ -48,15 +52,17 @@ def standard_normal_quantile(p):
     `log Phi(x) = log p`, whose slope `phi(x) / Phi(x)` is computed as
     `exp(-(log Phi(x) + x^2/2 + log sqrt(2 pi)))` so nothing overflows.
     """
-    log_p = ops.log(p)
+    log_p: Tensor = ops.log(p)
     t2 = -2.0 * log_p
-    tail = -ops.sqrt(ops.maximum(t2 - ops.log(2.0 * math.pi * t2), 0.0))
-    central = ops.erfinv(2.0 * p - 1.0) * math.sqrt(2.0)
-    x = ops.where(p < 1e-3, tail, central)
+    root: Tensor = ops.sqrt(ops.maximum(t2 - ops.log(2.0 * math.pi * t2), 0.0))
+    tail = -root
+    erfinv: Tensor = ops.erfinv(2.0 * p - 1.0)
+    central = erfinv * math.sqrt(2.0)
+    x: Tensor = ops.where(p < 1e-3, tail, central)
     for _ in range(2):
-        log_cdf = ops.log(0.5 * ops.erfc(x * -(1.0 / math.sqrt(2.0))))
-        step = (log_cdf - log_p) * ops.exp(
-            log_cdf + 0.5 * x * x + _LOG_SQRT_2PI
-        )
+        erfc: Tensor = ops.erfc(x * -(1.0 / math.sqrt(2.0)))
+        log_cdf: Tensor = ops.log(0.5 * erfc)
+        inverse_slope: Tensor = ops.exp(log_cdf + 0.5 * x * x + _LOG_SQRT_2PI)
+        step = (log_cdf - log_p) * inverse_slope
         x = x - step
     return x

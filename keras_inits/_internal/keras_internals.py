@@ -14,6 +14,9 @@ Checked against Keras 3.15.1 (`keras.src` layout of the 3.x series).
 This module imports only `sharding` of keras_inits.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -134,7 +137,7 @@ class ScratchScope(keras.StatelessScope):
 
     Examples:
 
-    >>> from keras_inits import keras_internals
+    >>> from keras_inits._internal import keras_internals
     >>> with keras_internals.ScratchScope():
     ...     v = keras.Variable(keras.initializers.Ones(), shape=(2,))
     >>> initializer = keras_internals.deferred_initializer(v)
@@ -198,11 +201,12 @@ def optimizer_twin(optimizer):
 # Tracing.
 
 
-def trace_output_spec(function):
+def trace_output_spec(function: Callable[[], Any]) -> keras.KerasTensor:
     """The `keras.KerasTensor` (shape and dtype) that calling `function`
     with no arguments would return, found without computing any value
     (`keras.src.backend.compute_output_spec`)."""
-    return _compute_output_spec(function)
+    spec: Any = _compute_output_spec(function)
+    return spec
 
 
 def in_shape_trace():
@@ -262,7 +266,7 @@ def safe_mode_scope(safe_mode):
 
     Examples:
 
-    >>> from keras_inits import keras_internals
+    >>> from keras_inits._internal import keras_internals
     >>> with keras_internals.safe_mode_scope(False):
     ...     keras_internals.in_safe_mode()
     False
@@ -321,7 +325,8 @@ def numpy_generator(seed):
     as in `keras.src.backend.numpy.random`."""
     from keras.src.random.seed_generator import draw_seed
 
-    return np.random.default_rng(draw_seed(seed))
+    state: Any = draw_seed(seed)  # a tensor of two integers
+    return np.random.default_rng(state)
 
 
 # Seeding.

@@ -134,14 +134,15 @@ def check_storable(owner, dtype):
         )
 
 
-def stored_dtype(dtype):
+def stored_dtype(dtype: str) -> str:
     """The dtype a tensor asked for as `dtype` is stored in: JAX without
     `jax_enable_x64` (Keras' default) silently stores 64-bit types in 32
     bits, so `float64` holds only float32's range there."""
     if keras.backend.backend() == "jax":
         import jax
 
-        if not jax.config.jax_enable_x64:
+        # JAX's Config sets each option as a dynamic attribute.
+        if not jax.config.jax_enable_x64:  # pyright: ignore[reportAttributeAccessIssue]
             return _JAX_32_BIT.get(dtype, dtype)
     return dtype
 

@@ -43,6 +43,11 @@ def initializer_name(initializer: object) -> str:
     for name, value in initializer.get_config().items():
         if name in defaults and _equal(value, defaults[name]):
             continue
+        # A wrapper's config holds what it wraps serialized; the wrapper
+        # holds it as an instance, whose own name leaves out its defaults.
+        held = getattr(initializer, name, None)
+        if isinstance(held, keras.initializers.Initializer):
+            value = held
         arguments.append(f"{name}={_value_name(value)}")
     return f"{type(initializer).__name__}({', '.join(arguments)})"
 
@@ -81,11 +86,20 @@ def _equal(value, default):
         return False
 
 
+def _float_name(value):
+    """A float to 4 significant digits, still written as a float (`1.0`,
+    not `1`): `0.3333`, `1e+05`, `-1.0`."""
+    text = f"{value:.4g}"
+    if text.lstrip("-").isdigit():
+        text += ".0"
+    return text
+
+
 def _value_name(value):
     if isinstance(value, keras.initializers.Initializer):
         return initializer_name(value)
     if isinstance(value, (float, np.floating)):
-        return f"{float(value):.4g}"
+        return _float_name(float(value))
     if (
         isinstance(value, numbers.Integral)
         or value is None

@@ -3,9 +3,14 @@ the generator's integer arithmetic (threefry.py): on those backends
 `keras.ops` converts and copies the operands of every call."""
 
 import types
+from typing import Any
 
 import numpy as np
 from keras import ops
+
+# What a function of keras_inits' generator runs with (its `xp`):
+# `keras.ops`, or one of the namespaces below.
+Ops = types.ModuleType | types.SimpleNamespace
 
 
 def numpy_ops():
@@ -36,7 +41,8 @@ def torch_ops():
     tensors where Keras puts them."""
     import torch
 
-    device = ops.zeros(()).device  # where Keras puts new tensors
+    zero: Any = ops.zeros(())  # a torch.Tensor
+    device = zero.device  # where Keras puts new tensors
 
     def dtype_of(name):
         return getattr(torch, name)

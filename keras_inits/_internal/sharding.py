@@ -60,6 +60,7 @@ def is_tracing():
     if keras.backend.backend() != "jax":
         return False
     import jax
+    import jax.core
 
     return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
 
@@ -69,7 +70,7 @@ def is_tracer(value):
     traces a function of it (not a number that can be read)."""
     if keras.backend.backend() != "jax":
         return False
-    import jax
+    import jax.core
 
     return isinstance(value, jax.core.Tracer)
 

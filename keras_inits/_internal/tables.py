@@ -4,6 +4,10 @@ This module imports nothing of keras_inits.
 """
 
 import math
+from collections.abc import Iterator
+from typing import Generic
+from typing import Protocol
+from typing import TypeVar
 
 
 def format_table(header, rows, left=1):
@@ -30,19 +34,31 @@ def format_table(header, rows, left=1):
     ]
 
 
-class RowTable:
+class PathRow(Protocol):
+    """A row of a `RowTable`: it has a variable's path."""
+
+    @property
+    def path(self) -> str: ...
+
+
+RowT = TypeVar("RowT", bound=PathRow)
+
+
+class RowTable(Generic[RowT]):
     """Rows that each have a `path`, kept in order: `len`, iteration and
     lookup by path (KeyError if absent). The base of the reports indexed by
     variable path (`ReinitializeReport`, `ModelDescription`); a subclass
     sets `self.rows`."""
 
-    def __len__(self):
+    rows: list[RowT]
+
+    def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[RowT]:
         return iter(self.rows)
 
-    def __getitem__(self, path):
+    def __getitem__(self, path: str) -> RowT:
         for row in self.rows:
             if row.path == path:
                 return row

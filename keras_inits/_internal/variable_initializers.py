@@ -15,6 +15,9 @@ shows it.
 """
 
 import dataclasses
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
@@ -98,7 +101,12 @@ def optimizer_initializers(
     return _match(optimizer.variables, twin.variables, optimizer.name, found)
 
 
-def _match(originals, twins, name, found):
+def _match(
+    originals: Sequence[Any],
+    twins: Sequence[Any],
+    name: str,
+    found: Callable[[Any], Found | NotFound],
+) -> dict[int, Found | NotFound]:
     """Pairs variables in order when both lists have the same shapes (a
     weight left unnamed is auto-named differently in the twin), else by
     (name, occurrence): a weight added outside `build` then has no twin and

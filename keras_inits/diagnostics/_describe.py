@@ -9,7 +9,9 @@ for that shape. pandas is imported only by `to_dataframe`.
 
 import dataclasses
 import math
+from collections.abc import Callable
 from collections.abc import Sequence
+from typing import SupportsFloat
 
 import keras
 import numpy as np
@@ -43,7 +45,7 @@ class VariableStats:
     expected_std: float  # NaN when the initializer promises no std
 
 
-class ModelDescription(tables.RowTable):
+class ModelDescription(tables.RowTable[VariableStats]):
     """What `describe` returns: prints as a table, indexable by path.
 
     Attributes:
@@ -168,20 +170,27 @@ def _row(path, variable, initializer):
     shape = tuple(variable.shape)
     values = np.asarray(keras.ops.convert_to_numpy(variable), dtype="float64")
     fan_in, fan_out = compute_fans(shape)
-    if hasattr(initializer, "fans") and callable(initializer.fans):
-        fan_in, fan_out = initializer.fans(shape)
+    fans: Callable[[tuple[int, ...]], tuple[int, int]] | None = getattr(
+        initializer, "fans", None
+    )
+    if callable(fans):
+        fan_in, fan_out = fans(shape)
     if values.size:
         with np.errstate(all="ignore"):  # inf - inf: a NaN std, silently
             moments = (values.mean(), values.std(), values.min(), values.max())
     else:
         moments = (math.nan,) * 4
+    mean, std, low, high = (float(m) for m in moments)
     return VariableStats(
         path,
         shape,
         initializer_name(initializer),
         fan_in,
         fan_out,
-        *(float(m) for m in moments),
+        mean,
+        std,
+        low,
+        high,
         expected_std(initializer, shape),
     )
 
@@ -218,7 +227,9 @@ def expected_std(initializer: object, shape: Sequence[int]) -> float:
                 initializer = ours.from_config(initializer.get_config())
             except Exception:  # a config keras_inits' class refuses
                 return math.nan
-    method = getattr(initializer, "expected_std", None)
+    method: Callable[[tuple[int, ...]], SupportsFloat] | None = getattr(
+        initializer, "expected_std", None
+    )
     if not callable(method):
         return math.nan
     return float(method(shape))

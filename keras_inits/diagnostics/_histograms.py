@@ -119,7 +119,7 @@ def plot_weight_histograms(
     return figure
 
 
-def draw_histogram(ax, values, bins=40, **style):
+def draw_histogram(ax, values, bins: int | str = 40, **style):
     """Draws the histogram of `values` (any shape) on the matplotlib axes
     `ax`, as `ax.hist(values, bins, **style)` does, for any values a weight
     can hold: non-finite ones are left out (the panel says how many), and a

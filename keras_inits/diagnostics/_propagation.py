@@ -11,6 +11,7 @@ backward pass itself amplifies or damps it.
 
 import dataclasses
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -328,10 +329,12 @@ def _measure(label, model, x, rng):
         rng.standard_normal(outputs[-1].shape).astype(keras.config.floatx())
     )
     kernels = [layer.weights[0] for layer in weighted]
-    found = gradients(
-        lambda: keras.ops.sum(model(x, training=False) * r) / batch_size,
-        kernels,
-    )
+
+    def loss_of():
+        total: Any = keras.ops.sum(model(x, training=False) * r)
+        return total / batch_size
+
+    found = gradients(loss_of, kernels)
     norms = (
         [math.nan] * len(kernels)
         if found is None

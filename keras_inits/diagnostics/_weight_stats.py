@@ -5,6 +5,7 @@ matplotlib and pandas are imported only by the methods that need them.
 """
 
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -71,10 +72,18 @@ class WeightStats(keras.callbacks.Callback):
         self.verbose = bool(verbose)
         self.history = []
 
+    @property
+    def _trained_model(self) -> keras.Model:
+        """`self.model`, which Keras' `fit` sets (`set_model`) before it
+        calls any hook (the class's example calls `set_model` by hand)."""
+        model = self.model
+        assert model is not None
+        return model
+
     def _chosen(self):
         return [
             v
-            for v in self.model.trainable_variables
+            for v in self._trained_model.trainable_variables
             if self.variables is None or self.variables(v.path)
         ]
 
@@ -83,9 +92,12 @@ class WeightStats(keras.callbacks.Callback):
         norms = [math.nan] * len(chosen)
         if self.gradient_data is not None:
             x, y = self.gradient_data
-            loss = keras.losses.get(self.model.loss)
+            # The compiled loss function (Keras' `get` is unannotated).
+            loss: Any = keras.losses.get(self._trained_model.loss)
             found = gradients(
-                lambda: keras.ops.mean(loss(y, self.model(x, training=False))),
+                lambda: keras.ops.mean(
+                    loss(y, self._trained_model(x, training=False))
+                ),
                 chosen,
             )
             if found is not None:

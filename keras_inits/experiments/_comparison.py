@@ -11,6 +11,7 @@ give the same numbers.
 """
 
 import os
+from typing import Any
 
 import keras
 
@@ -247,7 +248,7 @@ def _checked_settings(
     batch_size,
     progress,
     output,
-):
+) -> dict[str, Any]:
     """`compare`'s arguments, checked in the order of its signature and
     normalized, as a dict (`seeds`: the list of the runs' seeds); a
     ValueError names the first bad one."""

@@ -10,11 +10,13 @@ import csv
 import math
 import os
 import tempfile
+from typing import Any
 
 import keras
 import numpy as np
 
 from keras_inits._internal import tables
+from keras_inits._internal.arrays import to_numpy
 from keras_inits._internal.plotting import LINE_STYLES
 from keras_inits._internal.plotting import MARKERS
 from keras_inits.experiments import _runs as runs_module
@@ -99,7 +101,7 @@ def save_figure(figure, output, name):
     figure.savefig(os.path.join(output, name), dpi=110)
 
 
-def curve_style(index):
+def curve_style(index: int) -> dict[str, Any]:
     """The colour, line style and marker of the `index`-th initializer."""
     return dict(
         color=f"C{index % 10}",
@@ -281,9 +283,7 @@ def plot_initial_weights(entries, networks, seed):
     picked = sorted({0, len(names) // 2, len(names) - 1})
     kernels = [
         [
-            np.ravel(
-                keras.ops.convert_to_numpy(model.layers[index].kernel)
-            ).astype("float64")
+            np.ravel(to_numpy(model.layers[index].kernel)).astype("float64")
             for index in picked
         ]
         for model in networks

@@ -42,7 +42,7 @@ class Run:
     val_accuracy: list
     val_loss: list
     seconds: float
-    diverged_at: int = None
+    diverged_at: int | None = None
 
     @property
     def diverged(self):
@@ -77,7 +77,7 @@ class Summary:
     best_accuracy: tuple
     final_loss: tuple
     best_loss: tuple
-    epochs_to_threshold: float
+    epochs_to_threshold: float | None
     reached: int
     diverged_at: tuple
     seconds: float
@@ -145,10 +145,13 @@ class StopOnDivergence(keras.callbacks.Callback):
         self.epoch = None
 
     def on_epoch_end(self, epoch, logs=None):
+        assert logs is not None  # fit passes every epoch's logs
         losses = [float(logs[key]) for key in ("loss", "val_loss")]
         if not all(math.isfinite(loss) for loss in losses):
             self.epoch = epoch + 1
-            self.model.stop_training = True
+            model = self.model
+            assert model is not None  # fit sets it before any hook
+            model.stop_training = True
 
 
 def compile_for_training(model, optimizer):
@@ -251,6 +254,7 @@ class Progress(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.bar is not None:
+            assert logs is not None  # fit passes every epoch's logs
             self.bar.set_description(self.label)
             self.bar.set_postfix(
                 val_loss=f"{logs['val_loss']:.3f}",

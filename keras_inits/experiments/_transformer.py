@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import importlib
 import inspect
+from typing import Any
 
 import keras
 import numpy as np
@@ -223,7 +224,8 @@ def build_transformer(
     tokens = keras.Input((length,), dtype="int32", name="tokens")
     # Positions 0 .. length - 1, from Keras ops on the input: the model
     # keeps one input and stays a plain functional graph.
-    positions = keras.ops.cumsum(keras.ops.ones_like(tokens), axis=1) - 1
+    counts: Any = keras.ops.cumsum(keras.ops.ones_like(tokens), axis=1)
+    positions = counts - 1
     x = keras.layers.Add(name="embedding_sum")(
         [
             keras.layers.Embedding(

@@ -14,6 +14,7 @@ the same backend give the same numbers.
 import dataclasses
 import math
 import os
+from typing import Any
 
 import keras
 import numpy as np
@@ -22,6 +23,7 @@ from keras_inits._internal import checks
 from keras_inits._internal import defaults
 from keras_inits._internal import keras_internals
 from keras_inits._internal import networks
+from keras_inits._internal.arrays import to_numpy
 from keras_inits._internal.autodiff import gradients
 from keras_inits.experiments import _reports
 from keras_inits.experiments import _runs as runs_module
@@ -208,7 +210,7 @@ def read_recipes(recipes):
     return dict(found)
 
 
-def _checked_settings(settings, output):
+def _checked_settings(settings: dict[str, Any], output) -> dict[str, Any]:
     """`compare_recipes`' arguments in `settings`, checked in the order of
     its signature, with `seeds` replaced by the list of the runs' seeds."""
     s = dict(settings)
@@ -330,9 +332,7 @@ def measure_scales(model, x, y):
     `(x, y)` (see `RecipeRun`), with the active backend's autodiff; the
     gradients are NaN on the NumPy backend, which has none."""
     stream = _transformer.residual_stream(model)(x, training=False)
-    activations = tuple(
-        float(np.std(keras.ops.convert_to_numpy(h))) for h in stream
-    )
+    activations = tuple(float(np.std(to_numpy(h))) for h in stream)
     blocks = [
         _transformer.block_variables(model, block)
         for block in range(_transformer.depth_of(model))

@@ -14,6 +14,7 @@ registration (`_registration`).
 import math
 import threading
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops
@@ -100,7 +101,7 @@ def wrapped_max_abs(initializer, shape):
         return None
 
 
-def call_wrapped(owner, initializer, shape, dtype):
+def call_wrapped(owner, initializer, shape, dtype) -> Any:
     """`initializer(shape, dtype=dtype)` for the wrapper named `owner`, with
     a ValueError it raises (a `ConstantArray` of another shape, a value
     `dtype` cannot hold) naming the wrapper first: the caller called the
@@ -347,7 +348,7 @@ class RandomInitializer(Initializer):
                 return sharding.draw(self, values, shape, dtype, layout)
             return values()
 
-    def draw(self, shape: tuple[int, ...], dtype: str) -> object:
+    def draw(self, shape: tuple[int, ...], dtype: str) -> Any:
         """The values of one call, of `shape` and `dtype` (a floating-point
         dtype, float32 for the low-precision ones), drawn through the
         samplers of `keras_inits.random` with `self.seed_generator`."""

@@ -11,6 +11,7 @@ integer one by `arrays.check_integer_range`.
 import math
 
 import numpy as np
+import numpy.typing as npt
 from keras import ops
 
 from keras_inits._internal import arrays
@@ -122,7 +123,7 @@ class Constant(_base.Initializer):
 
     _REQUIREMENT = "a real number or an array of real numbers"
 
-    def __init__(self, value=0.0):
+    def __init__(self, value: npt.ArrayLike = 0.0):
         array = arrays.real_array(value)
         if array is None or np.isnan(array).any():
             raise checks.argument_error(
@@ -287,7 +288,7 @@ class ConstantArray(Constant):
 
     _REQUIREMENT = "an array of real numbers"
 
-    def __init__(self, value=0.0):
+    def __init__(self, value: npt.ArrayLike = 0.0):
         super().__init__(value)
         # Nested lists of Python numbers: JSON as they are, and exact for
         # every float32 and float64 value.

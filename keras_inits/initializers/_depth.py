@@ -98,6 +98,8 @@ class DepthScaled(_base.Initializer):
         """The scale applied to the wrapped initializer's values."""
         if self.rule == "gpt2":
             return 1.0 / math.sqrt(2.0 * self.depth)
+        # rule="fixup", for which __init__ requires branch_layers.
+        assert self.branch_layers is not None
         return float(self.depth) ** (-1.0 / (2 * self.branch_layers - 2))
 
     def get_config(self):

@@ -107,7 +107,7 @@ class _Kaiming(VarianceScaling):
     """PyTorch's Kaiming arguments over VarianceScaling: `scale = gain**2`.
     A subclass sets `_DISTRIBUTION`; its config holds only these arguments."""
 
-    _DISTRIBUTION = None
+    _DISTRIBUTION: str
 
     def __init__(
         self,

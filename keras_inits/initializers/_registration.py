@@ -29,7 +29,9 @@ def register(
 ) -> Callable[[Class], Class]: ...
 
 
-def register(cls=None, *, package=PACKAGE):
+def register(
+    cls: type | str | None = None, *, package: str = PACKAGE
+) -> type | Callable[..., type]:
     """Registers an initializer class for serialization as `package>ClassName`.
 
     keras_inits' own classes use `@register` (package `keras_inits`). Your

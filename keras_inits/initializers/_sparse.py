@@ -2,6 +2,7 @@
 weights per unit, the others normal."""
 
 import math
+from typing import Any
 
 from keras import ops
 
@@ -98,6 +99,6 @@ class Sparse(_base.RandomInitializer):
             keys = uniform(
                 (rows, cols), 0.0, 1.0, "float32", self.seed_generator
             )
-            ranks = ops.argsort(ops.argsort(keys, axis=0), axis=0)
+            ranks: Any = ops.argsort(ops.argsort(keys, axis=0), axis=0)
             values = ops.where(ranks < zeros, ops.zeros_like(values), values)
         return ops.reshape(values, shape)

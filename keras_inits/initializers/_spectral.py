@@ -111,7 +111,7 @@ class STFT(_base.Initializer):
             raise checks.argument_error("STFT", "periodic", "a bool", periodic)
         self.periodic = bool(periodic)
 
-    def _window(self, frame_length):
+    def _window(self, frame_length: int) -> np.ndarray | None:
         """The window's values for `frame_length`, or None without one."""
         if self.window is None:
             return None
@@ -125,6 +125,7 @@ class STFT(_base.Initializer):
         if self.window is None or self.scaling is not None:
             return 1.0
         window = self._window(shape[0] if shape else 0)
+        assert window is not None  # self.window is not None
         return float(np.abs(window).max(initial=0.0))
 
     def __call__(self, shape, dtype=None):
@@ -166,7 +167,8 @@ class STFT(_base.Initializer):
         return _base.from_host(kernel, dtype, compute_dtype)
 
 
-def _scipy_window(name, length, periodic):
+def _scipy_window(name: str, length: int, periodic: bool) -> np.ndarray:
     import scipy.signal
 
-    return scipy.signal.get_window(name, length, fftbins=periodic)
+    # A NumPy array already (scipy's annotations allow other array types).
+    return np.asarray(scipy.signal.get_window(name, length, fftbins=periodic))

@@ -4,13 +4,16 @@ nothing, and measure each variable before and after (`_moments`)."""
 import concurrent.futures
 import math
 import signal
+import sys
 import threading
+from collections.abc import Callable
+from typing import cast
 
 import keras
-from keras import ops
 
 from keras_inits._internal import keras_internals
 from keras_inits._internal.arrays import in_dtype
+from keras_inits._internal.arrays import to_numpy
 from keras_inits.model._moments import moments
 from keras_inits.model._planning import Plan
 from keras_inits.model._report import ReinitializedVariable
@@ -44,11 +47,13 @@ def apply_plans(
       changed variables are restored from the backup (`backup=True`), or
       named in the error's note.
     """
-    variables = [plan.variable for plan in plans]
-    saved = (
-        [ops.convert_to_numpy(v).copy() for v in variables] if backup else None
-    )
-    rows, failed, first_error = [None] * len(plans), [], None
+    # No entry is None yet: each becomes None once its draw is assigned.
+    variables = [cast(Plan, plan).variable for plan in plans]
+    saved = [to_numpy(v).copy() for v in variables] if backup else None
+    # Each assigned plan's row, once its variable is measured (`_assign`).
+    row_makers: list[Callable[[], ReinitializedVariable] | None]
+    row_makers = [None] * len(plans)
+    failed, first_error = [], None
     stopped = False
     # Variables are measured in another thread while the next is drawn:
     # the draws of PyTorch, NumPy and keras_inits' generator on JAX leave a
@@ -69,7 +74,7 @@ def apply_plans(
                     failed.append(i)
                     continue
                 try:
-                    rows[i] = _assign(plans[i], measuring, measure)
+                    row_makers[i] = _assign(plans[i], measuring, measure)
                     plans[i] = None  # its kept value, if any, is not needed
                 except MemoryError as error:
                     first_error, stopped = first_error or error, True
@@ -82,14 +87,14 @@ def apply_plans(
                     failed.append(i)
             if not failed or stopped:
                 break
-        if failed and backup:
-            for variable, row, values in zip(variables, rows, saved):
+        if failed and saved is not None:  # backup=True
+            for variable, row, values in zip(variables, row_makers, saved):
                 if row is not None:
                     variable.assign(values)
-    rows = [row if row is None else row() for row in rows]
+    rows = [row if row is None else row() for row in row_makers]
     error = first_error or interrupts.error()
-    if error is None:
-        return rows
+    if error is None:  # every plan was assigned: no row is None
+        return [row for row in rows if row is not None]
     if not failed:
         state = (
             f"the model is wholly reinitialized: all {len(rows)} "
@@ -108,7 +113,13 @@ def apply_plans(
             f"variables were re-drawn ({changed}) and the others could "
             "not be; pass `backup=True` to have them restored"
         )
-    error.add_note(f"reinitialize: {state}.")
+    note = f"reinitialize: {state}."
+    if sys.version_info >= (3, 11):
+        error.add_note(note)
+    else:  # Python 3.10 has no add_note: set the list it appends to
+        notes = [*getattr(error, "__notes__", []), note]
+        # 3.10's BaseException declares no __notes__ attribute.
+        error.__notes__ = notes  # pyright: ignore[reportAttributeAccessIssue]
     raise error
 
 
@@ -126,6 +137,9 @@ def _assign(plan, measuring, measure):
     its `ReinitializedVariable` once `measuring` (an executor) has measured
     the variable before and after (`measure=True`)."""
     variable = plan.variable
+    # The row keeps no reference to the plan: the value kept for it is let
+    # go once assigned.
+    path, key, name = plan.path, plan.key, plan.initializer_name
     measured = moments if measure else _unmeasured
     # The old values are measured while the new ones are drawn.
     before = measuring.submit(measured, variable)
@@ -135,9 +149,9 @@ def _assign(plan, measuring, measure):
     keras_internals.assign(variable, values)
     after, shape = measuring.submit(measured, variable), tuple(variable.shape)
     return lambda: ReinitializedVariable(
-        plan.path,
-        plan.key,
-        plan.initializer_name,
+        path,
+        key,
+        name,
         shape,
         *before.result(),
         *after.result(),

@@ -3,6 +3,7 @@
 import dataclasses
 import math
 import warnings
+from typing import Any
 
 import keras
 import numpy as np
@@ -166,7 +167,8 @@ def _check_inputs(model, x_batch):
             f"{model.name!r}. Received: {len(given)} array(s)."
         )
     for x, spec in zip(given, expected):
-        shape, wanted = tuple(ops.shape(x)), tuple(spec.shape)
+        given_shape: Any = ops.shape(x)  # a tuple
+        shape, wanted = tuple(given_shape), tuple(spec.shape)
         if len(shape) != len(wanted) or any(
             w is not None and w != s for s, w in zip(shape[1:], wanted[1:])
         ):

@@ -24,6 +24,7 @@ import numpy as np
 from keras import ops
 
 from keras_inits._internal import sharding
+from keras_inits._internal.arrays import to_numpy
 
 # Values per step on the host: two float32 buffers of this size stay in the
 # processor's cache.
@@ -45,7 +46,7 @@ def moments(variable):
 
     Examples:
 
-    >>> from keras_inits.moments import moments
+    >>> from keras_inits.model._moments import moments
     >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
     (2.5, 1.118033988749895)
     """
@@ -64,7 +65,7 @@ def moments(variable):
             first = (
                 host
                 if host is not None
-                else ops.convert_to_numpy(ops.slice(values, [0], [1]))
+                else to_numpy(ops.slice(values, [0], [1]))
             )
             shift = float(first[0])
         if host is not None:
@@ -75,6 +76,7 @@ def moments(variable):
         size += length
     if size == 0:
         return math.nan, math.nan
+    assert shift is not None  # set at the first value
     mean = total / size
     return shift + mean, math.sqrt(max(squares / size - mean**2, 0.0))
 
@@ -167,10 +169,8 @@ def _device_sums(values, shift, dtype):
                 partials.append(row_sums(part, shift, dtype))
     total = squares = 0.0
     for sums, sums_of_squares in partials:
-        total += float(np.sum(ops.convert_to_numpy(sums), dtype=np.float64))
-        squares += float(
-            np.sum(ops.convert_to_numpy(sums_of_squares), dtype=np.float64)
-        )
+        total += float(np.sum(to_numpy(sums), dtype=np.float64))
+        squares += float(np.sum(to_numpy(sums_of_squares), dtype=np.float64))
     return total, squares
 
 

@@ -52,18 +52,16 @@ class Plan:
 @dataclasses.dataclass(frozen=True)
 class FirstPass:
     """The first pass's findings: a `Plan` per variable that passed its
-    check; path -> reason for the variables whose initializer was not
-    found (`unattributed`) and for those whose draw failed (`failures`:
-    raised, or gave the wrong shape or dtype)."""
+    check (the second pass sets each entry to None once assigned, letting
+    go of its kept value); path -> reason for the variables whose
+    initializer was not found (`unattributed`) and for those whose draw
+    failed (`failures`: raised, or gave the wrong shape or dtype); and the
+    memory of the values kept between the two passes (`kept_bytes`)."""
 
-    plans: list[Plan]
+    plans: list[Plan | None]
     unattributed: dict[str, str]
     failures: dict[str, str]
-
-    @property
-    def kept_bytes(self) -> int:
-        """The memory the values kept between the two passes hold."""
-        return sum(plan.kept_bytes for plan in self.plans)
+    kept_bytes: int
 
 
 def plan_variables(
@@ -111,7 +109,8 @@ def plan_variables(
                 )
             except Exception as error:  # any failure of a user's callable
                 failures[path] = f"{type(error).__name__}: {error}"
-    return FirstPass(plans, unattributed, failures)
+    kept_bytes = sum(plan.kept_bytes for plan in plans)
+    return FirstPass(list(plans), unattributed, failures, kept_bytes)
 
 
 def _plan(path, key, variable, found, own_seed, trace_cache):
@@ -132,7 +131,7 @@ def _plan(path, key, variable, found, own_seed, trace_cache):
     make = None
     if isinstance(initializer, keras.initializers.Initializer):
         make = _reseeded(initializer, own_seed)
-    if _is_replayable(initializer):
+    if make is not None and _is_replayable(initializer):
         config = {
             k: v for k, v in initializer.get_config().items() if k != "seed"
         }

@@ -206,9 +206,10 @@ def reinitialize(
     if first.failures or (first.unattributed and not skip_unattributed):
         raise cannot_redraw(first.failures, first.unattributed)
 
-    # Second pass: assign the checked draws.
-    planned = [plan.variable for plan in first.plans]
-    rows = _applying.apply_plans(list(first.plans), backup, measure)
+    # Second pass: assign the checked draws. It lets go of each plan's
+    # kept value once assigned (`first.plans` is emptied as it goes).
+    planned = [plan.variable for plan in first.plans if plan is not None]
+    rows = _applying.apply_plans(first.plans, backup, measure)
     if recipe is not None:
         rows = [
             dataclasses.replace(row, role=role_of.get(id(variable)))

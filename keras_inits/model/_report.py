@@ -59,7 +59,7 @@ class ReinitializedVariable:
     role: str | None = None
 
 
-class ReinitializeReport(tables.RowTable):
+class ReinitializeReport(tables.RowTable[ReinitializedVariable]):
     """What `reinitialize` did. Prints as a table; indexable by path.
 
     Attributes:

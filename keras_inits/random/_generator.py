@@ -29,6 +29,7 @@ same bits.
 
 import functools
 import math
+from typing import Any
 
 import keras
 import numpy as np
@@ -50,7 +51,16 @@ DEFAULT_CHUNK_BLOCKS = 2**18
 MIN_COMPILED_BLOCKS = 2**8
 
 
-def chunk(transform, size, k0, k1, start, scale, shift=None, xp=ops):
+def chunk(
+    transform,
+    size,
+    k0,
+    k1,
+    start,
+    scale,
+    shift=None,
+    xp: native_ops.Ops = ops,
+):
     """`scale * (transform(words) + shift)` of the words of blocks
     `[start, start + size)`; `scale` and `shift` are float32 values (or
     `shift=None`). The product is the last step, so no rounded product
@@ -110,7 +120,8 @@ def _position(shape):
     index = ops.zeros(shape, dtype="int32")
     stride = 1
     for axis in reversed(range(len(shape))):
-        steps = ops.arange(shape[axis], dtype="int32") * i32(stride)
+        positions: Any = ops.arange(shape[axis], dtype="int32")
+        steps = positions * i32(stride)
         index = index + ops.reshape(
             steps, [-1 if a == axis else 1 for a in range(len(shape))]
         )

@@ -6,10 +6,14 @@ them for ordinary seeds; TensorFlow has no `orgqr` and decomposes.
 """
 
 import functools
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
+
+# A tensor of the active backend (Keras has no tensor type).
+Tensor = Any
 
 # `_numpy_product` applies BLOCK reflections at once to PANEL columns at a
 # time: matrix products large enough to run at full speed, temporaries
@@ -18,7 +22,7 @@ BLOCK = 256
 PANEL = 512
 
 
-def reflections(z):
+def reflections(z: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """The Householder reflections whose product, with its columns' signs
     flipped by `signs`, is a Haar-distributed matrix of orthonormal
     columns: `(reflectors, taus, signs)` from `z`, a tall Gaussian matrix
@@ -39,22 +43,23 @@ def reflections(z):
     product of the reflections is LAPACK's `orgqr` (`product`), and `beta`
     is R's diagonal, whose signs are folded in as after QR.
     """
-    alpha = ops.copy(ops.diagonal(z))  # not a view, which would keep `z`
+    # A copy, not a view, which would keep `z`.
+    alpha: Tensor = ops.copy(ops.diagonal(z))
     below = _below_diagonal(z)
     del z  # let go: at most two matrices at once
     # Not ops.norm or ops.square: on NumPy they make two temporaries the
     # size of `below`, the product one.
-    tail = ops.sqrt(ops.sum(below * below, axis=0))
+    tail: Tensor = ops.sqrt(ops.sum(below * below, axis=0))
     flat = tail == 0
-    norm = ops.sqrt(alpha * alpha + tail * tail)
-    beta = ops.where(flat, alpha, ops.where(alpha < 0, norm, -norm))
+    norm: Tensor = ops.sqrt(alpha * alpha + tail * tail)
+    beta: Tensor = ops.where(flat, alpha, ops.where(alpha < 0, norm, -norm))
     taus = ops.where(flat, 0.0, (beta - alpha) / beta)
     reflectors = below / ops.where(flat, 1.0, alpha - beta)
     signs = ops.cast(ops.where(beta < 0, -1.0, 1.0), reflectors.dtype)
     return reflectors, taus, signs
 
 
-def _below_diagonal(z):
+def _below_diagonal(z: Tensor) -> Tensor:
     """`z` with zeros on and above its diagonal. NumPy's `tril` holds a
     mask and a copy beside `z`; there the draw, which nothing else holds,
     is zeroed in place."""

@@ -18,6 +18,7 @@ import random
 import threading
 
 import keras
+import numpy as np
 
 from keras_inits._internal import checks
 
@@ -90,7 +91,7 @@ class PortableSeed:
     ...     seed=keras_inits.PortableSeed(7)))
     """
 
-    def __init__(self, seed: int | None = None):
+    def __init__(self, seed: int | np.integer | None = None):
         if seed is not None and not (
             checks.is_whole_number(seed) and 0 <= seed < 2**32
         ):

@@ -22,6 +22,7 @@ import numpy as np
 from keras import ops
 
 from keras_inits._internal import gaussian
+from keras_inits._internal import native_ops
 
 # Transforms from words to float32 values.
 _FRACTION_BITS = 24  # fixed point of the quantile tables
@@ -142,7 +143,7 @@ def _tail_position(words, xp):
     return index, fraction * xp.cast(in_tail, "int32")
 
 
-def standard_normal(words, xp=ops):
+def standard_normal(words, xp: native_ops.Ops = ops):
     """Standard normal float32 values, one per word."""
     index, fraction = _tail_position(words, xp)
     fixed = _interpolate(_NORMAL_TABLE, index, fraction, 13, xp)
@@ -157,7 +158,7 @@ def bounded_normal(lower, upper):
     that a compiled draw is compiled once per pair of bounds."""
     table = _bounded_table(lower, upper)
 
-    def transform(words, xp=ops):
+    def transform(words, xp: native_ops.Ops = ops):
         index, fraction = _tail_position(words, xp)
         index = index + xp.cast(words < 0, "int32") * len(_NODES)
         return _to_float(_interpolate(table, index, fraction, 13, xp), xp)
@@ -166,7 +167,7 @@ def bounded_normal(lower, upper):
     return transform
 
 
-def standard_truncated_normal(words, xp=ops):
+def standard_truncated_normal(words, xp: native_ops.Ops = ops):
     """Standard normal float32 values truncated to [-2, 2], one per word."""
     r = xp.bitwise_and(words, 0x7FFFFFFF)
     index = xp.right_shift(r, 31 - _TRUNCATED_BITS)
@@ -175,7 +176,7 @@ def standard_truncated_normal(words, xp=ops):
     return _signed(words, _to_float(fixed, xp), xp)
 
 
-def symmetric_uniform(words, xp=ops):
+def symmetric_uniform(words, xp: native_ops.Ops = ops):
     """Float32 values uniform on (-1, 1), one per word: `(2k + 1) / 2**24`
     for the top 24 bits `k` read as a signed integer."""
     k = xp.right_shift(words, 8)

@@ -67,7 +67,7 @@ def _generator_key(seed, dtype, shape, normal=True):
         return None
     state = seed.next()
     if sharding.is_tracer(state):
-        words = ops.view(state, "int32")  # the same 32 bits
+        words: Tensor = ops.view(state, "int32")  # the same 32 bits
         return words[0], words[1]
     return tuple(int(word) for word in np.asarray(state))
 
@@ -319,10 +319,12 @@ def truncated_normal(
     # keras.random.uniform may return exactly 0: a half-step floor keeps
     # both tails finite.
     floor = ops.cast(float(np.finfo(dtype).eps) / 4.0, dtype)
-    p = below + ops.maximum(u, floor) * mass
-    q = above + ops.maximum(1.0 - u, floor) * mass
+    p: Tensor = ops.maximum(u, floor)
+    p = below + p * mass
+    q: Tensor = ops.maximum(1.0 - u, floor)
+    q = above + q * mass
     z = gaussian.standard_normal_quantile(ops.minimum(p, q))
-    x = ops.where(p <= q, z, -z)
+    x: Tensor = ops.where(p <= q, z, -z)
     x = ops.clip(x, max(lower, -_CLIP), min(upper, _CLIP))
     values = x * stddev + mean if mean else x * stddev
     return _clip_to(values, mean, stddev, lower, upper)
@@ -336,7 +338,7 @@ def _clip_to(values, mean, stddev, lower, upper):
     return ops.clip(values, float(np.float32(low)), float(np.float32(high)))
 
 
-def _two_sigma_draw(shape, scale, dtype, seed):
+def _two_sigma_draw(shape, scale, dtype, seed) -> Tensor:
     """`scale * erfinv(u)`, `u` uniform in `(-erf(sqrt(2)), erf(sqrt(2)))`:
     a normal with standard deviation `scale / sqrt(2)` truncated at two."""
 
@@ -366,7 +368,7 @@ NATIVE_PIECE = 2**21
 TRUNCATED_PIECES = ("tensorflow", "numpy")
 
 
-def _in_pieces(sample, shape, seed):
+def _in_pieces(sample, shape, seed) -> Tensor:
     """`sample(shape)`, a native draw with `seed`, made piece by piece
     (`sample` of flat shapes) on `TRUNCATED_PIECES` when it has more than
     `NATIVE_PIECE` values. Only a `SeedGenerator` gives each piece new
@@ -384,7 +386,7 @@ def _in_pieces(sample, shape, seed):
             sample((min(NATIVE_PIECE, size - start),)) for start in starts
         ]
         return ops.reshape(ops.concatenate(pieces, axis=0), shape)
-    values = None
+    values: Tensor | None = None
     for start in starts:
         piece = sample((min(NATIVE_PIECE, size - start),))
         if values is None:  # the dtype the pieces have
@@ -430,9 +432,11 @@ def orthogonal_matrix(
         del reflectors
         q = q * signs
     else:
-        q, r = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
+        decomposition: Tensor = ops.qr(normal(tall, 0.0, 1.0, dtype, seed))
+        q, r = decomposition
         # sign(0) is 0; a zero diagonal has probability 0 but must not
         # zero a column, so it counts as positive.
-        signs = ops.where(ops.diagonal(r) < 0, -1.0, 1.0)
+        diagonal: Tensor = ops.diagonal(r)
+        signs = ops.where(diagonal < 0, -1.0, 1.0)
         q = q * ops.cast(signs, dtype)
     return ops.transpose(q) if rows < cols else q

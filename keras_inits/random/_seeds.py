@@ -9,8 +9,10 @@ initializer keeps its `seed` as `check_seed` returns it and draws from
 import hashlib
 import threading
 import weakref
+from typing import Any
 
 import keras
+import numpy as np
 
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
@@ -72,7 +74,8 @@ def seed_config(seed: Seed) -> int | dict | None:
     if isinstance(seed, keras.random.SeedGenerator):
         return seed.get_config()["seed"]
     if isinstance(seed, PortableSeed):
-        return keras.saving.serialize_keras_object(seed)
+        serialized: Any = keras.saving.serialize_keras_object(seed)  # a dict
+        return serialized
     return seed
 
 
@@ -82,7 +85,9 @@ _SAVED_SEEDS = (
 )
 
 
-def read_seed(owner: str, seed: object) -> int | PortableSeed | None:
+def read_seed(
+    owner: str, seed: object
+) -> int | np.integer | PortableSeed | None:
     """The seed that `seed`, saved in a config of initializer `owner`,
     stands for.
 
@@ -128,8 +133,9 @@ def read_seed(owner: str, seed: object) -> int | PortableSeed | None:
 def derive_seed(seed: int | PortableSeed, key: str) -> int | PortableSeed:
     """The seed of the part `key` (a string) of something seeded with
     `seed`, of the same kind: an int below 2**31 for an int, a
-    PortableSeed for a PortableSeed. Stable across runs and processes
-    (Python's own `hash` of a string is salted per process).
+    PortableSeed for a PortableSeed (and for `PortableSeed(None)`, which
+    draws anew every time, `PortableSeed(None)`). Stable across runs and
+    processes (Python's own `hash` of a string is salted per process).
 
     Examples:
 
@@ -138,7 +144,14 @@ def derive_seed(seed: int | PortableSeed, key: str) -> int | PortableSeed:
     True
     """
     if isinstance(seed, PortableSeed):
-        return PortableSeed(derive_seed(seed.seed, key))
+        if seed.seed is None:
+            return PortableSeed(None)
+        return PortableSeed(_derived_int(seed.seed, key))
+    return _derived_int(seed, key)
+
+
+def _derived_int(seed: int, key: str) -> int:
+    """`derive_seed` of an int seed."""
     digest = hashlib.sha256(f"{seed}/{key}".encode()).digest()
     return int.from_bytes(digest[:8], "little") % SEED_LIMIT
 

@@ -10,6 +10,8 @@ NumPy's or PyTorch's own functions (`_internal.native_ops`).
 
 from keras import ops
 
+from keras_inits._internal import native_ops
+
 # Threefry-2x32 constants (Salmon et al., 2011, table 4; Skein's key parity).
 _ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
 _PARITY = 0x1BD11BDA
@@ -31,7 +33,7 @@ def _rotate_left(x, n, xp):
     return xp.bitwise_or(xp.left_shift(x, n), _shift_right(x, 32 - n, xp))
 
 
-def threefry2x32(key, x0, x1, xp=ops):
+def threefry2x32(key, x0, x1, xp: native_ops.Ops = ops):
     """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
     holding uint32 bits) under `key`, a pair of Python ints or of int32
     scalars (a tensor key lets a compiled draw serve every key)."""
@@ -53,7 +55,7 @@ def threefry2x32(key, x0, x1, xp=ops):
     return x0, x1
 
 
-def random_words(key, start, size, xp=ops):
+def random_words(key, start, size, xp: native_ops.Ops = ops):
     """The `2 * size` random 32-bit words (int32) of `key` in the blocks
     `[start, start + size)`: block `i` is the counter `(i, 0)` and gives
     words `2i` and `2i + 1`. `size` is static and `start` may be a tensor,
@@ -63,7 +65,7 @@ def random_words(key, start, size, xp=ops):
     return xp.reshape(xp.stack([y0, y1], axis=-1), (-1,))
 
 
-def words_at(key, index, xp=ops):
+def words_at(key, index, xp: native_ops.Ops = ops):
     """Word `index` (an int32 tensor of any shape, the uint32 bits of the
     position) of `key`: each element computes its own block, so a sharded
     computation computes only its shard."""

@@ -185,7 +185,7 @@ class PlannedVariable:
     variable: keras.Variable = dataclasses.field(repr=False, compare=False)
 
 
-class RecipePlan(tables.RowTable):
+class RecipePlan(tables.RowTable[PlannedVariable]):
     """What a recipe would do to a model, changing nothing. Prints as a
     table; indexable by path.
 

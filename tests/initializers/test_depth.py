@@ -331,7 +331,8 @@ def test_nests_at_most_max_nesting_deep():
     for _ in range(31):
         init = keras_inits.DepthScaled(init, depth=2)
     assert base.nesting(init) == 32
-    assert repr(init).startswith("DepthScaled(initializer={")
+    assert repr(init).startswith("DepthScaled(initializer=DepthScaled(")
+    assert "Ones()" in repr(init)
     config = json.loads(json.dumps(keras_inits.serialize(init)))
     loaded = keras_inits.deserialize(config)
     assert to_numpy(loaded((1,))).item() == pytest.approx(0.5**31, rel=1e-6)

@@ -374,3 +374,15 @@ def test_same_values_on_every_backend(tmp_path):
 if __name__ == "__main__":
     for case in RANDOM_CASES:
         print(f"    {case.name!r}: {digest(draw(case))!r},")
+
+
+def test_a_part_of_an_unseeded_portable_seed_is_unseeded():
+    # PortableSeed(None) draws anew every time; so do its parts.
+    from keras_inits.random import derive_seed
+
+    assert derive_seed(keras_inits.PortableSeed(None), "a") == (
+        keras_inits.PortableSeed(None)
+    )
+    part = derive_seed(keras_inits.PortableSeed(3), "a")
+    assert part == keras_inits.PortableSeed(derive_seed(3, "a"))
+    assert part.seed is not None and 0 <= part.seed < 2**31

@@ -103,6 +103,7 @@ API = {
         "ICNR",
         "Identity",
         "Initializer",
+        "InitializerLike",
         "KaimingNormal",
         "KaimingUniform",
         "LecunNormal",

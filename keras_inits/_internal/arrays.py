@@ -20,6 +20,9 @@ from keras import ops
 from keras_inits._internal import checks
 from keras_inits._internal import limits
 
+# A tensor of the active backend: Keras has no type of its own for one.
+Tensor = Any
+
 
 def check_integer_range(initializer, dtype, lowest, highest):
     """Raises a ValueError naming `initializer` when the integer `dtype`

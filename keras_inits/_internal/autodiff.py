@@ -31,6 +31,8 @@ def gradients(loss_of, variables):
 
 
 def _tensorflow(loss_of, variables):
+    """`gradients` on TensorFlow: a `GradientTape` that watches each
+    variable's value; a variable the loss does not reach gets None."""
     import tensorflow as tf
 
     with tf.GradientTape() as tape:
@@ -41,6 +43,9 @@ def _tensorflow(loss_of, variables):
 
 
 def _torch(loss_of, variables):
+    """`gradients` on PyTorch: `torch.autograd.grad` of `loss_of()` with
+    respect to the values that require a gradient; the others, and those
+    the loss does not reach, get None."""
     import torch
 
     values = [v.value for v in variables]
@@ -54,6 +59,9 @@ def _torch(loss_of, variables):
 
 
 def _jax(loss_of, variables):
+    """`gradients` on JAX: `jax.grad` of `loss_of()` run with each
+    variable's value replaced by the traced argument (a
+    `keras.StatelessScope`)."""
     import jax
 
     def loss_at(values):

@@ -14,6 +14,7 @@ This module imports nothing of keras_inits: every other module may use it.
 import collections.abc
 import math
 import numbers
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 from typing import TypeVar
 
@@ -46,7 +47,12 @@ def shown(value, limit=200):
     return text
 
 
-def argument_error(owner, name, requirement, value):
+def argument_error(
+    owner: str, name: str, requirement: str, value: object
+) -> ValueError:
+    """The ValueError, for the caller to raise, of argument `name` of
+    `owner` that is not `requirement`: "Argument `stddev` of
+    TruncatedNormal must be a positive number. Received: stddev=-1.0"."""
     return ValueError(
         f"Argument `{name}` of {owner} must be {requirement}. "
         f"Received: {name}={shown(value)}"
@@ -54,8 +60,10 @@ def argument_error(owner, name, requirement, value):
 
 
 def choice_error(owner, name, value, choices):
-    # Keras' wording first ("Invalid `mode` argument: "), so code that
-    # matches Keras' messages matches these.
+    """The ValueError, for the caller to raise, of argument `name` of
+    `owner` that is none of `choices` (listed sorted). Keras' wording
+    comes first ("Invalid `mode` argument: "), so code that matches Keras'
+    messages matches these."""
     return ValueError(
         f"Invalid `{name}` argument: {shown(value)}. {owner} expects one of "
         f"{sorted(choices)}."
@@ -92,7 +100,7 @@ def as_float(value):
         return None
 
 
-def check_number(owner, name, value):
+def check_number(owner: str, name: str, value: object) -> float:
     """Returns `value` as a float; it must be a finite real number that
     float32 can hold (the weights are float32 unless asked otherwise)."""
     number = as_float(value)
@@ -108,7 +116,7 @@ def check_number(owner, name, value):
     return number
 
 
-def check_positive(owner, name, value):
+def check_positive(owner: str, name: str, value: object) -> float:
     """Returns `value` as a float; it must be a number above zero that
     float32 holds as a normal number (1.2e-38 to 3.4e38): smaller ones
     become zeros or subnormals that several backends flush to zero."""
@@ -139,9 +147,12 @@ def check_reach(owner, name, value, largest, what):
         )
 
 
-def check_choice(owner, name, value: Value, choices) -> Value:
-    # An array compared with `in` raises NumPy's "truth value is ambiguous";
-    # anything unhashable is no choice.
+def check_choice(
+    owner: str, name: str, value: Value, choices: Collection[object]
+) -> Value:
+    """Returns `value` if it is one of `choices`, else raises
+    `choice_error`. An array is refused before `in`, where it would raise
+    NumPy's "truth value is ambiguous"; anything unhashable is no choice."""
     if (
         isinstance(value, np.ndarray)
         or not isinstance(value, collections.abc.Hashable)
@@ -177,6 +188,8 @@ def check_shape(owner, shape):
 
 
 def check_rank(owner, shape, minimum, maximum=None):
+    """Raises a ValueError naming `owner` unless `shape` has rank `minimum`
+    to `maximum` (None: no upper bound), saying which ranks it needs."""
     rank = len(shape)
     if rank < minimum or (maximum is not None and rank > maximum):
         if maximum is None:
@@ -242,8 +255,13 @@ MAX_COUNT = 2**31 - 1
 
 
 def check_count(
-    owner, name, value, minimum=1, maximum=MAX_COUNT, requirement=None
-):
+    owner: str,
+    name: str,
+    value: object,
+    minimum: int = 1,
+    maximum: int = MAX_COUNT,
+    requirement: str | None = None,
+) -> int:
     """Returns `value` as an int; it must be a whole number (not a bool)
     from `minimum` to `maximum`. `requirement` words the error (default
     "an integer >= minimum"); a value above `maximum` adds "no larger

@@ -1,16 +1,14 @@
 """The standard normal distribution's functions that the portable
 generator's quantile tables and the samplers share.
 
-This module imports nothing of keras_inits.
+This module imports only `arrays`' `Tensor` type of keras_inits.
 """
 
 import math
-from typing import Any
 
 from keras import ops
 
-# A tensor of the active backend (Keras has no tensor type).
-Tensor = Any
+from keras_inits._internal.arrays import Tensor
 
 # The mass of a standard normal within [-2, 2], erf(sqrt(2)), and the
 # standard deviation of one truncated there:

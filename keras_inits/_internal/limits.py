@@ -29,6 +29,7 @@ memory: the check is a bound, not a reservation.
 import functools
 import math
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -99,8 +100,8 @@ def check_size(owner, shape, dtype, compute_dtype=None):
     device's memory: `PEAK_COPIES` of it must fit."""
     compute_dtype = compute_dtype or dtype
     itemsize = max(
-        np.dtype(_numpy_name(dtype)).itemsize,
-        np.dtype(_numpy_name(compute_dtype)).itemsize,
+        bytes_per_value(dtype),
+        bytes_per_value(compute_dtype),
     )
     size = math.prod(shape) * itemsize
     limit = device_memory()
@@ -157,15 +158,36 @@ _JAX_32_BIT = {
 
 @functools.cache
 def _can_store(backend, dtype):
+    """Whether the active backend, named `backend` (part of the cache's
+    key), can store `dtype`: whether a float32 zero casts to it. A warning
+    the cast gives (JAX's "float64 ... will be truncated to float32") says
+    nothing of that, whatever the warnings filter makes of it."""
     try:
-        keras.ops.cast(keras.ops.zeros((1,), "float32"), dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            keras.ops.cast(keras.ops.zeros((1,), "float32"), dtype)
     except Exception:  # each backend raises its own error type
         return False
     return True
 
 
+def bytes_per_value(dtype: str) -> int:
+    """Bytes one value of `dtype` takes (a Keras dtype name): 1 for bool,
+    the float8 types and int8, 2 for float16 and bfloat16, ...
+
+    Examples:
+
+    >>> from keras_inits._internal.limits import bytes_per_value
+    >>> bytes_per_value("float8_e5m2"), bytes_per_value("bfloat16")
+    (1, 2)
+    """
+    return np.dtype(_numpy_name(dtype)).itemsize
+
+
 def _numpy_name(dtype):
-    # NumPy names bfloat16 and the float8 types only through ml_dtypes.
+    """What NumPy takes for `dtype`: the name itself, or the ml_dtypes type
+    for bfloat16 and the float8 types, which NumPy names only through
+    ml_dtypes."""
     if dtype in LOW_PRECISION[1:]:
         import ml_dtypes
 
@@ -174,6 +196,8 @@ def _numpy_name(dtype):
 
 
 def _human(size):
+    """`size` bytes for a message, in the largest binary unit it reaches,
+    to 4 significant digits: "512 bytes", "1.5 GiB"."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
         if size < 1024 or unit == "EiB":
             return f"{size:.4g} {unit}" if unit != "bytes" else f"{size} bytes"

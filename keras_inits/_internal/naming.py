@@ -96,6 +96,12 @@ def _float_name(value):
 
 
 def _value_name(value):
+    """One argument's value in `initializer_name`: a nested initializer by
+    its own name, a float to 4 significant digits, an int, None, a string
+    or a bool as its repr, a serialized object (a seed) as `Class(...)`, an
+    array or tensor, or a list of more than `SHOWN_VALUES` numbers, by its
+    shape and dtype; anything else as `checks.shown` writes it, shortened
+    past 80 characters."""
     if isinstance(value, keras.initializers.Initializer):
         return initializer_name(value)
     if isinstance(value, (float, np.floating)):

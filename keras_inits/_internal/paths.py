@@ -28,7 +28,8 @@ def variable_paths(variables: Iterable[keras.Variable]) -> dict[int, str]:
     >>> list(variable_paths([a, b, a]).values())
     ['a/kernel', 'a/kernel#2']
     """
-    paths, counts = {}, {}
+    paths = {}
+    counts = {}  # Keras path -> variables so far that have it
     for variable in variables:
         if id(variable) in paths:
             continue

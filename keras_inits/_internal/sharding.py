@@ -24,6 +24,8 @@ import contextlib
 import inspect
 import json
 import threading
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -33,6 +35,9 @@ _DISTRIBUTED_BACKENDS = ("jax",)
 
 
 def takes_layout(function):
+    """Whether `function` (for a callable object, its `__call__`) takes an
+    argument named `layout`, which Keras then passes it for a sharded
+    variable."""
     return "layout" in inspect.signature(function).parameters
 
 
@@ -43,7 +48,12 @@ def accept_layout(call):
 
     # Not functools.wraps: inspect.signature would follow `__wrapped__` to
     # the signature without `layout`, and Keras would not pass one.
-    def __call__(self, shape, dtype=None, layout=None):
+    def __call__(
+        self,
+        shape: Sequence[int],
+        dtype: str | None = None,
+        layout: object = None,
+    ) -> Any:
         if layout is None:
             return call(self, shape, dtype)
         sharding = as_sharding(type(self).__name__, layout)
@@ -164,6 +174,8 @@ _cache_lock = threading.Lock()
 
 
 def _cached(key, make):
+    """The compiled draw cached under `key`, made by `make()` when missing;
+    beyond `_CACHE_SIZE` entries, the one made first is dropped."""
     with _cache_lock:
         if key not in _compiled_draws:
             if len(_compiled_draws) >= _CACHE_SIZE:

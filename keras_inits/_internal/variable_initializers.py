@@ -113,11 +113,13 @@ def _match(
     is reported instead of shifting the others."""
     if [tuple(v.shape) for v in originals] == [tuple(v.shape) for v in twins]:
         return {id(v): found(t) for v, t in zip(originals, twins)}
-    by_key, counts = {}, {}
+    by_key = {}  # (name, occurrence) -> twin
+    counts = {}  # name -> twins so far that have it
     for v in twins:
         counts[v.name] = counts.get(v.name, 0) + 1
         by_key[(v.name, counts[v.name])] = v
-    matched, counts = {}, {}
+    matched = {}
+    counts = {}  # name -> originals so far that have it
     for v in originals:
         counts[v.name] = counts.get(v.name, 0) + 1
         twin = by_key.get((v.name, counts[v.name]))

@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_backend(backend):
+    """Exits (status 1) when `--backend` asked for `backend` and Keras
+    already runs on another: Keras reads `KERAS_BACKEND` once, when it
+    loads, so `main` called from Python cannot switch."""
     import keras
 
     running = keras.backend.backend()
@@ -126,6 +129,11 @@ def _error(parser, message):
 
 
 def _compare(arguments, parser):
+    """Runs `compare --model mlp`: checks what the parse could not (the
+    activation, the initializers, the output folder, the network's size, a
+    backend that can train), each a usage error of `parser` (`compare`'s
+    subparser), then trains and prints the table and the report's path.
+    Returns 0."""
     import keras
 
     from keras_inits._internal import networks
@@ -198,6 +206,10 @@ def _compare(arguments, parser):
 
 
 def _compare_recipes(arguments, parser):
+    """Runs `compare --model transformer`: checks the recipes, the output
+    folder and that the backend can train, each a usage error of `parser`
+    (`compare`'s subparser), then trains and prints the table and the
+    report's path. Returns 0."""
     import keras
 
     from keras_inits.experiments import RECIPE_OUTPUTS
@@ -256,6 +268,9 @@ def _compare_recipes(arguments, parser):
 
 
 def _recipes():
+    """Prints every recipe with its summary and source, then
+    `defaults.NO_RECIPE` (each layer's own initializer), which `compare
+    --model transformer` also takes. Returns 0."""
     from keras_inits import recipes
     from keras_inits._internal import defaults
 
@@ -280,6 +295,9 @@ def _recipes():
 
 
 def _list():
+    """Prints keras_inits' initializers, each with its family and summary,
+    then the other names `compare` and `keras_inits.get` take (Keras'
+    aliases and own classes, LSUV). Returns 0."""
     import keras
 
     from keras_inits.experiments import LSUV
@@ -294,7 +312,8 @@ def _list():
         for cls, canonical in table.values()
         if canonical.startswith("keras_inits>")
     }
-    rows, others = [], []
+    rows = []  # keras_inits' initializers
+    others = []  # the other names
     for name in valid_names():
         if name in ours:
             # The family is the private module's name: `_variance_scaling`.
@@ -344,6 +363,9 @@ def _summary(cls):
 
 
 def _recommend(arguments, parser):
+    """Prints the initializer `recommend` gives for the activation (with
+    `--recurrent`) and why; an unknown activation is a usage error of
+    `parser`. Returns 0."""
     from keras_inits._internal.naming import short_name
     from keras_inits.initializers import recommend
 

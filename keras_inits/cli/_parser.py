@@ -152,6 +152,8 @@ def resolve_model(parser, arguments):
 
 
 def _compare_arguments(compare):
+    """Adds `compare`'s flags to its subparser `compare`: `--model`, each
+    model's own flags, and the flags both take."""
     c = defaults
     compare.add_argument(
         "--model",
@@ -161,7 +163,7 @@ def _compare_arguments(compare):
         "character model (default: %(default)s)",
     )
     # A flag of one model has no default here (None: not given), so that
-    # giving it with the other model is refused; `_resolve_model` fills in
+    # giving it with the other model is refused; `resolve_model` fills in
     # the defaults the help shows.
     compare.add_argument(
         "--initializers",
@@ -294,6 +296,8 @@ def _threshold(text):
 
 
 def _seed(text):
+    """The argparse type of `--seed`: an integer in [0, 2**31), the seeds
+    every backend takes (`limits.SEED_LIMIT`, which needs Keras)."""
     try:
         value = int(text)
     except ValueError:

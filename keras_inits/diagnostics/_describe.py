@@ -52,7 +52,7 @@ class ModelDescription(tables.RowTable[VariableStats]):
         rows: one `VariableStats` per variable, in the model's order.
     """
 
-    def __init__(self, name, rows):
+    def __init__(self, name: str, rows: list[VariableStats]):
         self.name = name
         self.rows = list(rows)
 
@@ -138,7 +138,8 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
             "it on data, or `build(input_shape)`)."
         )
     paths = variable_paths(model.weights)
-    rows, seen = [], set()
+    rows = []
+    seen = set()  # ids of the variables with a row
     for layer in keras_internals.all_layers(model):
         own = [
             v
@@ -167,6 +168,10 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
 
 
 def _row(path, variable, initializer):
+    """The `VariableStats` of `variable` at `path`: the moments of its
+    current values (NaN when it is empty), its fans (by `initializer.fans`
+    where it has one, which follows its axes; else Keras' rule) and the
+    std that `initializer` (None when not found) promises."""
     shape = tuple(variable.shape)
     values = np.asarray(keras.ops.convert_to_numpy(variable), dtype="float64")
     fan_in, fan_out = compute_fans(shape)

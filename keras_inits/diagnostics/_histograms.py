@@ -3,12 +3,17 @@ model. matplotlib is imported only when a figure is drawn.
 """
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import keras
 import numpy as np
 
 from keras_inits._internal import checks
+from keras_inits._internal.paths import variable_paths
 from keras_inits.diagnostics._describe import describe
+
+if TYPE_CHECKING:  # matplotlib is imported only to draw
+    from matplotlib.figure import Figure
 
 MAX_BINS = 10_000
 MAX_COLUMNS = 100
@@ -31,7 +36,7 @@ def plot_weight_histograms(
     bins: int | str = 40,
     variables: Callable[[str], bool] | None = None,
     columns: int | None = None,
-):
+) -> "Figure":
     """A matplotlib figure of one histogram per weight, a row per layer.
 
     By default every trainable variable (kernels and biases, embeddings,
@@ -69,7 +74,9 @@ def plot_weight_histograms(
             owner, "variables", "None or a predicate `path -> bool`", variables
         )
     description = describe(model)
-    trainable = {v.path for v in model.trainable_variables}
+    # describe's paths (`#2` for a repeated Keras path), to each variable.
+    paths = variable_paths(model.weights)
+    trainable = {paths[id(v)]: v for v in model.trainable_variables}
     rows = [
         r
         for r in description
@@ -95,7 +102,7 @@ def plot_weight_histograms(
         for ax, row in zip(line, panels):
             draw_histogram(
                 ax,
-                keras.ops.convert_to_numpy(_variable(model, row.path)),
+                keras.ops.convert_to_numpy(trainable[row.path]),
                 bins,
                 color="tab:blue",
             )
@@ -149,10 +156,3 @@ def draw_histogram(ax, values, bins: int | str = 40, **style):
         ax.hist(finite, bins=bins, **style)
     except ValueError:  # a range too narrow for `bins` bins at its scale
         ax.hist(finite, bins=1, range=(low, high), **style)
-
-
-def _variable(model, path):
-    for variable in model.variables:
-        if variable.path == path:
-            return variable
-    raise KeyError(path)

@@ -11,6 +11,9 @@ backward pass itself amplifies or damps it.
 
 import dataclasses
 import math
+from collections.abc import Callable
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from typing import Any
 
 import keras
@@ -23,7 +26,11 @@ from keras_inits._internal.autodiff import gradients
 from keras_inits._internal.naming import short_name
 from keras_inits._internal.plotting import LINE_STYLES
 from keras_inits._internal.plotting import MARKERS
+from keras_inits.initializers import InitializerLike
 from keras_inits.initializers import get
+
+if TYPE_CHECKING:  # matplotlib is imported only to draw
+    from matplotlib.figure import Figure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,16 +70,20 @@ class SignalReport(tuple):
 
 
 def signal_propagation(
-    initializers=("RandomNormal", "GlorotUniform", "HeUniform"),
+    initializers: InitializerLike | Sequence[InitializerLike] = (
+        "RandomNormal",
+        "GlorotUniform",
+        "HeUniform",
+    ),
     *,
-    depth=20,
-    width=128,
-    activation="relu",
-    models=None,
-    batch_size=512,
-    seed=0,
-    x_batch=None,
-):
+    depth: int = 20,
+    width: int = 128,
+    activation: str | Callable | None = "relu",
+    models: keras.Model | dict[str, keras.Model] | None = None,
+    batch_size: int = 512,
+    seed: int = 0,
+    x_batch: object = None,
+) -> SignalReport:
     """Measures per-layer activation std and gradient norm through a deep
     network, for several initializers.
 
@@ -348,7 +359,9 @@ def _measure(label, model, x, rng):
     )
 
 
-def plot_signal_propagation(report, title=None):
+def plot_signal_propagation(
+    report: Sequence[SignalCurve], title: str | None = None
+) -> "Figure":
     """Two panels, activation std and gradient norm against depth, on a log
     scale: flat lines are healthy, falling lines vanish, rising ones
     explode. A curve that is exactly 0 (Zeros) is drawn on the dotted

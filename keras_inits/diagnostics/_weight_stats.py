@@ -5,6 +5,7 @@ matplotlib and pandas are imported only by the methods that need them.
 """
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import keras
@@ -44,7 +45,12 @@ class WeightStats(keras.callbacks.Callback):
     {'net/d/kernel': [0.0], 'net/d/bias': [0.0]}
     """
 
-    def __init__(self, variables=None, gradient_data=None, verbose=False):
+    def __init__(
+        self,
+        variables: Callable[[str], bool] | None = None,
+        gradient_data: tuple[object, object] | None = None,
+        verbose: bool = False,
+    ):
         super().__init__()
         if variables is not None and not callable(variables):
             raise checks.argument_error(

@@ -11,6 +11,8 @@ give the same numbers.
 """
 
 import os
+from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -34,6 +36,7 @@ from keras_inits.experiments._reports import format_table  # noqa: F401
 from keras_inits.experiments._reports import output_problem  # noqa: F401
 from keras_inits.experiments._runs import Run  # noqa: F401
 from keras_inits.experiments._runs import summarize  # noqa: F401
+from keras_inits.initializers import InitializerLike
 from keras_inits.initializers import get
 from keras_inits.model import lsuv
 
@@ -53,7 +56,7 @@ def run_seeds(seed, seeds):
     return [(seed + i) % SEED_LIMIT for i in range(seeds)]
 
 
-def load_digits(seed):
+def load_digits(seed: int) -> list[Any]:
     """The 1,797 8x8 digits, scaled to [0, 1], split 80/20 stratified by
     `seed`: (x_train, x_val, y_train, y_val), 1,437 and 360 images."""
     from sklearn.datasets import load_digits as sklearn_digits
@@ -67,8 +70,14 @@ def load_digits(seed):
 
 
 def build_network(
-    initializer, depth, width, activation, seed, inputs=64, classes=10
-):
+    initializer: InitializerLike,
+    depth: int,
+    width: int,
+    activation: str | Callable | None,
+    seed: int,
+    inputs: int = 64,
+    classes: int = 10,
+) -> keras.Sequential:
     """`depth` hidden `Dense(width, activation)` layers and a linear output
     of logits, every kernel from `initializer` (a seeded copy per layer),
     zero biases.
@@ -92,6 +101,10 @@ def build_network(
 
 
 def _network(entry, depth, width, activation, seed, x_train):
+    """The network of one `(label, initializer)` entry of
+    `parse_initializers`, built after Keras' global seed is set to `seed`;
+    for `LSUV`, Orthogonal kernels rescaled by `lsuv` on the first
+    `CALIBRATION_IMAGES` images of `x_train`."""
     label, initializer = entry
     keras_internals.set_random_seed(seed)
     if initializer == LSUV:
@@ -102,20 +115,20 @@ def _network(entry, depth, width, activation, seed, x_train):
 
 
 def compare(
-    initializers=DEFAULT_INITIALIZERS,
+    initializers: str | Sequence[object] = DEFAULT_INITIALIZERS,
     *,
-    epochs=15,
-    depth=10,
-    width=64,
-    activation="relu",
-    seed=0,
-    seeds=3,
-    output="compare_output",
-    threshold=0.9,
-    learning_rate=0.05,
-    batch_size=64,
-    progress=True,
-):
+    epochs: int = 15,
+    depth: int = 10,
+    width: int = 64,
+    activation: str | Callable | None = "relu",
+    seed: int = 0,
+    seeds: int = 3,
+    output: str = "compare_output",
+    threshold: float = 0.9,
+    learning_rate: float = 0.05,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> list[Run]:
     """Trains the same MLP with each initializer from several seeds and
     writes the report.
 

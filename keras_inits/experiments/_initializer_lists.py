@@ -20,7 +20,7 @@ class UnknownInitializerError(ValueError):
     """An `--initializers` entry that names no initializer."""
 
 
-def valid_names():
+def valid_names() -> list[str]:
     """The names `compare` takes: keras_inits' and Keras' initializers (in
     any spelling `keras_inits.get` takes), and `LSUV`."""
     return sorted(
@@ -33,11 +33,13 @@ def valid_names():
     )
 
 
-def parse_initializers(text):
+def parse_initializers(text: str) -> list[tuple[str, object]]:
     """Splits `"Zeros, RandomNormal(stddev=0.01), he_uniform"` into
     `[(label, initializer or "LSUV")]`; keyword arguments are Python
     literals."""
-    entries, depth, start = [], 0, 0
+    entries = []
+    depth = 0  # parentheses open
+    start = 0  # where the current entry starts
     for i, char in enumerate(text + ","):
         depth += {"(": 1, ")": -1}.get(char, 0)
         if char == "," and depth == 0:

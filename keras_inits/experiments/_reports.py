@@ -10,6 +10,7 @@ import csv
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -20,6 +21,7 @@ from keras_inits._internal.arrays import to_numpy
 from keras_inits._internal.plotting import LINE_STYLES
 from keras_inits._internal.plotting import MARKERS
 from keras_inits.experiments import _runs as runs_module
+from keras_inits.experiments._runs import Run
 from keras_inits.experiments._runs import summarize
 
 OUTPUTS = (
@@ -32,7 +34,9 @@ OUTPUTS = (
 )
 
 
-def output_problem(output, outputs=OUTPUTS):
+def output_problem(
+    output: str, outputs: Sequence[str] = OUTPUTS
+) -> str | None:
     """Why `compare` cannot write its report into the folder `output`, or
     None if it can: an existing folder it can write in, whose report files
     (`outputs`, if any there) it can overwrite, or a path where it can
@@ -66,7 +70,8 @@ def output_problem(output, outputs=OUTPUTS):
             return None
         if os.path.lexists(path):
             return f"{path!r} exists and is not a folder"
-        missing, parent = [], os.path.abspath(path)
+        missing = []  # the folders that do not exist, deepest first
+        parent = os.path.abspath(path)
         while not os.path.lexists(parent):
             missing.append(parent)
             parent = os.path.dirname(parent)
@@ -184,7 +189,8 @@ def curve_legend(runs, where="at that epoch"):
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    handles, labels = [], list(dict.fromkeys(run.label for run in runs))
+    handles = []
+    labels = list(dict.fromkeys(run.label for run in runs))
     for index, label in enumerate(labels):
         mine = [run for run in runs if run.label == label]
         diverged = sum(run.diverged for run in mine)
@@ -349,6 +355,8 @@ def mean_std_cell(pair):
 
 
 def _diverged(summary):
+    """The "diverged" cell of `summary`: how many of its seeds diverged and
+    at which epochs ("2/3 at epochs 4, 7"), or "none"."""
     epochs = summary.diverged_at
     if not epochs:
         return "none"
@@ -429,6 +437,8 @@ def number_cell(value, digits=runs_module.DIGITS):
 
 
 def _run_row(run, threshold):
+    """The `runs.csv` row of `run` (`RUN_COLUMNS`); a diverged run's final
+    and best values and epochs to `threshold` are empty."""
     finished = not run.diverged
     return (
         run.label,
@@ -447,6 +457,8 @@ def _run_row(run, threshold):
 
 
 def _summary_row(s, threshold):
+    """The `report.csv` row of one initializer's `Summary`, `s`
+    (`SUMMARY_COLUMNS`)."""
     return (
         s.label,
         s.seeds,
@@ -533,7 +545,7 @@ def _markdown(header, rows, settings):
     ]
 
 
-def format_table(runs, threshold):
+def format_table(runs: Sequence[Run], threshold: float) -> str:
     """The report's table (one row per initializer, over its seeds) as
     plain text, for the terminal."""
     return "\n".join(tables.format_table(*summary_table(runs, threshold)))

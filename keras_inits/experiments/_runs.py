@@ -13,6 +13,7 @@ import contextlib
 import dataclasses
 import math
 import time
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -93,7 +94,7 @@ def mean_and_std(values):
     return float(values.mean()), std
 
 
-def summarize(runs, threshold):
+def summarize(runs: Sequence[Run], threshold: float) -> list[Summary]:
     """One `Summary` per label of `runs`, in their order of first
     appearance, each over every run with that label."""
     labels = list(dict.fromkeys(run.label for run in runs))

@@ -20,6 +20,7 @@ import dataclasses
 import functools
 import importlib
 import inspect
+import warnings
 from typing import Any
 
 import keras
@@ -134,10 +135,16 @@ def corpus_text(modules=CORPUS_MODULES):
     define, in order, each once (a method without its own docstring
     inherits its base's), separated by blank lines, with every character
     but printable ASCII and newlines left out."""
-    documents, seen = [], set()
+    documents = []
+    seen = set()  # the documents already in `documents`
     for name in modules:
         for member in _documented(importlib.import_module(name)):
-            document = inspect.getdoc(member)
+            with warnings.catch_warnings():
+                # Python 3.11's `typing.io` and `typing.re`, deprecated
+                # aliases, warn when their docstrings are read; the corpus
+                # reads every docstring of `typing`, as it is.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                document = inspect.getdoc(member)
             if document and document not in seen:
                 seen.add(document)
                 documents.append(document)
@@ -145,7 +152,7 @@ def corpus_text(modules=CORPUS_MODULES):
     return "".join(c for c in text if c == "\n" or " " <= c <= "~")
 
 
-def load_corpus(characters=None):
+def load_corpus(characters: int | None = None) -> Corpus:
     """The `Corpus` of `corpus_text()`, or of its first `characters`
     characters (for small tests): at least two chunks, so that both
     halves of the split hold one."""
@@ -169,7 +176,12 @@ def load_corpus(characters=None):
     return Corpus(text, vocabulary, ids[~validation], ids[validation])
 
 
-def windows(chunks, length, count=None, seed=None):
+def windows(
+    chunks: np.ndarray,
+    length: int,
+    count: int | None = None,
+    seed: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and next-character targets `(x, y)`, two int32 arrays of
     shape (windows, `length`), cut from the rows of `chunks`.
 
@@ -191,15 +203,15 @@ def windows(chunks, length, count=None, seed=None):
 
 
 def build_transformer(
-    vocabulary_size,
+    vocabulary_size: int,
     *,
-    depth,
-    width,
-    heads,
-    length,
-    dropout=0.0,
-    name="transformer",
-):
+    depth: int,
+    width: int,
+    heads: int,
+    length: int,
+    dropout: float = 0.0,
+    name: str = "transformer",
+) -> keras.Model:
     """The decoder-only model: int32 ids of shape (batch, `length`) in,
     next-character logits of shape (batch, `length`, `vocabulary_size`)
     out.

@@ -14,6 +14,7 @@ the same backend give the same numbers.
 import dataclasses
 import math
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -31,6 +32,7 @@ from keras_inits.experiments import _transformer
 from keras_inits.experiments import _transformer_reports
 from keras_inits.experiments._comparison import run_seeds
 from keras_inits.model import reinitialize
+from keras_inits.recipes import Recipe
 from keras_inits.recipes import get
 
 NO_RECIPE = defaults.NO_RECIPE
@@ -53,23 +55,23 @@ class RecipeRun(runs_module.Run):
 
 
 def compare_recipes(
-    recipes=DEFAULT_RECIPES,
+    recipes: str | Sequence[str] = DEFAULT_RECIPES,
     *,
-    steps=defaults.DEFAULT_STEPS,
-    evaluations=defaults.DEFAULT_EVALUATIONS,
-    depth=defaults.DEFAULT_TRANSFORMER_DEPTH,
-    width=defaults.DEFAULT_TRANSFORMER_WIDTH,
-    heads=defaults.DEFAULT_HEADS,
-    length=defaults.DEFAULT_LENGTH,
-    batch_size=defaults.DEFAULT_TRANSFORMER_BATCH_SIZE,
-    learning_rate=defaults.DEFAULT_TRANSFORMER_LEARNING_RATE,
-    validation_windows=defaults.DEFAULT_VALIDATION_WINDOWS,
-    seed=defaults.DEFAULT_SEED,
-    seeds=defaults.DEFAULT_SEEDS,
-    output=defaults.DEFAULT_TRANSFORMER_OUTPUT,
-    progress=True,
-    characters=None,
-):
+    steps: int = defaults.DEFAULT_STEPS,
+    evaluations: int = defaults.DEFAULT_EVALUATIONS,
+    depth: int = defaults.DEFAULT_TRANSFORMER_DEPTH,
+    width: int = defaults.DEFAULT_TRANSFORMER_WIDTH,
+    heads: int = defaults.DEFAULT_HEADS,
+    length: int = defaults.DEFAULT_LENGTH,
+    batch_size: int = defaults.DEFAULT_TRANSFORMER_BATCH_SIZE,
+    learning_rate: float = defaults.DEFAULT_TRANSFORMER_LEARNING_RATE,
+    validation_windows: int = defaults.DEFAULT_VALIDATION_WINDOWS,
+    seed: int = defaults.DEFAULT_SEED,
+    seeds: int = defaults.DEFAULT_SEEDS,
+    output: str = defaults.DEFAULT_TRANSFORMER_OUTPUT,
+    progress: bool = True,
+    characters: int | None = None,
+) -> list["RecipeRun"]:
     """Trains the same transformer after each recipe, from several seeds,
     and writes the report.
 
@@ -176,7 +178,9 @@ def compare_recipes(
     return found
 
 
-def read_recipes(recipes):
+def read_recipes(
+    recipes: str | Sequence[str | Recipe],
+) -> dict[str, Recipe | None]:
     """`{name: Recipe}` of `recipes` (a comma-separated string, or a list
     of names and `Recipe`s), in order, "default" mapped to None; each
     must be known (else `recipes.get`'s error, which names the closest)
@@ -340,7 +344,8 @@ def measure_scales(model, x, y):
     variables = [variable for block in blocks for variable in block]
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     found = gradients(lambda: loss(y, model(x, training=False)), variables)
-    norms, start = [], 0
+    norms = []
+    start = 0  # the index in `found` of the block's first gradient
     for block in blocks:
         mine = found[start : start + len(block)] if found else None
         norms.append(

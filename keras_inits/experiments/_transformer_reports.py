@@ -12,6 +12,8 @@ scales. matplotlib is imported only by the functions that draw.
 
 import math
 import os
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -19,6 +21,7 @@ import numpy as np
 from keras_inits._internal import tables
 from keras_inits.experiments import _reports
 from keras_inits.experiments import _runs as runs_module
+from keras_inits.experiments._runs import Run
 
 SUMMARY_COLUMNS = (
     "recipe",
@@ -53,6 +56,9 @@ NO_THRESHOLD = 1.0
 
 
 def _every(settings):
+    """The steps between two validation losses: `steps // evaluations` of
+    `settings` (`compare_recipes` checks that `evaluations` divides
+    `steps`)."""
     return settings["steps"] // settings["evaluations"]
 
 
@@ -63,10 +69,15 @@ def mean_scales(runs, key):
 
 
 def _scales_cell(values):
+    """A table cell of scales, one per point of the model: 3 significant
+    digits each, "-" for NaN, joined by " / "."""
     return " / ".join("-" if math.isnan(v) else f"{v:.3g}" for v in values)
 
 
 def _diverged(summary, every):
+    """The "diverged" cell of `summary`: how many of its seeds diverged and
+    by which step ("1/3 by step 400"), or "none"; a run's `diverged_at`
+    counts evaluations, `every` steps each."""
     steps = [every * epoch for epoch in summary.diverged_at]
     if not steps:
         return "none"
@@ -129,6 +140,9 @@ def scales_table(runs):
 
 
 def _run_row(run, every):
+    """The `runs.csv` row of `run` (`RUN_COLUMNS`), with steps counted as
+    `every` per evaluation; a diverged run's final and best values are
+    empty."""
     finished = not run.diverged
     number = _reports.number_cell
     return (
@@ -148,6 +162,8 @@ def _run_row(run, every):
 
 
 def _summary_row(summary, mine):
+    """The `report.csv` row of one recipe's `Summary` (`SUMMARY_COLUMNS`),
+    with the scales of its runs, `mine`, averaged over its seeds."""
     number = _reports.number_cell
     return (
         summary.label,
@@ -190,6 +206,8 @@ def write_reports(runs, settings, output):
 
 
 def _markdown_table(header, rows):
+    """The lines of a Markdown table of `header` and `rows` (strings), the
+    first column aligned left and the others right."""
     return [
         "| " + " | ".join(header) + " |",
         "| --- " + "| ---: " * (len(header) - 1) + "|",
@@ -206,7 +224,7 @@ def _markdown(runs, settings):
         "",
         f"Keras backend: **{s['backend']}** (Keras {s['keras']}). Data: "
         "the docstrings of Python's standard library modules "
-        f"(`keras_inits.transformer.CORPUS_MODULES`), {s['vocabulary']} "
+        f"(`CORPUS_MODULES` in keras_inits/experiments/_transformer.py), {s['vocabulary']} "
         f"characters; {s['train']:,} training characters, "
         f"{s['validation']} validation windows of {s['length']}. Model: "
         f"{s['depth']} pre-LN blocks, width {s['width']}, {s['heads']} "
@@ -244,7 +262,7 @@ def _markdown(runs, settings):
     ]
 
 
-def format_table(runs, settings):
+def format_table(runs: Sequence[Run], settings: dict[str, Any]) -> str:
     """The report's table as plain text, for the terminal."""
     return "\n".join(tables.format_table(*summary_table(runs, settings)))
 

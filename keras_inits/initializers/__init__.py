@@ -63,6 +63,7 @@ from keras_inits.initializers._random import TruncatedNormal
 from keras_inits.initializers._recommend import Recommendation
 from keras_inits.initializers._recommend import recommend
 from keras_inits.initializers._registration import register
+from keras_inits.initializers._serialization import InitializerLike
 from keras_inits.initializers._serialization import deserialize
 from keras_inits.initializers._serialization import get
 from keras_inits.initializers._serialization import serialize
@@ -94,6 +95,7 @@ __all__ = [
     "HeUniform",
     "Identity",
     "Initializer",
+    "InitializerLike",
     "KaimingNormal",
     "KaimingUniform",
     "LecunNormal",

@@ -328,7 +328,12 @@ class RandomInitializer(Initializer):
         config["seed"] = seed_config(self.seed)
         return config
 
-    def __call__(self, shape, dtype=None, layout=None):
+    def __call__(
+        self,
+        shape: Sequence[int],
+        dtype: str | None = None,
+        layout: object = None,
+    ) -> Any:
         shape, dtype, compute_dtype = check_call(
             self, shape, dtype, layout, floating=True
         )

@@ -17,14 +17,17 @@ from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
 from keras_inits.random import MAX_SIGMAS
 from keras_inits.random import NORMAL_REACH
+from keras_inits.random import Seed
 from keras_inits.random import check_sigma_bounds
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
 
 
 def _check_bound(owner, name, value):
-    # Infinite bounds are allowed (one-sided truncation); NaN is not, nor a
-    # finite bound float32 cannot hold (`10**400`, 1e39).
+    """Returns the bound `value`, argument `name` of `owner`, as a float.
+    Infinite bounds are allowed (one-sided truncation); NaN is not, nor a
+    finite bound float32 cannot hold (`10**400`, 1e39): an argument error
+    names `name`."""
     number = checks.as_float(value)
     if number is None or math.isnan(number):
         raise checks.argument_error(
@@ -104,7 +107,12 @@ class TruncatedNormalRange(_base.RandomInitializer):
     """
 
     def __init__(
-        self, mean=0.0, stddev=1.0, minval=-2.0, maxval=2.0, seed=None
+        self,
+        mean: float = 0.0,
+        stddev: float = 1.0,
+        minval: float = -2.0,
+        maxval: float = 2.0,
+        seed: Seed = None,
     ):
         owner = "TruncatedNormalRange"
         self.mean = checks.check_number(owner, "mean", mean)
@@ -209,7 +217,12 @@ class TruncatedNormalSigmas(_base.RandomInitializer):
     """
 
     def __init__(
-        self, stddev=1e-2, lower=-2.0, upper=2.0, mean=0.0, seed=None
+        self,
+        stddev: float = 1e-2,
+        lower: float = -2.0,
+        upper: float = 2.0,
+        mean: float = 0.0,
+        seed: Seed = None,
     ):
         owner = "TruncatedNormalSigmas"
         self.stddev = checks.check_positive(owner, "stddev", stddev)
@@ -276,7 +289,13 @@ class ClippedNormal(_base.RandomInitializer):
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>ClippedNormal")
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, sigmas=2.0, seed=None):
+    def __init__(
+        self,
+        mean: float = 0.0,
+        stddev: float = 0.05,
+        sigmas: float = 2.0,
+        seed: Seed = None,
+    ):
         self.mean = checks.check_number("ClippedNormal", "mean", mean)
         self.stddev = checks.check_positive("ClippedNormal", "stddev", stddev)
         self.sigmas = checks.check_positive("ClippedNormal", "sigmas", sigmas)

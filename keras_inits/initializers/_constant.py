@@ -9,6 +9,7 @@ integer one by `arrays.check_integer_range`.
 """
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -16,6 +17,7 @@ from keras import ops
 
 from keras_inits._internal import arrays
 from keras_inits._internal import checks
+from keras_inits._internal.arrays import Tensor
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
@@ -38,7 +40,9 @@ class Zeros(_base.Initializer):
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Zeros")
     """
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         return in_dtype(ops.zeros(shape, compute_dtype), dtype)
 
@@ -66,7 +70,9 @@ class Ones(_base.Initializer):
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Ones")
     """
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         return in_dtype(ops.ones(shape, compute_dtype), dtype)
 
@@ -181,7 +187,9 @@ class Constant(_base.Initializer):
                 f"shape={shape}"
             ) from None
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         values = self._broadcast(shape)
         if self._array.size:
@@ -224,7 +232,7 @@ class Identity(_base.Initializer):
     >>> layer = keras.layers.Dense(4, kernel_initializer="keras_inits>Identity")
     """
 
-    def __init__(self, gain=1.0):
+    def __init__(self, gain: float = 1.0):
         self.gain = checks.check_number("Identity", "gain", gain)
 
     def max_abs(self, shape):
@@ -237,7 +245,9 @@ class Identity(_base.Initializer):
         p = min(shape) / math.prod(shape)
         return abs(self.gain) * math.sqrt(p * (1.0 - p))
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape = checks.check_shape("Identity", shape)
         try:
             checks.check_rank("Identity", shape, 2, 2)

@@ -8,19 +8,26 @@ aligns with the output position (Keras pads `(k - 1) // 2` before and
 position through, for odd and even kernel sizes alike.
 """
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 from keras import ops
 
 from keras_inits._internal import checks
+from keras_inits._internal.arrays import Tensor
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
 from keras_inits.initializers import _serialization
 from keras_inits.initializers._registration import register
+from keras_inits.initializers._serialization import InitializerLike
+from keras_inits.random import Seed
 from keras_inits.random import orthogonal_matrix
 
 
 def _centre(spatial):
+    """The centre tap `(k - 1) // 2` of each spatial size `k` of
+    `spatial`: the one `padding="same"` aligns with the output."""
     return tuple((k - 1) // 2 for k in spatial)
 
 
@@ -63,7 +70,7 @@ class Dirac(_base.Initializer):
         [PyTorch `dirac_`](https://pytorch.org/docs/stable/nn.init.html)
     """
 
-    def __init__(self, groups=1):
+    def __init__(self, groups: int = 1):
         self.groups = checks.check_count(
             "Dirac", "groups", groups, requirement="a positive integer"
         )
@@ -71,7 +78,9 @@ class Dirac(_base.Initializer):
     def max_abs(self, shape):
         return 1.0
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         checks.check_rank("Dirac", shape, 3, 5)
         *spatial, inputs, outputs = shape
@@ -132,7 +141,7 @@ class DeltaOrthogonal(_base.RandomInitializer):
         [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
     """
 
-    def __init__(self, gain=1.0, seed=None):
+    def __init__(self, gain: float = 1.0, seed: Seed = None):
         self.gain = checks.check_positive("DeltaOrthogonal", "gain", gain)
         super().__init__(seed=seed)
 
@@ -209,9 +218,9 @@ class ICNR(_base.Initializer):
 
     def __init__(
         self,
-        initializer="glorot_uniform",
-        scale=2,
-        data_format="channels_last",
+        initializer: InitializerLike = "glorot_uniform",
+        scale: int = 2,
+        data_format: str = "channels_last",
     ):
         self.initializer = _serialization.nested_initializer(
             "ICNR", initializer
@@ -249,7 +258,9 @@ class ICNR(_base.Initializer):
             return None  # __call__ raises for this shape
         return _base.wrapped_max_abs(self.initializer, sub_shape)
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape = checks.check_shape("ICNR", shape)
         sub_shape = self._sub_shape(shape)
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
@@ -309,7 +320,9 @@ class Bilinear(_base.Initializer):
     def max_abs(self, shape):
         return 1.0  # the product of two filters of at most 1
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         checks.check_rank("Bilinear", shape, 4, 4)
         kh, kw, inputs, outputs = shape

@@ -4,15 +4,18 @@ the deterministic zeros-and-ones initialization.
 """
 
 import math
+from collections.abc import Sequence
 
 import keras
 import numpy as np
 
 from keras_inits._internal import checks
+from keras_inits._internal.arrays import Tensor
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.initializers import _base
 from keras_inits.initializers import _serialization
 from keras_inits.initializers._registration import register
+from keras_inits.initializers._serialization import InitializerLike
 
 _RULES = ("gpt2", "fixup")
 
@@ -70,10 +73,10 @@ class DepthScaled(_base.Initializer):
 
     def __init__(
         self,
-        initializer="glorot_uniform",
-        depth=1,
-        rule="gpt2",
-        branch_layers=None,
+        initializer: InitializerLike = "glorot_uniform",
+        depth: int = 1,
+        rule: str = "gpt2",
+        branch_layers: int | None = None,
     ):
         self.initializer = _serialization.nested_initializer(
             "DepthScaled", initializer
@@ -114,7 +117,9 @@ class DepthScaled(_base.Initializer):
         inner = _base.wrapped_max_abs(self.initializer, shape)
         return None if inner is None else inner * self.factor
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         # For float16, bfloat16 and float8, drawn and scaled in float32,
         # then rounded once to `dtype`.
@@ -186,7 +191,9 @@ class ZerO(_base.Initializer):
     def max_abs(self, shape):
         return 1.0  # the ones of the identity; the Hadamard part is smaller
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
         checks.check_rank("ZerO", shape, 2)
         *spatial, inputs, outputs = shape

@@ -8,10 +8,12 @@ deviation `gain / sqrt(fan)`.
 """
 
 import math
+from collections.abc import Sequence
 
 from keras_inits._internal import checks
 from keras_inits.initializers._registration import register
 from keras_inits.initializers._variance_scaling import VarianceScaling
+from keras_inits.random import Seed
 
 # torch.nn.init.calculate_gain's table. Linear maps and sigmoid keep unit
 # gain; tanh's 5/3 and SELU's 3/4 are PyTorch's empirical choices.
@@ -35,7 +37,7 @@ DEFAULT_NEGATIVE_SLOPE = 0.01
 _KAIMING_MODES = ("fan_in", "fan_out")
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """Returns the recommended gain of an activation function, as PyTorch.
 
     | nonlinearity | gain |
@@ -99,7 +101,9 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _leaky_relu_gain(slope):
-    # No overflow: check_number keeps |slope| <= 3.4e38, so slope**2 <= 1.2e77.
+    """`sqrt(2 / (1 + slope**2))`, the gain of a leaky ReLU of negative
+    slope `slope`. No overflow: `check_number` keeps |slope| <= 3.4e38, so
+    slope**2 <= 1.2e77."""
     return math.sqrt(2.0 / (1.0 + slope**2))
 
 
@@ -111,12 +115,12 @@ class _Kaiming(VarianceScaling):
 
     def __init__(
         self,
-        negative_slope=0.0,
-        mode="fan_in",
-        nonlinearity="leaky_relu",
-        seed=None,
-        input_axes=None,
-        output_axes=None,
+        negative_slope: float = 0.0,
+        mode: str = "fan_in",
+        nonlinearity: str = "leaky_relu",
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
     ):
         owner = type(self).__name__
         slope = checks.check_number(owner, "negative_slope", negative_slope)

@@ -27,6 +27,9 @@ _SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
 
 
 def _snake_case(name):
+    """The class name `name` in snake case, as Keras spells its
+    initializers' names: `"HeNormal"` -> `"he_normal"`, `"STFT"` ->
+    `"stft"`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
@@ -112,6 +115,10 @@ def within(module, package):
 
 
 def unknown_name_message(name, table, config):
+    """The message for `name`, which `table` (a `name_table`) does not
+    hold: "Did you mean" up to three close names (compared lowercased,
+    PyTorch's "xavier" and "kaiming" read as "glorot" and "he"), else the
+    kinds of name that are valid; then `config`, when it is a dict."""
     message = f"Unknown initializer: {name!r}."
     # Compare lowercased, so "henormal" finds "HeNormal".
     lowered = {}

@@ -7,6 +7,7 @@ from keras import ops
 from keras_inits._internal import checks
 from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
+from keras_inits.random import Seed
 from keras_inits.random import orthogonal_matrix
 
 
@@ -56,7 +57,9 @@ class Orthogonal(_base.RandomInitializer):
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)
     """
 
-    def __init__(self, gain=1.0, seed=None, column_axis=-1):
+    def __init__(
+        self, gain: float = 1.0, seed: Seed = None, column_axis: int = -1
+    ):
         self.gain = checks.check_positive("Orthogonal", "gain", gain)
         self.column_axis = _check_axis("Orthogonal", column_axis)
         super().__init__(seed=seed)
@@ -86,21 +89,25 @@ class Orthogonal(_base.RandomInitializer):
 
 
 def _check_axis(owner, axis):
-    # No tensor has 2**31 axes: a larger one (10**400) is refused here
-    # rather than at the first call.
+    """Returns `axis`, argument `column_axis` of `owner`, as an int; it
+    must be a whole number within int32's range. No tensor has 2**31 axes:
+    a larger one (10**400) is refused here rather than at the first
+    call."""
     if not checks.is_whole_number(
         axis
     ) or not -checks.MAX_COUNT - 1 <= axis <= (checks.MAX_COUNT):
         raise checks.argument_error(
             owner,
             "column_axis",
-            "an integer (an axis, |column_axis| < 2**31)",
+            "an integer (an axis) from -2**31 to 2**31 - 1",
             axis,
         )
     return int(axis)
 
 
 def _resolve_axis(owner, axis, shape):
+    """`axis` as an index in `[0, rank)` of `shape`; a ValueError naming
+    `owner` when it is outside `[-rank, rank)`."""
     if not -len(shape) <= axis < len(shape):
         raise ValueError(
             f"{owner} needs column_axis in [-rank, rank). Received: "
@@ -157,7 +164,9 @@ class BlockOrthogonal(_base.RandomInitializer):
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)
     """
 
-    def __init__(self, blocks=None, gain=1.0, seed=None):
+    def __init__(
+        self, blocks: int | None = None, gain: float = 1.0, seed: Seed = None
+    ):
         self.blocks = (
             None
             if blocks is None

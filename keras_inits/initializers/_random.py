@@ -8,6 +8,7 @@ from keras_inits._internal import gaussian
 from keras_inits.initializers._base import RandomInitializer
 from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
+from keras_inits.random import Seed
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
 from keras_inits.random import uniform
@@ -39,7 +40,9 @@ class RandomNormal(RandomInitializer):
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomNormal")
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: Seed = None
+    ):
         self.mean = checks.check_number("RandomNormal", "mean", mean)
         self.stddev = checks.check_positive("RandomNormal", "stddev", stddev)
         checks.check_reach(
@@ -89,7 +92,9 @@ class RandomUniform(RandomInitializer):
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomUniform")
     """
 
-    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+    def __init__(
+        self, minval: float = -0.05, maxval: float = 0.05, seed: Seed = None
+    ):
         self.minval = checks.check_number("RandomUniform", "minval", minval)
         self.maxval = checks.check_number("RandomUniform", "maxval", maxval)
         checks.check_ordered(
@@ -147,7 +152,9 @@ class TruncatedNormal(RandomInitializer):
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>TruncatedNormal")
     """
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+    def __init__(
+        self, mean: float = 0.0, stddev: float = 0.05, seed: Seed = None
+    ):
         self.mean = checks.check_number("TruncatedNormal", "mean", mean)
         self.stddev = checks.check_positive(
             "TruncatedNormal", "stddev", stddev

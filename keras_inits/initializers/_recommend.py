@@ -68,6 +68,10 @@ _REASONS = {
 
 
 def _activation_name(activation):
+    """The name `recommend` looks `activation` up by: "linear" for None, a
+    string lowercased, a function by the first name of `ACTIVATIONS` Keras
+    resolves to it (`swish` is `silu`); anything else as it is, for
+    `recommend` to refuse."""
     if activation is None:
         return "linear"  # Keras layers treat activation=None as linear
     if isinstance(activation, str):

@@ -10,6 +10,9 @@ config from someone else's file cannot run code. And a number or an array
 becomes a serializable initializer instead of an unsaveable closure.
 """
 
+from typing import Any
+from typing import TypeAlias
+
 import keras
 import numpy as np
 
@@ -24,6 +27,19 @@ from keras_inits.initializers._registration import constructor_arguments
 from keras_inits.random import PortableSeed
 from keras_inits.random import read_seed
 
+# What `get` takes for an initializer: an instance or class, None, a name,
+# a config dict, a number, or an array (or a backend's tensor, which has no
+# type of its own).
+InitializerLike: TypeAlias = (
+    keras.initializers.Initializer
+    | type
+    | str
+    | dict[str, Any]
+    | float
+    | np.ndarray
+    | None
+)
+
 _ACCEPTED = (
     "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
     "'HeNormal', 'he_normal', or one of Keras' own), a config dict "
@@ -31,7 +47,7 @@ _ACCEPTED = (
 )
 
 
-def get(identifier):
+def get(identifier: InitializerLike) -> keras.initializers.Initializer | None:
     """Returns the initializer an identifier stands for.
 
     Accepts what a layer's `kernel_initializer` argument does, resolved
@@ -78,7 +94,7 @@ def get(identifier):
         return Constant(identifier)
     elif isinstance(identifier, np.ndarray) or keras.ops.is_tensor(identifier):
         # Each checks the values, naming `value`: a 0-d array is a number.
-        if len(identifier.shape) == 0:
+        if keras.ops.ndim(identifier) == 0:
             return Constant(identifier)
         return ConstantArray(identifier)
     raise ValueError(
@@ -87,7 +103,7 @@ def get(identifier):
     )
 
 
-def serialize(initializer):
+def serialize(initializer: InitializerLike) -> dict[str, Any] | None:
     """Returns an initializer's config in Keras' serialized form.
 
     The dict holds `module`, `class_name`, `config` (exactly the constructor
@@ -109,7 +125,8 @@ def serialize(initializer):
     initializer = get(initializer)
     if initializer is None:
         return None
-    return keras.saving.serialize_keras_object(initializer)
+    config: Any = keras.saving.serialize_keras_object(initializer)  # a dict
+    return config
 
 
 def nested_initializer(owner, value):
@@ -140,7 +157,11 @@ def nested_initializer(owner, value):
     return resolved
 
 
-def deserialize(config, custom_objects=None, safe_mode=None):
+def deserialize(
+    config: str | dict[str, Any] | None,
+    custom_objects: dict[str, Any] | None = None,
+    safe_mode: bool | None = None,
+) -> keras.initializers.Initializer | None:
     """Returns the initializer a config (or a name) describes.
 
     `config` is Keras' serialized form, `{"class_name": ..., "config":
@@ -229,8 +250,13 @@ def deserialize(config, custom_objects=None, safe_mode=None):
 def _resolve_class(
     class_name, registered_name, module, config, custom_objects
 ):
-    # The caller's objects and Keras' registry hold only classes that code
-    # running in this process chose to register: safe to resolve.
+    """The initializer class a config names: `registered_name`, then
+    `class_name`, in `custom_objects` and Keras' registry, which hold only
+    classes that code running in this process chose to register (safe to
+    resolve); else `class_name` among keras_inits' names (no `module`, or
+    one of keras_inits) or Keras' own (a Keras `module`). Raises a
+    ValueError for a registered object that is not an initializer class,
+    any other `module` (never imported) and an unknown name."""
     for key in (registered_name, class_name):
         if isinstance(key, str):
             obj = keras.saving.get_registered_object(key, custom_objects)
@@ -262,6 +288,13 @@ def _resolve_class(
 
 
 def _instantiate(cls, inner, config, custom_objects, safe_mode):
+    """`cls.from_config(inner)`, with `custom_objects` in scope and Keras'
+    safe mode set to `safe_mode` for what the class deserializes itself.
+    For a keras_inits class, a key of `inner` that is no constructor
+    argument raises a ValueError naming it, and a seed dict is read with
+    `read_seed`; a Keras class keeps its seed dict (checked by `read_seed`)
+    and refuses a `PortableSeed`. `config`, the whole config, is shown in
+    the errors."""
     inner = dict(inner)
     ours = issubclass(cls, _base.Initializer)
     if ours:

@@ -10,6 +10,7 @@ from keras_inits._internal import checks
 from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
+from keras_inits.random import Seed
 from keras_inits.random import normal
 from keras_inits.random import uniform
 
@@ -62,7 +63,9 @@ class Sparse(_base.RandomInitializer):
         section 5; [PyTorch `sparse_`](https://pytorch.org/docs/stable/nn.init.html).
     """
 
-    def __init__(self, sparsity=0.9, stddev=0.01, seed=None):
+    def __init__(
+        self, sparsity: float = 0.9, stddev: float = 0.01, seed: Seed = None
+    ):
         number = checks.as_float(sparsity)  # None for 10**400 too
         if number is None or not 0.0 <= number <= 1.0:
             raise checks.argument_error(

@@ -1,9 +1,12 @@
 """Spectral initializers: kernels that compute a transform of their input."""
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from keras_inits._internal import arrays
 from keras_inits._internal import checks
+from keras_inits._internal.arrays import Tensor
 from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
 
@@ -52,7 +55,11 @@ class STFT(_base.Initializer):
     """
 
     def __init__(
-        self, side="real", window="hann", scaling="density", periodic=False
+        self,
+        side: str = "real",
+        window: str | Sequence[float] | None = "hann",
+        scaling: str | None = "density",
+        periodic: bool = False,
     ):
         try:
             self.side = str(
@@ -128,7 +135,9 @@ class STFT(_base.Initializer):
         assert window is not None  # self.window is not None
         return float(np.abs(window).max(initial=0.0))
 
-    def __call__(self, shape, dtype=None):
+    def __call__(
+        self, shape: Sequence[int], dtype: str | None = None
+    ) -> Tensor:
         shape = checks.check_shape("STFT", shape)
         checks.check_rank("STFT", shape, 3, 3)
         shape, dtype, compute_dtype = _base.check_call(self, shape, dtype)
@@ -168,6 +177,9 @@ class STFT(_base.Initializer):
 
 
 def _scipy_window(name: str, length: int, periodic: bool) -> np.ndarray:
+    """The values of the `scipy.signal.get_window` window `name`, `length`
+    of them, periodic (`fftbins=True`) or symmetric; scipy raises a
+    ValueError or TypeError for a name it does not know."""
     import scipy.signal
 
     # A NumPy array already (scipy's annotations allow other array types).

@@ -2,6 +2,7 @@
 and its presets Glorot, He and LeCun."""
 
 import math
+from collections.abc import Sequence
 
 import keras
 
@@ -10,6 +11,7 @@ from keras_inits._internal import gaussian
 from keras_inits.initializers import _base
 from keras_inits.initializers._registration import register
 from keras_inits.random import NORMAL_REACH
+from keras_inits.random import Seed
 from keras_inits.random import normal
 from keras_inits.random import truncated_normal
 from keras_inits.random import uniform
@@ -88,12 +90,12 @@ class VarianceScaling(
 
     def __init__(
         self,
-        scale=1.0,
-        mode="fan_in",
-        distribution="truncated_normal",
-        seed=None,
-        input_axes=None,
-        output_axes=None,
+        scale: float = 1.0,
+        mode: str = "fan_in",
+        distribution: str = "truncated_normal",
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
     ):
         owner = type(self).__name__
         try:
@@ -191,7 +193,12 @@ class GlorotNormal(VarianceScaling):
         [Glorot and Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a.html)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes
         )
@@ -227,7 +234,12 @@ class GlorotUniform(VarianceScaling):
         [Glorot and Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a.html)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             1.0, "fan_avg", "uniform", seed, input_axes, output_axes
         )
@@ -266,7 +278,12 @@ class HeNormal(VarianceScaling):
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes
         )
@@ -302,7 +319,12 @@ class HeUniform(VarianceScaling):
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             2.0, "fan_in", "uniform", seed, input_axes, output_axes
         )
@@ -339,7 +361,12 @@ class LecunNormal(VarianceScaling):
         [Klambauer et al., 2017](https://arxiv.org/abs/1706.02515)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes
         )
@@ -374,7 +401,12 @@ class LecunUniform(VarianceScaling):
         [LeCun et al., 1998](https://doi.org/10.1007/3-540-49430-8_2)
     """
 
-    def __init__(self, seed=None, input_axes=None, output_axes=None):
+    def __init__(
+        self,
+        seed: Seed = None,
+        input_axes: Sequence[int] | None = None,
+        output_axes: Sequence[int] | None = None,
+    ):
         super().__init__(
             1.0, "fan_in", "uniform", seed, input_axes, output_axes
         )

@@ -53,7 +53,8 @@ def apply_plans(
     # Each assigned plan's row, once its variable is measured (`_assign`).
     row_makers: list[Callable[[], ReinitializedVariable] | None]
     row_makers = [None] * len(plans)
-    failed, first_error = [], None
+    failed = []  # indices of the plans not assigned
+    first_error = None
     stopped = False
     # Variables are measured in another thread while the next is drawn:
     # the draws of PyTorch, NumPy and keras_inits' generator on JAX leave a
@@ -77,13 +78,15 @@ def apply_plans(
                     row_makers[i] = _assign(plans[i], measuring, measure)
                     plans[i] = None  # its kept value, if any, is not needed
                 except MemoryError as error:
-                    first_error, stopped = first_error or error, True
+                    first_error = first_error or error
+                    stopped = True
                     failed.append(i)
                 except (Exception, KeyboardInterrupt) as error:
                     first_error = first_error or error
                     failed.append(i)
                 except BaseException as error:  # SystemExit
-                    first_error, stopped = error, True
+                    first_error = error
+                    stopped = True
                     failed.append(i)
             if not failed or stopped:
                 break
@@ -92,7 +95,10 @@ def apply_plans(
                 if row is not None:
                     variable.assign(values)
     rows = [row if row is None else row() for row in row_makers]
-    error = first_error or interrupts.error()
+    # A Ctrl-C held through the pass is raised, even after another error:
+    # the user asked to stop; that error goes into the note.
+    interrupt = interrupts.error()
+    error = interrupt or first_error
     if error is None:  # every plan was assigned: no row is None
         return [row for row in rows if row is not None]
     if not failed:
@@ -101,6 +107,8 @@ def apply_plans(
             "selected variables were re-drawn before the error was "
             "re-raised"
         )
+    elif all(row is None for row in rows):
+        state = "the model is untouched: no variable was re-drawn"
     elif backup:
         state = (
             "the model is untouched: the variables already re-drawn "
@@ -114,6 +122,11 @@ def apply_plans(
             "not be; pass `backup=True` to have them restored"
         )
     note = f"reinitialize: {state}."
+    if interrupt is not None and first_error is not None:
+        note += (
+            f" Before the interrupt, an assignment raised "
+            f"{type(first_error).__name__}: {first_error}"
+        )
     if sys.version_info >= (3, 11):
         error.add_note(note)
     else:  # Python 3.10 has no add_note: set the list it appends to
@@ -147,7 +160,8 @@ def _assign(plan, measuring, measure):
     before.result()  # before the values change
     values = in_dtype(values, variable.dtype)  # no copy if equal
     keras_internals.assign(variable, values)
-    after, shape = measuring.submit(measured, variable), tuple(variable.shape)
+    after = measuring.submit(measured, variable)
+    shape = tuple(variable.shape)
     return lambda: ReinitializedVariable(
         path,
         key,
@@ -167,6 +181,8 @@ def _computed(values):
 
 
 def _unmeasured(variable):
+    """`moments`' stand-in with `measure=False`: `(nan, nan)`, reading
+    nothing."""
     return math.nan, math.nan
 
 
@@ -197,7 +213,8 @@ class _HeldInterrupts:
     `error()` then gives the KeyboardInterrupt it held, if any."""
 
     def __enter__(self):
-        self.received, self.previous = False, None
+        self.received = False
+        self.previous = None  # the SIGINT handler to put back, if replaced
         if (
             threading.current_thread() is threading.main_thread()
             and signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -62,16 +62,34 @@ class LSUVReport(tuple[LayerReport, ...]):
 
 
 def _kernel_layers(model):
+    """The layers of `model.layers` whose `kernel` is a `keras.Variable`,
+    in order. A nested model, or a layer whose kernels are its sublayers'
+    (`MultiHeadAttention`), is not entered, with a warning that names it
+    (at the caller of `lsuv`: four frames up)."""
     layers = []
     for layer in model.layers:
+        if isinstance(getattr(layer, "kernel", None), keras.Variable):
+            layers.append(layer)
+            continue
+        inner = [
+            sub
+            for sub in keras_internals.all_layers(layer)[1:]
+            if isinstance(getattr(sub, "kernel", None), keras.Variable)
+        ]
         if isinstance(layer, keras.Model):
             warnings.warn(
                 f"lsuv does not enter the nested model {layer.name!r}; its "
                 "layers keep their weights.",
-                stacklevel=3,
+                stacklevel=4,
             )
-        elif isinstance(getattr(layer, "kernel", None), keras.Variable):
-            layers.append(layer)
+        elif inner:
+            warnings.warn(
+                f"lsuv does not enter {type(layer).__name__} {layer.name!r}: "
+                "it measures a layer's own output, and the kernels of "
+                f"{[sub.name for sub in inner]} are its sublayers'; they "
+                "keep their weights.",
+                stacklevel=4,
+            )
     return layers
 
 
@@ -156,6 +174,10 @@ def _summary(value):
 
 
 def _check_inputs(model, x_batch):
+    """Raises a ValueError unless `x_batch` holds one array per input of
+    `model`, each of that input's rank and, past the batch axis, its shape
+    (None takes any size). A Sequential built lazily has no inputs yet:
+    its call checks the batch."""
     try:
         expected = model.inputs
     except AttributeError:  # A Sequential built lazily: its call checks.
@@ -410,8 +432,13 @@ def _rescale(
     tolerance,
     max_iterations,
 ):
-    # The layer's input is fixed once the layers before it are done, so one
-    # forward pass per layer; each rescaling then reruns this layer only.
+    """LSUV of `layer`, whose input is output `index` of `stage_inputs`:
+    its kernel drawn from `start` (with `orthogonal_start`), then
+    divided by the square root of its output variance until that is within
+    `tolerance` of 1 or after `max_iterations` rescalings, ending on the
+    closest scale seen; returns its `LayerReport`. The layer's input is
+    fixed once the layers before it are done, so one forward pass per
+    layer; each rescaling then reruns this layer only."""
     inputs = stage_inputs(x_batch, training=False)
     if isinstance(inputs, (list, tuple)):  # one output may come back bare
         inputs = inputs[index]
@@ -422,7 +449,8 @@ def _rescale(
     # The kernel is its start times `scale`; the best scale so far is kept
     # in case the variance moves away from 1 (a bias that outweighs the
     # kernel's part can make it).
-    scale, best = 1.0, (abs(variance - 1.0), 1.0, variance)
+    scale = 1.0
+    best = (abs(variance - 1.0), 1.0, variance)  # (distance, scale, variance)
     iterations = 0
     while abs(variance - 1.0) > tolerance and iterations < max_iterations:
         factor = 1.0 / math.sqrt(variance)

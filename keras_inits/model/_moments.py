@@ -51,7 +51,10 @@ def moments(variable):
     (2.5, 1.118033988749895)
     """
     dtype = "float64" if variable.dtype == "float64" else "float32"
-    shift, total, squares, size = None, 0.0, 0.0, 0
+    shift = None  # the first value, subtracted from every value
+    total = 0.0  # sum of the values less `shift`
+    squares = 0.0  # sum of their squares
+    size = 0  # values summed
     for values in sharding.device_pieces(variable):
         length = math.prod(values.shape)
         if not length:
@@ -62,10 +65,12 @@ def moments(variable):
         else:
             values = ops.reshape(values, (-1,))
         if shift is None:  # a number: shards live on different devices
+            # Read in float32: NumPy has no float8 or bfloat16 of its own,
+            # and PyTorch converts neither to NumPy.
             first = (
                 host
                 if host is not None
-                else to_numpy(ops.slice(values, [0], [1]))
+                else to_numpy(ops.cast(ops.slice(values, [0], [1]), "float32"))
             )
             shift = float(first[0])
         if host is not None:
@@ -154,7 +159,8 @@ def _pool():
 def _device_sums(values, shift, dtype):
     """`_host_sums` of a flat tensor, computed by the backend where the
     tensor lives, `DEVICE_CHUNK` values at a time as rows of `ROW`."""
-    row_sums, partials = _row_sums(), []
+    row_sums = _row_sums()
+    partials = []  # (row sums, row sums of squares), tensors
     length = values.shape[0]
     for start in range(0, length, DEVICE_CHUNK):
         count = min(DEVICE_CHUNK, length - start)

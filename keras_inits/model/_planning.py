@@ -13,13 +13,13 @@ one variable at a time, and the report gives its size as `kept_bytes`.
 import dataclasses
 import json
 import math
-import re
 from collections.abc import Callable
 
 import keras
 from keras import ops
 
 from keras_inits._internal import keras_internals
+from keras_inits._internal import limits
 from keras_inits._internal import sharding
 from keras_inits._internal.naming import initializer_name
 from keras_inits._internal.variable_initializers import Found
@@ -74,7 +74,12 @@ def plan_variables(
     `root_seed` and its key. `chosen` maps variable id -> the initializer a
     recipe gives it, which replaces its layer's own; `paths` names the
     variables."""
-    plans, unattributed, failures, trace_cache = [], {}, {}, {}
+    plans = []
+    unattributed = {}  # path -> why its initializer was not found
+    failures = {}  # path -> why its draw failed
+    # Keys of the replayable draws whose output was checked once by a
+    # trace (see `_plan`).
+    trace_cache = {}
     for owner in owners:
         variables = owner.variables
         # A layer whose variables a recipe all sets is not rebuilt.
@@ -254,14 +259,18 @@ def _is_replayable(initializer):
 def _kept(path, key, variable, initializer, value, shape, dtype):
     """The `Plan` of a value computed now and kept for the second pass."""
     _check_output(value.shape, value.dtype, shape, dtype)
-    bits = re.search(r"\d+$", dtype)  # "bool" is stored in one byte
-    size = math.prod(shape) * (int(bits[0]) // 8 if bits else 1)
+    size = math.prod(shape) * limits.bytes_per_value(dtype)
     return Plan(
         path, key, variable, initializer_name(initializer), lambda: value, size
     )
 
 
 def _check_output(got_shape, got_dtype, shape, dtype):
+    """Raises a ValueError unless an initializer's output of `got_shape`
+    and `got_dtype` fits a weight of `shape` and `dtype`: the same shape,
+    and the same dtype or two floating-point ones (the draw is cast when
+    assigned). In a failure's reason the message follows the error's class
+    name, so it starts lowercase."""
     got_shape = tuple(got_shape)
     got_dtype = keras.backend.standardize_dtype(got_dtype)
     if got_shape != shape:

@@ -188,7 +188,8 @@ def reinitialize(
     selection = _selection.select_variables(
         root, layers, skip_frozen, reset_adapted
     )
-    owners, variables = selection.owners, list(root.weights)
+    owners = selection.owners
+    variables = list(root.weights)
     if reset_optimizer:
         optimizer = _selection.optimizer_variables(root)
         owners += (optimizer,)

@@ -80,8 +80,11 @@ def select_variables(
     'GlorotUniform'
     """
     wanted = _selector(root, layers)
-    owners, adapted, reset = [], [], []
-    seen_layers, seen_variables = set(), set()
+    owners = []
+    adapted = []
+    reset = []
+    seen_layers = set()  # ids of the layers visited
+    seen_variables = set()  # ids of the variables given a key
 
     def visit(layer, prefix, selected, frozen):
         if id(layer) in seen_layers:
@@ -150,7 +153,8 @@ def _segments(siblings):
     generated (`dense_7`, from a global counter that differs between two
     builds of the same model) its class's (`dense`); a segment that an
     earlier sibling already has gets `#2`, `#3`, in order."""
-    segments, counts = [], {}
+    segments = []
+    counts = {}  # segment -> siblings so far that have it
     for item in siblings:
         generic = keras_internals.generic_name(item)
         name = item.name

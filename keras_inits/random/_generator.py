@@ -170,7 +170,8 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
                 transform, size, k0, k1, start, scale, shift, xp
             )
         return ops.reshape(values[:count] if count % 2 else values, shape)
-    compiled, starts = _compiled_chunk(), range(0, blocks, chunk_blocks)
+    compiled = _compiled_chunk()
+    starts = range(0, blocks, chunk_blocks)
     # On JAX each piece is written into the output in place (a donated
     # buffer): the peak is the output and a chunk, where a concatenation
     # would hold the pieces and the whole, and a reshape would copy it.

@@ -6,14 +6,12 @@ them for ordinary seeds; TensorFlow has no `orgqr` and decomposes.
 """
 
 import functools
-from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
 
-# A tensor of the active backend (Keras has no tensor type).
-Tensor = Any
+from keras_inits._internal.arrays import Tensor
 
 # `_numpy_product` applies BLOCK reflections at once to PANEL columns at a
 # time: matrix products large enough to run at full speed, temporaries
@@ -99,6 +97,8 @@ def product(reflectors, taus):
 
 @functools.cache
 def _jax_product():
+    """`jax.lax.linalg.householder_product` under `jax.jit`, made once,
+    with the reflectors' buffer donated: the product is computed in it."""
     import jax
 
     return jax.jit(jax.lax.linalg.householder_product, donate_argnums=0)

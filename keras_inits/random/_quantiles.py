@@ -40,6 +40,8 @@ _NODES = list(range(_HEAD)) + [
 
 
 def _fixed(values):
+    """`values` (|x| < 128) as int32 fixed-point numbers with
+    `_FRACTION_BITS` fractional bits, rounded to the nearest."""
     return np.round(np.asarray(values) * 2.0**_FRACTION_BITS).astype("int32")
 
 
@@ -106,6 +108,9 @@ def _to_float(fixed, xp):
 
 
 def _interpolate(table, index, fraction, bits, xp):
+    """Linear interpolation in the fixed-point `table`, in int32:
+    `table[index]` plus `fraction / 2**bits` of the step to
+    `table[index + 1]`, rounded down."""
     table = xp.convert_to_tensor(table, dtype="int32")
     low = xp.take(table, index)
     high = xp.take(table, index + 1)

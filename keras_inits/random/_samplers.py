@@ -13,7 +13,6 @@ JAX (and for large normal draws on TensorFlow) from keras_inits' generator
 
 import math
 from collections.abc import Sequence
-from typing import Any
 
 import keras
 import numpy as np
@@ -24,6 +23,7 @@ from keras_inits._internal import gaussian
 from keras_inits._internal import keras_internals
 from keras_inits._internal import native_ops
 from keras_inits._internal import sharding
+from keras_inits._internal.arrays import Tensor
 from keras_inits._internal.arrays import in_dtype
 from keras_inits.random import _generator
 from keras_inits.random import _householder
@@ -33,8 +33,6 @@ from keras_inits.random._portable import PortableSeed
 # What a sampler draws with: the generator of a random initializer's seed
 # (`generator_for`).
 Generator = keras.random.SeedGenerator | PortableSeed
-# A tensor of the active backend.
-Tensor = Any
 
 # Normal samplers of float32 uniforms reach about 5.4 (inverse CDF) to 6.7
 # (Box-Muller) standard deviations; 8 bounds both with a margin.
@@ -100,6 +98,9 @@ def _generated(transform, shape, key, scale, offset):
 
 
 def _native_uniform(shape, minval, maxval, dtype, seed):
+    """`uniform` from a `SeedGenerator` `seed`, natively: on PyTorch, and
+    on NumPy in float32 and float64, the generator Keras seeds from `seed`
+    fills one new tensor in place; elsewhere `keras.random.uniform`."""
     backend = keras.backend.backend()
     if backend == "torch":
         values = native_ops.torch_ops().empty(
@@ -122,6 +123,9 @@ def _native_uniform(shape, minval, maxval, dtype, seed):
 
 
 def _native_normal(shape, mean, stddev, dtype, seed):
+    """`normal` from a `SeedGenerator` `seed`, natively: on NumPy in float32
+    and float64, the generator Keras seeds from `seed` fills one new array,
+    scaled and shifted in place; elsewhere `keras.random.normal`."""
     if keras.backend.backend() == "numpy" and dtype in _NUMPY_FILLED:
         generator = keras_internals.numpy_generator(seed)
         values = generator.standard_normal(tuple(shape), dtype=dtype)
@@ -373,7 +377,8 @@ def _in_pieces(sample, shape, seed) -> Tensor:
     (`sample` of flat shapes) on `TRUNCATED_PIECES` when it has more than
     `NATIVE_PIECE` values. Only a `SeedGenerator` gives each piece new
     values: an int or tensor seed draws in one piece."""
-    size, backend = math.prod(shape), keras.backend.backend()
+    size = math.prod(shape)
+    backend = keras.backend.backend()
     if (
         size <= NATIVE_PIECE
         or not isinstance(seed, keras.random.SeedGenerator)

@@ -25,11 +25,14 @@ def i32(value):
 
 
 def _shift_right(x, n, xp):
-    # Logical shift: int32 shifts are arithmetic, so clear the sign copies.
+    """The logical shift right of `x` (int32) by `n` bits, 0 < n < 32:
+    int32 shifts are arithmetic, so the copies of the sign bit are
+    cleared."""
     return xp.bitwise_and(xp.right_shift(x, n), (1 << (32 - n)) - 1)
 
 
 def _rotate_left(x, n, xp):
+    """The 32 bits of `x` (int32) rotated left by `n`, 0 < n < 32."""
     return xp.bitwise_or(xp.left_shift(x, n), _shift_right(x, 32 - n, xp))
 
 

@@ -184,7 +184,11 @@ class _Found:
     variables that end a branch, and each attention variable's layer."""
 
     def __init__(self):
-        self.roles, self.units, self.ends = {}, {}, set()
+        self.roles = {}  # variable id -> role
+        # variable id -> its attention layer (the layer's id, or the path
+        # prefix a `roles=` pattern matched)
+        self.units = {}
+        self.ends = set()  # ids of the variables that end a branch
         self.head_graph = None
 
     def set(self, variable, role, unit=None):
@@ -195,6 +199,12 @@ class _Found:
 
 
 def _by_type(layer, found):
+    """Records in `found` the roles `layer`'s type gives: a
+    `MultiHeadAttention`'s kernels (the layer's id their unit), keras-hub's
+    named sublayers (and the kernels that end their branches), embedding
+    tables and an untied `ReversibleEmbedding`'s output table (`head`), a
+    normalization's scale and offset, and the bias of a layer with a
+    kernel."""
     if isinstance(layer, keras.layers.MultiHeadAttention):
         for dense in (layer.query_dense, layer.key_dense, layer.value_dense):
             found.set(_variable(dense, "kernel"), "attention_qkv", id(layer))
@@ -231,6 +241,12 @@ def _by_type(layer, found):
 
 
 def _by_graph(layer, found, is_root):
+    """Records in `found` the roles the graph of `layer`, a functional
+    model or Sequential, shows: each input of an `Add` that comes from a
+    kernel (`_trace`) and is a residual branch (`_is_branch`) is marked
+    (`_mark_branch`). With `is_root`, `layer` becomes `found.head_graph`
+    and a kernel that makes one of its outputs, without a role yet, is the
+    `head`."""
     graph = keras_internals.functional_graph(layer)
     if graph is None:
         return
@@ -255,6 +271,11 @@ def _by_graph(layer, found, is_root):
 
 
 def _mark_branch(kernel_layer, norm, found):
+    """Marks the residual branch `kernel_layer` projects: for an attention
+    layer its output kernel, else its kernel as `mlp_out` and the kernels
+    feeding its input (`_trace_all`) as `mlp_in`. The variable that ends
+    the branch (`found.ends`) is the scale of `norm`, the normalization on
+    the way to the `Add`, where there is one, else that projection."""
     if isinstance(kernel_layer, keras.layers.MultiHeadAttention):
         projection = _variable(kernel_layer.output_dense, "kernel")
     else:
@@ -325,7 +346,8 @@ def _is_branch(tensor, others):
     starts = set()
     for other in others:
         starts |= _skip_path(other)
-    seen, stack = set(), [tensor]
+    seen = set()  # ids of the tensors visited
+    stack = [tensor]  # tensors to visit
     while stack:
         tensor = stack.pop()
         if id(tensor) in starts:
@@ -342,7 +364,8 @@ def _skip_path(tensor):
     """The ids of the tensors a skip path carries: `tensor`, back through
     layers without weights of one input, normalizations, and one
     projection."""
-    path, projected = set(), False
+    path = set()
+    projected = False  # whether the path went through its one projection
     while True:
         path.add(id(tensor))
         made = keras_internals.producer(tensor)
@@ -359,17 +382,23 @@ def _blocks(named, found, given):
     """variable id -> block index: an attention layer opens a block unless
     the open block has no attention yet; a residual branch after the last
     one closed opens one. Indices given by a pattern's `block` group win."""
-    blocks, block, unit, closed = {}, -1, None, True
+    blocks = {}
+    block = -1  # the open block's index; -1 before the first
+    unit = None  # the open block's attention layer, None before one
+    closed = True  # no block is open, or the open one has its mlp_out
     for _, variable in named:
         role = found.roles.get(id(variable))
         if role in _ATTENTION:
             this = found.units.get(id(variable))
             if this != unit and (closed or unit is not None):
-                block, closed = block + 1, False
+                block += 1
+                closed = False
             unit = this
         elif role in ("mlp_in", "mlp_out"):
             if closed:
-                block, unit, closed = block + 1, None, False
+                block += 1
+                unit = None
+                closed = False
         else:
             continue
         blocks[id(variable)] = given.get(id(variable), block)
@@ -379,7 +408,8 @@ def _blocks(named, found, given):
 
 def _by_pattern(named, patterns, found):
     """Applies `roles=` patterns; returns variable id -> given block."""
-    given, matched = {}, set()
+    given = {}
+    matched = set()  # roles whose pattern matched a path
     for path, variable in named:
         for role, pattern in patterns:
             match = pattern.fullmatch(path)
@@ -417,6 +447,11 @@ def _width(named, found):
 
 
 def _fans(role, shape):
+    """`(fan_in, fan_out)` of a variable of `shape` in `role`, as `Slot`
+    counts them: 1 for a scalar, its size for a vector, the first axis
+    against the rest for `attention_qkv`, the last axis against the rest
+    for `attention_output`, else Keras' rule (the window times each of the
+    last two axes)."""
     if not shape:
         return 1, 1
     if len(shape) == 1:
@@ -430,6 +465,8 @@ def _fans(role, shape):
 
 
 def _variable(layer, name):
+    """The variable named `name` among `layer`'s own, or None (also for
+    `layer=None`)."""
     if layer is None:
         return None
     for variable in keras_internals.own_variables(layer):
@@ -439,12 +476,16 @@ def _variable(layer, name):
 
 
 def _weights(operation):
+    """Whether `operation`, an operation of a graph, is a layer with
+    weights."""
     return isinstance(operation, keras.layers.Layer) and bool(
         operation.weights
     )
 
 
 def _is_kernel_layer(operation):
+    """Whether `operation` is a `MultiHeadAttention`, whose kernels are its
+    sublayers', or a layer with a `kernel` of its own."""
     return isinstance(operation, keras.layers.MultiHeadAttention) or (
         isinstance(operation, keras.layers.Layer)
         and _variable(operation, "kernel") is not None
@@ -452,6 +493,9 @@ def _is_kernel_layer(operation):
 
 
 def _is_norm(layer):
+    """Whether `layer` is a normalization layer, by its class name
+    (`...Normalization`, `...Norm`), so that a normalization from any
+    library counts."""
     name = type(layer).__name__
     return isinstance(layer, keras.layers.Layer) and (
         name.endswith("Normalization") or name.endswith("Norm")

@@ -164,6 +164,36 @@ def test_plot_weight_histograms_one_panel_per_weight():
         keras_inits.plot_weight_histograms(model, variables=lambda p: False)
 
 
+def test_plot_weight_histograms_draws_variables_that_share_a_path():
+    # Same-named layers of separately built sub-models share Keras' path;
+    # describe names the second `#2`, and both are drawn, each its own.
+    def sub(value):
+        x = keras.Input((4,))
+        dense = keras.layers.Dense(
+            4, name="head", kernel_initializer=keras_inits.Constant(value)
+        )
+        return keras.Model(x, dense(x))
+
+    x = keras.Input((4,))
+    model = keras.Model(x, [sub(1.0)(x), sub(2.0)(x)], name="pair")
+    figure = keras_inits.plot_weight_histograms(
+        model,
+        variables=lambda path: (
+            path.endswith("kernel") or (path.endswith("kernel#2"))
+        ),
+    )
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title().split()[0] for ax in visible] == [
+        "head/kernel",
+        "head/kernel#2",
+    ]
+    # Each panel's one bar sits on its own kernel's constant.
+    centres = [
+        ax.patches[0].get_x() + ax.patches[0].get_width() / 2 for ax in visible
+    ]
+    assert centres == pytest.approx([1.0, 2.0])
+
+
 @pytest.mark.parametrize(
     "name, value",
     [

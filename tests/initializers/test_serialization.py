@@ -804,7 +804,7 @@ def _touch_configs(path):
 
 def _lambda_config(path):
     path = str(path)
-    touch = lambda shape, dtype=None: open(path, "w")  # noqa: E731
+    touch = lambda shape, dtype=None: open(path, "w").close()  # noqa: E731
     with pytest.warns(UserWarning, match="includes a `lambda`"):
         return keras.saving.serialize_keras_object(touch)
 

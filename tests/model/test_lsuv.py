@@ -476,3 +476,39 @@ def test_inputs_of_different_batch_sizes_are_refused():
         ),
     ):
         keras_inits.lsuv(model, [batch((8, 4)), batch((6, 4))])
+
+
+def test_what_lsuv_does_not_enter_is_named_at_the_callers_line():
+    # A nested model and a layer whose kernels are its sublayers' keep their
+    # weights, each named in a warning that points at the call of lsuv.
+    inputs = keras.Input((8, 16))
+    inner = keras.Sequential(
+        [keras.Input((8, 16)), keras.layers.Dense(16, name="inner_dense")],
+        name="inner",
+    )
+    x = keras.layers.Dense(16, name="first")(inputs)
+    x = keras.layers.MultiHeadAttention(2, 8, name="attention")(x, x)
+    x = inner(x)
+    model = keras.Model(inputs, x)
+    kept = {
+        v.path: keras.ops.convert_to_numpy(v).copy()
+        for v in model.weights
+        if not v.path.startswith("first/")
+    }
+    x_batch = np.random.default_rng(0).normal(size=(64, 8, 16))
+    with pytest.warns(UserWarning) as record:
+        keras_inits.lsuv(model, x_batch, seed=0)
+    ours = [w for w in record if str(w.message).startswith("lsuv ")]
+    messages = [str(w.message) for w in ours]
+    assert any(
+        m.startswith("lsuv does not enter MultiHeadAttention 'attention': ")
+        and "['query', 'key', 'value', 'attention_output']" in m
+        for m in messages
+    ), messages
+    assert any("the nested model 'inner'" in m for m in messages), messages
+    assert {w.filename for w in ours} == {__file__}
+    for v in model.weights:
+        if v.path in kept:
+            np.testing.assert_array_equal(
+                keras.ops.convert_to_numpy(v), kept[v.path], err_msg=v.path
+            )

@@ -1373,3 +1373,73 @@ def test_a_kept_value_is_let_go_once_assigned(monkeypatch):
     report = keras_inits.reinitialize(model, seed=0)
     assert report.kept_bytes == 3 * 16 * 4
     assert alive_at_each_assignment == [0, 0, 0]
+
+
+@pytest.mark.parametrize(
+    "dtype, size", [("float8_e5m2", 1), ("float8_e4m3fn", 1), ("bfloat16", 2)]
+)
+def test_kept_bytes_count_each_dtypes_own_size(dtype, size):
+    # A value kept between the passes takes its dtype's bytes: one for a
+    # float8 type, whatever digits end its name.
+    class Kept(keras.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(
+                shape=(4, 4),
+                dtype=dtype,
+                initializer=lambda shape, dtype=None: keras.ops.ones(
+                    shape, dtype=dtype
+                ),
+            )
+
+    layer = Kept()
+    try:
+        layer.build((4,))
+    except Exception:  # each backend refuses a dtype its own way
+        pytest.skip(f"the {keras.backend.backend()} backend has no {dtype}")
+    report = keras_inits.reinitialize(layer, seed=0)
+    assert report.kept_bytes == 16 * size
+
+
+def test_a_held_ctrl_c_is_raised_even_after_another_error(monkeypatch):
+    # The user asked to stop: the interrupt is raised, with the error that
+    # came before it in its note, once the pass has made the model whole.
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("Python's default SIGINT handler is not in place")
+    model = _eight_variables()
+    expected = _reference(7)
+    calls, original = [], keras_internals.assign
+
+    def assign(v, value):
+        calls.append(1)
+        if len(calls) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        if len(calls) == 5:
+            raise RuntimeError("device lost")
+        return original(v, value)
+
+    monkeypatch.setattr(keras_internals, "assign", assign)
+    with pytest.raises(KeyboardInterrupt) as info:
+        keras_inits.reinitialize(model, seed=7)
+    note = "".join(info.value.__notes__)
+    assert "the model is wholly reinitialized" in note
+    assert "an assignment raised RuntimeError: device lost" in note
+    for v, want in zip(model.weights, expected):
+        np.testing.assert_array_equal(values(v), want)
+
+
+def test_a_pass_that_changed_nothing_says_the_model_is_untouched(
+    monkeypatch,
+):
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(4, use_bias=False)]
+    )
+    before = values(model.weights[0]).copy()
+    _FailingAssign(monkeypatch, {1, 2}, RuntimeError("device lost"))
+    with pytest.raises(RuntimeError) as info:
+        keras_inits.reinitialize(model, seed=7)
+    assert "the model is untouched: no variable was re-drawn" in "".join(
+        info.value.__notes__
+    )
+    np.testing.assert_array_equal(values(model.weights[0]), before)

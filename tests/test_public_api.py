@@ -161,6 +161,7 @@ API = {
     "keras_inits.recipes": (
         "PlannedVariable",
         "ROLES",
+        "SUBROLES",
         "Recipe",
         "RecipePlan",
         "Rule",
@@ -172,12 +173,14 @@ API = {
         "register",
     ),
     "keras_inits.model": (
+        "DrawnFrom",
         "LSUVReport",
         "LayerReport",
         "LayerSelection",
         "ReinitializeError",
         "ReinitializeReport",
         "ReinitializedVariable",
+        "drawn_from",
         "lsuv",
         "reinitialize",
     ),

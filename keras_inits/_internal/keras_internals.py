@@ -14,7 +14,12 @@ Checked against Keras 3.15.1 (`keras.src` layout of the 3.x series).
 This module imports only `sharding` of keras_inits.
 """
 
+import contextlib
+import inspect
+import sys
+import threading
 from collections.abc import Callable
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -31,6 +36,7 @@ from keras.src.random.seed_generator import (
     make_default_seed as _make_default_seed,
 )
 from keras.src.saving import serialization_lib as _serialization_lib
+from keras.src.utils import module_utils as _module_utils
 from keras.src.utils.naming import to_snake_case as _to_snake_case
 
 from keras_inits._internal import sharding
@@ -168,12 +174,70 @@ def layer_twin(layer):
 
     Returns `(twin, assigned)`: `assigned` holds the ids of the twin's own
     variables that `build` gave a value by hand (`variable.assign`), whose
-    initializer says nothing of their value. Raises whatever `from_config`
-    or `build_from_config` raises.
+    initializer says nothing of their value. Raises whatever `get_config`,
+    `from_config` or `build_from_config` raises.
     """
-    config, build_config = layer.get_config(), layer.get_build_config()
+    with tensorflow_left_unimported():
+        config = layer.get_config()
+        return _built_twin(layer, lambda: type(layer).from_config(config))
+
+
+def layer_twin_from_attributes(layer):
+    """`layer_twin`, for a layer whose config cannot be read or is refused:
+    the twin is `type(layer)(**arguments)`, each named argument of its
+    constructor taken from `layer`'s attribute of the same name (the
+    convention Keras' and keras-hub's layers follow), with `name`, `dtype`
+    (its dtype policy) and `trainable` from `layer`; an argument `layer`
+    has no attribute for keeps its default. Raises a ValueError when a
+    required argument has no attribute, or an attribute holds a layer, a
+    variable or a seed generator (the twin would share it, and its build
+    could change it); else whatever the constructor or
+    `build_from_config` raises."""
+    cls = type(layer)
+    arguments = {}
+    for name, parameter in inspect.signature(cls.__init__).parameters.items():
+        if name == "self" or parameter.kind in (
+            parameter.VAR_POSITIONAL,
+            parameter.VAR_KEYWORD,
+        ):
+            continue
+        if name in ("name", "dtype", "trainable"):
+            continue
+        if name in vars(layer):
+            value = vars(layer)[name]
+        elif parameter.default is parameter.empty:
+            raise ValueError(f"no attribute holds its argument `{name}`")
+        else:
+            continue
+        if _is_shared_state(value):
+            raise ValueError(f"its attribute `{name}` holds shared state")
+        arguments[name] = value
+    arguments.update(
+        name=layer.name, dtype=layer.dtype_policy, trainable=layer.trainable
+    )
+    with tensorflow_left_unimported():
+        return _built_twin(layer, lambda: cls(**arguments))
+
+
+def _is_shared_state(value):
+    """Whether `value` holds (at any depth of lists, tuples and dicts) an
+    object a twin must not share with its original: a layer, a variable
+    or a seed generator."""
+    if isinstance(value, (list, tuple)):
+        return any(_is_shared_state(v) for v in value)
+    if isinstance(value, dict):
+        return any(_is_shared_state(v) for v in value.values())
+    return isinstance(
+        value,
+        (keras.layers.Layer, keras.Variable, keras.random.SeedGenerator),
+    )
+
+
+def _built_twin(layer, make):
+    """`(twin, assigned)` of `layer_twin`, the twin made by `make()`."""
+    build_config = layer.get_build_config()
     with ScratchScope() as scope:
-        twin = type(layer).from_config(config)
+        twin = make()
         if build_config:
             twin.build_from_config(build_config)
         assigned = {
@@ -184,6 +248,55 @@ def layer_twin(layer):
     return twin, assigned
 
 
+# The lazy `tensorflow` module of Keras' serialization: `_available` caches
+# whether it can be imported, which the first `available` read finds out by
+# importing it (`keras.src.utils.module_utils.LazyModule`).
+_lazy_tensorflow = _module_utils.tensorflow
+# Guards `_tensorflow_state`: how many `tensorflow_left_unimported` blocks
+# are open, in any thread, and the `_available` the first one found.
+_tensorflow_lock = threading.Lock()
+_tensorflow_state = {"open": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def tensorflow_left_unimported() -> Iterator[None]:
+    """Within it, Keras' serialization does not import TensorFlow unless
+    it was imported already.
+
+    Every `keras.saving.serialize_keras_object` of an object (a layer's
+    `get_config` serializes its dtype policy; `DepthScaled`'s, the
+    initializer it wraps) asks `tf.available` of Keras' lazy module
+    (`keras.src.utils.module_utils.tensorflow`) before testing for a
+    `tf.TensorShape`, a `tf.DType` or a `tf.TypeSpec`. Under JAX or PyTorch
+    that first question imports TensorFlow when it is installed: 4.4 to
+    4.9 s and about 480 MB, for an answer that cannot matter, since no
+    TensorFlow object exists while TensorFlow is not imported. So while
+    "tensorflow" is not in `sys.modules`, the lazy module's cached answer
+    (`_available`) is False inside this block, and restored when the last
+    open block (of any thread) ends; the lock keeps the count, not the
+    block, so threads do not wait for each other. If TensorFlow is
+    imported meanwhile, Keras' own import sets `_available` and it stays.
+    """
+    if "tensorflow" in sys.modules:
+        yield
+        return
+    with _tensorflow_lock:
+        if _tensorflow_state["open"] == 0:
+            _tensorflow_state["saved"] = _lazy_tensorflow._available
+            _lazy_tensorflow._available = False
+        _tensorflow_state["open"] += 1
+    try:
+        yield
+    finally:
+        with _tensorflow_lock:
+            _tensorflow_state["open"] -= 1
+            if (
+                _tensorflow_state["open"] == 0
+                and _lazy_tensorflow._available is False
+            ):
+                _lazy_tensorflow._available = _tensorflow_state["saved"]
+
+
 def optimizer_twin(optimizer):
     """Rebuilds `optimizer` from its config, built for the same variables
     when it is built (`optimizer_trainable_variables`). Its iterations and
@@ -191,10 +304,11 @@ def optimizer_twin(optimizer):
     the twin makes them eagerly (scalars), and its slot variables (one per
     weight) inside a `ScratchScope`, holding their initializers. Raises
     whatever `from_config` or `build` raises."""
-    twin = type(optimizer).from_config(optimizer.get_config())
-    if optimizer.built:
-        with ScratchScope():
-            twin.build(optimizer_trainable_variables(optimizer))
+    with tensorflow_left_unimported():
+        twin = type(optimizer).from_config(optimizer.get_config())
+        if optimizer.built:
+            with ScratchScope():
+                twin.build(optimizer_trainable_variables(optimizer))
     return twin
 
 

@@ -6,15 +6,21 @@ writes an estimator): numbers to 4 significant digits, arrays by their
 shape, nested initializers by their own names. keras_inits' initializers
 use it as their `repr`; `describe`, `recipes.plan`, `reinitialize`'s
 report and the experiments' labels show it.
+
+`close_names` finds the names a mistyped one may have meant, for the
+"Did you mean" of an unknown recipe's error.
 """
 
+import difflib
 import inspect
 import numbers
+from collections.abc import Iterable
 
 import keras
 import numpy as np
 
 from keras_inits._internal import checks
+from keras_inits._internal import keras_internals
 
 # Arrays and lists of up to this many numbers are written out.
 SHOWN_VALUES = 8
@@ -40,7 +46,11 @@ def initializer_name(initializer: object) -> str:
         return getattr(initializer, "__qualname__", type(initializer).__name__)
     defaults = _defaults(type(initializer))
     arguments = []
-    for name, value in initializer.get_config().items():
+    # A wrapper's config serializes what it wraps, which would import
+    # TensorFlow under another backend.
+    with keras_internals.tensorflow_left_unimported():
+        config = initializer.get_config()
+    for name, value in config.items():
         if name in defaults and _equal(value, defaults[name]):
             continue
         # A wrapper's config holds what it wraps serialized; the wrapper
@@ -50,6 +60,37 @@ def initializer_name(initializer: object) -> str:
             value = held
         arguments.append(f"{name}={_value_name(value)}")
     return f"{type(initializer).__name__}({', '.join(arguments)})"
+
+
+def close_names(
+    name: str, known: Iterable[str], *, limit: int = 3
+) -> list[str]:
+    """Up to `limit` of the `known` names that `name` may have meant, the
+    likeliest first: the names equal to it but for case (`"GPT2"` ->
+    `"gpt2"`), then those that contain it or that it contains, compared
+    lowercased (`"llama"` -> `"torchtitan_llama"`), then the close ones
+    by `difflib` (`"gtp2"` -> `"gpt2"`). Empty when none is close. Names
+    stay exact where they are looked up: this only words the error.
+
+    Examples:
+
+    >>> from keras_inits._internal.naming import close_names
+    >>> close_names("Llama", ["gpt2", "torchtitan_llama"])
+    ['torchtitan_llama']
+    """
+    known = list(dict.fromkeys(known))
+    lowered: dict[str, list[str]] = {}
+    for spelling in known:
+        lowered.setdefault(spelling.lower(), []).append(spelling)
+    query = name.lower()
+    found = list(lowered.get(query, []))
+    # A part of a name, 3 characters at least ("gpt" in "gpt2", "gpt_neox").
+    if len(query) >= 3:
+        found += [k for k in known if query in k.lower()]
+        found += [k for k in known if len(k) >= 3 and k.lower() in query]
+    for match in difflib.get_close_matches(query, list(lowered), n=limit):
+        found += lowered[match]
+    return [k for k in dict.fromkeys(found) if k != name][:limit]
 
 
 def short_name(initializer: object) -> str:

@@ -2,9 +2,11 @@
 and `expected_std`, the standard deviation an initializer promises.
 
 Each variable's initializer is found as `reinitialize` finds it (a twin of
-its layer rebuilt inside a `StatelessScope`), so the table can set the
-values a model holds beside the standard deviation its initializer promises
-for that shape. pandas is imported only by `to_dataframe`.
+its layer rebuilt inside a `StatelessScope`), or is the recipe's that
+`reinitialize` last drew it from (`keras_inits.model.drawn_from`), so the
+table can set the values a model holds beside the standard deviation its
+initializer promises for that shape. pandas is imported only by
+`to_dataframe`.
 """
 
 import dataclasses
@@ -27,6 +29,7 @@ from keras_inits._internal.variable_initializers import Found
 from keras_inits.initializers import Initializer
 from keras_inits.initializers import compute_fans
 from keras_inits.initializers import equivalent_class
+from keras_inits.model import drawn_from
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +46,9 @@ class VariableStats:
     min: float
     max: float
     expected_std: float  # NaN when the initializer promises no std
+    # Where `initializer` comes from: "layer config", or "recipe NAME"
+    # when `reinitialize` last drew the variable from that recipe's.
+    source: str = "layer config"
 
 
 class ModelDescription(tables.RowTable[VariableStats]):
@@ -60,10 +66,14 @@ class ModelDescription(tables.RowTable[VariableStats]):
         return f"<ModelDescription of {self.name}: {len(self.rows)} variables>"
 
     def __str__(self):
+        # The source column only once a recipe set a variable: until
+        # then every row describes its layer's configuration.
+        sources = any(r.source != _LAYER_CONFIG for r in self.rows)
         header = (
             "path",
             "shape",
             "initializer",
+            *(("from",) if sources else ()),
             "fan_in",
             "fan_out",
             "mean",
@@ -77,6 +87,7 @@ class ModelDescription(tables.RowTable[VariableStats]):
                 r.path,
                 str(r.shape),
                 r.initializer,
+                *((r.source,) if sources else ()),
                 str(r.fan_in),
                 str(r.fan_out),
                 *(
@@ -86,7 +97,9 @@ class ModelDescription(tables.RowTable[VariableStats]):
             )
             for r in self.rows
         ]
-        return "\n".join(tables.format_table(header, rows, left=3))
+        return "\n".join(
+            tables.format_table(header, rows, left=4 if sources else 3)
+        )
 
     def to_dataframe(self):
         """The rows as a `pandas.DataFrame` (needs pandas)."""
@@ -98,15 +111,25 @@ class ModelDescription(tables.RowTable[VariableStats]):
 def describe(model: keras.layers.Layer) -> ModelDescription:
     """One row per variable of a built model or layer: what it holds and why.
 
-    Each row gives the variable's path and shape, the initializer its layer
-    created it with (with its arguments), the fans Keras' variance-scaling
-    rule computes for that shape, the mean, standard deviation, minimum and
-    maximum of its current values, and the standard deviation the
-    initializer promises for that shape (NaN where it promises none, e.g. a
-    custom initializer). A std far from the promised one means the weights
-    were changed since they were drawn, or the initializer is not what you
-    thought. A variable whose initializer cannot be found (a layer without
-    a usable `get_config`) shows `?`.
+    Each row gives the variable's path and shape, its initializer (with its
+    arguments), the fans its std is computed from, the mean, standard
+    deviation, minimum and maximum of its current values, and the standard
+    deviation the initializer promises for that shape (NaN where it
+    promises none, e.g. a custom initializer). A std far from the promised
+    one means the weights were changed since they were drawn, or the
+    initializer is not what you thought. A variable whose initializer
+    cannot be found (a layer without a usable `get_config`) shows `?`.
+
+    The initializer is the one its layer is configured with ("layer
+    config"), unless `reinitialize` last drew the variable from a
+    recipe's (`keras_inits.model.drawn_from`): then the row shows that
+    one, and the table gains a column `from` ("recipe gpt2" or "layer
+    config"). The fans are those of the initializer's own rule where it
+    has one (variance scaling: Keras' rule, or its `input_axes` and
+    `output_axes`); else, for a recipe's initializer, the fans the recipe
+    counts (`recipes.Slot`: a `(d, heads, head_dim)` query kernel has
+    fan_in d, fan_out heads * head_dim), from which its rule computed the
+    std; else Keras' rule.
 
     Args:
         model: a built `keras.Model` or `keras.layers.Layer`.
@@ -162,21 +185,33 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
                     initializer.initializer
                     if isinstance(initializer, Found)
                     else None,
+                    drawn_from(variable),
                 )
             )
     return ModelDescription(model.name, rows)
 
 
-def _row(path, variable, initializer):
+_LAYER_CONFIG = "layer config"
+
+
+def _row(path, variable, initializer, drawn):
     """The `VariableStats` of `variable` at `path`: the moments of its
-    current values (NaN when it is empty), its fans (by `initializer.fans`
-    where it has one, which follows its axes; else Keras' rule) and the
-    std that `initializer` (None when not found) promises."""
+    current values (NaN when it is empty), its initializer (`drawn`'s, a
+    `DrawnFrom`, when a recipe's was last drawn; else `initializer`, its
+    layer's, None when not found), that initializer's fans (see
+    `describe`) and the std it promises."""
     shape = tuple(variable.shape)
     values = np.asarray(keras.ops.convert_to_numpy(variable), dtype="float64")
+    source = _LAYER_CONFIG
     fan_in, fan_out = compute_fans(shape)
+    if drawn is not None:
+        initializer = drawn.initializer
+        source = f"recipe {drawn.recipe}"
+        fan_in, fan_out = drawn.fan_in, drawn.fan_out
+    # A Keras initializer's fans are those of keras_inits' class of its
+    # name, built from its config (its axes included), as its std is.
     fans: Callable[[tuple[int, ...]], tuple[int, int]] | None = getattr(
-        initializer, "fans", None
+        _as_ours(initializer), "fans", None
     )
     if callable(fans):
         fan_in, fan_out = fans(shape)
@@ -197,6 +232,7 @@ def _row(path, variable, initializer):
         low,
         high,
         expected_std(initializer, shape),
+        source,
     )
 
 
@@ -223,18 +259,28 @@ def expected_std(initializer: object, shape: Sequence[int]) -> float:
             "a shape of fewer than 2**63 values",
             shape,
         )
-    if isinstance(
-        initializer, keras.initializers.Initializer
-    ) and not isinstance(initializer, Initializer):
-        ours = equivalent_class(type(initializer))
-        if ours is not type(initializer):
-            try:
-                initializer = ours.from_config(initializer.get_config())
-            except Exception:  # a config keras_inits' class refuses
-                return math.nan
+    initializer = _as_ours(initializer)
+    if initializer is None:
+        return math.nan
     method: Callable[[tuple[int, ...]], SupportsFloat] | None = getattr(
         initializer, "expected_std", None
     )
     if not callable(method):
         return math.nan
     return float(method(shape))
+
+
+def _as_ours(initializer):
+    """A Keras initializer as keras_inits' class of its name, built from
+    its config (which draws the same distribution); None when that class
+    refuses the config; anything else as it is."""
+    if isinstance(
+        initializer, keras.initializers.Initializer
+    ) and not isinstance(initializer, Initializer):
+        ours = equivalent_class(type(initializer))
+        if ours is not type(initializer):
+            try:
+                return ours.from_config(initializer.get_config())
+            except Exception:  # a config keras_inits' class refuses
+                return None
+    return initializer

@@ -1,6 +1,7 @@
 """Model-wide initialization: `reinitialize` re-draws every weight of a
 built model from its own initializers (or from a recipe), all or nothing,
-and reports what it did; `lsuv` rescales a model's kernels to unit
+and reports what it did (`drawn_from` recalls, per variable, the
+recipe's initializer it last drew); `lsuv` rescales a model's kernels to unit
 variance on a batch of data.
 
 Examples:
@@ -13,6 +14,8 @@ Examples:
 ['mlp/out/kernel', 'mlp/out/bias']
 """
 
+from keras_inits.model._drawn import DrawnFrom
+from keras_inits.model._drawn import drawn_from
 from keras_inits.model._lsuv import LayerReport
 from keras_inits.model._lsuv import LSUVReport
 from keras_inits.model._lsuv import lsuv
@@ -23,12 +26,14 @@ from keras_inits.model._report import ReinitializeReport
 from keras_inits.model._selection import LayerSelection
 
 __all__ = [
+    "DrawnFrom",
     "LSUVReport",
     "LayerReport",
     "LayerSelection",
     "ReinitializeError",
     "ReinitializeReport",
     "ReinitializedVariable",
+    "drawn_from",
     "lsuv",
     "reinitialize",
 ]

@@ -14,6 +14,8 @@ import keras
 from keras_inits._internal import keras_internals
 from keras_inits._internal.arrays import in_dtype
 from keras_inits._internal.arrays import to_numpy
+from keras_inits.model import _drawn
+from keras_inits.model._drawn import DrawnFrom
 from keras_inits.model._moments import moments
 from keras_inits.model._planning import Plan
 from keras_inits.model._report import ReinitializedVariable
@@ -23,11 +25,15 @@ def apply_plans(
     plans: list[Plan | None],
     backup: bool,
     measure: bool = True,
+    drawn: dict[int, DrawnFrom] | None = None,
 ) -> list[ReinitializedVariable]:
     """Assigns each plan's draw, one variable at a time, dropping each kept
     value once assigned (its entry of `plans` becomes None). Returns one
     `ReinitializedVariable` per plan, with the moments of the values before
-    and after (NaN with `measure=False`).
+    and after (NaN with `measure=False`). Each assigned variable's
+    `_drawn` record becomes its entry of `drawn` (variable id ->
+    `DrawnFrom`, for the variables a recipe set), else None: its layer's
+    own initializer.
 
     Never leaves a mixture of old and new weights when it can help it:
 
@@ -50,6 +56,8 @@ def apply_plans(
     # No entry is None yet: each becomes None once its draw is assigned.
     variables = [cast(Plan, plan).variable for plan in plans]
     saved = [to_numpy(v).copy() for v in variables] if backup else None
+    drawn = {} if drawn is None else drawn
+    recorded = [_drawn.drawn_from(v) for v in variables]  # to restore
     # Each assigned plan's row, once its variable is measured (`_assign`).
     row_makers: list[Callable[[], ReinitializedVariable] | None]
     row_makers = [None] * len(plans)
@@ -77,6 +85,7 @@ def apply_plans(
                 try:
                     row_makers[i] = _assign(plans[i], measuring, measure)
                     plans[i] = None  # its kept value, if any, is not needed
+                    _drawn.record(variables[i], drawn.get(id(variables[i])))
                 except MemoryError as error:
                     first_error = first_error or error
                     stopped = True
@@ -91,9 +100,12 @@ def apply_plans(
             if not failed or stopped:
                 break
         if failed and saved is not None:  # backup=True
-            for variable, row, values in zip(variables, row_makers, saved):
+            for variable, row, values, was in zip(
+                variables, row_makers, saved, recorded
+            ):
                 if row is not None:
                     variable.assign(values)
+                    _drawn.record(variable, was)
     rows = [row if row is None else row() for row in row_makers]
     # A Ctrl-C held through the pass is raised, even after another error:
     # the user asked to stop; that error goes into the note.

@@ -80,40 +80,43 @@ def plan_variables(
     # Keys of the replayable draws whose output was checked once by a
     # trace (see `_plan`).
     trace_cache = {}
-    for owner in owners:
-        variables = owner.variables
-        # A layer whose variables a recipe all sets is not rebuilt.
-        own = [v for _, v in variables if id(v) not in chosen]
-        initializers = {}
-        try:
-            if own:
-                initializers = owner.find()
-        except NotRebuilt as reason:
-            unattributed.update((paths[id(v)], str(reason)) for v in own)
-            variables = [(k, v) for k, v in variables if id(v) in chosen]
-        for key, variable in variables:
-            path = paths[id(variable)]
-            found = (
-                Found(chosen[id(variable)])
-                if id(variable) in chosen
-                else initializers[id(variable)]
-            )
-            if isinstance(found, NotFound):
-                unattributed[path] = found.reason
-                continue
+    # Reseeding reads initializers' configs, and a wrapper's (DepthScaled's)
+    # serializes what it wraps, which would import TensorFlow.
+    with keras_internals.tensorflow_left_unimported():
+        for owner in owners:
+            variables = owner.variables
+            # A layer whose variables a recipe all sets is not rebuilt.
+            own = [v for _, v in variables if id(v) not in chosen]
+            initializers = {}
             try:
-                plans.append(
-                    _plan(
-                        path,
-                        key,
-                        variable,
-                        found,
-                        derive_seed(root_seed, key),
-                        trace_cache,
-                    )
+                if own:
+                    initializers = owner.find()
+            except NotRebuilt as reason:
+                unattributed.update((paths[id(v)], str(reason)) for v in own)
+                variables = [(k, v) for k, v in variables if id(v) in chosen]
+            for key, variable in variables:
+                path = paths[id(variable)]
+                found = (
+                    Found(chosen[id(variable)])
+                    if id(variable) in chosen
+                    else initializers[id(variable)]
                 )
-            except Exception as error:  # any failure of a user's callable
-                failures[path] = f"{type(error).__name__}: {error}"
+                if isinstance(found, NotFound):
+                    unattributed[path] = found.reason
+                    continue
+                try:
+                    plans.append(
+                        _plan(
+                            path,
+                            key,
+                            variable,
+                            found,
+                            derive_seed(root_seed, key),
+                            trace_cache,
+                        )
+                    )
+                except Exception as error:  # any failure of a user's callable
+                    failures[path] = f"{type(error).__name__}: {error}"
     kept_bytes = sum(plan.kept_bytes for plan in plans)
     return FirstPass(list(plans), unattributed, failures, kept_bytes)
 

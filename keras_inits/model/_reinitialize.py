@@ -15,7 +15,9 @@ Two passes make the reset all-or-nothing without a copy of the model.
 """
 
 import dataclasses
+import math
 import random
+import warnings
 
 import keras
 
@@ -25,12 +27,18 @@ from keras_inits._internal.paths import variable_paths
 from keras_inits.model import _applying
 from keras_inits.model import _planning
 from keras_inits.model import _selection
+from keras_inits.model._drawn import DrawnFrom
+from keras_inits.model._report import ReinitializeError
 from keras_inits.model._report import ReinitializeReport
 from keras_inits.model._report import cannot_redraw
 from keras_inits.model._selection import LayerSelection
 from keras_inits.random import PortableSeed
 from keras_inits.random import is_portable
+from keras_inits.recipes import ROLES
 from keras_inits.recipes import Recipe
+from keras_inits.recipes import RecipePlan
+from keras_inits.recipes import Slot
+from keras_inits.recipes import get
 from keras_inits.recipes import plan
 
 
@@ -50,6 +58,7 @@ def reinitialize(
     roles: dict[str, str] | None = None,
     depth: int | None = None,
     width: int | None = None,
+    strict: bool = False,
 ) -> ReinitializeReport:
     """Re-draws every weight of a model or layer from its own initializers.
 
@@ -144,15 +153,28 @@ def reinitialize(
             number found.
         width: with a recipe, d, the width of the residual stream, when it
             is not the one found.
+        strict: with a recipe, raise a `ReinitializeError` (a ValueError),
+            changing nothing, where reinitialize would otherwise warn (a
+            `UserWarning`, once per call) that the recipe covers the model
+            only in part: when selected trainable weights of two or more
+            dimensions match no role (the warning gives how many, their
+            share of those weights' values and the first paths; the report
+            lists them all in `unmatched`), and when the recipe needs the
+            depth L but found no transformer block and `depth` is not
+            given (the roles that need L then match nothing: it sets only
+            the others, such as the head and the biases).
 
     The flags `skip_frozen`, `skip_unattributed`, `reset_optimizer`,
-    `reset_adapted`, `backup` and `measure` are True or False (and `portable` None,
-    True or False): anything else, like a bad `seed` or `layers`, raises a
-    ValueError naming the argument before anything is read or changed.
+    `reset_adapted`, `backup`, `measure` and `strict` are True or False
+    (and `portable` None, True or False): anything else, like a bad `seed`
+    or `layers`, raises a ValueError naming the argument before anything
+    is read or changed.
 
     Returns:
         A `ReinitializeReport`: path, key, initializer and before/after
-        mean and standard deviation of every re-drawn variable.
+        mean and standard deviation of every re-drawn variable. Each
+        variable a recipe set is recorded with the initializer it gave
+        (`keras_inits.model.drawn_from`), which `describe` then shows.
 
     Examples:
 
@@ -183,12 +205,15 @@ def reinitialize(
         reset_adapted=reset_adapted,
         backup=backup,
         measure=measure,
+        strict=strict,
     )
-    chosen, role_of = _recipe_initializers(root, recipe, roles, depth, width)
+    chosen = _recipe_initializers(root, recipe, roles, depth, width)
     selection = _selection.select_variables(
         root, layers, skip_frozen, reset_adapted
     )
     owners = selection.owners
+    # Warns (or, strict, raises) before anything is drawn or changed.
+    unmatched = _check_coverage(root, chosen, owners, strict)
     variables = list(root.weights)
     if reset_optimizer:
         optimizer = _selection.optimizer_variables(root)
@@ -203,29 +228,48 @@ def reinitialize(
     # First pass: find and check every initializer; change nothing.
     paths = variable_paths(variables)
     skipped = {paths[id(v)]: reason for v, reason in selection.adapted}
-    first = _planning.plan_variables(owners, root_seed, paths, chosen)
+    first = _planning.plan_variables(
+        owners, root_seed, paths, chosen.initializers
+    )
     if first.failures or (first.unattributed and not skip_unattributed):
         raise cannot_redraw(first.failures, first.unattributed)
 
     # Second pass: assign the checked draws. It lets go of each plan's
     # kept value once assigned (`first.plans` is emptied as it goes).
     planned = [plan.variable for plan in first.plans if plan is not None]
-    rows = _applying.apply_plans(first.plans, backup, measure)
+    rows = _applying.apply_plans(first.plans, backup, measure, chosen.drawn)
     if recipe is not None:
         rows = [
-            dataclasses.replace(row, role=role_of.get(id(variable)))
+            dataclasses.replace(row, role=chosen.roles.get(id(variable)))
             for row, variable in zip(rows, planned)
         ]
     _applying.refresh_adapted(selection.reset)
     return ReinitializeReport(
-        rows, {**skipped, **first.unattributed}, seed, first.kept_bytes
+        rows,
+        {**skipped, **first.unattributed},
+        seed,
+        first.kept_bytes,
+        unmatched=unmatched,
     )
 
 
+@dataclasses.dataclass(frozen=True)
+class _Chosen:
+    """What a recipe gives a model's variables, by variable id: its
+    `initializers` (those it sets), every variable's role (`roles`) and
+    the `DrawnFrom` record of those it sets (`drawn`); its `plan` (None
+    without a recipe)."""
+
+    initializers: dict[int, keras.initializers.Initializer]
+    roles: dict[int, str | None]
+    drawn: dict[int, DrawnFrom]
+    plan: RecipePlan | None
+    recipe: Recipe | None
+
+
 def _recipe_initializers(root, recipe, roles, depth, width):
-    """`(chosen, role_of)`: variable id -> the initializer `recipe` gives
-    it (those it covers), and variable id -> role; empty without a recipe,
-    where `roles`, `depth` and `width` must be None."""
+    """The `_Chosen` of `recipe` for `root`'s variables: empty without a
+    recipe, where `roles`, `depth` and `width` must be None."""
     if recipe is None:
         for name, value in (
             ("roles", roles),
@@ -238,21 +282,159 @@ def _recipe_initializers(root, recipe, roles, depth, width):
                     f"`recipe=` too. Received: {name}={value!r} and no "
                     "recipe"
                 )
-        return {}, {}
+        return _Chosen({}, {}, {}, None, None)
+    recipe = get(recipe, owner="reinitialize")
+    # The rule is called once per variable; its slot holds the fans the
+    # recipe computes stds from, which `describe` shows beside them.
+    slots = {}
+
+    def rule(slot):
+        slots[slot.path] = slot
+        return recipe.rule(slot)
+
     recipe_plan = plan(
         root,
-        recipe,
+        dataclasses.replace(recipe, rule=rule),
         roles=roles,
         depth=depth,
         width=width,
         owner="reinitialize",
     )
-    chosen = {
-        id(row.variable): row.initializer
-        for row in recipe_plan
-        if row.initializer is not None
-    }
-    return chosen, {id(row.variable): row.role for row in recipe_plan}
+    initializers = {}
+    drawn = {}
+    for row in recipe_plan:
+        if row.initializer is None:  # its layer's own
+            continue
+        slot = slots[row.path]
+        initializers[id(row.variable)] = row.initializer
+        drawn[id(row.variable)] = DrawnFrom(
+            row.initializer, recipe.name, row.role, slot.fan_in, slot.fan_out
+        )
+    return _Chosen(
+        initializers,
+        {id(row.variable): row.role for row in recipe_plan},
+        drawn,
+        recipe_plan,
+        recipe,
+    )
+
+
+def _check_coverage(root, chosen, owners, strict):
+    """The paths of the selected trainable weights of two or more
+    dimensions that the recipe matched no role for, in the model's order
+    (none without a recipe). When the recipe covers the model only in
+    part (those weights, or a depth it needs and found no block for), it
+    warns once at the caller of `reinitialize`, or raises a
+    `ReinitializeError` with `strict`."""
+    recipe_plan = chosen.plan
+    if recipe_plan is None:
+        return ()
+    selected = {id(v) for owner in owners for _, v in owner.variables}
+    weights = [
+        r for r in recipe_plan.weight_rows if id(r.variable) in selected
+    ]
+    unmatched = [r for r in weights if r.role is None]
+    problems = []
+    if recipe_plan.depth is None:
+        needing = _roles_needing_depth(chosen.recipe, recipe_plan.width)
+        if needing:
+            problems.append(_no_blocks(root, recipe_plan, needing))
+    if unmatched:
+        size = sum(math.prod(r.variable.shape) for r in unmatched)
+        total = sum(math.prod(r.variable.shape) for r in weights)
+        shown = ", ".join(r.path for r in unmatched[:_SHOWN_PATHS])
+        more = len(unmatched) - _SHOWN_PATHS
+        problems.append(
+            f"recipe {recipe_plan.recipe!r} matched no role for "
+            f"{len(unmatched)} of {len(weights)} trainable weights of two "
+            f"or more dimensions ({size / total:.1%} of their values), "
+            f"which keep their layers' own initializers: {shown}"
+            + (f" and {more} more" if more > 0 else "")
+            + ". Name their roles with `roles=` (role -> regular "
+            "expression on paths)"
+        )
+    if problems and strict:
+        raise ReinitializeError(
+            "reinitialize changed no weight (strict=True): "
+            + "; ".join(problems)
+            + ".",
+            {r.path: "matched no role" for r in unmatched},
+        )
+    if problems:
+        warnings.warn(
+            "reinitialize: "
+            + "; ".join(problems)
+            + ". `report.unmatched` lists the weights without a role; "
+            "`strict=True` makes this an error.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return tuple(r.path for r in unmatched)
+
+
+def _no_blocks(root, recipe_plan, needing):
+    """The problem of a recipe that needs the depth L for roles `needing`
+    on a model where no block was found: what it does instead, and how to
+    give it the depth."""
+    set_rows = [r for r in recipe_plan if r.initializer is not None]
+    roles = sorted({str(r.role) for r in set_rows})
+    return (
+        f"recipe {recipe_plan.recipe!r} found no transformer blocks in "
+        f"{root.name!r} (no attention layer or residual branch) and no "
+        "`depth` was given, so its roles that need the depth L "
+        f"({', '.join(needing)}) matched nothing: it sets "
+        f"{len(set_rows)} of {len(recipe_plan)} variables"
+        + (f" (roles {', '.join(roles)})" if roles else "")
+        + " by its rules for the other roles"
+        + (
+            ", and leaves the rest to their layers' own initializers"
+            if len(set_rows) < len(recipe_plan)
+            else ""
+        )
+        + ". Pass `depth=L` and name the blocks' variables with `roles=` "
+        "to apply it as to a transformer, or reinitialize without a recipe"
+    )
+
+
+# How many unmatched paths the warning names.
+_SHOWN_PATHS = 5
+
+
+def _roles_needing_depth(recipe, width):
+    """The roles for which `recipe`'s rule fails without the depth L and
+    gives an initializer (or None) with it, found by calling the rule on a
+    made-up square variable of each role in block 0, of width `width` (64
+    when unknown)."""
+    width = width or 64
+    needing = []
+    for role in ROLES:
+        vector = role in ("bias", "norm_scale", "norm_bias")
+        shape = (width,) if vector else (width, width)
+
+        def slot(depth, role=role, shape=shape):
+            return Slot(
+                path=f"<{role}>",
+                role=role,
+                block=0,
+                depth=depth,
+                width=width,
+                shape=shape,
+                fan_in=width,
+                fan_out=width,
+                ends_branch=role in ("attention_output", "mlp_out"),
+            )
+
+        try:
+            recipe.rule(slot(None))
+            continue
+        except Exception:
+            pass
+        try:
+            recipe.rule(slot(1))
+        except Exception:
+            continue
+        needing.append(role)
+    return needing
 
 
 def _check_arguments(model_or_layer, seed, portable, **flags):

@@ -3,6 +3,7 @@ it left alone, and the error it raises before changing anything."""
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 from keras_inits._internal import tables
 
@@ -72,6 +73,12 @@ class ReinitializeReport(tables.RowTable[ReinitializedVariable]):
             back as `seed=` to draw the same values again.
         kept_bytes: memory held between the two passes for initializers that
             cannot be replayed (0 for Keras and keras_inits initializers).
+        unmatched: with a recipe, the paths of the selected trainable
+            weights of two or more dimensions that matched no role, in the
+            model's order: the recipe left them to their layers' own
+            initializers (`reinitialize` warned). Empty without a recipe.
+            `recipes.plan(...).unmatched` lists every variable without a
+            role, vectors and non-trainable ones included.
     """
 
     def __init__(
@@ -80,11 +87,14 @@ class ReinitializeReport(tables.RowTable[ReinitializedVariable]):
         skipped: dict[str, str],
         seed: int,
         kept_bytes: int,
+        *,
+        unmatched: Sequence[str] = (),
     ):
         self.rows = list(rows)
         self.skipped = dict(skipped)
         self.seed = seed
         self.kept_bytes = kept_bytes
+        self.unmatched = tuple(unmatched)
 
     def __repr__(self):
         return (
@@ -134,6 +144,11 @@ class ReinitializeReport(tables.RowTable[ReinitializedVariable]):
             f"({sum(math.prod(r.shape) for r in self.rows):,} values), "
             f"seed={self.seed}, {self.kept_bytes:,} bytes kept between passes."
         )
+        if self.unmatched:
+            lines.append(
+                "matched no role (their layers' own initializers): "
+                + ", ".join(self.unmatched)
+            )
         for path, reason in self.skipped.items():
             lines.append(f"skipped {path}: {reason}")
         return "\n".join(lines)

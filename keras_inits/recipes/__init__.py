@@ -31,10 +31,12 @@ from keras_inits.recipes._registry import names
 from keras_inits.recipes._registry import plan
 from keras_inits.recipes._registry import register
 from keras_inits.recipes._roles import ROLES
+from keras_inits.recipes._roles import SUBROLES
 from keras_inits.recipes._roles import Slot
 
 __all__ = [
     "ROLES",
+    "SUBROLES",
     "PlannedVariable",
     "Recipe",
     "RecipePlan",

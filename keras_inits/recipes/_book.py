@@ -16,6 +16,7 @@ from keras.initializers import Initializer
 
 from keras_inits._internal import checks
 from keras_inits._internal import gaussian
+from keras_inits.initializers import Constant
 from keras_inits.initializers import Ones
 from keras_inits.initializers import RandomNormal
 from keras_inits.initializers import RandomUniform
@@ -30,19 +31,24 @@ from keras_inits.recipes._roles import Slot
 _KERNELS = ("attention_qkv", "attention_output", "mlp_in", "mlp_out")
 _BRANCH_OUTPUTS = ("attention_output", "mlp_out")
 # The roles that GPT-style recipes draw at their base std, unscaled.
-_UNSCALED = ("embedding", "attention_qkv", "mlp_in", "head")
-# The sublayer names of a value projection: Keras' MultiHeadAttention and
-# keras-hub ("value"), fairseq and torchscale ("v_proj"), Llama ("wv").
-_VALUE_NAMES = ("value", "v_proj", "wv")
-_BIASES_AND_NORMS = {"bias": "0", "norm_scale": "1", "norm_bias": "0"}
+_UNSCALED = ("embedding", "attention_qkv", "mlp_in", "head", "projection")
+_BIASES_AND_NORMS = {
+    "bias": "0 (a recurrent layer's: its own)",
+    "norm_scale": "1 (0 where the layer uses 1 + scale)",
+    "norm_bias": "0",
+}
 
 
 def _biases_and_norms(slot: Slot) -> Initializer | None:
-    """Zeros for biases, ones for a normalization's scale and zeros for
-    its offset (as PyTorch's, TensorFlow's and Flax's layers start); else
-    None."""
+    """Zeros for biases, the identity for a normalization's scale (1, or
+    0 where the layer uses `1 + scale`, as Gemma's RMSNorm) and zeros for
+    its offset (as PyTorch's, TensorFlow's and Flax's layers start); a
+    recurrent layer's bias keeps its own (LSTM's `unit_forget_bias`
+    ones); else None."""
     if slot.role == "norm_scale":
-        return Ones()
+        return Zeros() if slot.adds_one else Ones()
+    if slot.subrole == "recurrent_bias":
+        return None
     if slot.role in ("bias", "norm_bias"):
         return Zeros()
     return None
@@ -113,7 +119,7 @@ def bert_rule(slot: Slot) -> Initializer | None:
     Reference: google-research/bert (modeling.py `create_initializer`,
     `initializer_range=0.02`; run_classifier.py `output_weights`).
     """
-    if slot.role in _KERNELS + ("embedding", "head"):
+    if slot.role in _KERNELS + ("embedding", "head", "projection"):
         return TruncatedNormal(stddev=0.02)
     return _biases_and_norms(slot)
 
@@ -148,23 +154,24 @@ def torchtitan_llama_rule(slot: Slot) -> Initializer | None:
     """torchtitan's Llama 3 init (its default `depth_init=True`): q/k/v
     and mlp_in N(0, 0.02^2) cut at +-2 absolute (torch's `trunc_normal_`
     defaults: 100 sd, in effect no cut); attention_output and mlp_out the
-    same with std 0.02 / sqrt(2(l+1)); token embedding N(0, 1); head
-    N(0, 1/d) cut at 3 sd; biases 0; norm scale 1 (offset 0, which
-    RMSNorm lacks). Needs `width`. Differs from the reference, which
-    gives SwiGLU's up-projection w3 the depth-scaled std of w2: role
-    `mlp_in` cannot tell w3 from the gate w1, so both get 0.02.
+    same with std 0.02 / sqrt(2(l+1)), and so do SwiGLU's up projection
+    (w3, `mlp_up`) and a mixture of experts' router, its experts' up and
+    output projections (w1, the gate, keeps 0.02); token embedding
+    N(0, 1); head N(0, 1/d) cut at 3 sd; biases 0; norm scale 1 (offset 0,
+    which RMSNorm lacks). Needs `width`. Where the gate and up
+    projections are one fused kernel, it gets the gate's 0.02.
 
     Reference: pytorch/torchtitan (torchtitan/models/llama3/__init__.py,
     torchtitan/models/common/param_init.py; until 2026
     torchtitan/models/llama3/model/model.py `init_weights`).
     """
-    if slot.role in ("attention_qkv", "mlp_in"):
-        return TruncatedNormalRange(stddev=0.02, minval=-2.0, maxval=2.0)
-    if slot.role in _BRANCH_OUTPUTS:
+    if slot.role in _BRANCH_OUTPUTS or slot.subrole in _TITAN_SCALED:
         layers = needed(slot, "block") + 1
         return TruncatedNormalRange(
             stddev=0.02 / math.sqrt(2.0 * layers), minval=-2.0, maxval=2.0
         )
+    if slot.role in ("attention_qkv", "mlp_in", "projection"):
+        return TruncatedNormalRange(stddev=0.02, minval=-2.0, maxval=2.0)
     if slot.role == "embedding":
         return RandomNormal(stddev=1.0)
     if slot.role == "head":
@@ -177,9 +184,10 @@ def deepnet_rule(slot: Slot) -> Initializer | None:
     """DeepNet's init for an encoder-only or decoder-only model: Xavier
     normal, N(0, g^2 * 2 / (fan_in + fan_out)), gain g = (8L)^(-1/4) for
     the value, attention_output, mlp_in and mlp_out kernels, g = 1 for
-    query and key. Nothing else. Needs `depth`. The value kernel is told
-    by its path (a part named "value", "v_proj" or "wv"); a fused qkv
-    kernel gets the fans of one projection and gain 1. DeepNorm's
+    query and key. Nothing else. Needs `depth`. The value kernel is the
+    one the data flow shows multiplying the attention weights (finer role
+    `value`); a fused qkv kernel gets the fans of one projection and
+    gain 1. DeepNorm's
     residual scale alpha = (2L)^(1/4) is architecture; encoder-decoder
     models (two depths) are not covered.
 
@@ -194,7 +202,7 @@ def deepnet_rule(slot: Slot) -> Initializer | None:
     fan_out = slot.fan_out
     if slot.role == "attention_qkv":
         fan_out = _projection_fan_out(slot)
-        if not set(slot.path.split("/")) & set(_VALUE_NAMES):
+        if slot.subrole != "value":
             gain = 1.0
     return RandomNormal(stddev=gain * math.sqrt(2.0 / (slot.fan_in + fan_out)))
 
@@ -202,12 +210,11 @@ def deepnet_rule(slot: Slot) -> Initializer | None:
 def vit_jax_rule(slot: Slot) -> Initializer | None:
     """The Vision Transformer's JAX init: kernels Xavier uniform,
     U(-a, a), a = sqrt(6 / (fan_in + fan_out)), per q/k/v projection (a
-    fused qkv kernel gets the fans of one); a convolution embedding (the
-    patch embedding) LeCun normal: values of std sqrt(1/fan_in), cut at
-    2 sd; an embedding table (position embedding) N(0, 0.02^2); head 0;
-    biases 0; norm scale 1, offset 0. Differs from the reference: MLP
-    biases are 0, not N(0, 1e-6^2) (role `bias` does not tell them
-    apart); the class token (zeros) and `pre_logits` have no role.
+    fused qkv kernel gets the fans of one); the patch embedding and other
+    projections (`pre_logits`) LeCun normal, Flax's default: values of
+    std sqrt(1/fan_in), cut at 2 sd; the class token 0; other embedding
+    tables (the position embedding) N(0, 0.02^2); head 0; MLP biases
+    N(0, 1e-6^2), other biases 0; norm scale 1, offset 0.
 
     Reference: google-research/vision_transformer (vit_jax/models_vit.py);
     google/flax (flax/linen/attention.py `MultiHeadDotProductAttention`).
@@ -218,15 +225,25 @@ def vit_jax_rule(slot: Slot) -> Initializer | None:
             fan_out = _projection_fan_out(slot)
         limit = math.sqrt(6.0 / (slot.fan_in + fan_out))
         return RandomUniform(minval=-limit, maxval=limit)
-    if slot.role == "embedding" and len(slot.shape) > 2:
+    if (
+        slot.subrole == "patch"
+        or slot.role == "projection"
+        or (
+            slot.role == "embedding"
+            and slot.subrole is None
+            and len(slot.shape) > 2
+        )
+    ):
         # JAX's truncated variance scaling divides by the std of a normal
         # cut at 2 sd, so that the values' std is sqrt(1/fan_in).
         std = math.sqrt(1.0 / slot.fan_in) / gaussian.TRUNCATED_STDDEV
         return TruncatedNormal(stddev=std)
+    if slot.subrole == "class_token" or slot.role == "head":
+        return Zeros()
     if slot.role == "embedding":
         return RandomNormal(stddev=0.02)
-    if slot.role == "head":
-        return Zeros()
+    if slot.subrole == "mlp_bias":
+        return RandomNormal(stddev=1e-6)
     return _biases_and_norms(slot)
 
 
@@ -241,7 +258,10 @@ def zero_init_residual_rule(slot: Slot) -> Initializer | None:
     Reference: pytorch/vision (torchvision/models/resnet.py,
     `zero_init_residual`).
     """
-    return Zeros() if slot.ends_branch else None
+    if not slot.ends_branch:
+        return None
+    # A scale used as 1 + scale silences the branch at -1.
+    return Constant(-1.0) if slot.adds_one else Zeros()
 
 
 def mup_rule(
@@ -262,12 +282,14 @@ def mup_rule(
     Reference: microsoft/mup (mup/init.py `normal_`, mup/layer.py
     `MuReadout(readout_zero_init=True)`).
     """
-    if slot.role in _KERNELS:
+    if slot.role in _KERNELS + ("projection",):
         width = needed(slot, "width")
         return RandomNormal(stddev=base_std * math.sqrt(base_width / width))
     if slot.role == "embedding":
         return RandomNormal(stddev=base_std)
-    if slot.role in ("head", "bias"):
+    if slot.role == "head" or (
+        slot.role == "bias" and slot.subrole != "recurrent_bias"
+    ):
         return Zeros()
     return None
 
@@ -302,7 +324,8 @@ def mup_recipe(base_width: int = 256, *, base_std: float = 0.02) -> Recipe:
         formulas={
             "embedding": f"N(0, {base_std:g}^2)",
             **dict.fromkeys(
-                _KERNELS, f"N(0, {base_std:g}^2 * {base_width}/d)"
+                _KERNELS + ("projection",),
+                f"N(0, {base_std:g}^2 * {base_width}/d)",
             ),
             "bias": "0",
             "head": "0",
@@ -311,6 +334,9 @@ def mup_recipe(base_width: int = 256, *, base_std: float = 0.02) -> Recipe:
 
 
 _TITAN_OUT = "N(0, (0.02/sqrt(2(l+1)))^2) cut at +-2"
+# The finer roles torchtitan draws at the depth-scaled std: w3, the router
+# and the experts' w3 and w2 (torchtitan/models/moe/moe.py `init_weights`).
+_TITAN_SCALED = ("mlp_up", "router", "expert_up", "expert_out")
 _DEEPNET = "N(0, (8L)^(-1/2) * 2/(fan_in+fan_out))"
 
 BUILT_IN = (
@@ -369,7 +395,8 @@ BUILT_IN = (
             "embedding": "N(0, 1)",
             "attention_qkv": "N(0, 0.02^2) cut at +-2",
             "mlp_in": "N(0, 0.02^2) cut at +-2",
-            **dict.fromkeys(_BRANCH_OUTPUTS, _TITAN_OUT),
+            "projection": "N(0, 0.02^2) cut at +-2",
+            **dict.fromkeys(_BRANCH_OUTPUTS + _TITAN_SCALED, _TITAN_OUT),
             "head": "N(0, 1/d) cut at 3 sd",
             **_BIASES_AND_NORMS,
         },
@@ -390,12 +417,16 @@ BUILT_IN = (
         summary="ViT (JAX): Xavier uniform per projection, zero head",
         source="google-research/vision_transformer (vit_jax/models_vit.py)",
         formulas={
-            "embedding": "conv: LeCun normal; table: N(0, 0.02^2)",
+            "embedding": "table: N(0, 0.02^2)",
+            "patch": "LeCun normal",
+            "class_token": "0",
             **dict.fromkeys(
                 _KERNELS, "U(-a, a), a = sqrt(6/(fan_in+fan_out))"
             ),
+            "projection": "LeCun normal",
             "head": "0",
             **_BIASES_AND_NORMS,
+            "mlp_bias": "N(0, 1e-6^2)",
         },
     ),
     Recipe(

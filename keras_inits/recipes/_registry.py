@@ -12,7 +12,6 @@ against its reference code; `register` adds your own.
 """
 
 import dataclasses
-import difflib
 import re
 import threading
 
@@ -20,6 +19,7 @@ import keras
 
 from keras_inits._internal import checks
 from keras_inits._internal import tables
+from keras_inits._internal.naming import close_names
 from keras_inits._internal.naming import initializer_name
 from keras_inits._internal.paths import variable_paths
 from keras_inits.recipes import _book
@@ -28,6 +28,7 @@ from keras_inits.recipes._recipe import MissingSlotValue
 from keras_inits.recipes._recipe import Recipe
 from keras_inits.recipes._recipe import Rule
 from keras_inits.recipes._roles import ROLES
+from keras_inits.recipes._roles import SUBROLES
 from keras_inits.recipes._roles import find_slots
 
 _BUILT_IN = {recipe.name: recipe for recipe in _book.BUILT_IN}
@@ -51,7 +52,10 @@ def names() -> list[str]:
 
 def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
     """The `Recipe` registered as `recipe` (a `Recipe` is returned as it
-    is). An unknown name raises a ValueError that suggests the closest.
+    is). Names are exact: an unknown name raises a ValueError that
+    suggests the registered names it may mean, compared without case
+    (`"GPT2"`), as a part of one (`"llama"` for `"torchtitan_llama"`) or
+    by a typo (`"gtp2"`).
 
     Args:
         recipe: a registered recipe's name (`names()`) or a `Recipe`.
@@ -65,8 +69,12 @@ def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
         )
     found = _registry.get(recipe)
     if found is None:
-        close = difflib.get_close_matches(recipe, list(_registry), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        # Names are exact (a saved comparison stores them): "GPT2" is not
+        # taken for "gpt2", only suggested.
+        close = [repr(name) for name in close_names(recipe, _registry)]
+        if len(close) > 1:
+            close = [", ".join(close[:-1]), close[-1]]
+        hint = f" Did you mean {' or '.join(close)}?" if close else ""
         raise ValueError(
             f"Unknown init recipe {recipe!r}.{hint} The recipes are: "
             f"{', '.join(_registry)}."
@@ -142,14 +150,15 @@ def register(
     if not (
         isinstance(formulas, dict)
         and all(
-            role in ROLES and isinstance(text, str)
+            (role in ROLES or role in SUBROLES) and isinstance(text, str)
             for role, text in formulas.items()
         )
     ):
         raise checks.argument_error(
             "recipes.register",
             "formulas",
-            f"None or a dict of role (one of {', '.join(ROLES)}) -> text",
+            f"None or a dict of role (one of {', '.join(ROLES)}, or a "
+            f"finer role: {', '.join(SUBROLES)}) -> text",
             formulas,
         )
     if not isinstance(overwrite, bool):
@@ -176,13 +185,16 @@ def register(
 class PlannedVariable:
     """One variable of a plan: its path, its role and block (see `Slot`),
     the initializer the recipe gives it (None when the layer's own is
-    kept), and the variable itself."""
+    kept), the variable itself, its finer role (`SUBROLES`) and, without
+    a role, why."""
 
     path: str
     role: str | None
     block: int | None
     initializer: keras.initializers.Initializer | None
     variable: keras.Variable = dataclasses.field(repr=False, compare=False)
+    subrole: str | None = None
+    reason: str | None = None
 
 
 class RecipePlan(tables.RowTable[PlannedVariable]):
@@ -192,7 +204,10 @@ class RecipePlan(tables.RowTable[PlannedVariable]):
     Attributes:
         recipe: the recipe's name.
         rows: one `PlannedVariable` per variable, in the model's order.
-        unmatched: the paths of the variables that matched no role.
+        unmatched: the paths of every variable that matched no role
+            (vectors and non-trainable state included), in the model's
+            order. `unmatched_weights` keeps its trainable weights of two
+            or more dimensions: those `reinitialize` warns about.
         depth, width: the L and d the recipe was given (found or passed).
     """
 
@@ -208,6 +223,24 @@ class RecipePlan(tables.RowTable[PlannedVariable]):
         self.unmatched = [r.path for r in self.rows if r.role is None]
         self.depth = depth
         self.width = width
+
+    @property
+    def weight_rows(self) -> list[PlannedVariable]:
+        """The rows of the trainable variables of two or more dimensions
+        (kernels, embedding tables): the weights a recipe is meant to
+        set, whose coverage `reinitialize` checks."""
+        return [
+            r
+            for r in self.rows
+            if r.variable.trainable and len(r.variable.shape) >= 2
+        ]
+
+    @property
+    def unmatched_weights(self) -> list[str]:
+        """The paths of the weights of `weight_rows` that matched no role,
+        in the model's order: `reinitialize` draws them from their layers'
+        own initializers, and warns (or with `strict=True` raises)."""
+        return [r.path for r in self.weight_rows if r.role is None]
 
     def __repr__(self):
         covered = sum(r.initializer is not None for r in self.rows)
@@ -295,7 +328,13 @@ def plan(
         initializer = _apply_rule(recipe, slot, owner)
         rows.append(
             PlannedVariable(
-                slot.path, slot.role, slot.block, initializer, variable
+                slot.path,
+                slot.role,
+                slot.block,
+                initializer,
+                variable,
+                slot.subrole,
+                slot.reason,
             )
         )
     depth = slots[0][1].depth if slots else depth

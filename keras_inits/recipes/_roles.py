@@ -1,27 +1,27 @@
 """The role of each of a model's variables, as an init recipe sees it.
 
-A recipe gives a variable its initializer by role
-(`ROLES`) and by the block it belongs to. This module finds both:
+A recipe gives a variable its initializer by role (`ROLES`), finer role
+(`SUBROLES`) and by the block it belongs to. This module finds them:
 
-- by layer type, at any depth: `MultiHeadAttention`'s query, key and value
-  kernels (`attention_qkv`) and output kernel (`attention_output`);
-  `Embedding` tables (`embedding`), and the output table of an untied
-  `ReversibleEmbedding` (`head`); the scale and offset of normalization
-  layers (`norm_scale`, `norm_bias`); the bias of every projection
-  (`bias`); in keras-hub's transformer layers, the sublayers by the names
-  keras-hub gives them (`_HUB_SUBLAYERS`);
-- from the graph of a functional model (or Sequential): a kernel whose
-  output reaches an `Add` with no other kernel in between (through
-  dropout, activations, reshapes and normalization) projects a residual
-  branch (`attention_output` for attention, else `mlp_out`), and the
-  kernels feeding it are `mlp_in`; the kernel that makes a model output is
-  the `head`;
+- from what the model computes (`_dataflow`): its call traced on symbolic
+  inputs, every layer's `call` expanded, so a block of any library reads
+  the same: residual branches, attention's query, key, value and output
+  projections, the MLP's (gate, up, experts, router), embeddings, class
+  tokens, the head, blocks and towers, each kernel's fans;
+- by layer type, at any depth, for what the trace does not show (a layer
+  whose call cannot run on symbolic tensors, a weight the call does not
+  read): `MultiHeadAttention`'s kernels, `Embedding` tables and an untied
+  `ReversibleEmbedding`'s output table (`head`), keras-hub's named
+  sublayers (`_HUB_SUBLAYERS`), the bias of a layer with a kernel; and
+  always the scale and offset of normalization layers (`norm_scale`,
+  `norm_bias`); when the whole call cannot be traced, also the graph of a
+  functional model (`_by_graph`);
 - from `roles={"mlp_out": r"block_(?P<block>\\d+)/ffn_out/kernel", ...}`:
   regular expressions matched on variable paths (`re.fullmatch`), which
   take precedence; a group named `block` gives the block's index.
 
-Blocks are counted in the model's variable order: each attention layer
-opens a block, and so does a residual branch after the last one closed.
+Statistics (a layer's non-trainable variables: moving means, adapted
+state) never get a role.
 """
 
 import collections
@@ -33,6 +33,8 @@ import keras
 
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
+from keras_inits._internal import keras_trace
+from keras_inits.recipes import _dataflow
 
 ROLES: tuple[str, ...] = (
     "embedding",
@@ -44,7 +46,36 @@ ROLES: tuple[str, ...] = (
     "norm_bias",
     "bias",
     "head",
+    "projection",
 )
+"""The roles a variable can have. `projection` is a kernel outside the
+residual branches that is neither an embedding nor the head (a ResNet's
+projected shortcut, a pooler)."""
+
+SUBROLES: dict[str, str] = {
+    "query": "attention_qkv",
+    "key": "attention_qkv",
+    "value": "attention_qkv",
+    "fused_qkv": "attention_qkv",
+    "mlp_gate": "mlp_in",
+    "mlp_up": "mlp_in",
+    "router": "mlp_in",
+    "expert_gate": "mlp_in",
+    "expert_up": "mlp_in",
+    "expert_in": "mlp_in",
+    "expert_out": "mlp_out",
+    "token": "embedding",
+    "position": "embedding",
+    "patch": "embedding",
+    "class_token": "embedding",
+    "mask_token": "embedding",
+    "mlp_bias": "bias",
+    "recurrent_bias": "bias",
+}
+"""Finer role -> its role: where published recipes tell apart what a role
+holds (a gated MLP's gate and up projections, a fused query-key-value
+kernel, experts and the router, kinds of embedding, MLP biases, a
+recurrent layer's bias). `roles=` accepts these names too."""
 
 # Names keras-hub gives the sublayers of its transformer layers.
 _HUB_SUBLAYERS = {
@@ -60,6 +91,7 @@ _NORM_SCALES = ("gamma", "scale")
 _NORM_OFFSETS = ("beta", "offset", "bias")
 _ATTENTION = ("attention_qkv", "attention_output")
 _BRANCH_ENDS = ("attention_output", "mlp_out")
+_IN_BLOCKS = _ATTENTION + ("mlp_in", "mlp_out", "bias")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,7 +102,8 @@ class Slot:
         path: the variable's path, as `reinitialize`'s report gives it.
         role: one of `ROLES`, or None when it matched none.
         block: the 0-based index of the block of an `attention_qkv`,
-            `attention_output`, `mlp_in` or `mlp_out` variable; else None.
+            `attention_output`, `mlp_in` or `mlp_out` variable, or of the
+            bias of one; else None.
         depth: L, the model's number of blocks (None without any).
         width: d, the width of the residual stream (None when unknown).
         shape: the variable's shape.
@@ -82,6 +115,10 @@ class Slot:
         ends_branch: whether zeros here silence a residual branch: the
             scale of a normalization that ends the branch, else the
             branch's output projection.
+        subrole: one of `SUBROLES` (of `role`), or None.
+        adds_one: whether the layer uses `1 + value` (a Gemma RMSNorm
+            scale, whose identity is 0).
+        reason: why a variable has no role (None when it has one).
     """
 
     path: str
@@ -93,6 +130,9 @@ class Slot:
     fan_in: int
     fan_out: int
     ends_branch: bool
+    subrole: str | None = None
+    adds_one: bool = False
+    reason: str | None = None
 
 
 def find_slots(
@@ -119,35 +159,78 @@ def find_slots(
             )
     variables = list({id(v): v for v in model.weights}.values())
     named = [(paths[id(v)], v) for v in variables]
+    statistics = _statistics(model)
     found = _Found()
     for layer in keras_internals.all_layers(model):
         _by_type(layer, found)
-    for layer in keras_internals.all_layers(model):
-        _by_graph(layer, found, found.head_graph is None)
-    given = _by_pattern(named, patterns, found)
-    blocks = _blocks(named, found, given)
-    depth = depth or (max(blocks.values()) + 1 if blocks else None)
-    width = width or _width(named, found)
+    flow, unseen = _flow(model)
+    if flow is None:
+        for layer in keras_internals.all_layers(model):
+            _by_graph(layer, found, found.head_graph is None)
+    else:
+        found.take_flow(flow)
+    given = _by_pattern(named, patterns, found, statistics)
+    blocks, depths, widths = _blocks_and_towers(named, found, flow, given)
+    default_depth = max(depths.values(), default=None)
+    default_width = _most_common(widths)
     slots = []
     for path, variable in named:
-        role = found.roles.get(id(variable))
+        key = id(variable)
+        role = found.roles.get(key)
+        reason = None
+        if key in statistics:
+            role, reason = None, "statistics, which recipes leave as they are"
+        elif role is None:
+            reason = found.reasons.get(key) or unseen
+        # A variable of no tower (an embedding, the head) gets the deepest
+        # tower's depth and the most common width.
+        tower = found.towers.get(key, -1)
         shape = tuple(variable.shape)
-        slots.append(
-            (
-                variable,
-                Slot(
-                    path,
-                    role,
-                    blocks.get(id(variable)),
-                    depth,
-                    width,
-                    shape,
-                    *_fans(role, shape),
-                    id(variable) in found.ends,
-                ),
-            )
+        fan_in, fan_out = found.fans.get(key) or _fans(role, shape)
+        slot = Slot(
+            path=path,
+            role=role,
+            block=blocks.get(key) if role in _IN_BLOCKS else None,
+            depth=depth or depths.get(tower, default_depth),
+            width=width or widths.get(tower, default_width),
+            shape=shape,
+            fan_in=fan_in,
+            fan_out=fan_out,
+            ends_branch=key in found.ends and role is not None,
+            subrole=found.subroles.get(key) if role is not None else None,
+            adds_one=key in found.adds_one,
+            reason=reason,
         )
+        slots.append((variable, slot))
     return slots
+
+
+def _flow(model):
+    """`(flow, unseen)`: the `_dataflow.Flow` of `model`, or None when its
+    call cannot be traced, and the reason a variable the flow does not
+    show has no role."""
+    try:
+        flow = _dataflow.analyse(model)
+    except keras_trace.TraceError as error:
+        return None, f"the model's call could not be traced ({error})"
+    return flow, "the model's traced call does not read it"
+
+
+def _statistics(model):
+    """The ids of the variables a layer keeps as statistics or state
+    (`Layer._non_trainable_variables`: moving means and variances,
+    adapted means, counters), as opposed to a frozen layer's weights."""
+    return {
+        id(v)
+        for layer in keras_internals.all_layers(model)
+        for v in layer._non_trainable_variables
+    }
+
+
+def _most_common(values):
+    """The most common of a dict's values, or None when it is empty."""
+    counts = collections.Counter(values.values())
+    return counts.most_common(1)[0][0] if counts else None
 
 
 def check_roles(owner, roles):
@@ -164,10 +247,11 @@ def check_roles(owner, roles):
         )
     patterns = []
     for role, pattern in roles.items():
-        if role not in ROLES:
+        if role not in ROLES and role not in SUBROLES:
             raise ValueError(
                 f"Unknown role {role!r} in `roles`: the roles are "
-                f"{', '.join(ROLES)}."
+                f"{', '.join(ROLES)}, and the finer roles "
+                f"{', '.join(SUBROLES)}."
             )
         try:
             patterns.append((role, re.compile(pattern)))
@@ -180,22 +264,66 @@ def check_roles(owner, roles):
 
 
 class _Found:
-    """What the layer and graph passes found: variable id -> role, the
-    variables that end a branch, and each attention variable's layer."""
+    """What the passes found, by variable id: roles and finer roles, the
+    variables that end a branch, each attention variable's layer; and
+    from the data flow, towers, blocks, fans, scales used as `1 + scale`
+    and why a variable it shows has no role."""
 
     def __init__(self):
         self.roles = {}  # variable id -> role
+        self.subroles = {}  # variable id -> finer role
         # variable id -> its attention layer (the layer's id, or the path
         # prefix a `roles=` pattern matched)
         self.units = {}
         self.ends = set()  # ids of the variables that end a branch
         self.head_graph = None
+        self.towers = {}  # variable id -> tower (data flow)
+        self.blocks = {}  # variable id -> block in its tower (data flow)
+        self.fans = {}  # variable id -> (fan_in, fan_out) (data flow)
+        self.adds_one = set()  # ids of scales used as 1 + scale
+        self.reasons = {}  # variable id -> why it has no role
 
-    def set(self, variable, role, unit=None):
+    def set(self, variable, role, unit=None, subrole=None):
         if variable is not None:
             self.roles[id(variable)] = role
+            self.subroles.pop(id(variable), None)
+            if subrole is not None:
+                self.subroles[id(variable)] = subrole
             if unit is not None:
                 self.units[id(variable)] = unit
+
+    def take_flow(self, flow):
+        """Takes what the data flow found over what the types did: its
+        roles (the types' stay where it has none), blocks, fans and the
+        branch ends, which are its alone (but in a layer whose call it
+        could not trace)."""
+        opaque = {id(v) for layer, _ in flow.opaque for v in layer.weights}
+        self.ends &= opaque
+        for key, use in flow.uses.items():
+            if use.role is not None:
+                self.roles[key] = use.role
+                self.subroles.pop(key, None)
+                if use.subrole is not None:
+                    self.subroles[key] = use.subrole
+            elif use.reason is not None and key not in self.roles:
+                self.reasons[key] = use.reason
+            if use.tower is not None:
+                self.towers[key] = use.tower
+            if use.block is not None:
+                self.blocks[key] = use.block
+            if use.fans is not None:
+                self.fans[key] = use.fans
+            if use.ends_branch:
+                self.ends.add(key)
+            if use.adds_one:
+                self.adds_one.add(key)
+        for layer, reason in flow.opaque:
+            for variable in layer.weights:
+                self.reasons.setdefault(
+                    id(variable),
+                    f"in {layer.name}, whose call does not run on symbolic "
+                    f"tensors ({reason})",
+                )
 
 
 def _by_type(layer, found):
@@ -236,6 +364,10 @@ def _by_type(layer, found):
                 found.set(variable, "norm_scale")
             elif variable.name in _NORM_OFFSETS:
                 found.set(variable, "norm_bias")
+    elif _variable(layer, "recurrent_kernel") is not None:
+        # An RNN cell's bias holds its gates' (LSTM's forget gate starts
+        # at 1 with `unit_forget_bias`).
+        found.set(_variable(layer, "bias"), "bias", subrole="recurrent_bias")
     elif _variable(layer, "kernel") is not None:
         found.set(_variable(layer, "bias"), "bias")
 
@@ -378,36 +510,58 @@ def _skip_path(tensor):
             return path
 
 
-def _blocks(named, found, given):
-    """variable id -> block index: an attention layer opens a block unless
-    the open block has no attention yet; a residual branch after the last
-    one closed opens one. Indices given by a pattern's `block` group win."""
+def _blocks_and_towers(named, found, flow, given):
+    """`(blocks, depths, widths)`: variable id -> block index, and tower ->
+    number of blocks and width of its stream. The data flow's where it
+    found blocks; else counted in variable order (`_count_blocks`).
+    Indices given by a pattern's `block` group win."""
+    if flow is not None and flow.depths:
+        blocks = {**found.blocks, **given}
+        depths = dict(flow.depths)
+        for key, block in given.items():
+            tower = found.towers.get(key, 0)
+            depths[tower] = max(depths.get(tower, 0), block + 1)
+        return blocks, depths, dict(flow.widths)
+    blocks = _count_blocks(named, found, given)
+    depths = {0: max(blocks.values()) + 1} if blocks else {}
+    width = _width(named, found)
+    return blocks, depths, {0: width} if width else {}
+
+
+def _count_blocks(named, found, given):
+    """variable id -> block index, counted in variable order: a block
+    holds an attention (its query, key and value kernels, then its output)
+    and an MLP (its inputs, then its output); a variable that would repeat
+    what the open block has opens the next one. A pattern's `block` group
+    sets the index, and those after it count on from there."""
     blocks = {}
     block = -1  # the open block's index; -1 before the first
-    unit = None  # the open block's attention layer, None before one
-    closed = True  # no block is open, or the open one has its mlp_out
+    has = set()  # the roles the open block holds
     for _, variable in named:
-        role = found.roles.get(id(variable))
-        if role in _ATTENTION:
-            this = found.units.get(id(variable))
-            if this != unit and (closed or unit is not None):
-                block += 1
-                closed = False
-            unit = this
-        elif role in ("mlp_in", "mlp_out"):
-            if closed:
-                block += 1
-                unit = None
-                closed = False
-        else:
+        key = id(variable)
+        role = found.roles.get(key)
+        if role not in _ATTENTION + ("mlp_in", "mlp_out"):
             continue
-        blocks[id(variable)] = given.get(id(variable), block)
-        closed = closed or role == "mlp_out"
+        if key in given:
+            if given[key] != block:
+                block, has = given[key], set()
+        else:
+            if role == "attention_qkv":
+                later = {"attention_output", "mlp_in", "mlp_out"}
+            elif role == "attention_output":
+                later = {"attention_output", "mlp_in", "mlp_out"}
+            else:
+                later = {"mlp_out"}
+            if block < 0 or has & later:
+                block, has = block + 1, set()
+        has.add(role)
+        blocks[key] = block
     return blocks
 
 
-def _by_pattern(named, patterns, found):
-    """Applies `roles=` patterns; returns variable id -> given block."""
+def _by_pattern(named, patterns, found, statistics):
+    """Applies `roles=` patterns; returns variable id -> given block. A
+    pattern matching statistics (`statistics`: ids) is a ValueError."""
     given = {}
     matched = set()  # roles whose pattern matched a path
     for path, variable in named:
@@ -415,8 +569,16 @@ def _by_pattern(named, patterns, found):
             match = pattern.fullmatch(path)
             if match is None:
                 continue
+            if id(variable) in statistics:
+                raise ValueError(
+                    f"`roles[{role!r}]` matches {path!r}, a statistic its "
+                    "layer keeps (a moving mean or variance, adapted "
+                    "state), not a weight: recipes leave statistics as "
+                    f"they are. Received: {pattern.pattern!r}"
+                )
             matched.add(role)
-            found.set(variable, role, path.rsplit("/", 2)[0])
+            subrole = role if role in SUBROLES else None
+            found.set(variable, SUBROLES.get(role, role), None, subrole)
             if "block" in pattern.groupindex:
                 given[id(variable)] = int(match["block"])
             break

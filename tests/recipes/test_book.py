@@ -14,6 +14,7 @@ from scipy import stats
 
 from keras_inits.initializers._bounded_normal import TruncatedNormalRange
 from keras_inits.initializers._bounded_normal import TruncatedNormalSigmas
+from keras_inits.initializers._constant import Constant
 from keras_inits.initializers._constant import Ones
 from keras_inits.initializers._constant import Zeros
 from keras_inits.initializers._random import RandomNormal
@@ -23,6 +24,7 @@ from keras_inits.recipes import _book as recipe_book
 from keras_inits.recipes import _registry
 from keras_inits.recipes._recipe import MissingSlotValue
 from keras_inits.recipes._roles import ROLES
+from keras_inits.recipes._roles import SUBROLES
 from keras_inits.recipes._roles import Slot
 
 # A small transformer: width d, L blocks, a variable of block l; attention
@@ -32,8 +34,33 @@ D, L, BLOCK, INNER, HIDDEN, VOCAB = 64, 12, 3, 32, 256, 1000
 A = "block_3/attention/"
 
 
-def slot(path, role, shape, fan_in, fan_out, block=None, ends=False):
-    return Slot(path, role, block, L, D, shape, fan_in, fan_out, ends)
+def slot(
+    path,
+    role,
+    shape,
+    fan_in,
+    fan_out,
+    block=None,
+    ends=False,
+    subrole=None,
+    adds_one=False,
+):
+    return Slot(
+        path,
+        role,
+        block,
+        L,
+        D,
+        shape,
+        fan_in,
+        fan_out,
+        ends,
+        subrole=subrole,
+        adds_one=adds_one,
+    )
+
+
+EXPERTS = 8
 
 
 SLOTS = {
@@ -41,10 +68,22 @@ SLOTS = {
         "embedding/embeddings", "embedding", (VOCAB, D), VOCAB, D
     ),
     "query": slot(
-        A + "query/kernel", "attention_qkv", (D, 4, 8), D, INNER, BLOCK
+        A + "query/kernel",
+        "attention_qkv",
+        (D, 4, 8),
+        D,
+        INNER,
+        BLOCK,
+        subrole="query",
     ),
     "value": slot(
-        A + "value/kernel", "attention_qkv", (D, 4, 8), D, INNER, BLOCK
+        A + "value/kernel",
+        "attention_qkv",
+        (D, 4, 8),
+        D,
+        INNER,
+        BLOCK,
+        subrole="value",
     ),
     "attention_output": slot(
         A + "attention_output/kernel",
@@ -78,7 +117,13 @@ SLOTS = {
     "other": slot("stem/conv/kernel", None, (3, 3, 3, 16), 27, 144),
     # Variants some recipes treat apart.
     "fused_qkv": slot(
-        "block_3/c_attn/kernel", "attention_qkv", (D, 3 * D), D, 3 * D, BLOCK
+        "block_3/c_attn/kernel",
+        "attention_qkv",
+        (D, 3 * D),
+        D,
+        3 * D,
+        BLOCK,
+        subrole="fused_qkv",
     ),
     "v_proj": slot(
         "layers/3/self_attn/v_proj/kernel",
@@ -87,6 +132,7 @@ SLOTS = {
         D,
         D,
         BLOCK,
+        subrole="value",
     ),
     "patch_embedding": slot(
         "patch_embedding/kernel",
@@ -94,6 +140,93 @@ SLOTS = {
         (16, 16, 3, D),
         16 * 16 * 3,
         16 * 16 * D,
+        subrole="patch",
+    ),
+    # The finer roles.
+    "mlp_gate": slot(
+        "block_3/w1/kernel",
+        "mlp_in",
+        (D, HIDDEN),
+        D,
+        HIDDEN,
+        BLOCK,
+        subrole="mlp_gate",
+    ),
+    "mlp_up": slot(
+        "block_3/w3/kernel",
+        "mlp_in",
+        (D, HIDDEN),
+        D,
+        HIDDEN,
+        BLOCK,
+        subrole="mlp_up",
+    ),
+    "router": slot(
+        "block_3/moe/router/kernel",
+        "mlp_in",
+        (D, EXPERTS),
+        D,
+        EXPERTS,
+        BLOCK,
+        subrole="router",
+    ),
+    # Fans without the experts' axis.
+    "expert_out": slot(
+        "block_3/moe/experts/w2",
+        "mlp_out",
+        (EXPERTS, HIDDEN, D),
+        HIDDEN,
+        D,
+        BLOCK,
+        ends=True,
+        subrole="expert_out",
+    ),
+    "class_token": slot(
+        "embedding/class_token",
+        "embedding",
+        (1, 1, D),
+        D,
+        D,
+        subrole="class_token",
+    ),
+    "position": slot(
+        "position_embedding/embeddings",
+        "embedding",
+        (256, D),
+        256,
+        D,
+        subrole="position",
+    ),
+    "mlp_bias": slot(
+        "block_3/mlp_in/bias",
+        "bias",
+        (HIDDEN,),
+        HIDDEN,
+        HIDDEN,
+        subrole="mlp_bias",
+    ),
+    "projection": slot("pooler/kernel", "projection", (D, D), D, D),
+    # Gemma's RMSNorm multiplies by 1 + scale.
+    "gemma_scale": slot(
+        "block_3/norm/scale", "norm_scale", (D,), D, D, adds_one=True
+    ),
+    "gemma_end": slot(
+        "block_3/post_ffw_norm/scale",
+        "norm_scale",
+        (D,),
+        D,
+        D,
+        ends=True,
+        adds_one=True,
+    ),
+    # LSTM's bias: 1 for the forget gate with `unit_forget_bias`.
+    "lstm_bias": slot(
+        "lstm/lstm_cell/bias",
+        "bias",
+        (4 * D,),
+        4 * D,
+        4 * D,
+        subrole="recurrent_bias",
     ),
 }
 
@@ -134,6 +267,9 @@ LAYER_NORM = {
     "norm_scale": ONES,
     "norm_bias": ZEROS,
     "bn_end": ONES,
+    "mlp_bias": ZEROS,
+    "gemma_scale": ZEROS,
+    "gemma_end": ZEROS,
 }
 BETA = (8 * L) ** -0.25  # DeepNet, decoder-only or encoder-only
 
@@ -151,11 +287,18 @@ EXPECTED = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "class_token",
+                "position",
+                "projection",
             ],
             normal(0.02),
         ),
         "attention_output": normal(0.02 / math.sqrt(2 * 12)),
         "mlp_out": normal(0.02 / math.sqrt(2 * 12)),
+        "expert_out": normal(0.02 / math.sqrt(2 * 12)),
         **LAYER_NORM,
     },
     "gpt_neox": {
@@ -169,11 +312,18 @@ EXPECTED = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "class_token",
+                "position",
+                "projection",
             ],
             normal(math.sqrt(2 / (5 * 64))),
         ),
         "attention_output": normal(2 / (12 * math.sqrt(64))),
         "mlp_out": normal(2 / (12 * math.sqrt(64))),  # d, not fan_in 256
+        "expert_out": normal(2 / (12 * math.sqrt(64))),
         **LAYER_NORM,
     },
     "bert": {
@@ -189,6 +339,13 @@ EXPECTED = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "expert_out",
+                "class_token",
+                "position",
+                "projection",
             ],
             cut_at_2(0.02),
         ),
@@ -205,23 +362,43 @@ EXPECTED = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "class_token",
+                "position",
+                "projection",
             ],
             cut_at_3(1 / math.sqrt(64)),
         ),
         # d = 64 (not the fan_in 32), layer_id + 1 = 4.
         "attention_output": cut_at_3(1 / math.sqrt(2 * 64 * 4)),
         "mlp_out": cut_at_3(1 / math.sqrt(2 * 256 * 4)),
+        "expert_out": cut_at_3(1 / math.sqrt(2 * 256 * 4)),
         **LAYER_NORM,
     },
     "torchtitan_llama": {
         **dict.fromkeys(
-            ["query", "value", "mlp_in", "fused_qkv", "v_proj"],
+            [
+                "query",
+                "value",
+                "mlp_in",
+                "fused_qkv",
+                "v_proj",
+                "mlp_gate",
+                "projection",
+            ],
             torch_trunc(0.02),
         ),
-        "attention_output": torch_trunc(0.02 / math.sqrt(2 * 4)),
-        "mlp_out": torch_trunc(0.02 / math.sqrt(2 * 4)),
-        "embedding": normal(1.0),
-        "patch_embedding": normal(1.0),
+        # w2, and w3, the router and the experts' w2 and w3 (l + 1 = 4).
+        **dict.fromkeys(
+            ["attention_output", "mlp_out", "mlp_up", "router", "expert_out"],
+            torch_trunc(0.02 / math.sqrt(2 * 4)),
+        ),
+        **dict.fromkeys(
+            ["embedding", "patch_embedding", "class_token", "position"],
+            normal(1.0),
+        ),
         "head": cut_at_3(64**-0.5),
         **LAYER_NORM,
     },
@@ -234,6 +411,10 @@ EXPECTED = {
         "attention_output": normal(BETA * math.sqrt(2 / (32 + 64))),
         "mlp_in": normal(BETA * math.sqrt(2 / (64 + 256))),
         "mlp_out": normal(BETA * math.sqrt(2 / (256 + 64))),
+        "mlp_gate": normal(BETA * math.sqrt(2 / (64 + 256))),
+        "mlp_up": normal(BETA * math.sqrt(2 / (64 + 256))),
+        "router": normal(BETA * math.sqrt(2 / (64 + EXPERTS))),
+        "expert_out": normal(BETA * math.sqrt(2 / (256 + 64))),
     },
     "vit_jax": {
         "query": uniform(math.sqrt(6 / (64 + 32))),
@@ -243,18 +424,31 @@ EXPECTED = {
         "attention_output": uniform(math.sqrt(6 / (32 + 64))),
         "mlp_in": uniform(math.sqrt(6 / (64 + 256))),
         "mlp_out": uniform(math.sqrt(6 / (256 + 64))),
+        "mlp_gate": uniform(math.sqrt(6 / (64 + 256))),
+        "mlp_up": uniform(math.sqrt(6 / (64 + 256))),
+        "router": uniform(math.sqrt(6 / (64 + EXPERTS))),
+        "expert_out": uniform(math.sqrt(6 / (256 + 64))),
         "embedding": normal(0.02),
+        "position": normal(0.02),
         # LeCun normal: JAX divides by the std of N(0, 1) cut at 2.
         "patch_embedding": cut_at_2(
             math.sqrt(1 / 768) / stats.truncnorm(-2, 2).std()
         ),
+        "projection": cut_at_2(
+            math.sqrt(1 / 64) / stats.truncnorm(-2, 2).std()
+        ),
+        "class_token": ZEROS,
         "head": ZEROS,
         **LAYER_NORM,
+        "mlp_bias": normal(1e-6),
     },
     "zero_init_residual": {
         "attention_output": ZEROS,
         "mlp_out": ZEROS,
+        "expert_out": ZEROS,
         "bn_end": ZEROS,
+        # 1 + scale is 0 at -1.
+        "gemma_end": (Constant, {"value": -1.0}),
     },
     "mup": {
         # 0.02 at the base width 256: 0.02 * sqrt(256 / 64) at d = 64.
@@ -267,15 +461,33 @@ EXPECTED = {
                 "mlp_out",
                 "fused_qkv",
                 "v_proj",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "expert_out",
+                "projection",
             ],
             normal(0.02 * math.sqrt(256 / 64)),
         ),
-        "embedding": normal(0.02),
-        "patch_embedding": normal(0.02),
+        **dict.fromkeys(
+            ["embedding", "patch_embedding", "class_token", "position"],
+            normal(0.02),
+        ),
         "head": ZEROS,
         "bias": ZEROS,
+        "mlp_bias": ZEROS,
     },
 }
+# An expert's up projection is treated as a dense MLP's.
+SLOTS["expert_up"] = dataclasses.replace(
+    SLOTS["mlp_up"],
+    path="block_3/moe/experts/w3",
+    shape=(EXPERTS, D, HIDDEN),
+    subrole="expert_up",
+)
+for _expected in EXPECTED.values():
+    if "mlp_up" in _expected:
+        _expected["expert_up"] = _expected["mlp_up"]
 RECIPES = {recipe.name: recipe for recipe in recipe_book.BUILT_IN}
 CASES = [(name, key) for name in EXPECTED for key in SLOTS]
 
@@ -335,7 +547,7 @@ def expected_std(cls, arguments):
 DRAWN = [
     (name, key)
     for name, key in CASES
-    if EXPECTED[name].get(key, (None,))[0] not in (None, Zeros, Ones)
+    if EXPECTED[name].get(key, (None,))[0] not in (None, Zeros, Ones, Constant)
 ]
 
 
@@ -370,9 +582,13 @@ def test_constants(name):
 @pytest.mark.parametrize("name", EXPECTED)
 def test_formulas_name_the_roles_the_rule_covers(name):
     recipe = RECIPES[name]
+    # A finer role has its own formula where the rule treats it apart.
     covered = {SLOTS[key].role for key in EXPECTED[name]}
-    assert set(recipe.formulas) == covered
-    assert set(recipe.formulas) <= set(ROLES)
+    roles = {role for role in recipe.formulas if role in ROLES}
+    assert roles == covered
+    for subrole in set(recipe.formulas) - roles:
+        assert subrole in SUBROLES
+        assert any(SLOTS[k].subrole == subrole for k in EXPECTED[name])
     assert all(text.isascii() and text for text in recipe.formulas.values())
 
 
@@ -387,7 +603,11 @@ def test_docstring_gives_formula_and_reference(name):
 
 # recipe -> slot -> what it needs: "depth" (L), "width" (d), "block" (l).
 NEEDS = {
-    "gpt2": {"attention_output": "depth", "mlp_out": "depth"},
+    "gpt2": {
+        "attention_output": "depth",
+        "mlp_out": "depth",
+        "expert_out": "depth",
+    },
     "gpt_neox": {
         **dict.fromkeys(
             [
@@ -399,11 +619,18 @@ NEEDS = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "class_token",
+                "position",
+                "projection",
             ],
             "width",
         ),
         "attention_output": "width depth",
         "mlp_out": "width depth",
+        "expert_out": "width depth",
     },
     "bert": {},
     "olmo_mitchell": {
@@ -417,15 +644,24 @@ NEEDS = {
                 "fused_qkv",
                 "v_proj",
                 "patch_embedding",
+                "mlp_gate",
+                "mlp_up",
+                "router",
+                "class_token",
+                "position",
+                "projection",
             ],
             "width",
         ),
         "attention_output": "width block",
         "mlp_out": "block",
+        "expert_out": "block",
     },
     "torchtitan_llama": {
-        "attention_output": "block",
-        "mlp_out": "block",
+        **dict.fromkeys(
+            ["attention_output", "mlp_out", "mlp_up", "router", "expert_out"],
+            "block",
+        ),
         "head": "width",
     },
     "deepnet": dict.fromkeys(
@@ -437,6 +673,10 @@ NEEDS = {
             "mlp_out",
             "fused_qkv",
             "v_proj",
+            "mlp_gate",
+            "mlp_up",
+            "router",
+            "expert_out",
         ],
         "depth",
     ),
@@ -451,10 +691,18 @@ NEEDS = {
             "mlp_out",
             "fused_qkv",
             "v_proj",
+            "mlp_gate",
+            "mlp_up",
+            "router",
+            "expert_out",
+            "projection",
         ],
         "width",
     ),
 }
+for _needs in NEEDS.values():
+    if "mlp_up" in _needs:
+        _needs["expert_up"] = _needs["mlp_up"]
 WHAT = {
     "depth": "the number of blocks L",
     "width": "the width d of the residual stream (d_model)",

@@ -63,7 +63,7 @@ def test_names_list_the_built_in_recipes_first_in_order():
     for name in BUILT_IN:
         recipe = recipes.get(name)
         assert recipe.name == name and recipe.summary and recipe.source
-        assert set(recipe.formulas) <= set(roles.ROLES)
+        assert set(recipe.formulas) <= set(roles.ROLES) | set(roles.SUBROLES)
 
 
 def test_unknown_recipe_suggests_the_closest():
@@ -131,7 +131,7 @@ def test_bert_truncated_normal_and_torchtitan_depth_per_block():
 def test_zero_init_residual_silences_every_branch():
     model = recipe_models.resnet(blocks=3)
     before = weights(model)
-    keras_inits.reinitialize(model, seed=0, recipe="zero_init_residual")
+    reinitialize_checked(model, seed=0, recipe="zero_init_residual")
     after = weights(model)
     for i in range(3):
         assert (after[f"bn_b{i}/gamma"] == 0).all()
@@ -149,6 +149,22 @@ def test_zero_init_residual_silences_every_branch():
         assert after[f"fc{i}/kernel"].std() > 0
 
 
+def reinitialize_checked(model, **arguments):
+    """`reinitialize(model, **arguments)` with a recipe, expecting its
+    warning exactly when the plan leaves trainable weights of two or more
+    dimensions without a role (a ResNet's stem, say), and those weights
+    in the report's `unmatched`."""
+    name = arguments["recipe"]
+    plan = recipes.plan(model, name)
+    if plan.unmatched_weights:
+        with pytest.warns(UserWarning, match=f"recipe '{name}' matched no"):
+            report = keras_inits.reinitialize(model, **arguments)
+    else:
+        report = keras_inits.reinitialize(model, **arguments)
+    assert list(report.unmatched) == plan.unmatched_weights
+    return report
+
+
 def planned_std(initializer, shape):
     """The std of a large draw of `initializer`: what a variable drawn from
     it should show."""
@@ -164,7 +180,7 @@ def test_every_variable_gets_its_planned_initializer(name, build):
     model = build()
     plan = recipes.plan(model, name)
     before = weights(model)
-    keras_inits.reinitialize(model, seed=5, recipe=name)
+    reinitialize_checked(model, seed=5, recipe=name)
     after = weights(model)
     for row in plan:
         if row.initializer is None:
@@ -235,9 +251,9 @@ def test_plan_changes_nothing_and_lists_what_matched_no_role():
         for norm in ("bn_a0", "bn_b0", "bn_a1", "bn_b1", "bn_skip")
         for name in ("moving_mean", "moving_variance")
     ]
-    assert sorted(plan.unmatched) == sorted(
-        ["stem/kernel", "conv_skip/kernel"] + statistics
-    )
+    # The stem and the shortcut are projections: the recipe leaves them.
+    assert sorted(plan.unmatched) == sorted(statistics)
+    assert plan["stem/kernel"].role == "projection"
     assert [r.path for r in plan if r.initializer is not None] == [
         "bn_b0/gamma",
         "bn_b1/gamma",
@@ -249,7 +265,9 @@ def test_plan_changes_nothing_and_lists_what_matched_no_role():
         "block",
         "initializer",
     ]
-    assert "matched no role: stem/kernel, " in text
+    unmatched = text.splitlines()[-1]
+    assert unmatched.startswith("matched no role: ")
+    assert "bn_b0/moving_mean" in unmatched and "stem" not in unmatched
     for path, value in weights(model).items():
         np.testing.assert_array_equal(value, before[path])
 

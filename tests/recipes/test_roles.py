@@ -22,20 +22,21 @@ def slots(model, **arguments):
     }
 
 
+# A bias is in its kernel's block.
 def expect_attention(expected, prefix, block, bias=True):
     for name in ("query", "key", "value"):
         expected[f"{prefix}/{name}/kernel"] = ("attention_qkv", block)
         if bias:
-            expected[f"{prefix}/{name}/bias"] = ("bias", None)
+            expected[f"{prefix}/{name}/bias"] = ("bias", block)
     expected[f"{prefix}/attention_output/kernel"] = ("attention_output", block)
     if bias:
-        expected[f"{prefix}/attention_output/bias"] = ("bias", None)
+        expected[f"{prefix}/attention_output/bias"] = ("bias", block)
 
 
 def expect_dense(expected, name, role, block=None, bias=True):
     expected[f"{name}/kernel"] = (role, block)
     if bias:
-        expected[f"{name}/bias"] = ("bias", None)
+        expected[f"{name}/bias"] = ("bias", block)
 
 
 def expect_norm(expected, name, scale="gamma", offset="beta"):
@@ -138,10 +139,11 @@ def test_resnet_branch_ends_at_its_batch_norm_and_skips_the_shortcut():
         assert found[f"bn_b{i}/gamma"].ends_branch
         assert not found[f"conv_b{i}/kernel"].ends_branch
         assert roles_[f"bn_a{i}/moving_mean"] == (None, None)
-    # The projected shortcut is not a branch; the stem is no role.
-    assert roles_["conv_skip/kernel"] == (None, None)
+    # The projected shortcut is not a branch; it and the stem are plain
+    # projections (a model without attention has no patch embedding).
+    assert roles_["conv_skip/kernel"] == ("projection", None)
     assert not found["bn_skip/gamma"].ends_branch
-    assert roles_["stem/kernel"] == (None, None)
+    assert roles_["stem/kernel"] == ("projection", None)
     assert roles_["head/kernel"] == ("head", None)
     assert found["conv_a0/kernel"].fan_in == 3 * 3 * 8
 
@@ -158,7 +160,7 @@ def test_sequential_head_and_biases():
     roles_ = found_roles(slots(model))
     assert roles_["mlp/out/kernel"] == ("head", None)
     assert roles_["mlp/out/bias"] == ("bias", None)
-    assert roles_["mlp/hidden/kernel"] == (None, None)
+    assert roles_["mlp/hidden/kernel"] == ("projection", None)
 
 
 def test_subclassed_model_finds_attention_by_type():
@@ -336,6 +338,6 @@ def test_an_add_that_is_not_residual_is_no_branch():
     )
     x = keras.layers.Add()([x, h])
     found = found_roles(slots(keras.Model(images, x)))
-    assert found["patches/kernel"] == (None, None)
+    assert found["patches/kernel"] == ("projection", None)
     assert found["fc/kernel"] == ("mlp_in", 0)
     assert found["proj/kernel"] == ("mlp_out", 0)

@@ -29,6 +29,7 @@ from keras_inits.recipes._recipe import Recipe
 from keras_inits.recipes._recipe import Rule
 from keras_inits.recipes._roles import ROLES
 from keras_inits.recipes._roles import SUBROLES
+from keras_inits.recipes._roles import adapted_state
 from keras_inits.recipes._roles import find_slots
 
 _BUILT_IN = {recipe.name: recipe for recipe in _book.BUILT_IN}
@@ -186,7 +187,8 @@ class PlannedVariable:
     """One variable of a plan: its path, its role and block (see `Slot`),
     the initializer the recipe gives it (None when the layer's own is
     kept), the variable itself, its finer role (`SUBROLES`) and, without
-    a role, why."""
+    a role, why; `kept` is True for adapted state (a `Normalization`'s
+    mean), which `reinitialize` keeps unless `reset_adapted=True`."""
 
     path: str
     role: str | None
@@ -195,6 +197,7 @@ class PlannedVariable:
     variable: keras.Variable = dataclasses.field(repr=False, compare=False)
     subrole: str | None = None
     reason: str | None = None
+    kept: bool = False
 
 
 class RecipePlan(tables.RowTable[PlannedVariable]):
@@ -257,9 +260,7 @@ class RecipePlan(tables.RowTable[PlannedVariable]):
                     r.path,
                     r.role or "-",
                     "-" if r.block is None else str(r.block),
-                    "(layer's own)"
-                    if r.initializer is None
-                    else initializer_name(r.initializer),
+                    _initializer_column(r),
                 )
                 for r in self.rows
             ],
@@ -273,6 +274,15 @@ class RecipePlan(tables.RowTable[PlannedVariable]):
         if self.unmatched:
             lines.append("matched no role: " + ", ".join(self.unmatched))
         return "\n".join(lines)
+
+
+def _initializer_column(row):
+    """What `reinitialize` does to the variable of a plan's `row`."""
+    if row.kept:
+        return "(kept: adapted state)"
+    if row.initializer is None:
+        return "(layer's own)"
+    return initializer_name(row.initializer)
 
 
 def plan(
@@ -324,6 +334,7 @@ def plan(
         width=width,
         owner=owner,
     )
+    adapted = adapted_state(model)
     for variable, slot in slots:
         initializer = _apply_rule(recipe, slot, owner)
         rows.append(
@@ -335,6 +346,7 @@ def plan(
                 variable,
                 slot.subrole,
                 slot.reason,
+                id(variable) in adapted,
             )
         )
     depth = slots[0][1].depth if slots else depth

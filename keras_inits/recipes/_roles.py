@@ -179,7 +179,7 @@ def find_slots(
         role = found.roles.get(key)
         reason = None
         if key in statistics:
-            role, reason = None, "statistics, which recipes leave as they are"
+            role, reason = None, statistics[key]
         elif role is None:
             reason = found.reasons.get(key) or unseen
         # A variable of no tower (an embedding, the head) gets the deepest
@@ -217,14 +217,39 @@ def _flow(model):
 
 
 def _statistics(model):
-    """The ids of the variables a layer keeps as statistics or state
-    (`Layer._non_trainable_variables`: moving means and variances,
-    adapted means, counters), as opposed to a frozen layer's weights."""
+    """variable id -> why recipes leave it, for the variables a layer
+    keeps as statistics or state (`Layer._non_trainable_variables`: moving
+    means and variances, adapted means, counters), as opposed to a frozen
+    layer's weights."""
+    statistics = {}
+    for layer in keras_internals.all_layers(model):
+        if is_adapted(layer):
+            reason = (
+                f"adapted state ({type(layer).__name__}.adapt() computes "
+                "it), which reinitialize keeps unless reset_adapted=True"
+            )
+        else:
+            reason = "statistics, which recipes leave to their layer"
+        for v in layer._non_trainable_variables:
+            statistics[id(v)] = reason
+    return statistics
+
+
+def adapted_state(model: keras.layers.Layer) -> set[int]:
+    """The ids of the variables of `model`'s layers that compute their
+    state from data (`is_adapted`)."""
     return {
         id(v)
         for layer in keras_internals.all_layers(model)
+        if is_adapted(layer)
         for v in layer._non_trainable_variables
     }
+
+
+def is_adapted(layer: keras.layers.Layer) -> bool:
+    """Whether `layer` computes its state from data (`adapt()`), which
+    `reinitialize` keeps unless asked to reset it."""
+    return callable(getattr(layer, "adapt", None))
 
 
 def _most_common(values):

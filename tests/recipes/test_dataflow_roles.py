@@ -292,3 +292,23 @@ def test_time_distributed_branch_is_recognized():
         ("td_down", "kernel"): "mlp_out",
         ("td_down", "bias"): "bias",
     }
+
+
+def test_plan_shows_adapted_state_kept_and_statistics_left():
+    normalization = keras.layers.Normalization(name="norm")
+    normalization.adapt(np.arange(40, dtype="float32").reshape(10, 4))
+    inputs = keras.Input((4,))
+    x = keras.layers.BatchNormalization(name="bn")(normalization(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(x))
+    plan = recipes.plan(model, "gpt2")
+    assert plan["norm/mean"].kept and plan["norm/mean"].initializer is None
+    assert "adapted state" in plan["norm/mean"].reason
+    assert not plan["bn/moving_mean"].kept
+    lines = {line.split()[0]: line for line in str(plan).splitlines()[1:]}
+    assert lines["norm/mean"].endswith("(kept: adapted state)")
+    assert lines["bn/moving_mean"].endswith("(layer's own)")
+    # reinitialize keeps the adapted mean, as the plan says.
+    mean = values(normalization.mean)
+    with pytest.warns(UserWarning, match="no transformer blocks"):
+        keras_inits.reinitialize(model, seed=0, recipe="gpt2")
+    np.testing.assert_array_equal(values(normalization.mean), mean)

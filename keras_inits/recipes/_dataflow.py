@@ -7,17 +7,24 @@ of a `matmul`, `einsum` or convolution (a *projection*), a residual branch
 is what an `add` joins to the stream it was computed from. From that:
 
 - **residual adds**: an `add` of two tensors, one of which (the branch) is
-  computed from the other (the stream) as it was earlier: the stream, back
-  through operations of one input with at most one projection (a ResNet's
-  projected shortcut) and through earlier residual adds' streams;
+  computed from the other (the stream): the stream, back through
+  operations that keep its shape (of one computed input, or one of its
+  shape among several: a stream times a mask), views, at most one
+  projection (a ResNet's projected shortcut) and earlier residual adds'
+  streams; with a projection of the stream (its input computed from the
+  stream with no projection between) on the way after the last residual
+  add. A layer whose call could not be traced counts as a projection
+  here, and alone in a branch takes attention's place;
 - **a branch's region**: the operations from the stream to the add;
 - **attention** in a region: a product of two computed tensors (the
   scores) whose result, through a softmax, multiplies a third (the
   values), or `dot_product_attention`; the nearest projection behind each
   operand is the query, key or value projection (one projection behind
-  several: fused), the projections after it the output projection. A key
-  computed from another stream (an encoder's output) makes the attention
-  cross-attention;
+  several operands: fused; several behind one operand: attention
+  projections whose subrole cannot be told), the projections after it
+  the output projection, a table multiplied with the queries or keys a
+  relative position embedding. A key computed from another stream (an
+  encoder's output) makes the attention cross-attention;
 - **the MLP**: the region's other projections of the stream: those with no
   projection after them in the region are `mlp_out`, the others `mlp_in`;
   of two multiplied together, the one through a nonlinearity is the gate
@@ -25,23 +32,25 @@ is what an `add` joins to the stream it was computed from. From that:
   a kernel with a leading axis of the router's size holds the experts;
 - **blocks**: residual adds chained by their streams form a tower (an
   encoder, a decoder); along it, a self-attention branch opens a block
-  unless the open one has none yet, an MLP branch opens one when the open
-  one has its MLP, cross-attention joins the open one;
+  unless the open one is empty, an MLP branch opens one when the open one
+  has its MLP, cross-attention joins the open one;
 - **outside branches**: a table indexed by a model input is a token
   embedding, a table (or slice of one) added to the stream a position
-  embedding, a variable concatenated to it a class token, and the first
-  projection of an input a patch embedding; a projection that makes a
-  model output with no projection or residual add after it is the head;
-  other projections are `projection`;
-- **biases** are vectors added to a projection's output; normalization
+  embedding, a variable concatenated to it a class token, one selected
+  by a mask a mask token, and a transformer's first projection of its
+  input the patch embedding; a projection that makes a model output with
+  no projection after it is the head; other projections are
+  `projection`;
+- **biases** are variables added to a projection's output; normalization
   scales and offsets are found by their layer's type by the caller, and
   here whether a layer applies `1 + scale` (Gemma's RMSNorm), whose
-  identity is then 0.
+  identity is then 0, and which scale ends a branch.
 
 Fans are the projection's own: the contracted axes of an einsum are its
 fan_in, the weight's axes the output keeps its fan_out, axes shared with
 the data (a batch of experts) neither; a depthwise kernel's are its window
-(times the multiplier for fan_out).
+(times the multiplier for fan_out), a grouped convolution's its window
+times the channels of one group.
 """
 
 import dataclasses

@@ -297,9 +297,6 @@ class _Found:
     def __init__(self):
         self.roles = {}  # variable id -> role
         self.subroles = {}  # variable id -> finer role
-        # variable id -> its attention layer (the layer's id, or the path
-        # prefix a `roles=` pattern matched)
-        self.units = {}
         self.ends = set()  # ids of the variables that end a branch
         self.head_graph = None
         self.towers = {}  # variable id -> tower (data flow)
@@ -308,14 +305,12 @@ class _Found:
         self.adds_one = set()  # ids of scales used as 1 + scale
         self.reasons = {}  # variable id -> why it has no role
 
-    def set(self, variable, role, unit=None, subrole=None):
+    def set(self, variable, role, subrole=None):
         if variable is not None:
             self.roles[id(variable)] = role
             self.subroles.pop(id(variable), None)
             if subrole is not None:
                 self.subroles[id(variable)] = subrole
-            if unit is not None:
-                self.units[id(variable)] = unit
 
     def take_flow(self, flow):
         """Takes what the data flow found over what the types did: its
@@ -353,19 +348,20 @@ class _Found:
 
 def _by_type(layer, found):
     """Records in `found` the roles `layer`'s type gives: a
-    `MultiHeadAttention`'s kernels (the layer's id their unit), keras-hub's
+    `MultiHeadAttention`'s kernels (and which is the query, key or
+    value), keras-hub's
     named sublayers (and the kernels that end their branches), embedding
     tables and an untied `ReversibleEmbedding`'s output table (`head`), a
     normalization's scale and offset, and the bias of a layer with a
     kernel."""
     if isinstance(layer, keras.layers.MultiHeadAttention):
-        for dense in (layer.query_dense, layer.key_dense, layer.value_dense):
-            found.set(_variable(dense, "kernel"), "attention_qkv", id(layer))
-        found.set(
-            _variable(layer.output_dense, "kernel"),
-            "attention_output",
-            id(layer),
-        )
+        for subrole, dense in (
+            ("query", layer.query_dense),
+            ("key", layer.key_dense),
+            ("value", layer.value_dense),
+        ):
+            found.set(_variable(dense, "kernel"), "attention_qkv", subrole)
+        found.set(_variable(layer.output_dense, "kernel"), "attention_output")
     if type(layer).__module__.startswith("keras_hub"):
         for sublayer in keras_internals.sublayers(layer):
             if isinstance(sublayer, keras.layers.MultiHeadAttention):
@@ -374,9 +370,9 @@ def _by_type(layer, found):
             role = _HUB_SUBLAYERS.get(sublayer.name)
             if role is not None:
                 kernel = _variable(sublayer, "kernel")
-                found.set(
-                    kernel, role, id(layer) if role in _ATTENTION else None
-                )
+                # keras-hub names the query, key and value sublayers so.
+                subrole = sublayer.name if role == "attention_qkv" else None
+                found.set(kernel, role, subrole)
                 if kernel is not None and role in _BRANCH_ENDS:
                     found.ends.add(id(kernel))
         found.set(_variable(layer, "embeddings"), "embedding")
@@ -603,7 +599,7 @@ def _by_pattern(named, patterns, found, statistics):
                 )
             matched.add(role)
             subrole = role if role in SUBROLES else None
-            found.set(variable, SUBROLES.get(role, role), None, subrole)
+            found.set(variable, SUBROLES.get(role, role), subrole)
             if "block" in pattern.groupindex:
                 given[id(variable)] = int(match["block"])
             break

@@ -94,7 +94,8 @@ _PROJECTIONS = frozenset(
 _SHAPING = frozenset(
     {"Slice", "BroadcastTo", "Reshape", "Tile", "SliceUpdate", "Pad"}
 )
-_NORM_SCALES = ("gamma", "scale")
+# The names of a normalization's scale.
+NORM_SCALES = ("gamma", "scale")
 _KERAS_DEPTHWISE = (keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D)
 _KERAS_PROJECTIONS = _KERAS_DEPTHWISE + (
     keras.layers.Dense,
@@ -161,7 +162,7 @@ def analyse(model: keras.layers.Layer) -> Flow:
     norms = {
         id(v): layer
         for layer in keras_internals.all_layers(model)
-        if _is_norm(layer)
+        if is_norm(layer)
         for v in keras_internals.own_variables(layer)
     }
     return _Analysis(keras_trace.trace_call(model), norms).flow()
@@ -911,7 +912,7 @@ class _Analysis:
             if layer is None:
                 continue
             for v in keras_internals.own_variables(layer):
-                if v.name in _NORM_SCALES:
+                if v.name in NORM_SCALES:
                     return v
         return None
 
@@ -934,11 +935,13 @@ class _Analysis:
                     uses[id(v)] = dataclasses.replace(use, adds_one=True)
 
 
-def _is_norm(layer):
+def is_norm(layer: object) -> bool:
     """Whether `layer` is a normalization layer, by its class name
     (`...Normalization`, `...Norm`), so that one of any library counts."""
     name = type(layer).__name__
-    return name.endswith("Normalization") or name.endswith("Norm")
+    return isinstance(layer, keras.layers.Layer) and (
+        name.endswith("Normalization") or name.endswith("Norm")
+    )
 
 
 def _is_tensor(x):

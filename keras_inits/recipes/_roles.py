@@ -35,6 +35,8 @@ from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
 from keras_inits._internal import keras_trace
 from keras_inits.recipes import _dataflow
+from keras_inits.recipes._dataflow import NORM_SCALES
+from keras_inits.recipes._dataflow import is_norm
 
 ROLES: tuple[str, ...] = (
     "embedding",
@@ -87,7 +89,6 @@ _HUB_SUBLAYERS = {
     "feedforward_gate_dense": "mlp_in",
     "feedforward_output_dense": "mlp_out",
 }
-_NORM_SCALES = ("gamma", "scale")
 _NORM_OFFSETS = ("beta", "offset", "bias")
 _ATTENTION = ("attention_qkv", "attention_output")
 _BRANCH_ENDS = ("attention_output", "mlp_out")
@@ -379,9 +380,9 @@ def _by_type(layer, found):
     if isinstance(layer, keras.layers.Embedding):
         found.set(_variable(layer, "embeddings"), "embedding")
         found.set(_variable(layer, "reverse_embeddings"), "head")
-    if _is_norm(layer):
+    if is_norm(layer):
         for variable in keras_internals.own_variables(layer):
-            if variable.name in _NORM_SCALES:
+            if variable.name in NORM_SCALES:
                 found.set(variable, "norm_scale")
             elif variable.name in _NORM_OFFSETS:
                 found.set(variable, "norm_bias")
@@ -444,7 +445,7 @@ def _mark_branch(kernel_layer, norm, found):
             (
                 v
                 for v in keras_internals.own_variables(norm)
-                if v.name in _NORM_SCALES
+                if v.name in NORM_SCALES
             ),
             None,
         )
@@ -464,7 +465,7 @@ def _trace(tensor):
         operation, inputs = made
         if _is_kernel_layer(operation):
             return operation, norm
-        if _is_norm(operation) and len(inputs) == 1:
+        if is_norm(operation) and len(inputs) == 1:
             norm = norm or operation
         elif _weights(operation) or len(inputs) != 1:
             return None, None
@@ -485,7 +486,7 @@ def _trace_all(tensor):
             else [operation]
         )
     if isinstance(operation, keras.layers.Multiply) or (
-        len(inputs) == 1 and (_is_norm(operation) or not _weights(operation))
+        len(inputs) == 1 and (is_norm(operation) or not _weights(operation))
     ):
         return [k for t in inputs for k in _trace_all(t)]
     return []
@@ -527,7 +528,7 @@ def _skip_path(tensor):
         operation, (tensor,) = made
         if _is_kernel_layer(operation) and not projected:
             projected = True
-        elif _weights(operation) and not _is_norm(operation):
+        elif _weights(operation) and not is_norm(operation):
             return path
 
 
@@ -672,14 +673,4 @@ def _is_kernel_layer(operation):
     return isinstance(operation, keras.layers.MultiHeadAttention) or (
         isinstance(operation, keras.layers.Layer)
         and _variable(operation, "kernel") is not None
-    )
-
-
-def _is_norm(layer):
-    """Whether `layer` is a normalization layer, by its class name
-    (`...Normalization`, `...Norm`), so that a normalization from any
-    library counts."""
-    name = type(layer).__name__
-    return isinstance(layer, keras.layers.Layer) and (
-        name.endswith("Normalization") or name.endswith("Norm")
     )

@@ -14,6 +14,10 @@ process so that one's allocations cannot hide the other's peak:
   1 GiB truncated normal took over 20 GB of temporaries and was killed),
   then `variable.assign` it (Keras then splits it over the devices).
 
+And three ways to build the model, the kernel drawn through Keras' `layout=`
+path with `HeNormal(seed=1)`: keras_inits' (`build`), Keras' own
+(`build-keras`), and keras_inits' with a `PortableSeed` (`build-portable`).
+
 Simulated devices share the host's memory, so the process's resident set
 (sampled every millisecond) adds up all 8 devices: "host peak added" is
 what the method needs on top of the built model, summed over devices. "draw
@@ -35,14 +39,21 @@ import time
 
 from reinitialize import PeakRss  # benchmarks/reinitialize.py
 
-METHODS = ("sharded", "whole")
+METHODS = ("sharded", "whole", "build", "build-keras", "build-portable")
 DEVICES = 8
 
 
-def build(width):
+def build(width, method="build"):
     import keras
 
     import keras_inits
+
+    kernel_initializer = {
+        "build-keras": lambda: keras.initializers.HeNormal(seed=1),
+        "build-portable": lambda: keras_inits.HeNormal(
+            seed=keras_inits.PortableSeed(1)
+        ),
+    }.get(method, lambda: keras_inits.HeNormal(seed=1))()
 
     mesh = keras.distribution.DeviceMesh(
         (1, DEVICES), ["batch", "model"], keras.distribution.list_devices()
@@ -61,7 +72,7 @@ def build(width):
             keras.layers.Dense(
                 width,
                 name="big",
-                kernel_initializer=keras_inits.HeNormal(seed=1),
+                kernel_initializer=kernel_initializer,
             ),
             keras.layers.Dense(DEVICES * 128, name="head"),
         ]
@@ -92,23 +103,31 @@ def run(method, width):
 
     import keras_inits
 
-    model = build(width)
-    start = time.perf_counter()
-    with PeakRss() as peak:
-        base = peak.peak
-        if method == "sharded":
-            keras_inits.reinitialize(model, seed=2)
-        else:
-            whole(model)
+    if method.startswith("build"):
+        build(64, method)  # compiles and loads once, as a first layer would
+        start = time.perf_counter()
+        with PeakRss() as peak:
+            base = peak.peak
+            model = build(width, method)
+            model.get_layer("big").kernel.value.block_until_ready()
+    else:
+        model = build(width)
+        start = time.perf_counter()
+        with PeakRss() as peak:
+            base = peak.peak
+            if method == "sharded":
+                keras_inits.reinitialize(model, seed=2)
+            else:
+                whole(model)
     seconds = time.perf_counter() - start
     kernel = model.get_layer("big").kernel
     shards = kernel.value.addressable_shards
     # What one device needs for the big kernel's draw, from XLA's own
     # accounting of the same compiled program: output plus temporaries.
     target = (
-        kernel.value.sharding
-        if method == "sharded"
-        else (jax.sharding.SingleDeviceSharding(jax.devices()[0]))
+        jax.sharding.SingleDeviceSharding(jax.devices()[0])
+        if method == "whole"
+        else kernel.value.sharding
     )
     init = keras_inits.HeNormal(seed=1)
     memory = (
@@ -176,12 +195,12 @@ def main():
         f"{results['sharded']['devices']} simulated CPU devices."
     )
     print(
-        f"{'method':<9} {'time (s)':>9} {'host peak added (MiB)':>22} "
+        f"{'method':<14} {'time (s)':>9} {'host peak added (MiB)':>22} "
         f"{'draw peak per device (MiB)':>27} {'std / expected':>15}"
     )
     for method, r in results.items():
         print(
-            f"{method:<9} {r['seconds']:>9.2f} "
+            f"{method:<14} {r['seconds']:>9.2f} "
             f"{r['peak_added'] / mib:>22,.0f} "
             f"{r['device_peak'] / mib:>27,.0f} {r['std_ratio']:>15.4f}"
         )
@@ -191,6 +210,15 @@ def main():
         f"host peak added {s['peak_added'] / max(w['peak_added'], 1):.2f}x,"
         f" draw peak per device {s['device_peak'] / w['device_peak']:.2f}x."
         " The host adds up all 8 simulated devices."
+    )
+    b, k, p = (results[m] for m in ("build", "build-keras", "build-portable"))
+    print(
+        f"Building, keras_inits / Keras: time {b['seconds'] / k['seconds']:.2f}"
+        f"x, host peak added {b['peak_added'] / k['peak_added']:.2f}x; "
+        f"keras_inits / PortableSeed: time {b['seconds'] / p['seconds']:.2f}"
+        f"x, host peak added {b['peak_added'] / p['peak_added']:.2f}x. "
+        f"Host peak added / kernel: build {b['peak_added'] / kernel:.2f}x, "
+        f"reinitialize {s['peak_added'] / kernel:.2f}x."
     )
 
 

@@ -6,10 +6,11 @@ them Keras: it must, since `import keras_inits` is what registers the
 "keras_inits>Name" strings. But Keras reads `KERAS_BACKEND` once, when it
 loads, and loading it takes seconds. So `__init__.py` imports this module
 on its first line, and in the command line's process, and only there, it
-calls `keras_inits.cli.prepare`: `--help` and usage errors are answered
-without importing Keras at all, `--backend` sets `KERAS_BACKEND`, and the
-backends' C++ log lines are quieted. A program that imports keras_inits
-(including through `python -m its_own_module`) is left alone.
+calls `keras_inits.cli.prepare`: `--help`, usage errors, `list`, `recipes`
+and `recommend` are answered without importing Keras at all, `--backend`
+sets `KERAS_BACKEND`, and the backends' C++ log lines are quieted. A
+program that imports keras_inits (including through
+`python -m its_own_module`) is left alone.
 
 It imports nothing but the standard library until it knows.
 """

@@ -7,6 +7,29 @@ experiment to the same values.
 """
 
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
+# The backends Keras can train on: the NumPy backend has no `fit`.
+TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
+
+# The files `compare` writes into its --output folder: for the MLP, and for
+# the transformer's recipes.
+MLP_OUTPUTS = (
+    "curves.png",
+    "signal_propagation.png",
+    "weights_at_init.png",
+    "report.md",
+    "report.csv",
+    "runs.csv",
+)
+RECIPE_OUTPUTS = (
+    "curves.png",
+    "scales.png",
+    "report.md",
+    "report.csv",
+    "runs.csv",
+)
+# The MLP's inputs (the features of an 8x8 digit) and its batch size.
+INPUTS = 64
+BATCH_SIZE = 64
 
 # `compare`'s experiment: what runs when nothing is said, and how far each
 # argument may go.

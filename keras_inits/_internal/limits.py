@@ -5,30 +5,37 @@ backend takes.
 An initializer refuses a request that cannot fit before it allocates
 anything: drawn piece by piece, a 32 EiB request would otherwise fill the
 machine's memory for a minute before failing (or abort the process, as
-XLA's allocator does). "Cannot fit" means that two tensors of the
-result's size, in the dtype it is computed in, take more bytes than the
-memory of the device the values go to: making one holds at least two at
-its peak (the pieces drawn and their concatenation, a value and its scaled
-or cast copy, a kernel built on the host and its tensor), so a request for
-more than half the device's memory would exhaust it on the way. The
-device's memory is:
+XLA's allocator does), and one a little too large would fail with an
+out-of-memory error long after the call. "Cannot fit" means that the
+tensors of the result's size, in the dtype it is computed in, that making
+it holds at its peak take more bytes than the tightest limit on this
+process's memory. How many it holds depends on how the values are made
+(the initializer's `draw_family`) and on the backend: `PEAK_COPIES` holds
+what was measured (tests/_internal/test_peak_memory.py measures it again,
+so a path cannot hold more than it declares), plus the cast copy of a
+float16, bfloat16 or float8 result computed in float32. The limits are:
 
-- JAX: the device's `memory_stats()["bytes_limit"]` where it reports one
-  (GPU, TPU); on CPU, the host's memory.
-- PyTorch: `torch.cuda.get_device_properties(...).total_memory` when Keras
-  places tensors on a CUDA device; otherwise the host's memory.
-- TensorFlow and NumPy: the host's memory (TensorFlow reports no device
-  total; its allocator refuses what a GPU cannot hold).
+- The memory of the device the values go to. JAX: the device's
+  `memory_stats()["bytes_limit"]` where it reports one (GPU, TPU).
+  PyTorch: `torch.cuda.get_device_properties(...).total_memory` when
+  Keras places tensors on a CUDA device. Otherwise (and with TensorFlow,
+  which reports no device total; its allocator refuses what a GPU cannot
+  hold) the host's physical memory, and, for values made on the host:
+- The container's limit: the lowest `memory.max` (cgroup v2) or
+  `memory.limit_in_bytes` (v1) of this process's cgroup and its
+  ancestors, as `/proc/self/cgroup` names them.
+- The address space this process may still map under its `RLIMIT_AS`
+  (`ulimit -v`): the limit less what is mapped already (`VmSize`).
 
-The host's memory is the physical memory, or the container's limit
-(cgroup v2 `memory.max`, v1 `memory.limit_in_bytes`) when that is lower.
 A request that passes this check may still fail later for want of *free*
 memory: the check is a bound, not a reservation.
 """
 
+import dataclasses
 import functools
 import math
 import os
+import re
 import warnings
 
 import keras
@@ -44,32 +51,65 @@ SEED_LIMIT = 2**31
 # values; JAX's float8 erfinv returns NaN).
 LOW_PRECISION = ("float16", "bfloat16", "float8_e4m3fn", "float8_e5m2")
 
-_CGROUP_LIMITS = (
-    "/sys/fs/cgroup/memory.max",
-    "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+# Where the limits are read from; tests point them at a fake tree.
+PROC = "/proc"
+CGROUP_ROOT = "/sys/fs/cgroup"
+
+
+@dataclasses.dataclass(frozen=True)
+class MemoryLimit:
+    """A limit on the memory new tensors take: `size` bytes, and what the
+    limit is (`name`, as error messages say it after "the N GiB of")."""
+
+    size: int
+    name: str
+
+
+DEVICE = "memory of the device it would go to"
+CONTAINER = "memory this process's cgroup allows (its container's limit)"
+ADDRESS_SPACE = (
+    "address space this process may still map under its limit (RLIMIT_AS)"
 )
 
 
-@functools.cache
+def memory_limit() -> MemoryLimit:
+    """The tightest limit on the memory of new tensors, as described in
+    this module's docstring."""
+    accelerator = _accelerator_memory()
+    if accelerator is not None:
+        return MemoryLimit(accelerator, DEVICE)
+    found = [MemoryLimit(_physical_memory(), DEVICE)]
+    container = cgroup_memory()
+    if container is not None:
+        found.append(MemoryLimit(container, CONTAINER))
+    room = address_space_room()
+    if room is not None:
+        found.append(MemoryLimit(room, ADDRESS_SPACE))
+    return min(found, key=lambda limit: limit.size)
+
+
 def host_memory():
     """Bytes of memory this process can use: the physical memory, or the
     container's limit when that is lower."""
-    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    for path in _CGROUP_LIMITS:
-        try:
-            with open(path) as file:
-                text = file.read().strip()
-        except OSError:
-            continue
-        # "max" (v2) or a huge number (v1) means no limit.
-        if text.isdigit():
-            total = min(total, int(text))
-    return total
+    container = cgroup_memory()
+    physical = _physical_memory()
+    return physical if container is None else min(physical, container)
 
 
 def device_memory():
-    """Bytes of memory of the device new tensors go to, as described in
-    this module's docstring."""
+    """Bytes of memory of the device new tensors go to: an accelerator's,
+    or the host's (`host_memory`)."""
+    accelerator = _accelerator_memory()
+    return host_memory() if accelerator is None else accelerator
+
+
+def _physical_memory():
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _accelerator_memory():
+    """Bytes of memory of the accelerator new tensors go to, or None when
+    they go to the host."""
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
@@ -86,35 +126,206 @@ def device_memory():
         device = torch.device(keras_internals.torch_device())
         if device.type == "cuda":
             return torch.cuda.get_device_properties(device).total_memory
-    return host_memory()
+    return None
 
 
-# Tensors of the result's size that making it holds at its peak (see the
-# module's docstring).
-PEAK_COPIES = 2
+@functools.cache
+def cgroup_memory() -> int | None:
+    """The lowest memory limit, in bytes, of this process's cgroups and
+    their ancestors, or None if none has one: `memory.max` (v2, the line
+    `0::/path` of /proc/self/cgroup) and `memory.limit_in_bytes` (v1, the
+    line of the `memory` controller), read from the cgroup's directory up
+    to the root of its hierarchy. A nested cgroup (a container's, a
+    systemd slice's) may set a lower limit than its parents; a directory
+    that is not there (a container that mounts only its own cgroup as the
+    root) is skipped. Cached: limits change rarely, and reading them costs
+    a few files per call."""
+    lowest = None
+    for line in _read(f"{PROC}/self/cgroup").splitlines():
+        hierarchy, controllers, path = line.split(":", 2)
+        if hierarchy == "0" and not controllers:
+            root, name = CGROUP_ROOT, "memory.max"
+        elif "memory" in controllers.split(","):
+            root, name = f"{CGROUP_ROOT}/memory", "memory.limit_in_bytes"
+        else:
+            continue
+        parts = [part for part in path.split("/") if part]
+        for depth in range(len(parts), -1, -1):
+            text = _read(os.path.join(root, *parts[:depth], name))
+            # "max" (v2) means no limit; v1 says so with a huge number,
+            # beyond the physical memory.
+            if text.isdigit() and int(text) < 2**62:
+                size = int(text)
+                lowest = size if lowest is None else min(lowest, size)
+    return lowest
 
 
-def check_size(owner, shape, dtype, compute_dtype=None):
+def address_space_room() -> int | None:
+    """Bytes of address space this process may still map under its
+    `RLIMIT_AS` (the limit less the `VmSize` of /proc/self/status), or
+    None without a limit. Not cached: the mapped space changes with every
+    allocation."""
+    try:
+        import resource
+    except ImportError:  # Windows has no rlimits
+        return None
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit == resource.RLIM_INFINITY:
+        return None
+    mapped = re.search(r"VmSize:\s+(\d+) kB", _read(f"{PROC}/self/status"))
+    return max(limit - (int(mapped.group(1)) * 1024 if mapped else 0), 0)
+
+
+def _read(path):
+    """The text of the file at `path`, stripped, or "" if it cannot be
+    read."""
+    try:
+        with open(path) as file:
+            return file.read().strip()
+    except OSError:
+        return ""
+
+
+# Tensors of the result's size (in the dtype it is computed in) that
+# making it holds at its peak, by the initializer's `draw_family` and the
+# backend (`"<backend> float64"` where float64 differs): the most that a
+# draw of 128 or 256 MiB added to the resident memory, on CPU, in a
+# process of its own (tests/_internal/test_peak_memory.py measures again),
+# rounded up with a quarter or more to spare. Each comment says what the
+# copies are. TensorFlow draws float32 normals with keras_inits' compiled
+# generator, float64 ones with Keras' ops, each a pass over the tensor;
+# so does JAX (float64 measured with `jax_enable_x64`; without it the
+# values are float32, half the bytes counted); PyTorch and NumPy fill
+# uniform and normal values in place.
+PEAK_COPIES = {
+    # Filled by the backend (zeros, ones, a number; Identity's eye and its
+    # product with the gain): the tensor, and a product or cast copy. JAX's
+    # eye holds a comparison mask too.
+    "filled": {"tensorflow": 2.5, "jax": 3.75, "torch": 2.25, "numpy": 1.25},
+    # Built in NumPy on the host and converted (Dirac, Bilinear, STFT, ZerO,
+    # an array broadcast by Constant): the kernel and the matrix it is made
+    # from (ZerO's Hadamard block: in float64, and its scaled copy), its
+    # `astype` copy, the tensor, and TensorFlow's copy of that.
+    "host": {"tensorflow": 6.75, "jax": 6.5, "torch": 6.5, "numpy": 6.5},
+    # TensorFlow: 32 random bits per value, their float32 image and its
+    # scaled and shifted copy. JAX: the generator's values and, for bounds
+    # not symmetric about 0, their clipped copy. PyTorch and NumPy: the
+    # values, filled in place.
+    "uniform": {
+        "tensorflow": 3.5,
+        "jax": 2.5,
+        "jax float64": 3.0,
+        "torch": 1.25,
+        "numpy": 1.25,
+    },
+    # TensorFlow: the generator's values and a scaled copy (float64: Keras'
+    # uniform bits and the Box-Muller pass). Elsewhere in place.
+    "normal": {
+        "tensorflow": 3.5,
+        "jax": 1.5,
+        "jax float64": 3.0,
+        "torch": 1.25,
+        "numpy": 1.25,
+    },
+    # Truncated at two sigma: the uniform draw and its erfinv (or the
+    # generator's values), each scaled in place.
+    "truncated_normal": {
+        "tensorflow": 3.5,
+        "jax": 1.5,
+        "jax float64": 3.0,
+        "torch": 2.25,
+        "numpy": 2.25,
+    },
+    # Other bounds: by the generator (TensorFlow float32, JAX) its values
+    # and the clipped copy; by the backend's ops (float64, PyTorch, NumPy)
+    # the uniform draw, the two tail probabilities, the quantile's
+    # rational approximation (a dozen passes, each a new tensor), its
+    # mirror and the clipped result.
+    "bounded_normal": {
+        "tensorflow": 4.75,
+        "tensorflow float64": 19.0,
+        "jax": 2.5,
+        "jax float64": 9.0,
+        "torch": 17.5,
+        "numpy": 18.5,
+    },
+    # ClippedNormal: the normal values and their clipped copy (on
+    # TensorFlow the generator's values and a scaled copy first).
+    "clipped_normal": {
+        "tensorflow": 4.75,
+        "jax": 2.5,
+        "jax float64": 3.0,
+        "torch": 2.25,
+        "numpy": 4.25,
+    },
+    # The normal matrix and its Householder reflections or QR factors
+    # (TensorFlow: Q, R and LAPACK's workspace), the sign-corrected Q, its
+    # scaled copy, and BlockOrthogonal's concatenation.
+    "orthogonal": {
+        "tensorflow": 7.5,
+        "jax": 3.5,
+        "torch": 3.25,
+        "numpy": 3.5,
+    },
+    # Sparse: the normal values, the uniform keys, two int64 argsorts (two
+    # tensors' worth each) and the zeroed result.
+    "sparse": {"tensorflow": 10.5, "jax": 5.5, "torch": 6.25, "numpy": 7.5},
+    # A wrapper (DepthScaled, ICNR), around the call of its initializer:
+    # that call's peak, then its result and the scaled or tiled copy.
+    "wrapper": {
+        "tensorflow": 4.5,
+        "jax": 2.5,
+        "jax float64": 3.0,
+        "torch": 2.25,
+        "numpy": 2.25,
+    },
+}
+
+# The `draw_family` of an initializer that does not declare one (a
+# subclass outside keras_inits): the most of any.
+UNKNOWN = "unknown"
+
+
+def peak_copies(family: str, dtype: str = "float32") -> float:
+    """Tensors of the result's size that making it in `dtype` (the dtype
+    it is computed in) as `family` draws holds at its peak on the active
+    backend (`PEAK_COPIES`); for `UNKNOWN`, or a family or backend the
+    table does not know, the most of any."""
+    if family not in PEAK_COPIES:
+        return max(peak_copies(known, dtype) for known in PEAK_COPIES)
+    copies = PEAK_COPIES[family]
+    backend = keras.backend.backend()
+    return copies.get(
+        f"{backend} {dtype}", copies.get(backend, max(copies.values()))
+    )
+
+
+def check_size(owner, shape, dtype, compute_dtype=None, family=UNKNOWN):
     """Raises a ValueError naming `owner` when a tensor of `shape` and
-    `dtype` (computed in `compute_dtype`, if wider) cannot be made in the
-    device's memory: `PEAK_COPIES` of it must fit."""
+    `dtype` (computed in `compute_dtype`, if wider), made as `family` draws
+    (a key of `PEAK_COPIES`), cannot be made within `memory_limit()`:
+    `peak_copies(family, compute_dtype)` of it, and its cast copy, must
+    fit."""
     compute_dtype = compute_dtype or dtype
     itemsize = max(
         bytes_per_value(dtype),
         bytes_per_value(compute_dtype),
     )
     size = math.prod(shape) * itemsize
-    limit = device_memory()
-    if size * PEAK_COPIES > limit:
+    copies = peak_copies(family, compute_dtype)
+    if compute_dtype != dtype:  # the cast result, beside the computed one
+        copies += bytes_per_value(dtype) / itemsize
+    limit = memory_limit()
+    if size * copies > limit.size:
         computed = (
             f" (computed in {compute_dtype})" if compute_dtype != dtype else ""
         )
         raise ValueError(
             f"{owner} cannot fill a tensor of shape={shape} and "
             f"dtype={dtype!r}: it takes {size:,} bytes ({_human(size)})"
-            f"{computed}, and making it holds {PEAK_COPIES} such tensors, "
-            f"more than the {_human(limit)} of memory of the device it "
-            f"would go to. Received: shape={shape}"
+            f"{computed}, and making it holds {copies:g} such tensors "
+            f"({_human(size * copies)}), more than the "
+            f"{_human(limit.size)} of {limit.name}. Received: shape={shape}"
         )
 
 

@@ -7,14 +7,12 @@ shape, nested initializers by their own names. keras_inits' initializers
 use it as their `repr`; `describe`, `recipes.plan`, `reinitialize`'s
 report and the experiments' labels show it.
 
-`close_names` finds the names a mistyped one may have meant, for the
-"Did you mean" of an unknown recipe's error.
+`error_text` quotes an error (a rule's, a draw's) in another message, cut
+past 500 characters.
 """
 
-import difflib
 import inspect
 import numbers
-from collections.abc import Iterable
 
 import keras
 import numpy as np
@@ -48,8 +46,11 @@ def initializer_name(initializer: object) -> str:
     arguments = []
     # A wrapper's config serializes what it wraps, which would import
     # TensorFlow under another backend.
-    with keras_internals.tensorflow_left_unimported():
-        config = initializer.get_config()
+    try:
+        with keras_internals.tensorflow_left_unimported():
+            config = dict(initializer.get_config())
+    except Exception:  # a name never raises (Keras' Constant of a variable)
+        return f"{type(initializer).__name__}(...)"
     for name, value in config.items():
         if name in defaults and _equal(value, defaults[name]):
             continue
@@ -62,35 +63,31 @@ def initializer_name(initializer: object) -> str:
     return f"{type(initializer).__name__}({', '.join(arguments)})"
 
 
-def close_names(
-    name: str, known: Iterable[str], *, limit: int = 3
-) -> list[str]:
-    """Up to `limit` of the `known` names that `name` may have meant, the
-    likeliest first: the names equal to it but for case (`"GPT2"` ->
-    `"gpt2"`), then those that contain it or that it contains, compared
-    lowercased (`"llama"` -> `"torchtitan_llama"`), then the close ones
-    by `difflib` (`"gtp2"` -> `"gpt2"`). Empty when none is close. Names
-    stay exact where they are looked up: this only words the error.
+# An error's text in another message (a plan's, a report's) is cut past
+# this many characters: a user's rule or initializer can put a whole array
+# in its error.
+ERROR_TEXT_LIMIT = 500
+
+
+def error_text(error: BaseException) -> str:
+    """`"KeyError: 'bias'"`: an error's class and message, as another
+    message quotes it, cut past `ERROR_TEXT_LIMIT` characters; never
+    raising (an error whose `str` raises gives its class alone).
 
     Examples:
 
-    >>> from keras_inits._internal.naming import close_names
-    >>> close_names("Llama", ["gpt2", "torchtitan_llama"])
-    ['torchtitan_llama']
+    >>> from keras_inits._internal.naming import error_text
+    >>> error_text(KeyError("bias"))
+    "KeyError: 'bias'"
     """
-    known = list(dict.fromkeys(known))
-    lowered: dict[str, list[str]] = {}
-    for spelling in known:
-        lowered.setdefault(spelling.lower(), []).append(spelling)
-    query = name.lower()
-    found = list(lowered.get(query, []))
-    # A part of a name, 3 characters at least ("gpt" in "gpt2", "gpt_neox").
-    if len(query) >= 3:
-        found += [k for k in known if query in k.lower()]
-        found += [k for k in known if len(k) >= 3 and k.lower() in query]
-    for match in difflib.get_close_matches(query, list(lowered), n=limit):
-        found += lowered[match]
-    return [k for k in dict.fromkeys(found) if k != name][:limit]
+    try:
+        text = f"{type(error).__name__}: {error}"
+    except Exception:
+        text = type(error).__name__
+    if len(text) > ERROR_TEXT_LIMIT:
+        half = ERROR_TEXT_LIMIT // 2
+        text = f"{text[:half]}... ({len(text):,} characters)"
+    return text
 
 
 def short_name(initializer: object) -> str:
@@ -141,18 +138,17 @@ def _value_name(value):
     its own name, a float to 4 significant digits, an int, None, a string
     or a bool as its repr, a serialized object (a seed) as `Class(...)`, an
     array or tensor, or a list of more than `SHOWN_VALUES` numbers, by its
-    shape and dtype; anything else as `checks.shown` writes it, shortened
-    past 80 characters."""
+    shape and dtype; anything else (a string, an int of many digits) as
+    `checks.shown` writes it, shortened past 80 characters."""
     if isinstance(value, keras.initializers.Initializer):
         return initializer_name(value)
     if isinstance(value, (float, np.floating)):
         return _float_name(float(value))
-    if (
-        isinstance(value, numbers.Integral)
-        or value is None
-        or isinstance(value, (str, bool))
-    ):
-        return repr(value)
+    if isinstance(value, numbers.Integral) or value is None:
+        return checks.shown(value, limit=80)
+    if isinstance(value, (str, bytes)):
+        # A long string (an array saved as JSON text) is cut, as arrays are.
+        return checks.shown(value, limit=80)
     if (
         isinstance(value, dict)
         and isinstance(value.get("class_name"), str)

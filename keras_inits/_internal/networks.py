@@ -13,6 +13,7 @@ import keras
 
 from keras_inits._internal import checks
 from keras_inits._internal import defaults
+from keras_inits._internal.before_keras import mlp_size_problem
 from keras_inits._internal.limits import SEED_LIMIT
 
 # Bounds of the experiments' arguments (`signal_propagation`, and the
@@ -21,8 +22,6 @@ from keras_inits._internal.limits import SEED_LIMIT
 MAX_DEPTH = defaults.MAX_DEPTH
 MAX_WIDTH = defaults.MAX_WIDTH
 MAX_BATCH_SIZE = 65_536
-# Values one network, or one batch through it, may hold: 512 MiB of float32.
-MAX_VALUES = 2**27
 
 
 def check_int_seed(owner, seed):
@@ -54,15 +53,9 @@ def check_mlp_size(owner, depth, width, inputs, batch_size):
     """Raises naming `owner` when an MLP of `depth` Dense(`width`) layers on
     `inputs` features, or a batch of `batch_size` through it, would hold
     more than `MAX_VALUES` values."""
-    weights = inputs * width + (depth - 1) * width * width
-    activations = batch_size * width * depth
-    if max(weights, activations) > MAX_VALUES:
-        raise ValueError(
-            f"{owner} would build a network of {weights:,} weights whose "
-            f"activations on one batch hold {activations:,} values: at most "
-            f"{MAX_VALUES:,} each. Use a smaller depth, width or batch size. "
-            f"Received: depth={depth}, width={width}, batch_size={batch_size}"
-        )
+    problem = mlp_size_problem(owner, depth, width, inputs, batch_size)
+    if problem is not None:
+        raise ValueError(problem)
 
 
 def seeded(initializer, seed):

@@ -217,8 +217,15 @@ def draw(initializer, draw_values, shape, dtype, layout):
         dtype,
         sharding,
     )
-    # Eager even inside a caller's trace, so the state is never a tracer.
-    with jax.ensure_compile_time_eval():
+    # Inside a caller's trace, the state is advanced eagerly, so it is
+    # never a tracer. Outside one, the draw must not be: under
+    # `ensure_compile_time_eval` jax.jit evaluates the whole draw on one
+    # device while tracing and embeds it as a constant (several times the
+    # tensor in host memory, issue 30).
+    traced = sharding is None or is_tracing()
+    with (
+        jax.ensure_compile_time_eval() if traced else contextlib.nullcontext()
+    ):
         # On the host: uncommitted, so its placement never forces a new
         # compilation.
         start = np.asarray(state.value)

@@ -2,23 +2,29 @@
 
 Also `python -m keras_inits ...`. Both import the package, and with it
 Keras, before `main` runs; but `keras_inits._startup`, which the package
-imports first, calls `prepare` before Keras loads: `--help` and usage
-errors are answered without Keras, `--backend` sets `KERAS_BACKEND` (Keras
-reads it once, when it loads), and TensorFlow's log lines are quieted. So
-this module's top imports only the standard library and `_parser`: the
-parser, its defaults and its checks need no Keras. What does (an
-activation's name, the initializers and recipes, the output folder, the
-backend that runs) is checked in `main`, after the parse.
+imports first, calls `prepare` before Keras loads. `prepare` answers
+`--help`, every usage error, and the commands that print tables (`list`,
+`recipes`, `recommend`, from `_static`) without importing Keras; for
+`compare` it sets `KERAS_BACKEND` from `--backend` (Keras reads it once,
+when it loads) and quiets TensorFlow's log lines. So this module's top
+imports only the standard library and this folder's Keras-free modules:
+the parser, its checks (`_checks`) and the tables (`_static`). Only
+`compare` imports Keras, in `main`, once every check has passed.
 """
 
 import contextlib
+import difflib
 import importlib.util
 import os
 import sys
 import tempfile
 import textwrap
 
+from keras_inits._internal import before_keras
+from keras_inits._internal import defaults
+from keras_inits.cli import _checks
 from keras_inits.cli import _parser
+from keras_inits.cli import _static
 
 # TensorFlow's log lines the command line drops when the user has not set
 # TF_CPP_MIN_LOG_LEVEL. TensorFlow 2.21 writes these while it loads (once
@@ -34,23 +40,19 @@ def prepare(argv: list[str]) -> None:
     """Readies this process, the command line's, before Keras loads.
 
     `keras_inits._startup` calls it, before the package imports Keras.
-    Exits (as `main` would) for `--help` and usage errors; sets
-    `KERAS_BACKEND` from `--backend`; and unless the user set
-    `TF_CPP_MIN_LOG_LEVEL`, sets it to 2 and loads Keras (and its backend)
-    with TensorFlow's notices dropped (`NOTICES`). Library users never get
-    here: their `import keras_inits` changes nothing of their process.
+    Exits (as `main` would) for `--help`, every usage error, and `list`,
+    `recipes` and `recommend`, which it answers from static tables: none
+    of them imports Keras. For `compare`, sets `KERAS_BACKEND` from
+    `--backend`; and unless the user set `TF_CPP_MIN_LOG_LEVEL`, sets it
+    to 2 and loads Keras (and its backend) with TensorFlow's notices
+    dropped (`NOTICES`). Library users never get here: their `import
+    keras_inits` changes nothing of their process.
     """
-    parser, commands = _parser.build()
-    arguments = parser.parse_args(argv)
-    if arguments.command == "compare":
-        _parser.resolve_model(commands["compare"], arguments)
+    arguments = _parsed(argv)
+    if arguments.command != "compare":
+        sys.exit(_answer(arguments))
     backend = getattr(arguments, "backend", None)
     if backend is not None:
-        if importlib.util.find_spec(backend) is None:
-            parser.error(
-                f"argument --backend: {backend} is not installed "
-                f'(pip install "keras-inits[{backend}]")'
-            )
         os.environ["KERAS_BACKEND"] = backend
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # INFO and WARNING
@@ -87,33 +89,61 @@ def main(argv: list[str] | None = None) -> int:
     """Runs the command line on `argv` (default: `sys.argv[1:]`); returns
     the exit status.
 
-    Keras is loaded by then: with `--backend`, on that backend in the
-    command line's process (see `prepare`); called from Python, `main`
-    refuses a backend other than the one Keras runs on.
+    Every usage error, and `list`, `recipes` and `recommend`, are answered
+    without Keras (see `prepare`). `compare` runs on the backend Keras
+    loaded: with `--backend`, that one in the command line's process;
+    called from Python, `main` refuses a backend other than the one Keras
+    runs on.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    arguments = _parsed(argv)
+    if arguments.command != "compare":
+        return _answer(arguments)
+    if arguments.model == "transformer":
+        return _compare_recipes(arguments, arguments.command_parser)
+    return _compare(arguments, arguments.command_parser)
+
+
+def _parsed(argv):
+    """The parsed `argv`, with `command_parser` (the parser whose errors
+    name the command) and `runs_on` (the backend a command runs on), once
+    every check that needs no Keras has passed; a mistake exits with
+    status 2 and one line."""
     parser, commands = _parser.build()
     arguments = parser.parse_args(argv)
+    arguments.command_parser = commands.get(arguments.command, parser)
     if arguments.command == "compare":
         _parser.resolve_model(commands["compare"], arguments)
-    _check_backend(getattr(arguments, "backend", None))
-    if arguments.command == "compare" and arguments.model == "transformer":
-        return _compare_recipes(arguments, commands["compare"])
+    backend = getattr(arguments, "backend", None)
+    if backend is not None and importlib.util.find_spec(backend) is None:
+        parser.error(
+            f"argument --backend: {backend} is not installed "
+            f'(pip install "keras-inits[{backend}]")'
+        )
+    arguments.runs_on = _runs_on(backend)
     if arguments.command == "compare":
-        return _compare(arguments, commands["compare"])
-    if arguments.command == "list":
-        return _list()
-    if arguments.command == "recipes":
-        return _recipes()
-    return _recommend(arguments, commands["recommend"])
+        _check_compare(arguments, commands["compare"])
+    if arguments.command == "recommend":
+        known = tuple(_static.RECOMMENDATIONS)
+        _check_activation(
+            commands["recommend"],
+            "activation",
+            arguments.activation,
+            known,
+            f"an activation recommend knows ({', '.join(known)})",
+            fold_case=True,  # as `recommend`
+        )
+    return arguments
 
 
-def _check_backend(backend):
-    """Exits (status 1) when `--backend` asked for `backend` and Keras
-    already runs on another: Keras reads `KERAS_BACKEND` once, when it
-    loads, so `main` called from Python cannot switch."""
-    import keras
-
+def _runs_on(backend):
+    """The backend a command runs on: Keras' when Keras is loaded (`main`
+    called from Python), which cannot switch (then exits, status 1, when
+    `--backend` asked for `backend`, another); else `backend`, or the one
+    Keras will load with (`KERAS_BACKEND`, `keras.json`)."""
+    keras = sys.modules.get("keras")
+    if keras is None:
+        return backend or _checks.configured_backend()
     running = keras.backend.backend()
     if backend is not None and running != backend:
         sys.exit(
@@ -121,6 +151,105 @@ def _check_backend(backend):
             f"this process and cannot switch to {backend}. Set "
             f"KERAS_BACKEND={backend} before Python imports Keras."
         )
+    return running
+
+
+def _check_compare(arguments, parser):
+    """The usage errors of `compare` (its subparser `parser`) that the
+    parse does not find, from the static tables and the file system: the
+    activation, the initializers or recipes, the output folder, the MLP's
+    size, and a backend that can train and is installed."""
+    if arguments.model == "mlp":
+        _check_activation(
+            parser,
+            "--activation",
+            arguments.activation,
+            _static.ACTIVATIONS,
+            "a Keras activation (relu, tanh, gelu, ...)",
+        )
+        try:
+            entries = _checks.check_initializers(arguments.initializers)
+        except ValueError as error:
+            _error(parser, f"argument --initializers: {error}")
+        problem = _checks.repeated_initializers(
+            arguments.initializers, entries
+        )
+        if problem:
+            _error(parser, problem)
+        refused = _checks.convolution_only(entries)
+        if refused:
+            _error(
+                parser,
+                f"argument --initializers: {', '.join(refused)} "
+                f"{'fills' if len(refused) == 1 else 'fill'} only "
+                "convolution kernels (a tensor of rank 3 or more), not the "
+                "Dense kernels of the MLP compare trains",
+            )
+        outputs = defaults.MLP_OUTPUTS
+    else:
+        try:
+            _checks.check_recipes(arguments.recipes)
+        except ValueError as error:
+            _error(parser, f"argument --recipes: {error}")
+        outputs = defaults.RECIPE_OUTPUTS
+    problem = before_keras.output_problem(arguments.output, outputs)
+    if problem:
+        _error(
+            parser,
+            "argument --output: must be a folder compare can "
+            f"write in ({problem})",
+        )
+    if arguments.model == "mlp":
+        problem = before_keras.mlp_size_problem(
+            "compare",
+            arguments.depth,
+            arguments.width,
+            defaults.INPUTS,
+            defaults.BATCH_SIZE,
+        )
+        if problem:
+            _error(parser, f"arguments --depth and --width: {problem}")
+    if arguments.runs_on not in defaults.TRAINABLE_BACKENDS:
+        parser.error(
+            f"the {arguments.runs_on} backend cannot train (Keras has no fit "
+            f"for it): use --backend {', '.join(defaults.TRAINABLE_BACKENDS)}"
+        )
+    if "keras" not in sys.modules and (
+        importlib.util.find_spec(arguments.runs_on) is None
+    ):
+        parser.error(
+            f"Keras' backend {arguments.runs_on} (from KERAS_BACKEND or "
+            "keras.json) is not installed: use --backend "
+            f"{', '.join(defaults.TRAINABLE_BACKENDS)}"
+        )
+
+
+def _check_activation(
+    parser, argument, activation, known, requirement, fold_case=False
+):
+    """Exits with a usage error of `parser` unless `activation` (with
+    `fold_case`, lowercased) is one of `known`: `argument` must be
+    `requirement`, with the closest name."""
+    name = activation.lower() if fold_case else activation
+    if name in known:
+        return
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f". Did you mean {close[0]!r}?" if close else ""
+    _error(
+        parser,
+        f"argument {argument}: must be {requirement}, got "
+        f"{_parser.shown(activation)}{hint}",
+    )
+
+
+def _answer(arguments):
+    """Runs `list`, `recipes` or `recommend`, from the static tables.
+    Returns 0."""
+    if arguments.command == "list":
+        return _list(arguments.runs_on)
+    if arguments.command == "recipes":
+        return _recipes()
+    return _recommend(arguments)
 
 
 def _error(parser, message):
@@ -129,56 +258,21 @@ def _error(parser, message):
 
 
 def _compare(arguments, parser):
-    """Runs `compare --model mlp`: checks what the parse could not (the
-    activation, the initializers, the output folder, the network's size, a
-    backend that can train), each a usage error of `parser` (`compare`'s
-    subparser), then trains and prints the table and the report's path.
-    Returns 0."""
+    """Runs `compare --model mlp`, whose arguments `_parsed` checked: makes
+    the initializers (an argument value their constructor refuses is a
+    usage error of `parser`, `compare`'s subparser), trains, and prints
+    the table and the report's path. Returns 0."""
     import keras
 
-    from keras_inits._internal import networks
-    from keras_inits.experiments import INPUTS
-    from keras_inits.experiments import TRAINABLE_BACKENDS
     from keras_inits.experiments import UnknownInitializerError
     from keras_inits.experiments import compare
     from keras_inits.experiments import format_table
-    from keras_inits.experiments import output_problem
     from keras_inits.experiments import parse_initializers
 
-    try:
-        networks.check_activation("compare", arguments.activation)
-    except ValueError:
-        _error(
-            parser,
-            "argument --activation: must be a Keras activation "
-            f"(relu, tanh, gelu, ...), got "
-            f"{_parser.shown(arguments.activation)}",
-        )
-    # A misspelt name is reported whatever the backend, so the user can fix
-    # every mistake in the command before choosing where to run it.
     try:
         entries = parse_initializers(arguments.initializers)
     except UnknownInitializerError as error:
         _error(parser, f"argument --initializers: {error}")
-    problem = output_problem(arguments.output)
-    if problem:
-        _error(
-            parser,
-            "argument --output: must be a folder compare can "
-            f"write in ({problem})",
-        )
-    try:
-        networks.check_mlp_size(  # 64: compare's batch size
-            "compare", arguments.depth, arguments.width, INPUTS, 64
-        )
-    except ValueError as error:
-        _error(parser, f"arguments --depth and --width: {error}")
-    if keras.backend.backend() not in TRAINABLE_BACKENDS:
-        parser.error(
-            f"the {keras.backend.backend()} backend cannot train (Keras has "
-            "no fit for it): use --backend "
-            f"{', '.join(TRAINABLE_BACKENDS)}"
-        )
     print(
         f"keras-inits compare on the {keras.backend.backend()} backend: "
         f"{len(entries)} initializers x {arguments.seeds} seeds x "
@@ -206,36 +300,20 @@ def _compare(arguments, parser):
 
 
 def _compare_recipes(arguments, parser):
-    """Runs `compare --model transformer`: checks the recipes, the output
-    folder and that the backend can train, each a usage error of `parser`
-    (`compare`'s subparser), then trains and prints the table and the
-    report's path. Returns 0."""
+    """Runs `compare --model transformer`, whose arguments `_parsed`
+    checked: trains with each recipe and prints the table and the
+    report's path; a recipe that cannot initialize the model is a usage
+    error of `parser` (`compare`'s subparser). Returns 0."""
     import keras
 
-    from keras_inits.experiments import RECIPE_OUTPUTS
-    from keras_inits.experiments import TRAINABLE_BACKENDS
     from keras_inits.experiments import compare_recipes
     from keras_inits.experiments import format_recipe_table
-    from keras_inits.experiments import output_problem
     from keras_inits.experiments import read_recipes
 
     try:
         names = read_recipes(arguments.recipes)
     except ValueError as error:
         _error(parser, f"argument --recipes: {error}")
-    problem = output_problem(arguments.output, RECIPE_OUTPUTS)
-    if problem:
-        _error(
-            parser,
-            "argument --output: must be a folder compare can "
-            f"write in ({problem})",
-        )
-    if keras.backend.backend() not in TRAINABLE_BACKENDS:
-        parser.error(
-            f"the {keras.backend.backend()} backend cannot train (Keras has "
-            f"no fit for it): use --backend "
-            f"{', '.join(TRAINABLE_BACKENDS)}"
-        )
     print(
         f"keras-inits compare --model transformer on the "
         f"{keras.backend.backend()} backend: {len(names)} recipes x "
@@ -268,111 +346,59 @@ def _compare_recipes(arguments, parser):
 
 
 def _recipes():
-    """Prints every recipe with its summary and source, then
-    `defaults.NO_RECIPE` (each layer's own initializer), which `compare
+    """Prints every built-in recipe with its summary and source, then
+    `_checks.NO_RECIPE` (each layer's own initializer), which `compare
     --model transformer` also takes. Returns 0."""
-    from keras_inits import recipes
-    from keras_inits._internal import defaults
-
-    names = recipes.names()
-    width = max(len(name) for name in names + [defaults.NO_RECIPE])
+    names = [name for name, _, _ in _static.RECIPES]
+    width = max(len(name) for name in names + [_checks.NO_RECIPE])
     print(
         "keras_inits recipes; use them as "
         "keras_inits.reinitialize(model, recipe=NAME) or with compare "
         "--model transformer --recipes NAME,...:"
     )
-    for name in names:
-        recipe = recipes.get(name)
-        print(f"  {name:<{width}}  {recipe.summary}")
-        if recipe.source:
-            print(f"  {'':<{width}}  source: {recipe.source}")
+    for name, summary, source in _static.RECIPES:
+        print(f"  {name:<{width}}  {summary}")
+        if source:
+            print(f"  {'':<{width}}  source: {source}")
     print("compare --model transformer also takes:")
     print(
-        f"  {defaults.NO_RECIPE:<{width}}  no recipe: each layer's "
+        f"  {_checks.NO_RECIPE:<{width}}  no recipe: each layer's "
         "own Keras initializer"
     )
     return 0
 
 
-def _list():
+def _list(backend):
     """Prints keras_inits' initializers, each with its family and summary,
     then the other names `compare` and `keras_inits.get` take (Keras'
-    aliases and own classes, LSUV). Returns 0."""
-    import keras
-
-    from keras_inits.experiments import LSUV
-    from keras_inits.experiments import valid_names
-    from keras_inits.initializers import name_table
-
-    # Every name `compare` takes (and lists when one is unknown): ours,
-    # then the others (Keras' aliases, LSUV), each saying what it is.
-    table = name_table()
-    ours = {
-        canonical.split(">", 1)[1]: cls
-        for cls, canonical in table.values()
-        if canonical.startswith("keras_inits>")
-    }
-    rows = []  # keras_inits' initializers
-    others = []  # the other names
-    for name in valid_names():
-        if name in ours:
-            # The family is the private module's name: `_variance_scaling`.
-            family = ours[name].__module__.rsplit(".", 1)[-1].lstrip("_")
-            rows.append((name, family, _summary(ours[name])))
-        elif name == LSUV:
-            others.append(
-                (
-                    name,
-                    "",
-                    "compare only: Orthogonal, then "
-                    "keras_inits.lsuv on training images",
-                )
-            )
-        else:
-            cls = table[name][0]
-            others.append(
-                (
-                    name,
-                    "",
-                    f"alias of {cls.__name__}"
-                    if cls.__name__ != name
-                    else f"Keras' own: {_summary(cls)}",
-                )
-            )
+    aliases and own classes, LSUV), with the Keras `backend` a command
+    runs on. Returns 0."""
+    rows = _static.INITIALIZERS
+    others = _static.OTHER_NAMES
     width = max(len(row[0]) for row in rows + others)
     family_width = max(len(row[1]) for row in rows)
     print(
-        f"keras_inits initializers (Keras backend: "
-        f"{keras.backend.backend()}); use them as 'keras_inits>Name':"
+        f"keras_inits initializers (Keras backend: {backend}); use them "
+        "as 'keras_inits>Name':"
     )
     for name, family, summary in rows:
         print(f"  {name:<{width}}  {family:<{family_width}}  {summary}")
     if others:
         print("Other names keras_inits.get and compare take:")
-    for name, _, summary in others:
+    for name, summary in others:
         print(f"  {name:<{width}}  {summary}")
     return 0
 
 
-def _summary(cls):
-    """The first paragraph of `cls`' docstring, on one line."""
-    import inspect
-
-    paragraph = inspect.cleandoc(cls.__doc__ or "").split("\n\n")[0]
-    return " ".join(paragraph.split())
-
-
-def _recommend(arguments, parser):
-    """Prints the initializer `recommend` gives for the activation (with
-    `--recurrent`) and why; an unknown activation is a usage error of
-    `parser`. Returns 0."""
-    from keras_inits._internal.naming import short_name
-    from keras_inits.initializers import recommend
-
-    try:
-        found = recommend(arguments.activation, recurrent=arguments.recurrent)
-    except ValueError as error:
-        _error(parser, str(error))
-    print(short_name(found.initializer))
-    print(textwrap.fill(found.reason, 79))
+def _recommend(arguments):
+    """Prints the initializer `recommend` gives for the activation, which
+    `_parsed` checked (with `--recurrent`), and why. Returns 0."""
+    if arguments.recurrent:
+        initializer, reason = _static.RECURRENT
+    else:
+        initializer, reason = _static.RECOMMENDATIONS[
+            arguments.activation.lower()
+        ]
+    print(initializer)
+    print(textwrap.fill(reason, 79))
     return 0

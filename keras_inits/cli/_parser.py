@@ -3,23 +3,54 @@
 
 Imports only the standard library and `_internal.defaults`: `prepare` parses
 the command line before Keras loads, so that `--help` and usage errors
-never wait for it. What needs Keras (an activation's name, the
-initializers and recipes, the output folder, the backend that runs) is
-checked by `cli.main`, after the parse.
+never wait for it. What needs the static tables (an activation's name,
+the initializers and recipes) or the file system (the output folder) is
+checked by `_main`, after the parse, with `_checks`: still before Keras
+loads.
 """
 
 import argparse
+import difflib
 
+from keras_inits._internal import before_keras
 from keras_inits._internal import defaults
 
 # Keras' backends; `--backend X` needs the module X installed.
 BACKENDS = defaults.BACKENDS
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage error is one line on stderr: "prog:
+    error: what was wrong, what was received (see prog --help)", exit
+    status 2. The usage goes with `--help`. A value outside a flag's
+    choices (a command, `--backend`, `--model`) is answered with the
+    closest choice, if one is close."""
+
+    def error(self, message):
+        """Exits with status 2 and `message` on one line."""
+        self.exit(
+            2,
+            f"{self.prog}: error: {' '.join(message.split())} (see "
+            f"{self.prog} --help)\n",
+        )
+
+    def _check_value(self, action, value):
+        if action.choices is not None and value not in action.choices:
+            choices = [str(choice) for choice in action.choices]
+            close = difflib.get_close_matches(str(value), choices, n=1)
+            hint = f". Did you mean {close[0]!r}?" if close else ""
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r} (choose from "
+                f"{', '.join(map(repr, choices))}){hint}",
+            )
+        super()._check_value(action, value)
+
+
 def build():
     """The parser of the command line and `{name: subparser}` of the
     commands whose errors name them."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     # SUPPRESS: a subcommand's parser sets no `backend` of its own, which
     # would replace the one given before the subcommand with None.
     common.add_argument(
@@ -29,7 +60,7 @@ def build():
         help="Keras backend to run on (default: KERAS_BACKEND, else Keras' "
         "configured one)",
     )
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="keras-inits",
         parents=[common],
         description="Weight initializers for Keras 3: compare them on real "
@@ -253,14 +284,8 @@ def _compare_arguments(compare):
 
 
 def shown(text):
-    """`text` quoted for an error message, shortened past 60 characters
-    (as `checks.shown`, which needs Keras)."""
-    text = repr(text)
-    return (
-        text
-        if len(text) <= 60
-        else (f"{text[:30]}... ({len(text):,} characters)")
-    )
+    """`text` quoted for an error message, shortened past 60 characters."""
+    return before_keras.shown_text(text, 60)
 
 
 def _count(largest):

@@ -19,6 +19,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_inits._internal import before_keras
 from keras_inits._internal import checks
 from keras_inits._internal import networks
 from keras_inits._internal import tables
@@ -179,7 +180,7 @@ def _checked_batch(x_batch, shapes):
         values is None
         or values.ndim < 2
         or not len(values)
-        or values.size > networks.MAX_VALUES
+        or values.size > before_keras.MAX_VALUES
         or not np.isfinite(values).all()
         or shapes != {values.shape[1:]}
     ):
@@ -308,11 +309,11 @@ def _check_model(model, batch_size):
         raise ValueError(
             f"signal_propagation found no layer with weights in {model.name}."
         )
-    if batch_size * math.prod(shape) > networks.MAX_VALUES:
+    if batch_size * math.prod(shape) > before_keras.MAX_VALUES:
         raise ValueError(
             f"signal_propagation would draw {batch_size * math.prod(shape):,} "
             f"input values for {model.name}: at most "
-            f"{networks.MAX_VALUES:,}. Use a smaller batch size. Received: "
+            f"{before_keras.MAX_VALUES:,}. Use a smaller batch size. Received: "
             f"batch_size={batch_size}"
         )
 

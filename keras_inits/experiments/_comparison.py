@@ -44,7 +44,7 @@ DEFAULT_INITIALIZERS = defaults.DEFAULT_INITIALIZERS
 TRAINABLE_BACKENDS = runs_module.TRAINABLE_BACKENDS
 MAX_EPOCHS = defaults.MAX_EPOCHS
 MAX_SEEDS = defaults.MAX_SEEDS
-INPUTS = 64  # features of an 8x8 digit
+INPUTS = defaults.INPUTS
 # Training images LSUV calibrates on, and the signal plot measures on.
 CALIBRATION_IMAGES = 256
 
@@ -126,7 +126,7 @@ def compare(
     output: str = "compare_output",
     threshold: float = 0.9,
     learning_rate: float = 0.05,
-    batch_size: int = 64,
+    batch_size: int = defaults.BATCH_SIZE,
     progress: bool = True,
 ) -> list[Run]:
     """Trains the same MLP with each initializer from several seeds and

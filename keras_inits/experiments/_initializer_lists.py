@@ -6,9 +6,9 @@ Python's parser, taking only literal values: a command line never runs code
 and never shows a traceback.
 """
 
-import ast
-
 from keras_inits._internal import checks
+from keras_inits._internal.before_keras import keywords
+from keras_inits._internal.before_keras import split_initializer_list
 from keras_inits._internal.naming import short_name
 from keras_inits.initializers import get
 from keras_inits.initializers import name_table
@@ -37,21 +37,10 @@ def parse_initializers(text: str) -> list[tuple[str, object]]:
     """Splits `"Zeros, RandomNormal(stddev=0.01), he_uniform"` into
     `[(label, initializer or "LSUV")]`; keyword arguments are Python
     literals."""
-    entries = []
-    depth = 0  # parentheses open
-    start = 0  # where the current entry starts
-    for i, char in enumerate(text + ","):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            if text[start:i].strip():
-                entries.append(text[start:i].strip())
-            start = i + 1
-    if not entries or depth:
-        raise UnknownInitializerError(
-            f"Cannot read the initializer list {checks.shown(text)}: expected "
-            "names separated by commas, e.g. 'Zeros,HeUniform,RandomNormal("
-            "stddev=0.01)'."
-        )
+    try:
+        entries = split_initializer_list(text)
+    except ValueError as error:
+        raise UnknownInitializerError(str(error)) from None
     return [parse_entry(entry) for entry in entries]
 
 
@@ -69,7 +58,7 @@ def parse_entry(entry):
     kwargs = {}
     if arguments:
         try:
-            kwargs = _keywords(arguments)
+            kwargs = keywords(arguments)
         except ValueError as error:
             raise UnknownInitializerError(
                 f"Cannot read the arguments of {checks.shown(entry)} "
@@ -89,46 +78,6 @@ def parse_entry(entry):
             f"{checks.shown(entry)}: {error}"
         ) from None
     return short_name(initializer), initializer
-
-
-def _keywords(arguments):
-    """`"stddev=0.01, seed=3)"` (the text after the opening parenthesis) as
-    a dict; raises ValueError saying what is not `name=literal`."""
-    try:
-        call = ast.parse(f"f({arguments}", mode="eval").body
-    except (MemoryError, RecursionError):  # the parser's stack ("------1")
-        raise ValueError("too deeply nested") from None
-    except (SyntaxError, ValueError) as error:
-        raise ValueError(getattr(error, "msg", None) or str(error)) from None
-    if not (
-        isinstance(call, ast.Call)
-        and isinstance(call.func, ast.Name)
-        and call.func.id == "f"
-    ):
-        raise ValueError("text after the closing parenthesis")
-    if call.args:
-        raise ValueError("positional arguments")
-    kwargs = {}
-    for keyword in call.keywords:
-        if keyword.arg is None:
-            raise ValueError("'**' unpacking")
-        if keyword.arg in kwargs:
-            raise ValueError(f"`{keyword.arg}` given twice")
-        try:
-            kwargs[keyword.arg] = ast.literal_eval(keyword.value)
-        except (
-            ValueError,
-            TypeError,
-            SyntaxError,
-            MemoryError,
-            RecursionError,
-        ):
-            raise ValueError(
-                f"the value of `{keyword.arg}` is not a literal (a number, "
-                "string, list, tuple, dict, True, False or None; no "
-                "arithmetic such as 10**400)"
-            ) from None
-    return kwargs
 
 
 def read_entries(initializers):

@@ -9,13 +9,14 @@ matplotlib is imported only by the functions that draw.
 import csv
 import math
 import os
-import tempfile
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 import numpy as np
 
+from keras_inits._internal import before_keras
+from keras_inits._internal import defaults
 from keras_inits._internal import tables
 from keras_inits._internal.arrays import to_numpy
 from keras_inits._internal.plotting import LINE_STYLES
@@ -24,14 +25,7 @@ from keras_inits.experiments import _runs as runs_module
 from keras_inits.experiments._runs import Run
 from keras_inits.experiments._runs import summarize
 
-OUTPUTS = (
-    "curves.png",
-    "signal_propagation.png",
-    "weights_at_init.png",
-    "report.md",
-    "report.csv",
-    "runs.csv",
-)
+OUTPUTS = defaults.MLP_OUTPUTS
 
 
 def output_problem(
@@ -45,60 +39,7 @@ def output_problem(
     Changes nothing: the folders it creates to find out, and a probe file,
     are removed before it returns.
     """
-    if not isinstance(output, (str, os.PathLike)):
-        return f"a path, not a {type(output).__name__}"
-    try:
-        path = os.fspath(output)
-    except TypeError as error:
-        return str(error)
-    if not isinstance(path, str) or not path:
-        return "a non-empty path"
-    if "\0" in path:
-        return "a path without a NUL character"
-    try:
-        if os.path.isdir(path):
-            _probe_file(path)
-            for name in outputs:
-                target = os.path.join(path, name)
-                if os.path.lexists(target) and not (
-                    os.path.isfile(target) and os.access(target, os.W_OK)
-                ):
-                    return (
-                        f"{target!r} exists and is not a file compare "
-                        "can overwrite"
-                    )
-            return None
-        if os.path.lexists(path):
-            return f"{path!r} exists and is not a folder"
-        missing = []  # the folders that do not exist, deepest first
-        parent = os.path.abspath(path)
-        while not os.path.lexists(parent):
-            missing.append(parent)
-            parent = os.path.dirname(parent)
-        if not os.path.isdir(parent):
-            return f"{parent!r} is a file, not a folder"
-        try:
-            os.makedirs(path)
-            _probe_file(path)
-        finally:
-            for folder in missing:  # deepest first; only empty ones go
-                try:
-                    os.rmdir(folder)
-                except OSError:
-                    pass
-    except OSError as error:
-        return f"{error.strerror or error} for {error.filename or path!r}"
-    return None
-
-
-def _probe_file(folder):
-    """Creates and removes a file in `folder`; an OSError names `folder`
-    (not the probe file's random name)."""
-    try:
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise OSError(error.errno, error.strerror, folder) from None
+    return before_keras.output_problem(output, outputs)
 
 
 def save_figure(figure, output, name):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 
+from keras_inits._internal import defaults
 from keras_inits._internal import keras_internals
 
 DIGITS = 4  # decimals of the accuracies and losses the reports print
@@ -225,7 +226,7 @@ def train(
     )
 
 
-TRAINABLE_BACKENDS = ("tensorflow", "jax", "torch")
+TRAINABLE_BACKENDS = defaults.TRAINABLE_BACKENDS
 
 
 def trainable_backend(owner):

@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_inits._internal import before_keras
 from keras_inits._internal import checks
 from keras_inits._internal import defaults
 from keras_inits._internal import keras_internals
@@ -37,7 +38,7 @@ from keras_inits.recipes import get
 
 NO_RECIPE = defaults.NO_RECIPE
 DEFAULT_RECIPES = defaults.DEFAULT_RECIPES
-OUTPUTS = ("curves.png", "scales.png", "report.md", "report.csv", "runs.csv")
+OUTPUTS = defaults.RECIPE_OUTPUTS
 OWNER = "compare_recipes"
 
 
@@ -239,10 +240,10 @@ def _checked_settings(settings: dict[str, Any], output) -> dict[str, Any]:
             )
     windows = s["steps"] * s["batch_size"] * (s["length"] + 1)
     weights = s["depth"] * 12 * s["width"] ** 2
-    if max(windows, weights) > networks.MAX_VALUES:
+    if max(windows, weights) > before_keras.MAX_VALUES:
         raise ValueError(
             f"{OWNER} would train on {windows:,} window characters with "
-            f"{weights:,} block weights: at most {networks.MAX_VALUES:,} "
+            f"{weights:,} block weights: at most {before_keras.MAX_VALUES:,} "
             f"each. Use fewer steps, a smaller batch or model. Received: "
             f"steps={s['steps']}, batch_size={s['batch_size']}, "
             f"length={s['length']}, depth={s['depth']}, width={s['width']}"

@@ -175,9 +175,12 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
 
     Raises a ValueError naming the initializer when the dtype is not a
     floating-point one (with `floating`) or cannot be stored, when the
-    tensor cannot fit in the device's memory (see limits.py), or when the
-    initializer's values, up to `initializer.max_abs(shape)`, overflow the
-    dtype (as `stddev=1e4` does float16).
+    tensor cannot be made in the memory it may take (the device's, the
+    container's limit, the address-space limit: see limits.py;
+    `initializer.draw_family` says how many tensors of its size making it
+    holds), or when the initializer's values, up to
+    `initializer.max_abs(shape)`, overflow the dtype (as `stddev=1e4` does
+    float16).
     """
     owner = type(initializer).__name__
     shape = checks.check_shape(owner, shape)
@@ -192,10 +195,25 @@ def check_call(initializer, shape, dtype, layout=None, floating=False):
     # Traced by jax.jit (a large or sharded variable), the values are
     # computed shard by shard: the sharded path checks its shard's size.
     if not sharding.is_tracing():
-        per_device = shape
+        checked, named = shape, owner
         if layout is not None:
-            per_device = sharding.as_sharding(owner, layout).shard_shape(shape)
-        limits.check_size(owner, per_device, dtype, compute_dtype)
+            target = sharding.as_sharding(owner, layout)
+            checked = target.shard_shape(shape)
+            # CPU devices (XLA's simulated ones among them) share this
+            # host's memory: together they hold every shard they are given.
+            on_host = sum(
+                device.platform == "cpu"
+                for device in target.addressable_devices
+            )
+            if on_host > 1:
+                named = (
+                    f"{owner} (its {on_host} shards of shape {checked} on "
+                    "this host's CPU devices)"
+                )
+                checked = (on_host, *checked)
+        limits.check_size(
+            named, checked, dtype, compute_dtype, initializer.draw_family
+        )
     largest = initializer.max_abs(shape)
     if largest is not None and keras.backend.is_float_dtype(dtype):
         stored = limits.stored_dtype(dtype)
@@ -227,7 +245,15 @@ class Initializer(keras.initializers.Initializer):
     A subclass's `__call__(shape, dtype=None)` also takes `layout=None`,
     added here: with a layout (JAX backend), its values are computed under
     `jax.jit` with that output sharding, so each device computes its shard.
+
+    `draw_family` names how its values are made, a key of
+    `limits.PEAK_COPIES` (`"uniform"`, `"host"`, ...): a call is refused
+    when the tensors of the result's size that this holds at its peak
+    cannot fit in memory. A subclass that does not say holds the most of
+    any (`limits.UNKNOWN`).
     """
+
+    draw_family: str = limits.UNKNOWN
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

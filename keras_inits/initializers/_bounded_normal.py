@@ -106,6 +106,8 @@ class TruncatedNormalRange(_base.RandomInitializer):
         [PyTorch `trunc_normal_`](https://pytorch.org/docs/stable/nn.init.html)
     """
 
+    draw_family = "bounded_normal"
+
     def __init__(
         self,
         mean: float = 0.0,
@@ -216,6 +218,8 @@ class TruncatedNormalSigmas(_base.RandomInitializer):
         [JAX `truncated_normal`](https://docs.jax.dev/en/latest/_autosummary/jax.nn.initializers.truncated_normal.html)
     """
 
+    draw_family = "bounded_normal"
+
     def __init__(
         self,
         stddev: float = 1e-2,
@@ -288,6 +292,8 @@ class ClippedNormal(_base.RandomInitializer):
 
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>ClippedNormal")
     """
+
+    draw_family = "clipped_normal"
 
     def __init__(
         self,

@@ -40,6 +40,8 @@ class Zeros(_base.Initializer):
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Zeros")
     """
 
+    draw_family = "filled"
+
     def __call__(
         self, shape: Sequence[int], dtype: str | None = None
     ) -> Tensor:
@@ -69,6 +71,8 @@ class Ones(_base.Initializer):
 
     >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Ones")
     """
+
+    draw_family = "filled"
 
     def __call__(
         self, shape: Sequence[int], dtype: str | None = None
@@ -138,6 +142,12 @@ class Constant(_base.Initializer):
         # A copy: the caller's array may change after this.
         self._array = np.array(array)
         self.value = self._array.item() if array.ndim == 0 else self._array
+
+    @property
+    def draw_family(self):
+        # A number fills the tensor on the backend; an array is broadcast
+        # on the host and converted.
+        return "filled" if self._array.ndim == 0 else "host"
 
     def get_config(self):
         if isinstance(self.value, np.ndarray):
@@ -231,6 +241,8 @@ class Identity(_base.Initializer):
 
     >>> layer = keras.layers.Dense(4, kernel_initializer="keras_inits>Identity")
     """
+
+    draw_family = "filled"
 
     def __init__(self, gain: float = 1.0):
         self.gain = checks.check_number("Identity", "gain", gain)

@@ -70,6 +70,8 @@ class Dirac(_base.Initializer):
         [PyTorch `dirac_`](https://pytorch.org/docs/stable/nn.init.html)
     """
 
+    draw_family = "host"
+
     def __init__(self, groups: int = 1):
         self.groups = checks.check_count(
             "Dirac", "groups", groups, requirement="a positive integer"
@@ -140,6 +142,8 @@ class DeltaOrthogonal(_base.RandomInitializer):
     Reference:
         [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
     """
+
+    draw_family = "orthogonal"
 
     def __init__(self, gain: float = 1.0, seed: Seed = None):
         self.gain = checks.check_positive("DeltaOrthogonal", "gain", gain)
@@ -215,6 +219,8 @@ class ICNR(_base.Initializer):
     Reference:
         [Aitken et al., 2017](https://arxiv.org/abs/1707.02937)
     """
+
+    draw_family = "wrapper"
 
     def __init__(
         self,
@@ -316,6 +322,8 @@ class Bilinear(_base.Initializer):
     Reference:
         [Long et al., 2015](https://arxiv.org/abs/1411.4038)
     """
+
+    draw_family = "host"
 
     def max_abs(self, shape):
         return 1.0  # the product of two filters of at most 1

@@ -71,6 +71,8 @@ class DepthScaled(_base.Initializer):
         (GPT-2, section 2.3), [Zhang et al., 2019](https://arxiv.org/abs/1901.09321) (Fixup).
     """
 
+    draw_family = "wrapper"
+
     def __init__(
         self,
         initializer: InitializerLike = "glorot_uniform",
@@ -187,6 +189,8 @@ class ZerO(_base.Initializer):
     Reference:
         [Zhao et al., 2021](https://arxiv.org/abs/2110.12661)
     """
+
+    draw_family = "host"
 
     def max_abs(self, shape):
         return 1.0  # the ones of the identity; the Hadamard part is smaller

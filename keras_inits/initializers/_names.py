@@ -4,11 +4,11 @@ classes, Keras' own, their spellings (`"keras_inits>HeNormal"`,
 that resolves to nothing, with the closest valid ones.
 """
 
-import difflib
 import re
 
 import keras
 
+from keras_inits._internal.before_keras import unknown_initializer_message
 from keras_inits.initializers._registration import PACKAGE
 
 _PREFIX = PACKAGE + ">"
@@ -21,9 +21,6 @@ _KERAS_ALIASES = {
     "one": "Ones",
     "zero": "Zeros",
 }
-
-# Only for "did you mean": torch.nn.init's names for the same initializers.
-_SYNONYMS = {"xavier": "glorot", "kaiming": "he"}
 
 
 def _snake_case(name):
@@ -119,32 +116,8 @@ def unknown_name_message(name, table, config):
     hold: "Did you mean" up to three close names (compared lowercased,
     PyTorch's "xavier" and "kaiming" read as "glorot" and "he"), else the
     kinds of name that are valid; then `config`, when it is a dict."""
-    message = f"Unknown initializer: {name!r}."
-    # Compare lowercased, so "henormal" finds "HeNormal".
-    lowered = {}
-    for spelling in table:
-        lowered.setdefault(spelling.lower(), spelling)
-    # Users arriving from PyTorch spell Glorot and He by other names.
-    query = name.lower()
-    for theirs, ours in _SYNONYMS.items():
-        query = query.replace(theirs, ours)
-    close = difflib.get_close_matches(query, lowered, n=6, cutoff=0.6)
-    suggestions = []
-    for match in close:
-        canonical = table[lowered[match]][1]
-        if canonical not in suggestions:
-            suggestions.append(canonical)
-    if suggestions:
-        quoted = [repr(s) for s in suggestions[:3]]
-        if len(quoted) > 1:
-            quoted = [", ".join(quoted[:-1]), quoted[-1]]
-        message += f" Did you mean {' or '.join(quoted)}?"
-    else:
-        message += (
-            " Expected a keras_inits name such as 'keras_inits>HeNormal', "
-            "one of Keras' initializers, or the registered name "
-            "'package>Name' of your own (is its module imported?)."
-        )
+    canonical = {spelling: entry[1] for spelling, entry in table.items()}
+    message = unknown_initializer_message(name, canonical)
     if isinstance(config, dict):
         message += f" Received: {config!r}"
     return message

@@ -57,6 +57,8 @@ class Orthogonal(_base.RandomInitializer):
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)
     """
 
+    draw_family = "orthogonal"
+
     def __init__(
         self, gain: float = 1.0, seed: Seed = None, column_axis: int = -1
     ):
@@ -163,6 +165,8 @@ class BlockOrthogonal(_base.RandomInitializer):
     Reference:
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)
     """
+
+    draw_family = "orthogonal"
 
     def __init__(
         self, blocks: int | None = None, gain: float = 1.0, seed: Seed = None

@@ -40,6 +40,8 @@ class RandomNormal(RandomInitializer):
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomNormal")
     """
 
+    draw_family = "normal"
+
     def __init__(
         self, mean: float = 0.0, stddev: float = 0.05, seed: Seed = None
     ):
@@ -91,6 +93,8 @@ class RandomUniform(RandomInitializer):
 
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomUniform")
     """
+
+    draw_family = "uniform"
 
     def __init__(
         self, minval: float = -0.05, maxval: float = 0.05, seed: Seed = None
@@ -151,6 +155,8 @@ class TruncatedNormal(RandomInitializer):
 
     >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>TruncatedNormal")
     """
+
+    draw_family = "truncated_normal"
 
     def __init__(
         self, mean: float = 0.0, stddev: float = 0.05, seed: Seed = None

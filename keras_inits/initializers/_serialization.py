@@ -18,6 +18,7 @@ import numpy as np
 
 from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
+from keras_inits._internal.limits import SEED_LIMIT
 from keras_inits.initializers import _base
 from keras_inits.initializers import _names
 from keras_inits.initializers._constant import Constant
@@ -134,7 +135,10 @@ def nested_initializer(owner, value):
     config), for initializers that wrap another (DepthScaled, ICNR); None
     or anything `get` refuses raises an argument error naming `owner`, and
     so does a `value` nested `_base.MAX_NESTING` or more deep, before it is
-    resolved, since the wrapper would nest deeper than that."""
+    resolved, since the wrapper would nest deeper than that. A config
+    refused at any depth names the level and the path to the initializer
+    that refused it, followed by that initializer's message
+    (`_nested_error`)."""
     limit = _base.MAX_NESTING
     if _base.nesting(value, limit - 1) >= limit:
         kind = "config" if isinstance(value, dict) else type(value).__name__
@@ -149,12 +153,40 @@ def nested_initializer(owner, value):
     try:
         resolved = get(value)
     except ValueError as error:
+        if isinstance(value, dict):
+            raise _nested_error(owner, value, error) from error
         raise checks.argument_error(
             owner, "initializer", requirement, value
         ) from error
     if resolved is None:
         raise checks.argument_error(owner, "initializer", requirement, value)
     return resolved
+
+
+def _nested_error(owner, config, error):
+    """The ValueError of wrapper `owner` whose `initializer`, the config
+    `config`, raised `error`: it names the initializer that refused its
+    config, its nesting level (`owner` is level 1) and the path to it, and
+    ends with that initializer's own message, so the cause is in the text
+    (Keras' `load_model` keeps only `str(error)`). A wrapper nested in
+    another passes its path up to the one that holds it, in the error's
+    `keras_inits_nesting` attribute: the class names from the wrapper down
+    to the initializer that refused its config, and that initializer's
+    message. (A plain ValueError: a traceback shows `ValueError`.)"""
+    nesting = getattr(error, "keras_inits_nesting", None)
+    if nesting is not None:
+        path, cause = nesting
+    else:
+        name = config.get("class_name")
+        failing = name.split(">")[-1] if isinstance(name, str) else "config"
+        path, cause = [failing], str(error)
+    path = [owner, *path]
+    nested = ValueError(
+        f"Argument `initializer` of {owner} holds an invalid config at "
+        f"nesting level {len(path)} ({' > '.join(path)}): {cause}"
+    )
+    nested.keras_inits_nesting = (path, cause)  # pyright: ignore[reportAttributeAccessIssue]
+    return nested
 
 
 def deserialize(
@@ -177,8 +209,16 @@ def deserialize(
     A seed saved as a `PortableSeed` config loads as a `PortableSeed`, and
     one Keras saved as a `SeedGenerator` config as its initial integer seed,
     which replays the same sequence, for a keras_inits class (see
-    `read_seed`: seed dicts are read field by field).
-    Keras' own classes take no `PortableSeed`.
+    `read_seed`: seed dicts are read field by field; the seed must be in
+    [0, 2**32)). Keras' own classes take no `PortableSeed`, and their
+    seeds, int or SeedGenerator, must be in [0, 2**31), which Keras'
+    SeedGenerator takes on every backend.
+
+    Every config this refuses raises a ValueError that ends with the
+    cause, including a config nested in a wrapper (which names the level
+    and the path to the initializer that refused it) and the errors of
+    Keras' own classes (their enumerated arguments, a Constant's `value`
+    that is not an array, and what their constructors raise otherwise).
 
     Args:
         config: A config dict or a name.
@@ -287,16 +327,88 @@ def _resolve_class(
     raise ValueError(_names.unknown_name_message(class_name, table, config))
 
 
+# The arguments of Keras' VarianceScaling that take one of a few strings
+# (it lowercases `distribution` first). Keras raises a ValueError listing
+# them for a string that is none of them, but TypeError ("unhashable type:
+# 'dict'") or AttributeError ("'list' object has no attribute 'lower'")
+# for a value that is no string: those are refused before it runs.
+_KERAS_CHOICES = {
+    "mode": ("fan_in", "fan_out", "fan_avg"),
+    "distribution": (
+        "truncated_normal",
+        "untruncated_normal",
+        "uniform",
+        "normal",
+    ),
+}
+
+# Keras' saved form of an array, which its Constant's from_config reads.
+_SAVED_ARRAYS = ("__numpy__", "__tensor__")
+
+# What `_instantiate` turns into a ValueError when a class's from_config
+# raises it: how Keras' constructors and backends fail on a bad config
+# value (TypeError, AttributeError, OverflowError on JAX and NumPy,
+# RuntimeError on PyTorch, KeyError).
+_CONFIG_FAILURES = (
+    TypeError,
+    AttributeError,
+    LookupError,
+    ArithmeticError,
+    RuntimeError,
+)
+
+
+def _check_keras_config(cls, inner):
+    """Checks the arguments of Keras' own class `cls` in its config
+    `inner` that Keras' constructor fails on with another error than a
+    ValueError, or would deserialize with Keras' deserializer: the
+    enumerated arguments of VarianceScaling that are no string, and a
+    Constant's `value` that is a dict but not Keras' saved form of an array
+    (a serialized `os.system` would be resolved, or fail with Keras' "Could
+    not locate class")."""
+    if issubclass(cls, keras.initializers.VarianceScaling):
+        for name, choices in _KERAS_CHOICES.items():
+            if name in inner and not isinstance(inner[name], str):
+                raise checks.choice_error(
+                    cls.__name__, name, inner[name], choices
+                )
+    value = inner.get("value")
+    if issubclass(cls, keras.initializers.Constant) and isinstance(
+        value, dict
+    ):
+        saved = value.get("config")
+        if not (
+            value.get("class_name") in _SAVED_ARRAYS
+            and isinstance(saved, dict)
+            and set(saved) == {"value", "dtype"}
+            and isinstance(saved["dtype"], str)
+        ):
+            raise checks.argument_error(
+                cls.__name__,
+                "value",
+                "a number, nested lists, or Keras' saved form of an array "
+                "({'class_name': '__numpy__', 'config': {'value': [...], "
+                "'dtype': ...}})",
+                value,
+            )
+
+
 def _instantiate(cls, inner, config, custom_objects, safe_mode):
     """`cls.from_config(inner)`, with `custom_objects` in scope and Keras'
     safe mode set to `safe_mode` for what the class deserializes itself.
     For a keras_inits class, a key of `inner` that is no constructor
     argument raises a ValueError naming it, and a seed dict is read with
     `read_seed`; a Keras class keeps its seed dict (checked by `read_seed`)
-    and refuses a `PortableSeed`. `config`, the whole config, is shown in
-    the errors."""
+    and refuses a `PortableSeed`. A seed Keras' SeedGenerator will hold
+    (a SeedGenerator's, or an int seed of Keras' own initializers) must be
+    in [0, SEED_LIMIT), which every backend takes; one of keras_inits'
+    initializers, in [0, 2**32). Keras' own classes have their enumerated
+    and array arguments checked first (`_check_keras_config`), and any
+    error a class raises on its config is a ValueError that ends with the
+    cause. `config`, the whole config, is shown in the errors."""
     inner = dict(inner)
     ours = issubclass(cls, _base.Initializer)
+    keras_own = not ours and cls in set(_names.keras_classes().values())
     if ours:
         # Config keys are constructor arguments: name the stray one rather
         # than let Python's "unexpected keyword argument" surface.
@@ -308,8 +420,14 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
                 f"{keras.saving.get_registered_name(cls)}. Expected a subset "
                 f"of {expected}. Received: {config!r}"
             )
+    if keras_own:
+        _check_keras_config(cls, inner)
+        if not isinstance(inner.get("seed"), dict):
+            # Keras keeps an int seed and draws with it at every call.
+            read_seed(cls.__name__, inner.get("seed"), limit=SEED_LIMIT)
     if isinstance(inner.get("seed"), dict):
-        seed = read_seed(cls.__name__, inner["seed"])
+        limit = 2**32 if ours else SEED_LIMIT
+        seed = read_seed(cls.__name__, inner["seed"], limit=limit)
         if ours:
             inner["seed"] = seed
         elif isinstance(seed, PortableSeed):
@@ -326,4 +444,11 @@ def _instantiate(cls, inner, config, custom_objects, safe_mode):
         keras.saving.custom_object_scope(custom_objects),
         keras_internals.safe_mode_scope(safe_mode),
     ):
-        return cls.from_config(inner)
+        try:
+            return cls.from_config(inner)
+        except _CONFIG_FAILURES as error:
+            raise ValueError(
+                f"{cls.__name__} cannot be built from its config: "
+                f"{type(error).__name__}: {error}. Received: "
+                f"{checks.shown(config)}"
+            ) from error

@@ -63,6 +63,8 @@ class Sparse(_base.RandomInitializer):
         section 5; [PyTorch `sparse_`](https://pytorch.org/docs/stable/nn.init.html).
     """
 
+    draw_family = "sparse"
+
     def __init__(
         self, sparsity: float = 0.9, stddev: float = 0.01, seed: Seed = None
     ):

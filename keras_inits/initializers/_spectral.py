@@ -54,6 +54,8 @@ class STFT(_base.Initializer):
     ... )
     """
 
+    draw_family = "host"
+
     def __init__(
         self,
         side: str = "real",

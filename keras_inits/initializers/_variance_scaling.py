@@ -116,6 +116,10 @@ class VarianceScaling(
         self.output_axes = checks.check_axes(owner, "output_axes", output_axes)
         super().__init__(seed=seed)
 
+    @property
+    def draw_family(self):
+        return _FAMILIES[self.distribution]
+
     def expected_std(self, shape):
         """The standard deviation of the values drawn for `shape`."""
         fan_in, fan_out = self.fans(shape)
@@ -156,6 +160,14 @@ class VarianceScaling(
             return normal(shape, 0.0, stddev, dtype, self.seed_generator)
         limit = math.sqrt(3.0) * stddev
         return uniform(shape, -limit, limit, dtype, self.seed_generator)
+
+
+# How each distribution is drawn, for the size check (limits.PEAK_COPIES).
+_FAMILIES = {
+    "truncated_normal": "truncated_normal",
+    "untruncated_normal": "normal",
+    "uniform": "uniform",
+}
 
 
 # The presets. Each fixes scale, mode and distribution; its config holds only

@@ -106,7 +106,16 @@ def apply_plans(
                 if row is not None:
                     variable.assign(values)
                     _drawn.record(variable, was)
-    rows = [row if row is None else row() for row in row_makers]
+    assigned = [maker is not None for maker in row_makers]
+    # The measurements after the assignments are read here: one that
+    # fails fails after the values changed, and gets the note too.
+    rows = []
+    for maker in row_makers:
+        try:
+            rows.append(None if maker is None else maker())
+        except Exception as error:
+            first_error = first_error or error
+            rows.append(None)
     # A Ctrl-C held through the pass is raised, even after another error:
     # the user asked to stop; that error goes into the note.
     interrupt = interrupts.error()
@@ -119,7 +128,7 @@ def apply_plans(
             "selected variables were re-drawn before the error was "
             "re-raised"
         )
-    elif all(row is None for row in rows):
+    elif not any(assigned):
         state = "the model is untouched: no variable was re-drawn"
     elif backup:
         state = (
@@ -127,7 +136,7 @@ def apply_plans(
             "were restored from the backup"
         )
     else:
-        changed = [row.path for row in rows if row is not None]
+        changed = [v.path for v, done in zip(variables, assigned) if done]
         state = (
             f"the model is PART-CHANGED: {len(changed)} of {len(rows)} "
             f"variables were re-drawn ({changed}) and the others could "

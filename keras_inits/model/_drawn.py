@@ -15,6 +15,8 @@ import weakref
 
 import keras
 
+from keras_inits._internal.naming import initializer_name
+
 
 @dataclasses.dataclass(frozen=True)
 class DrawnFrom:
@@ -37,6 +39,15 @@ class DrawnFrom:
     role: str | None
     fan_in: int
     fan_out: int
+
+    def __repr__(self):
+        # The initializer as plans name it: its own repr may print every
+        # value of an array it holds.
+        return (
+            f"DrawnFrom(initializer={initializer_name(self.initializer)}, "
+            f"recipe={self.recipe!r}, role={self.role!r}, "
+            f"fan_in={self.fan_in}, fan_out={self.fan_out})"
+        )
 
 
 # id(variable) -> (a weak reference to it, what it was drawn from).

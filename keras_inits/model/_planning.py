@@ -21,6 +21,7 @@ from keras import ops
 from keras_inits._internal import keras_internals
 from keras_inits._internal import limits
 from keras_inits._internal import sharding
+from keras_inits._internal.naming import error_text
 from keras_inits._internal.naming import initializer_name
 from keras_inits._internal.variable_initializers import Found
 from keras_inits._internal.variable_initializers import NotFound
@@ -116,7 +117,7 @@ def plan_variables(
                         )
                     )
                 except Exception as error:  # any failure of a user's callable
-                    failures[path] = f"{type(error).__name__}: {error}"
+                    failures[path] = error_text(error)
     kept_bytes = sum(plan.kept_bytes for plan in plans)
     return FirstPass(list(plans), unattributed, failures, kept_bytes)
 

@@ -147,12 +147,14 @@ def reinitialize(
             variable's role.
         roles: with a recipe, role -> regular expression on variable paths
             (`re.fullmatch`), which takes precedence over the roles found,
-            e.g. `{"mlp_out": r".*ffn_out/kernel"}`; a group named `block`
-            gives the block's index.
+            e.g. `{"mlp_out": r".*ffn_out/kernel"}`; a group named `block`,
+            of digits only and not optional, gives the block's index. A
+            pattern that can backtrack catastrophically is refused (see
+            `recipes.plan`).
         depth: with a recipe, L, the number of blocks, when it is not the
-            number found.
+            number found: an integer from 1 to 2**31 - 1.
         width: with a recipe, d, the width of the residual stream, when it
-            is not the one found.
+            is not the one found: an integer from 1 to 2**31 - 1.
         strict: with a recipe, raise a `ReinitializeError` (a ValueError),
             changing nothing, where reinitialize would otherwise warn (a
             `UserWarning`, once per call) that the recipe covers the model
@@ -279,7 +281,8 @@ def _recipe_initializers(root, recipe, roles, depth, width):
             if value is not None:
                 raise ValueError(
                     f"reinitialize's `{name}` applies to a recipe: pass "
-                    f"`recipe=` too. Received: {name}={value!r} and no "
+                    "`recipe=` too. Received: "
+                    f"{name}={checks.shown(value)} and no "
                     "recipe"
                 )
         return _Chosen({}, {}, {}, None, None)

@@ -50,6 +50,10 @@ CHUNK_BLOCKS = {"numpy": 2**14}
 DEFAULT_CHUNK_BLOCKS = 2**18
 MIN_COMPILED_BLOCKS = 2**8
 
+# The most values one draw holds: the word counter is 32-bit. Ordinary
+# seeds draw larger tensors with `keras.random` (see `_samplers`).
+MAX_VALUES = 2**32 - 1
+
 
 def chunk(
     transform,
@@ -140,10 +144,12 @@ def draw(transform, shape, key, scale=1.0, offset=0.0, traced=False):
     by chunk. Both give the same values.
     """
     count = math.prod(shape)
-    if count >= 2**32:
+    if count > MAX_VALUES:
         raise ValueError(
-            "A portable draw holds at most 2**32 - 1 values (its counter is "
-            f"32-bit). Received: shape={tuple(shape)} of {count} values"
+            f"A PortableSeed draws at most 2**32 - 1 values per tensor (the "
+            "generator's counter is 32-bit); split the tensor, or use an "
+            "integer seed, which has no such limit. Received: "
+            f"shape={tuple(shape)} of {count} values"
         )
     k0, k1 = (i32(k) if isinstance(k, int) else k for k in key)
     shift = float(np.float32(offset / scale)) if offset else None

@@ -72,7 +72,10 @@ def _generator_key(seed, dtype, shape, normal=True):
 
 def _generates_natively(shape, normal):
     """Whether a `SeedGenerator`'s draw of `shape` comes from keras_inits'
-    generator (see `_generator_key`)."""
+    generator (see `_generator_key`): never beyond its 32-bit counter,
+    where `keras.random` draws instead."""
+    if math.prod(shape) > _generator.MAX_VALUES:
+        return False
     backend = keras.backend.backend()
     if backend == "tensorflow" and normal:
         import tensorflow as tf

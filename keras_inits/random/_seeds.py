@@ -29,13 +29,16 @@ Seed = int | keras.random.SeedGenerator | PortableSeed | None
 def check_seed(owner: str, seed: object) -> Seed:
     """Returns the seed an initializer `owner` keeps: None, an int in
     [0, 2**32), a `keras.random.SeedGenerator` or a `PortableSeed`. A saved
-    PortableSeed (a dict) is restored, and an int or None becomes a
+    PortableSeed (a dict) is restored, a saved SeedGenerator gives its
+    initial seed (in [0, 2**32)), and an int or None becomes a
     PortableSeed while `set_portable(True)` is on."""
     if isinstance(seed, dict):
-        # Keras' deserializer passes a config's seed on as it is, and the
-        # only dict keras_inits saves is a PortableSeed (a SeedGenerator
-        # is saved as its int seed). `serialization.deserialize` also reads
-        # Keras' own SeedGenerator configs, before calling the constructor.
+        # Keras' deserializer passes a config's seed on as it is: a saved
+        # PortableSeed, or Keras' saved SeedGenerator, which gives its
+        # initial int seed here as in `serialization.deserialize` (each
+        # checked field by field, its seed's range included).
+        if _generator_seed(seed) is not None:
+            return check_seed(owner, read_seed(owner, seed, limit=2**32))
         refused = checks.argument_error(
             owner, "seed", "a saved PortableSeed", seed
         )
@@ -85,8 +88,40 @@ _SAVED_SEEDS = (
 )
 
 
+def _limit_text(limit: int) -> str:
+    """`limit` as the error messages write it: `2**31` for a power of 2."""
+    power = limit.bit_length() - 1
+    return f"2**{power}" if limit == 2**power else f"{limit:,}"
+
+
+def _range_reason(limit: int) -> str:
+    """Why seeds stop at `limit`, for an error message."""
+    if limit == SEED_LIMIT:
+        return " (the seeds Keras' SeedGenerator takes on every backend)"
+    return ""
+
+
+def _generator_seed(seed: object) -> int | None:
+    """The initial seed of `seed`, Keras' serialized
+    `keras.random.SeedGenerator` (`{"module": "keras.random", "class_name":
+    "SeedGenerator", "config": {"seed": ...}, "registered_name": None}`,
+    `module` optional) holding an integer seed, read field by field; None
+    for anything else."""
+    if not (isinstance(seed, dict) and isinstance(seed.get("config"), dict)):
+        return None
+    value = seed["config"].get("seed")
+    if (
+        seed.get("class_name") == "SeedGenerator"
+        and seed.get("module") in (None, "keras.random")
+        and seed.get("registered_name") is None
+        and checks.is_whole_number(value)
+    ):
+        return int(value)
+    return None
+
+
 def read_seed(
-    owner: str, seed: object
+    owner: str, seed: object, limit: int | None = None
 ) -> int | np.integer | PortableSeed | None:
     """The seed that `seed`, saved in a config of initializer `owner`,
     stands for.
@@ -98,19 +133,39 @@ def read_seed(
     Each field is checked here: Keras' deserializer would resolve whatever
     class a config names, through the registry or by importing its module.
     Anything else is a ValueError naming `owner` and the value.
+
+    With `limit`, an integer seed, bare or a SeedGenerator's, must be in
+    `[0, limit)`, else a ValueError names `owner`, the seed and the range:
+    `2**32` for keras_inits' initializers, `limits.SEED_LIMIT` (2**31) for
+    a Keras initializer or a SeedGenerator that Keras rebuilds, the seeds
+    that Keras' SeedGenerator takes on every backend (PyTorch's holds its
+    state as int32, JAX's and NumPy's as uint32).
     """
+    generator_seed = _generator_seed(seed)
     if seed is None or checks.is_whole_number(seed):
+        if seed is not None and limit is not None and not 0 <= seed < limit:
+            raise checks.argument_error(
+                owner,
+                "seed",
+                f"None or an integer in [0, {_limit_text(limit)})"
+                f"{_range_reason(limit)}",
+                seed,
+            )
         return seed
+    if generator_seed is not None:
+        if limit is not None and not 0 <= generator_seed < limit:
+            raise checks.argument_error(
+                owner,
+                "seed",
+                "a saved keras.random.SeedGenerator whose seed is an "
+                f"integer in [0, {_limit_text(limit)})"
+                f"{_range_reason(limit)}",
+                seed,
+            )
+        return generator_seed
     if isinstance(seed, dict) and isinstance(seed.get("config"), dict):
         name, module = seed.get("class_name"), seed.get("module")
         registered, config = seed.get("registered_name"), seed["config"]
-        if (
-            name == "SeedGenerator"
-            and module in (None, "keras.random")
-            and registered is None
-            and checks.is_whole_number(config.get("seed"))
-        ):
-            return int(config["seed"])
         ours = keras.saving.get_registered_name(PortableSeed)
         package = ours.split(">")[0]
         if (

@@ -12,6 +12,7 @@ against its reference code; `register` adds your own.
 """
 
 import dataclasses
+import inspect
 import re
 import threading
 
@@ -19,7 +20,8 @@ import keras
 
 from keras_inits._internal import checks
 from keras_inits._internal import tables
-from keras_inits._internal.naming import close_names
+from keras_inits._internal.before_keras import unknown_recipe_message
+from keras_inits._internal.naming import error_text
 from keras_inits._internal.naming import initializer_name
 from keras_inits._internal.paths import variable_paths
 from keras_inits.recipes import _book
@@ -63,6 +65,7 @@ def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
         owner: the function named as the caller in errors.
     """
     if isinstance(recipe, Recipe):
+        _check_rule(owner, "recipe.rule", recipe.rule)
         return recipe
     if not isinstance(recipe, str):
         raise checks.argument_error(
@@ -72,14 +75,7 @@ def get(recipe: str | Recipe, *, owner: str = "recipes.get") -> Recipe:
     if found is None:
         # Names are exact (a saved comparison stores them): "GPT2" is not
         # taken for "gpt2", only suggested.
-        close = [repr(name) for name in close_names(recipe, _registry)]
-        if len(close) > 1:
-            close = [", ".join(close[:-1]), close[-1]]
-        hint = f" Did you mean {' or '.join(close)}?" if close else ""
-        raise ValueError(
-            f"Unknown init recipe {recipe!r}.{hint} The recipes are: "
-            f"{', '.join(_registry)}."
-        )
+        raise ValueError(unknown_recipe_message(recipe, list(_registry)))
     return found
 
 
@@ -133,15 +129,16 @@ def register(
             "letter",
             name,
         )
-    if not callable(rule):
-        raise checks.argument_error(
-            "recipes.register", "rule", "a callable rule(slot)", rule
-        )
+    _check_rule("recipes.register", "rule", rule)
     if not (
-        isinstance(summary, str) and summary.strip() and "\n" not in summary
+        isinstance(summary, str) and summary.strip() and summary.isprintable()
     ):
         raise checks.argument_error(
-            "recipes.register", "summary", "one line of text", summary
+            "recipes.register",
+            "summary",
+            "one line of text (printable, without line breaks, tabs or "
+            "other control characters)",
+            summary,
         )
     if not isinstance(source, str):
         raise checks.argument_error(
@@ -182,6 +179,34 @@ def register(
     return recipe
 
 
+def _check_rule(owner, name, rule):
+    """Raises a ValueError naming argument `name` of `owner` unless `rule`
+    is a recipe's rule: a callable, not a class (an initializer class
+    would take the slot as its first argument), that takes one positional
+    argument, the slot (more are fine when they have defaults)."""
+    if not callable(rule):
+        raise checks.argument_error(owner, name, "a callable rule(slot)", rule)
+    if isinstance(rule, type):
+        raise ValueError(
+            f"Argument `{name}` of {owner} must be a function rule(slot) "
+            f"that returns an initializer, not a class: write "
+            f"`lambda slot: {rule.__name__}(...)` to give every variable "
+            f"a {rule.__name__}. Received: {name}={checks.shown(rule)}"
+        )
+    try:
+        signature = inspect.signature(rule)
+    except (TypeError, ValueError):  # a builtin without a signature
+        return
+    try:
+        signature.bind(None)
+    except TypeError as error:
+        raise ValueError(
+            f"Argument `{name}` of {owner} must be a callable rule(slot) "
+            f"that takes one argument, the slot ({error}). Received: "
+            f"{name}={checks.shown(rule)} of signature {signature}"
+        ) from None
+
+
 @dataclasses.dataclass(frozen=True)
 class PlannedVariable:
     """One variable of a plan: its path, its role and block (see `Slot`),
@@ -198,6 +223,24 @@ class PlannedVariable:
     subrole: str | None = None
     reason: str | None = None
     kept: bool = False
+
+    def __repr__(self):
+        # The initializer by its one name (`initializer_name`), which
+        # writes an array it holds by its shape, whatever its own repr.
+        fields = [
+            f"{field.name}={_field_repr(getattr(self, field.name))}"
+            for field in dataclasses.fields(self)
+            if field.repr
+        ]
+        return f"PlannedVariable({', '.join(fields)})"
+
+
+def _field_repr(value):
+    """A field of a `PlannedVariable` in its repr: an initializer by its
+    name, anything else by its repr."""
+    if isinstance(value, keras.initializers.Initializer):
+        return initializer_name(value)
+    return repr(value)
 
 
 class RecipePlan(tables.RowTable[PlannedVariable]):
@@ -300,20 +343,27 @@ def plan(
     Args:
         model: a built `keras.Model` or layer.
         recipe: a registered recipe's name (`names()`) or a `Recipe`.
-        roles: role -> regular expression on variable paths
-            (`re.fullmatch`), which takes precedence over the roles found;
-            a group named `block` gives the block's index.
-        depth: L, the number of blocks, when it is not the one found.
-        width: d, the residual stream's width, when not the one found.
+        roles: role -> regular expression on variable paths (a `str`,
+            matched with `re.fullmatch`), which takes precedence over the
+            roles found; a group named `block`, of digits only and not
+            optional (`(?P<block>\\d+)`), gives the block's index. A
+            pattern that can backtrack catastrophically (a repeated group
+            holding a quantifier or an alternation, as `(.*)*`), or that
+            has more than 5 quantifiers of variable count, is refused.
+        depth: L, the number of blocks, when it is not the one found: an
+            integer from 1 to 2**31 - 1.
+        width: d, the residual stream's width, when not the one found:
+            an integer from 1 to 2**31 - 1.
         owner: the function named as the caller in errors
             (`reinitialize` passes its own name).
 
     Raises:
-        ValueError: for a bad argument, naming it; when a rule needs what
-            the model lacks (a depth, a width, a block), saying how to
-            give it; and when a rule raises or returns something other
-            than an initializer or None, naming the recipe, the variable
-            and its role.
+        ValueError: for a bad argument, naming it (`roles`, `depth` and
+            `width` are checked before the model is read); when a rule
+            needs what the model lacks (a depth, a width, a block), saying
+            how to give it; and when a rule raises or returns something
+            other than an initializer or None, naming the recipe, the
+            variable and its role.
     """
     recipe = get(recipe, owner=owner)
     if not isinstance(model, keras.layers.Layer):
@@ -371,7 +421,7 @@ def _apply_rule(recipe, slot, owner):
     except Exception as error:
         raise ValueError(
             f"The rule of recipe {recipe.name!r} failed on {where}: "
-            f"{type(error).__name__}: {error}"
+            f"{error_text(error)}"
         ) from error
     if initializer is not None and not isinstance(
         initializer, keras.initializers.Initializer

@@ -18,7 +18,10 @@ A recipe gives a variable its initializer by role (`ROLES`), finer role
   functional model (`_by_graph`);
 - from `roles={"mlp_out": r"block_(?P<block>\\d+)/ffn_out/kernel", ...}`:
   regular expressions matched on variable paths (`re.fullmatch`), which
-  take precedence; a group named `block` gives the block's index.
+  take precedence; a group named `block` gives the block's index. They
+  are checked when given (`_patterns`): a `str`, a `block` group of
+  digits that cannot be skipped, and no form that backtracks
+  catastrophically.
 
 Statistics (a layer's non-trainable variables: moving means, adapted
 state) never get a role.
@@ -27,7 +30,6 @@ state) never get a role.
 import collections
 import dataclasses
 import math
-import re
 
 import keras
 
@@ -35,6 +37,7 @@ from keras_inits._internal import checks
 from keras_inits._internal import keras_internals
 from keras_inits._internal import keras_trace
 from keras_inits.recipes import _dataflow
+from keras_inits.recipes import _patterns
 from keras_inits.recipes._dataflow import NORM_SCALES
 from keras_inits.recipes._dataflow import is_norm
 
@@ -151,13 +154,8 @@ def find_slots(
     the user called), checked here: a bad one raises a ValueError naming
     it."""
     patterns = check_roles(owner, roles)
-    for name, value in (("depth", depth), ("width", width)):
-        if value is not None and not (
-            checks.is_whole_number(value) and value > 0
-        ):
-            raise checks.argument_error(
-                owner, name, "None or a positive integer", value
-            )
+    depth = check_size(owner, "depth", depth)
+    width = check_size(owner, "width", width)
     variables = list({id(v): v for v in model.weights}.values())
     named = [(paths[id(v)], v) for v in variables]
     statistics = _statistics(model)
@@ -170,7 +168,7 @@ def find_slots(
             _by_graph(layer, found, found.head_graph is None)
     else:
         found.take_flow(flow)
-    given = _by_pattern(named, patterns, found, statistics)
+    given = _by_pattern(named, patterns, found, statistics, owner)
     blocks, depths, widths = _blocks_and_towers(named, found, flow, given)
     default_depth = max(depths.values(), default=None)
     default_width = _most_common(widths)
@@ -279,14 +277,21 @@ def check_roles(owner, roles):
                 f"{', '.join(ROLES)}, and the finer roles "
                 f"{', '.join(SUBROLES)}."
             )
-        try:
-            patterns.append((role, re.compile(pattern)))
-        except (TypeError, re.error) as error:
-            raise ValueError(
-                f"`roles[{role!r}]` is not a valid regular expression "
-                f"({error}). Received: {pattern!r}"
-            ) from None
+        patterns.append((role, _patterns.check_pattern(owner, role, pattern)))
     return patterns
+
+
+def check_size(owner: str, name: str, value: object) -> int | None:
+    """`value`, argument `depth` or `width` of `owner`, as a Python int
+    (NumPy integers too), or None; a ValueError naming it unless it is
+    None or an integer from 1 to 2**31 - 1, which keeps every std a
+    recipe derives from it (`0.02 / sqrt(2 * depth)`, `width**-0.5`) a
+    normal float32."""
+    if value is None:
+        return None
+    return checks.check_count(
+        owner, name, value, requirement="None or a positive integer"
+    )
 
 
 class _Found:
@@ -581,9 +586,10 @@ def _count_blocks(named, found, given):
     return blocks
 
 
-def _by_pattern(named, patterns, found, statistics):
-    """Applies `roles=` patterns; returns variable id -> given block. A
-    pattern matching statistics (`statistics`: ids) is a ValueError."""
+def _by_pattern(named, patterns, found, statistics, owner):
+    """Applies `roles=` patterns (of `owner`'s argument); returns variable
+    id -> given block. A pattern matching statistics (`statistics`: ids),
+    or whose `block` group captures no index, is a ValueError."""
     given = {}
     matched = set()  # roles whose pattern matched a path
     for path, variable in named:
@@ -602,7 +608,9 @@ def _by_pattern(named, patterns, found, statistics):
             subrole = role if role in SUBROLES else None
             found.set(variable, SUBROLES.get(role, role), subrole)
             if "block" in pattern.groupindex:
-                given[id(variable)] = int(match["block"])
+                given[id(variable)] = _patterns.block_index(
+                    owner, role, pattern, match, path
+                )
             break
     for role, pattern in patterns:
         if role not in matched:

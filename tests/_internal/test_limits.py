@@ -74,7 +74,7 @@ def test_a_tensor_that_cannot_fit_is_refused_at_once(case, huge_requests):
         f"ValueError: {case.name} cannot fill a tensor "
         f"of shape={tuple(shape)} and dtype='float32'"
     )
-    assert "bytes" in outcome and "of memory" in outcome
+    assert "bytes" in outcome and " more than the " in outcome
     # Nothing was drawn: a regression draws for minutes before failing.
     # (Generous: the first request also starts the backend, on a machine
     # that may be busy.)
@@ -94,50 +94,68 @@ def test_host_memory_is_physical_or_the_container_limit():
     assert limits.device_memory() <= physical
 
 
-def test_the_bound_is_two_tensors_of_the_result():
-    # Check the bound itself, without allocating: making a tensor holds two
-    # of its size at the peak, so half the device's memory is the most.
-    limit = limits.device_memory()
-    limits.check_size("HeNormal", (limit // 8,), "float32")
-    limits.check_size("HeNormal", (limit // 4,), "float16")
+def _device_of(monkeypatch, size):
+    monkeypatch.setattr(
+        limits, "memory_limit", lambda: limits.MemoryLimit(size, limits.DEVICE)
+    )
+
+
+def test_the_bound_is_the_peak_of_the_family(monkeypatch):
+    # Check the bound itself, without allocating: a uniform draw holds
+    # `peak_copies("uniform")` tensors of its size at its peak, and one
+    # computed in float32 for float16 its float16 cast as well.
+    _device_of(monkeypatch, 2**30)
+    copies = limits.peak_copies("uniform")
+    most = int(2**30 / (4 * copies))
+    limits.check_size("HeUniform", (most,), "float32", family="uniform")
     with pytest.raises(
         ValueError,
-        match=r"HeNormal cannot fill a tensor of "
-        r"shape=\(\d+,\) and dtype='float32': it takes .* "
-        r"and making it holds 2 such tensors",
+        match=rf"^HeUniform cannot fill a tensor of shape=\({most + 1},\) "
+        rf"and dtype='float32': it takes {4 * (most + 1):,} bytes .*, and "
+        rf"making it holds {copies:g} such tensors \(.*\), more than the "
+        rf"1 GiB of memory of the device it would go to. "
+        rf"Received: shape=\({most + 1},\)$",
     ):
-        limits.check_size("HeNormal", (limit // 8 + 1,), "float32")
+        limits.check_size(
+            "HeUniform", (most + 1,), "float32", family="uniform"
+        )
+    most = int(2**30 / (4 * (copies + 0.5)))
+    limits.check_size("HeUniform", (most,), "float16", "float32", "uniform")
     with pytest.raises(
         ValueError,
-        match=r"HeNormal cannot fill a tensor of "
-        r"shape=\(\d+,\) and dtype='float16': it takes .* "
-        r"\(computed in float32\)",
+        match=rf"^HeUniform cannot fill a tensor of shape=\({most + 1},\) "
+        rf"and dtype='float16': it takes .* \(computed in float32\), and "
+        rf"making it holds {copies + 0.5:g} such tensors",
     ):
-        limits.check_size("HeNormal", (limit // 8 + 1,), "float16", "float32")
+        limits.check_size(
+            "HeUniform", (most + 1,), "float16", "float32", "uniform"
+        )
+
+
+def test_an_unknown_family_is_bounded_by_the_largest_peak():
+    largest = max(limits.peak_copies(family) for family in limits.PEAK_COPIES)
+    assert limits.peak_copies(limits.UNKNOWN) == largest
+    assert limits.peak_copies("a family of a newer version") == largest
 
 
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_more_than_half_the_memory_is_refused_before_anything_is_made(
-    case, monkeypatch
-):
-    # A device of 1 MiB: the catalogue's tensor scaled to 0.75 MiB fits
-    # once but not twice (a host-built kernel and its tensor, a draw's
-    # pieces and their concatenation), and is refused before it is made.
-    monkeypatch.setattr(limits, "device_memory", lambda: 2**20)
-    if case.name == "ConstantArray":
-        pytest.skip("makes only the shape of its value")
-    # The last dimension times a whole number keeps every constraint on
-    # the shape (divisibility, block sizes); 0.5 to 0.75 MiB of float32.
-    copies = int(0.75 * 2**20 / (4 * math.prod(case.shape)))
-    assert 4 * math.prod(case.shape) * copies > 2**19
-    shape = (*case.shape[:-1], case.shape[-1] * copies)
+def test_a_call_is_refused_when_its_peak_exceeds_the_memory(case, monkeypatch):
+    # The catalogue's tensor, on a device one byte too small for the peak
+    # its family declares, and on one just large enough: refused before it
+    # is made, and made.
     initializer = case.make(1)
+    copies = limits.peak_copies(initializer.draw_family)
+    peak = math.ceil(4 * math.prod(case.shape) * copies)
+    _device_of(monkeypatch, peak - 1)
     with pytest.raises(
         ValueError,
-        match=r"cannot fill a tensor of "
-        r"shape=.* and making it holds 2 such tensors",
+        match=rf"^{case.name} cannot fill a tensor of shape=.* and making "
+        rf"it holds {copies:g} such tensors",
     ):
-        initializer(shape, dtype="float32")
+        initializer(case.shape, dtype="float32")
+    _device_of(monkeypatch, peak)
+    values = initializer(case.shape, dtype="float32")
+    assert tuple(values.shape) == case.shape
 
 
 def to_numpy(values):
@@ -260,7 +278,8 @@ def test_torch_uses_the_memory_of_its_cuda_device(monkeypatch):
 def test_jax_without_x64_checks_float64_as_the_float32_it_stores():
     import jax
 
-    if jax.config.jax_enable_x64:
+    # JAX's Config sets each option as a dynamic attribute.
+    if jax.config.jax_enable_x64:  # pyright: ignore[reportAttributeAccessIssue]
         pytest.skip("jax_enable_x64 is on")
     with pytest.raises(
         ValueError,
@@ -279,3 +298,157 @@ def test_a_dtype_the_backend_cannot_store_names_the_initializer():
         r"the torch backend cannot store uint64",
     ):
         keras_inits.Ones()((2,), dtype="uint64")
+
+
+# Process limits, read from a fake /proc and /sys/fs/cgroup tree.
+
+
+@pytest.fixture
+def fake_tree(tmp_path, monkeypatch):
+    """A fake /proc and /sys/fs/cgroup under `tmp_path`: `write(path,
+    text)` fills a file of it, as `proc/self/cgroup` or
+    `cgroup/memory/a/memory.limit_in_bytes`."""
+    monkeypatch.setattr(limits, "PROC", str(tmp_path / "proc"))
+    monkeypatch.setattr(limits, "CGROUP_ROOT", str(tmp_path / "cgroup"))
+    limits.cgroup_memory.cache_clear()
+
+    def write(path, text):
+        file = tmp_path / path
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+
+    yield write
+    limits.cgroup_memory.cache_clear()
+
+
+def test_a_nested_cgroup_v2_limit_below_its_parents_is_the_limit(fake_tree):
+    # A container's own cgroup, two levels below the root, limits it to
+    # 3 GiB; its parent to 8 GiB; the root and the leaf set none.
+    fake_tree("proc/self/cgroup", "0::/kubepods.slice/pod1/app\n")
+    fake_tree("cgroup/memory.max", "max\n")
+    fake_tree("cgroup/kubepods.slice/memory.max", f"{8 * 2**30}\n")
+    fake_tree("cgroup/kubepods.slice/pod1/memory.max", f"{3 * 2**30}\n")
+    fake_tree("cgroup/kubepods.slice/pod1/app/memory.max", "max\n")
+    assert limits.cgroup_memory() == 3 * 2**30
+    assert limits.host_memory() == min(3 * 2**30, _physical())
+
+
+def test_a_nested_cgroup_v1_limit_below_its_parents_is_the_limit(fake_tree):
+    # v1 names the memory controller's cgroup on its own line (here with
+    # another controller); the root's "no limit" is a huge number.
+    fake_tree(
+        "proc/self/cgroup",
+        "9:name=systemd:/\n5:memory,hugetlb:/docker/abc/inner\n3:cpu:/\n"
+        "0::/\n",
+    )
+    fake_tree("cgroup/memory/memory.limit_in_bytes", "9223372036854771712")
+    fake_tree("cgroup/memory/docker/memory.limit_in_bytes", f"{6 * 2**30}\n")
+    fake_tree(
+        "cgroup/memory/docker/abc/memory.limit_in_bytes", f"{2 * 2**30}\n"
+    )
+    fake_tree(
+        "cgroup/memory/docker/abc/inner/memory.limit_in_bytes",
+        "9223372036854771712\n",
+    )
+    assert limits.cgroup_memory() == 2 * 2**30
+
+
+def test_no_cgroup_limit_leaves_the_physical_memory(fake_tree):
+    # No limit anywhere; a cgroup directory the container does not mount
+    # (the root is its own cgroup) is skipped.
+    fake_tree("proc/self/cgroup", "0::/user.slice/session-1.scope\n")
+    fake_tree("cgroup/memory.max", "max\n")
+    assert limits.cgroup_memory() is None
+    assert limits.host_memory() == _physical()
+
+
+def test_a_request_beyond_the_cgroup_limit_names_it(fake_tree, monkeypatch):
+    fake_tree("proc/self/cgroup", "0::/a/b\n")
+    fake_tree("cgroup/a/b/memory.max", f"{2**30}\n")
+    monkeypatch.setattr(limits, "address_space_room", lambda: None)
+    with pytest.raises(
+        ValueError,
+        match=r"^Zeros cannot fill a tensor of shape=\(65536, 4096\) and "
+        r"dtype='float32': it takes 1,073,741,824 bytes \(1 GiB\), and "
+        r".* more than the 1 GiB of memory this process's cgroup allows",
+    ):
+        limits.check_size("Zeros", (65536, 4096), "float32")
+
+
+def test_the_address_space_room_is_the_rlimit_less_what_is_mapped(
+    fake_tree, monkeypatch
+):
+    import resource
+
+    fake_tree("proc/self/status", "Name:\tpython\nVmSize:\t 2097152 kB\n")
+    monkeypatch.setattr(
+        resource,
+        "getrlimit",
+        lambda which: (5 * 2**30, resource.RLIM_INFINITY),
+    )
+    assert limits.address_space_room() == 3 * 2**30
+    assert limits.memory_limit() == limits.MemoryLimit(
+        3 * 2**30, limits.ADDRESS_SPACE
+    )
+    monkeypatch.setattr(
+        resource,
+        "getrlimit",
+        lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY),
+    )
+    assert limits.address_space_room() is None
+
+
+def _physical():
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+# Run in a child process under an address-space limit: on a regression the
+# child would start drawing, and the limit makes that fail rather than
+# fill the machine.
+_RLIMIT_CHILD = r"""
+import json, re, resource, time
+import keras_inits
+
+def mapped():
+    with open("/proc/self/status") as file:
+        return int(re.search(r"VmSize:\s+(\d+)", file.read()).group(1)) * 1024
+
+limit = mapped() + 5 * 2**30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+start = time.perf_counter()
+try:
+    keras_inits.TruncatedNormalSigmas(1.0, -1.0, 3.0, seed=1)(
+        (3 * 2**28,), dtype="float32"
+    )
+    outcome = "no error"
+except BaseException as error:
+    outcome = f"{type(error).__name__}: {error}"
+print(json.dumps([outcome, time.perf_counter() - start]))
+"""
+
+
+def test_a_request_beyond_the_address_space_limit_is_refused_at_once():
+    # 3 GiB of float32 with 5 GiB of address space left: a truncated
+    # normal draw holds at least two such tensors on every backend, so it
+    # cannot be made, and is refused before anything is drawn (it was
+    # accepted, and failed with an out-of-memory error, on TensorFlow after
+    # 19 s of drawing).
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    child = subprocess.run(
+        [sys.executable, "-c", _RLIMIT_CHILD],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert child.returncode == 0, child.stderr[-2000:]
+    outcome, seconds = json.loads(child.stdout.strip().splitlines()[-1])
+    assert outcome.startswith(
+        "ValueError: TruncatedNormalSigmas cannot fill a tensor of "
+        "shape=(805306368,) and dtype='float32': it takes 3,221,225,472 "
+        "bytes (3 GiB)"
+    ), outcome
+    assert "of address space this process may still map" in outcome
+    assert "(RLIMIT_AS)" in outcome
+    assert seconds < 5.0  # the first call also starts the backend

@@ -12,6 +12,8 @@ the largest value (TOLERANCE), not always bit for bit. Between meshes the
 compiled program is the same up to partitioning, and values are equal.
 """
 
+import functools
+
 import keras
 import numpy as np
 import pytest
@@ -221,6 +223,39 @@ def test_each_device_computes_only_its_shard(name, seed):
     memory = compiled.memory_analysis()
     assert memory.output_size_in_bytes == full // 8
     assert memory.temp_size_in_bytes < full // 2
+
+
+@needs_mesh
+def test_ordinary_seeds_draw_beyond_the_portable_counter():
+    # 2**32 + 2**19 values: past the 32-bit counter of keras_inits'
+    # generator, which ordinary seeds then leave for keras.random. Lowered
+    # only (the 16 GiB are never allocated); issue 30 refused this with
+    # "A portable draw holds at most 2**32 - 1 values".
+    shape = (2**16, 2**16 + 8)
+    sharding = NamedSharding(mesh(8), P(None, "model"))
+    for seed in (1, None, keras.random.SeedGenerator(1)):
+        init = keras_inits.RandomNormal(seed=seed)
+        jax.jit(functools.partial(init, shape), out_shardings=sharding).lower()
+    portable = keras_inits.RandomNormal(seed=keras_inits.PortableSeed(1))
+    with pytest.raises(ValueError, match="PortableSeed draws at most"):
+        jax.jit(lambda: portable(shape), out_shardings=sharding).lower()
+
+
+@needs_mesh
+def test_the_host_must_hold_the_shards_of_its_cpu_devices(monkeypatch):
+    # 8 MiB sharded over 8 CPU devices: 1 MiB each, but all 8 MiB in the
+    # host's memory, which is 6 MiB here. Issue 30: checked per device, a
+    # 32 GiB kernel on 8 simulated devices passed on a 23.5 GiB host.
+    from keras_inits._internal import limits
+
+    monkeypatch.setattr(
+        limits,
+        "memory_limit",
+        lambda: limits.MemoryLimit(6 * 2**20, "memory of the test"),
+    )
+    sharding = NamedSharding(mesh(8), P(None, "model"))
+    with pytest.raises(ValueError, match="8 shards of shape \\(1024, 256\\)"):
+        keras_inits.RandomNormal(seed=1)((1024, 2048), layout=sharding)
 
 
 @needs_mesh

@@ -111,9 +111,9 @@ def test_recommend_prints_the_recommendation(capsys):
 def assert_refused(status, err, start):
     assert status == 2, err
     assert "Traceback" not in err
-    # argparse's two lines: the usage, then the error on one line.
-    *_, last = err.strip().splitlines()
-    assert last.startswith(f"keras-inits compare: error: {start}"), err
+    # One line: the error, and where the usage is (`--help`).
+    assert err.count("\n") == 1 and err.endswith("--help)\n"), err
+    assert err.startswith(f"keras-inits compare: error: {start}"), err
 
 
 # A tiny run, so that a check that comes too late shows as a run (or a
@@ -190,7 +190,7 @@ def test_checking_an_output_folder_leaves_nothing_behind(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["existing"]
     assert os.listdir(existing) == ["report.md"]
     (existing / "report.csv").mkdir()  # where compare writes a file
-    assert "report.csv' exists and is not a file" in (
+    assert "report.csv' exists and is not a file" in str(
         comparison.output_problem(str(existing))
     )
 
@@ -354,14 +354,23 @@ def test_help_and_usage_errors_load_no_backend(arguments, status, output):
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="jax is not installed"
 )
-def test_backend_jax_never_imports_tensorflow():
-    # Even when this process, and so the default, runs on TensorFlow.
+def test_backend_jax_never_imports_tensorflow(tmp_path):
+    # Even when this process, and so the default, runs on TensorFlow:
+    # `compare` loads Keras on JAX (a mistake found only then, a negative
+    # stddev, ends the run before anything trains).
     environment = dict(os.environ, KERAS_BACKEND="tensorflow")
     result, modules = imported_modules(
-        "--backend", "jax", "list", environment=environment
+        "--backend",
+        "jax",
+        "compare",
+        "--initializers",
+        "RandomNormal(stddev=-1)",
+        "--output",
+        str(tmp_path / "out"),
+        environment=environment,
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "Keras backend: jax" in result.stdout
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Argument `stddev` of RandomNormal must be" in result.stderr
     assert {"keras", "jax"} <= modules
     assert "tensorflow" not in modules
 
@@ -370,7 +379,7 @@ def test_backend_jax_never_imports_tensorflow():
     importlib.util.find_spec("tensorflow") is None,
     reason="tensorflow is not installed",
 )
-def test_no_backend_log_lines_unless_asked():
+def test_no_backend_log_lines_unless_asked(tmp_path):
     # TensorFlow writes its oneDNN notice (twice) while it loads, whatever
     # TF_CPP_MIN_LOG_LEVEL says; the command line drops it, unless the
     # user set that variable, and so asked for TensorFlow's own logging.
@@ -379,6 +388,8 @@ def test_no_backend_log_lines_unless_asked():
         for name, value in os.environ.items()
         if name != "TF_CPP_MIN_LOG_LEVEL"
     }
+    # `compare` loads Keras (and TensorFlow); a mistake found only then, a
+    # negative stddev, ends the run: its one line is all stderr holds.
     result = subprocess.run(
         [
             sys.executable,
@@ -386,17 +397,21 @@ def test_no_backend_log_lines_unless_asked():
             "keras_inits",
             "--backend",
             "tensorflow",
-            "recommend",
-            "relu",
+            "compare",
+            "--initializers",
+            "RandomNormal(stddev=-1)",
+            "--output",
+            str(tmp_path / "out"),
         ],
         capture_output=True,
         text=True,
         env=environment,
         timeout=300,
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("HeNormal\n")
-    assert result.stderr == ""
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "Argument `stddev` of RandomNormal must be" in result.stderr
 
 
 def test_importing_the_package_leaves_the_process_alone():
@@ -486,13 +501,11 @@ def test_a_backend_that_is_not_installed_exits_2(capsys, monkeypatch):
     with pytest.raises(SystemExit) as exit:
         cli.prepare(["--backend", "jax", "list"])
     assert exit.value.code == 2
-    assert (
-        capsys.readouterr()
-        .err.strip()
-        .endswith(
-            "error: argument --backend: jax is not installed (pip install "
-            '"keras-inits[jax]")'
-        )
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert err.startswith(
+        "keras-inits: error: argument --backend: jax is not installed (pip "
+        'install "keras-inits[jax]")'
     )
 
 
@@ -527,7 +540,7 @@ def test_seeds_goes_to_compare(capsys, monkeypatch, tmp_path):
 
     monkeypatch.setattr(experiments, "compare", compare)
     monkeypatch.setattr(
-        experiments, "TRAINABLE_BACKENDS", (keras.backend.backend(),)
+        constants, "TRAINABLE_BACKENDS", (keras.backend.backend(),)
     )
     tiny = (*TINY, "--output", str(tmp_path / "out"))
     status, err = run_main(capsys, "compare", *tiny, "--seeds", "7")
@@ -593,7 +606,7 @@ def test_list_shows_every_valid_name_and_whole_descriptions(capsys):
     assert "compare only" in lines["LSUV"]
     for name, cls in names.our_classes().items():
         # A one-line summary (PEP 257), shown whole.
-        summary = inspect.getdoc(cls).split("\n\n")[0]
+        summary = (inspect.getdoc(cls) or "").split("\n\n")[0]
         assert "\n" not in summary and summary.endswith("."), name
         assert lines[name].endswith(f"  {summary}"), name
 
@@ -651,7 +664,7 @@ def test_transformer_arguments_go_to_compare_recipes(
 
     monkeypatch.setattr(experiments, "compare_recipes", compare_recipes)
     monkeypatch.setattr(
-        experiments, "TRAINABLE_BACKENDS", (keras.backend.backend(),)
+        constants, "TRAINABLE_BACKENDS", (keras.backend.backend(),)
     )
     status, err = run_main(capsys, *TRANSFORMER)
     assert status == 2 and "stopped before training" in err

@@ -12,6 +12,7 @@ arrive through a config (`from_config`, and JSON where they are JSON).
 
 import json
 import math
+import re
 
 import keras
 import numpy as np
@@ -140,3 +141,48 @@ def test_bad_argument_in_a_json_config(case, name, bad):
         _check_error(error, case, name)
         return
     _check_accepted(loaded, case, BAD_VALUES[bad])
+
+
+NESTED = (
+    r"Argument `initializer` of \w+ holds an invalid config at nesting "
+    r"level (\d+) \((.*?)\): (.*)"
+)
+
+
+@pytest.mark.parametrize("bad", JSON_VALUES, ids=str)
+@pytest.mark.parametrize(
+    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
+)
+def test_bad_argument_in_a_nested_json_config_keeps_its_message(
+    case, name, bad
+):
+    # Nested in a wrapper, a refused config's own message follows the
+    # wrapper's, the level and the path: the whole cause is in the text,
+    # which is all that `keras.models.load_model` keeps of an error.
+    initializer = case.make(1)
+    config = initializer.get_config()
+    config[name] = BAD_VALUES[bad]
+    inner = {
+        "class_name": keras.saving.get_registered_name(type(initializer)),
+        "config": config,
+    }
+    inner = json.loads(json.dumps(inner))
+    nested = {"class_name": "DepthScaled", "config": {"initializer": inner}}
+    try:
+        keras_inits.deserialize(inner)
+    except ValueError as error:
+        level, path, cause = 2, type(initializer).__name__, str(error)
+        # A wrapper's own nested error: one level deeper, the same cause.
+        deeper = re.fullmatch(NESTED, cause, flags=re.DOTALL)
+        if deeper:
+            level, path, cause = int(deeper[1]) + 1, deeper[2], deeper[3]
+        with pytest.raises(ValueError) as raised:
+            keras_inits.deserialize(nested)
+        assert str(raised.value) == (
+            "Argument `initializer` of DepthScaled holds an invalid config "
+            f"at nesting level {level} (DepthScaled > {path}): {cause}"
+        )
+        return
+    assert type(keras_inits.deserialize(nested).initializer) is type(
+        initializer
+    )

@@ -1247,6 +1247,33 @@ def test_an_assign_that_keeps_failing(monkeypatch, backup):
         assert changed == [True] * 3 + [False] + [True] * 4
 
 
+def test_a_measurement_failing_after_the_assignments_gets_the_note(
+    monkeypatch,
+):
+    # Each variable is measured before its assignment and after it; the
+    # measurement after the last one fails, once the model has changed.
+    from keras_inits.model import _applying
+
+    model = _eight_variables()
+    expected = _reference(7)
+    calls, original = [], _applying.moments
+
+    def moments(variable):
+        calls.append(1)
+        if len(calls) == 16:
+            raise RuntimeError("device lost while measuring")
+        return original(variable)
+
+    monkeypatch.setattr(_applying, "moments", moments)
+    with pytest.raises(RuntimeError, match="while measuring") as info:
+        keras_inits.reinitialize(model, seed=7)
+    assert "the model is wholly reinitialized: all 8 selected variables" in (
+        "".join(getattr(info.value, "__notes__", []))
+    )
+    for v, want in zip(model.weights, expected):
+        np.testing.assert_array_equal(values(v), want)
+
+
 @pytest.mark.parametrize(
     "error", [MemoryError(), SystemExit(3)], ids=["MemoryError", "SystemExit"]
 )

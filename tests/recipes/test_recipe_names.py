@@ -9,7 +9,7 @@ import pytest
 
 import keras_inits
 from keras_inits import recipes
-from keras_inits._internal.naming import close_names
+from keras_inits._internal.before_keras import close_names
 
 
 @pytest.mark.parametrize(

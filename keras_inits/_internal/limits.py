@@ -142,6 +142,8 @@ def cgroup_memory() -> int | None:
     a few files per call."""
     lowest = None
     for line in _read(f"{PROC}/self/cgroup").splitlines():
+        if line.count(":") < 2:  # not "hierarchy:controllers:path"
+            continue
         hierarchy, controllers, path = line.split(":", 2)
         if hierarchy == "0" and not controllers:
             root, name = CGROUP_ROOT, "memory.max"

@@ -333,6 +333,12 @@ def test_a_nested_cgroup_v2_limit_below_its_parents_is_the_limit(fake_tree):
     assert limits.host_memory() == min(3 * 2**30, _physical())
 
 
+def test_a_line_that_names_no_cgroup_is_skipped(fake_tree):
+    fake_tree("proc/self/cgroup", "garbage\n0::/app\n")
+    fake_tree("cgroup/app/memory.max", f"{5 * 2**30}\n")
+    assert limits.cgroup_memory() == 5 * 2**30
+
+
 def test_a_nested_cgroup_v1_limit_below_its_parents_is_the_limit(fake_tree):
     # v1 names the memory controller's cgroup on its own line (here with
     # another controller); the root's "no limit" is a huge number.

@@ -17,7 +17,6 @@ while JAX traced it, and captured as a constant: 24x the kernel, and
 
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -31,10 +30,16 @@ pytestmark = pytest.mark.skipif(
 
 _ADDRESS_SPACE = 8 * 2**30
 _TIMEOUT = 300
-
-
-def _limit_address_space():
-    resource.setrlimit(resource.RLIMIT_AS, (_ADDRESS_SPACE, _ADDRESS_SPACE))
+# The child limits its own address space before it imports anything: a
+# `preexec_fn` would make subprocess fork this process, which JAX (already
+# running threads here) warns against.
+_RUN_LIMITED = (
+    "import resource, runpy, sys; "
+    f"resource.setrlimit(resource.RLIMIT_AS, ({_ADDRESS_SPACE}, "
+    f"{_ADDRESS_SPACE})); "
+    "sys.argv[0] = 'tests._internal._sharded_child'; "
+    "runpy.run_module('tests._internal._sharded_child', run_name='__main__')"
+)
 
 
 def _measure(case, rows=4096, columns=16384):
@@ -45,19 +50,11 @@ def _measure(case, rows=4096, columns=16384):
         TF_CPP_MIN_LOG_LEVEL="2",
     )
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests._internal._sharded_child",
-            case,
-            str(rows),
-            str(columns),
-        ],
+        [sys.executable, "-c", _RUN_LIMITED, case, str(rows), str(columns)],
         env=environment,
         capture_output=True,
         text=True,
         timeout=_TIMEOUT,
-        preexec_fn=_limit_address_space,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]

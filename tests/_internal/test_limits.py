@@ -48,11 +48,12 @@ print(json.dumps({"results": results, "peak": peak}))
 """
 
 
-@pytest.fixture(scope="module")
-def huge_requests():
+def _run_child(code):
+    """The JSON the last line of `python -c code` prints, run from the
+    repository's root; the child must succeed."""
     environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     child = subprocess.run(
-        [sys.executable, "-c", _HUGE_CHILD],
+        [sys.executable, "-c", code],
         cwd=ROOT,
         env=environment,
         capture_output=True,
@@ -61,6 +62,11 @@ def huge_requests():
     )
     assert child.returncode == 0, child.stderr[-2000:]
     return json.loads(child.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def huge_requests():
+    return _run_child(_HUGE_CHILD)
 
 
 # ConstantArray makes only the shape of its value: any other is refused
@@ -439,17 +445,7 @@ def test_a_request_beyond_the_address_space_limit_is_refused_at_once():
     # cannot be made, and is refused before anything is drawn (it was
     # accepted, and failed with an out-of-memory error, on TensorFlow after
     # 19 s of drawing).
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    child = subprocess.run(
-        [sys.executable, "-c", _RLIMIT_CHILD],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert child.returncode == 0, child.stderr[-2000:]
-    outcome, seconds = json.loads(child.stdout.strip().splitlines()[-1])
+    outcome, seconds = _run_child(_RLIMIT_CHILD)
     assert outcome.startswith(
         "ValueError: TruncatedNormalSigmas cannot fill a tensor of "
         "shape=(805306368,) and dtype='float32': it takes 3,221,225,472 "

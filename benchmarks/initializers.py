@@ -4,6 +4,20 @@
     python benchmarks/initializers.py --backends torch --repeats 9
     python benchmarks/initializers.py --shapes 1024x1024 3x3x64x64
     python benchmarks/initializers.py --quick          # small shapes, seconds
+    python benchmarks/initializers.py --tables truncated --load 2
+
+Two tables per backend. The catalogue (`--tables catalogue`): every
+initializer of the core catalogue, keras_inits against keras. The truncated
+normals (`--tables truncated`): each of keras_inits' truncated normals
+(TruncatedNormal, the truncated He/Glorot/Lecun normals, TruncatedNormalRange
+and TruncatedNormalSigmas with central, one-sided far-tail and narrow
+bounds, ClippedNormal) against keras_inits' RandomNormal of the same shape
+(`/normal`, the target is at most 2) and against Keras' TruncatedNormal
+(`/keras`), all drawn alternately in one process. With `--load N`, N busy
+processes (one Python loop each) run beside the truncated table's draws,
+which are timed once before they start and once while they run
+(`load/quiet`): on a machine with N cores, a draw whose operations wait for
+each other's threads (PyTorch's intra-op threads) takes many times longer.
 
 Each backend runs in its own subprocess (`KERAS_BACKEND` is fixed when Keras
 is imported). There every initializer of the core catalogue is built twice
@@ -37,6 +51,7 @@ Memory is measured for the first shape only unless `--memory-shapes all`.
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -44,6 +59,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+import machine
 
 BACKENDS = ["tensorflow", "jax", "torch", "numpy"]
 SHAPES = [(4096, 4096), (3, 3, 512, 512)]
@@ -65,6 +82,36 @@ INITIALIZERS = [
     ("LecunUniform", {"seed": 1}),
     ("Orthogonal", {"seed": 1}),
 ]
+# The truncated table: (label, keras_inits class, constructor arguments).
+INF = float("inf")
+TRUNCATED = [
+    ("TruncatedNormal", "TruncatedNormal", {"stddev": 0.02}),
+    ("HeNormal", "HeNormal", {}),
+    ("GlorotNormal", "GlorotNormal", {}),
+    ("LecunNormal", "LecunNormal", {}),
+    ("Range(-2, 2) sd 0.02", "TruncatedNormalRange", {"stddev": 0.02}),
+    (
+        "Range(-0.04, 0.04) sd 0.02",
+        "TruncatedNormalRange",
+        {"stddev": 0.02, "minval": -0.04, "maxval": 0.04},
+    ),
+    (
+        "Range(0.06, inf) sd 0.02",
+        "TruncatedNormalRange",
+        {"stddev": 0.02, "minval": 0.06, "maxval": INF},
+    ),
+    ("Sigmas(-3, 3)", "TruncatedNormalSigmas", {"lower": -3.0, "upper": 3.0}),
+    ("Sigmas(3, inf)", "TruncatedNormalSigmas", {"lower": 3.0, "upper": INF}),
+    (
+        "Sigmas(-inf, -8)",
+        "TruncatedNormalSigmas",
+        {"lower": -INF, "upper": -8.0},
+    ),
+    ("Sigmas(4, 4.5)", "TruncatedNormalSigmas", {"lower": 4.0, "upper": 4.5}),
+    ("ClippedNormal", "ClippedNormal", {}),
+]
+TRUNCATED_SHAPES = [(1024, 4096), (128, 512)]
+LOAD_SHAPES = [(1024, 1024), (128, 512)]
 QUICK_INITIALIZERS = [
     "Zeros",
     "RandomUniform",
@@ -139,6 +186,102 @@ def measure_times(names, shapes, repeats):
                 }
             )
     return rows
+
+
+def measure_truncated(shapes, repeats):
+    """Rows of the truncated table: per shape, the median time of each
+    case, of keras_inits' RandomNormal and of Keras' TruncatedNormal, each
+    call alternating with the others'."""
+    import keras
+
+    import keras_inits
+
+    rows = []
+    for shape in shapes:
+        makers = {
+            "RandomNormal": lambda: keras_inits.RandomNormal(seed=1),
+            "keras TruncatedNormal": lambda: (
+                keras.initializers.TruncatedNormal(seed=1)
+            ),
+        }
+        for label, name, arguments in TRUNCATED:
+            makers[label] = lambda name=name, arguments=arguments: getattr(
+                keras_inits, name
+            )(seed=1, **arguments)
+        initializers = {label: make() for label, make in makers.items()}
+        times = {label: [] for label in initializers}
+        for initializer in initializers.values():
+            _materialize(initializer(shape))
+        for _ in range(repeats):
+            for label, initializer in initializers.items():
+                start = time.perf_counter()
+                values = initializer(shape)
+                _materialize(values)
+                times[label].append(time.perf_counter() - start)
+                del values
+        rows += [
+            {"label": label, "shape": list(shape), "s": statistics.median(t)}
+            for label, t in times.items()
+        ]
+    return rows
+
+
+@contextlib.contextmanager
+def busy_processes(count):
+    """`count` processes that keep a core busy each, while the block runs."""
+    processes = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(count)
+    ]
+    try:
+        time.sleep(0.5)  # let the scheduler spread them
+        yield
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+
+
+def print_truncated(backend, rows, loaded=None):
+    """The truncated table: time, `/normal` and `/keras` ratios, and with
+    `loaded` (the same rows under load) the loaded time and `load/quiet`."""
+    print(f"\n== {backend}: truncated normals ==")
+    header = (
+        f"{'initializer':<27} {'shape':<13} {'ms':>8} {'/normal':>8} "
+        f"{'/keras':>7}"
+    )
+    if loaded is not None:
+        header += f" {'loaded ms':>10} {'load/quiet':>11}"
+    print(header)
+    loaded_times = {
+        (row["label"], tuple(row["shape"])): row["s"] for row in loaded or []
+    }
+    reference = {(row["label"], tuple(row["shape"])): row["s"] for row in rows}
+    for row in rows:
+        shape = tuple(row["shape"])
+        line = (
+            f"{row['label']:<27} {str(shape):<13} {1e3 * row['s']:>8.2f} "
+            f"{row['s'] / reference['RandomNormal', shape]:>7.2f}x "
+            f"{row['s'] / reference['keras TruncatedNormal', shape]:>6.2f}x"
+        )
+        if loaded is not None:
+            under_load = loaded_times[row["label"], shape]
+            line += (
+                f" {1e3 * under_load:>10.2f} {under_load / row['s']:>10.2f}x"
+            )
+        print(line, flush=True)
+
+
+def run_truncated(backend, shapes, repeats, load):
+    """Prints the truncated table of `backend`: quiet, and with `load`
+    busy processes beside the same draws."""
+    arguments = ["truncated", json.dumps(shapes), str(repeats)]
+    rows = _run_child(arguments, backend)
+    loaded = None
+    if load:
+        with busy_processes(load):
+            loaded = _run_child(arguments, backend)
+    print_truncated(backend, rows, loaded)
 
 
 def _run_child(arguments, backend, extra_environment=()):
@@ -223,7 +366,11 @@ def print_table(backend, rows):
 
 
 def child(arguments):
-    if arguments[0] == "times":
+    if arguments[0] == "truncated":
+        result = measure_truncated(
+            [tuple(s) for s in json.loads(arguments[1])], int(arguments[2])
+        )
+    elif arguments[0] == "times":
         names, shapes = json.loads(arguments[1]), json.loads(arguments[2])
         result = measure_times(
             names, [tuple(s) for s in shapes], int(arguments[3])
@@ -279,6 +426,21 @@ def main():
         "--memory-shapes", choices=["first", "all", "none"], default="first"
     )
     parser.add_argument(
+        "--tables",
+        choices=["catalogue", "truncated", "both"],
+        default="both",
+        help="the catalogue against keras, the truncated normals against "
+        "RandomNormal, or both (default)",
+    )
+    parser.add_argument(
+        "--load",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time the truncated table again beside N busy processes "
+        "(default 0; its shapes are then 1024x1024 and 128x512)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="small shapes, a few initializers, 2 repeats, no "
@@ -287,6 +449,8 @@ def main():
     args = parser.parse_args()
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    if args.load < 0:
+        parser.error("--load must be at least 0")
     names = args.initializers or [name for name, _ in INITIALIZERS]
     shapes = args.shapes or [list(shape) for shape in SHAPES]
     repeats, memory = args.repeats or 5, args.memory_shapes
@@ -298,16 +462,24 @@ def main():
         print("(no /proc/self/clear_refs here: memory is not measured)")
         memory = "none"
     memory_shapes = {"first": shapes[:1], "all": shapes, "none": []}[memory]
+    machine.print_header(args.backends)
     print(
         f"float32; time: median of {repeats} calls after a warm-up; "
         "speedup = keras time / keras_inits time; mem = peak resident "
         "growth during one call / output size; mem ratio = keras / ours"
     )
+    truncated_shapes = args.shapes or [
+        list(shape)
+        for shape in (LOAD_SHAPES if args.load else TRUNCATED_SHAPES)
+    ]
     for backend in args.backends:
-        print_table(
-            backend,
-            run_backend(backend, names, shapes, repeats, memory_shapes),
-        )
+        if args.tables != "truncated":
+            print_table(
+                backend,
+                run_backend(backend, names, shapes, repeats, memory_shapes),
+            )
+        if args.tables != "catalogue":
+            run_truncated(backend, truncated_shapes, repeats, args.load)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ Each (backend, model, method) runs in its own process, `--repeats` times
 (default 1; runs of the methods interleaved), so one method's
 allocations cannot hide another's peak. In that process: import, warm up
 the method on a small model of the same kind (lazy imports and first-call
-setup are not what is measured; work done once per new shape, such as
+setup are not what is measured here: `benchmarks/first_call.py` measures
+the first call in a fresh process; work done once per new shape, such as
 compiling a draw for it, is), build the model, wait until its weights are
 computed (JAX computes asynchronously), `gc.collect()`, then read the
 resident set (the baseline) and time the one call with

@@ -3,7 +3,9 @@
 The package's foundation: argument checks and their wording (`checks`),
 every use of Keras' private API (`keras_internals`), NumPy's and PyTorch's
 own functions under `keras.ops` names (`native_ops`), sharded draws on JAX
-(`sharding`), the device's and dtypes' limits (`limits`), exact reading of
+(`sharding`), the device's and dtypes' limits (`limits`), giving freed
+host memory back to the system (`allocator`), the cores the process may
+use (`threads`), exact reading of
 numbers and arrays (`arrays`), the normal distribution's functions
 (`gaussian`), gradients with the backend's autodiff (`autodiff`), the
 table format of every report (`tables`), one name for an initializer

@@ -388,24 +388,54 @@ def safe_mode_scope(safe_mode):
     return _serialization_lib.SafeModeScope(safe_mode)
 
 
-def assign(variable, values):
-    """`variable.assign(values)`, except on the NumPy backend, where Keras'
-    assignment copies the values into a new array (`np.array(value)` in
-    `keras.src.backend.numpy.core.Variable._direct_assign`): there they are
-    written into the variable's own array (`_value`) when its shape and
-    dtype match, so that the old values, the new ones and their copy are
-    not all held at once."""
+def assign(variable, values, fresh=False):
+    """`variable.assign(values)`, except:
+
+    - on the NumPy backend, where Keras' assignment copies the values into
+      a new array (`np.array(value)` in
+      `keras.src.backend.numpy.core.Variable._direct_assign`): there they
+      are written into the variable's own array (`_value`) when its shape
+      and dtype match, so that the old values, the new ones and their copy
+      are not all held at once;
+    - on the PyTorch backend, with `fresh` values (new, and held by nothing
+      else) of the variable's shape, dtype and device: Keras' assignment
+      copies them into the variable's tensor (`copy_`, 0.3 s for a
+      191M-parameter model); they become its storage instead
+      (`Parameter.data`), and the Parameter, which Keras' layers and
+      optimizers hold, stays the same object."""
     current = getattr(variable, "_value", None)
+    backend = keras.backend.backend()
     if (
-        keras.backend.backend() == "numpy"
+        backend == "numpy"
         and isinstance(current, np.ndarray)
         and current.flags.writeable
         and current.shape == tuple(values.shape)
         and current.dtype == values.dtype
     ):
         np.copyto(current, values)
-    else:
+    elif not (
+        fresh and backend == "torch" and _took_as_storage(current, values)
+    ):
         variable.assign(values)
+
+
+def _took_as_storage(current, values):
+    """Makes the PyTorch tensor `values` the storage of the variable's
+    tensor `current` if it can be, as it is; says whether it was."""
+    import torch
+
+    if not (
+        isinstance(current, torch.Tensor)
+        and isinstance(values, torch.Tensor)
+        and current.shape == values.shape
+        and current.dtype == values.dtype
+        and current.device == values.device
+        and values.is_contiguous()
+        and not values.requires_grad
+    ):
+        return False
+    current.data = values
+    return True
 
 
 # Backends.

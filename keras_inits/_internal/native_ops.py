@@ -1,12 +1,40 @@
 """NumPy's and PyTorch's own functions under the names of `keras.ops`, for
-the generator's integer arithmetic (threefry.py): on those backends
-`keras.ops` converts and copies the operands of every call."""
+the generator's integer arithmetic (threefry.py) and the native samplers'
+table lookups (`random._samplers`): on those backends `keras.ops` converts
+and copies the operands of every call, and has no `out=`. Beyond Keras'
+names, `take_into(table, index, out)` gathers `table[index]` into `out`;
+`right_shift`, `bitwise_and` and `clip` take `out=` on both."""
 
 import types
 from typing import Any
 
+import keras
 import numpy as np
 from keras import ops
+
+# PyTorch runs an elementwise operation on fewer values than its
+# `GRAIN_SIZE` (32768) on the calling thread, and larger ones on all its
+# intra-op threads, which wait for each other at the end: on a busy machine,
+# which deschedules one of them, each such pass waits a time slice. Passes
+# over chunks of this many values (aligned to 4 KiB) never wait.
+SERIAL_CHUNK = 2**15 - 2**10
+
+
+def clip_in_place(values, low: float, high: float):
+    """`values` (a new tensor of the active backend) clipped to `[low,
+    high]`: in place on NumPy and PyTorch, on the host in chunks of
+    `SERIAL_CHUNK`; elsewhere `keras.ops.clip`."""
+    backend = keras.backend.backend()
+    if backend == "numpy":
+        return np.clip(values, low, high, out=values)
+    if backend != "torch":
+        return ops.clip(values, low, high)
+    flat = values.view(-1)
+    chunk = SERIAL_CHUNK if values.device.type == "cpu" else flat.shape[0]
+    for begin in range(0, flat.shape[0], max(chunk, 1)):
+        flat[begin : begin + chunk].clamp_(low, high)
+    return values
+
 
 # What a function of keras_inits' generator runs with (its `xp`):
 # `keras.ops`, or one of the namespaces below.
@@ -33,6 +61,11 @@ def numpy_ops():
         view=lambda x, dtype: x.view(dtype),
         convert_to_tensor=lambda x, dtype: np.asarray(x, dtype=dtype),
         empty=lambda shape, dtype: np.empty(shape, dtype=dtype),
+        # "clip" mode: no bounds check, which would buffer `out`.
+        take_into=lambda table, index, out: np.take(
+            table, index, out=out, mode="clip"
+        ),
+        clip=np.clip,
     )
 
 
@@ -73,4 +106,8 @@ def torch_ops():
         empty=lambda shape, dtype: torch.empty(
             shape, dtype=dtype_of(dtype), device=device
         ),
+        take_into=lambda table, index, out: torch.index_select(
+            table, 0, index, out=out
+        ),
+        clip=torch.clamp,
     )

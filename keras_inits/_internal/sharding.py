@@ -18,11 +18,22 @@ only its own shard. With `jax_threefry_partitionable` (on by default in the
 JAX this is tested with, 0.10) each value depends only on the seed and its
 index, so the values do not depend on the mesh, and equal an unsharded draw
 of the same seed (tests/test_sharding.py).
+
+Under JAX's multi-process runtime (one process per host, each with its own
+devices, `keras.distribution.initialize`), the same compiled draw runs in
+every process, and each computes and holds only its own devices' shards:
+the values are those of one process with every device
+(tests/_internal/test_multiprocess.py). No process can read a variable
+whole there: `reinitialize` measures and backs up each process's shards
+(`device_pieces`, `saved`), and combines the measurements across processes
+(`combined_moments`).
 """
 
 import contextlib
+import dataclasses
 import inspect
 import json
+import math
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -278,20 +289,116 @@ def call(initializer, shape, dtype, layout):
     return _compiled(lambda: initializer(shape, dtype=dtype), sharding)()
 
 
+def spans_processes(variable):
+    """Whether `variable`'s values are split among several processes (JAX's
+    multi-process runtime, one process per host): each process then holds,
+    and can read, only the shards on its own devices."""
+    if keras.backend.backend() not in _DISTRIBUTED_BACKENDS:
+        return False
+    return not getattr(variable.value, "is_fully_addressable", True)
+
+
 def device_pieces(variable):
     """`variable`'s values where they live, unflattened (flattening is a
     copy on JAX): one tensor per distinct shard of a sharded variable (a
     replicated one counts once), each on its device; else the whole
-    value."""
+    value.
+
+    A variable split among processes (`spans_processes`): only the shards
+    this process is the first holder of, in the order of the sharding's
+    devices (the same in every process), so that each value is in exactly
+    one process's pieces."""
     shards = None
     if placement(variable) is not None:
         shards = variable.value.addressable_shards
     if not shards:
         yield variable.value
         return
-    seen = set()
+    seen = set()  # indices given, or another process's to give
+    if spans_processes(variable):
+        import jax
+
+        # An index is given by the process of its first device, in the
+        # sharding's order of devices (the same in every process).
+        value = variable.value
+        first = {}
+        indices = value.sharding.devices_indices_map(tuple(value.shape))
+        for device, index in indices.items():
+            first.setdefault(repr(index), device)
+        here = jax.process_index()
+        seen = {i for i, d in first.items() if d.process_index != here}
     for shard in shards:
         index = repr(shard.index)  # slices are unhashable before 3.12
         if index not in seen:
             seen.add(index)
             yield shard.data
+
+
+@dataclasses.dataclass(frozen=True)
+class _ProcessShards:
+    """This process's shards of a value that spans processes, copied to the
+    host: `pieces` pairs each addressable device with its shard."""
+
+    shape: tuple[int, ...]
+    sharding: Any
+    pieces: list[tuple[Any, np.ndarray]]
+
+
+def saved(variable):
+    """A copy of `variable`'s values in the host's memory, for `restored`:
+    the whole array, or where the variable spans processes (where no
+    process can read it whole), this process's shards."""
+    if not spans_processes(variable):
+        return np.array(keras.ops.convert_to_numpy(variable))  # a copy
+    value = variable.value
+    return _ProcessShards(
+        tuple(value.shape),
+        value.sharding,
+        [(s.device, np.array(s.data)) for s in value.addressable_shards],
+    )
+
+
+def restored(values):
+    """The value `saved` copied, to assign back to its variable."""
+    if not isinstance(values, _ProcessShards):
+        return values
+    import jax
+
+    arrays = [jax.device_put(data, device) for device, data in values.pieces]
+    return jax.make_array_from_single_device_arrays(
+        values.shape, values.sharding, arrays
+    )
+
+
+def combined_moments(
+    variable: Any, mean: float, std: float
+) -> tuple[float, float]:
+    """The mean and standard deviation of all `variable`'s values, from
+    this process's `mean` and `std` of the pieces `device_pieces` gives it,
+    when `variable` spans processes (`spans_processes`); else `(mean, std)`
+    as they are.
+
+    Every process must call it for the same variables in the same order:
+    the processes exchange their counts and moments (a collective of JAX's
+    runtime), and combine them as Chan, Golub and LeVeque's parallel
+    variance does, in float64: the variance is the mean of the pieces'
+    variances plus the variance of their means, both weighted by count.
+    """
+    if not spans_processes(variable):
+        return mean, std
+    from jax.experimental import multihost_utils
+
+    count = sum(math.prod(piece.shape) for piece in device_pieces(variable))
+    local = np.array([count, mean, std] if count else [0, 0, 0], np.float64)
+    # As uint32 words: without `jax_enable_x64`, JAX would round float64
+    # to float32 on the way.
+    gathered = multihost_utils.process_allgather(local.view(np.uint32))
+    counts, means, stds = (
+        np.asarray(gathered).reshape(-1, 2 * 3).view(np.float64).T
+    )
+    total = counts.sum()
+    if not total:
+        return math.nan, math.nan
+    mean = float((counts * means).sum() / total)
+    variance = (counts * (stds**2 + (means - mean) ** 2)).sum() / total
+    return mean, math.sqrt(float(variance))

@@ -41,6 +41,7 @@ class Zeros(_base.Initializer):
     """
 
     draw_family = "filled"
+    fails_only_in_check_call = True
 
     def __call__(
         self, shape: Sequence[int], dtype: str | None = None
@@ -73,6 +74,7 @@ class Ones(_base.Initializer):
     """
 
     draw_family = "filled"
+    fails_only_in_check_call = True
 
     def __call__(
         self, shape: Sequence[int], dtype: str | None = None

@@ -2,6 +2,7 @@
 nothing, and measure each variable before and after (`_moments`)."""
 
 import concurrent.futures
+import functools
 import math
 import signal
 import sys
@@ -11,12 +12,15 @@ from typing import cast
 
 import keras
 
+from keras_inits._internal import allocator
 from keras_inits._internal import keras_internals
+from keras_inits._internal import limits
+from keras_inits._internal import sharding
 from keras_inits._internal.arrays import in_dtype
-from keras_inits._internal.arrays import to_numpy
 from keras_inits.model import _drawn
 from keras_inits.model._drawn import DrawnFrom
 from keras_inits.model._moments import moments
+from keras_inits.model._moments import spare_cores
 from keras_inits.model._planning import Plan
 from keras_inits.model._report import ReinitializedVariable
 
@@ -55,7 +59,7 @@ def apply_plans(
     """
     # No entry is None yet: each becomes None once its draw is assigned.
     variables = [cast(Plan, plan).variable for plan in plans]
-    saved = [to_numpy(v).copy() for v in variables] if backup else None
+    saved = [sharding.saved(v) for v in variables] if backup else None
     drawn = {} if drawn is None else drawn
     recorded = [_drawn.drawn_from(v) for v in variables]  # to restore
     # Each assigned plan's row, once its variable is measured (`_assign`).
@@ -64,16 +68,25 @@ def apply_plans(
     failed = []  # indices of the plans not assigned
     first_error = None
     stopped = False
-    # Variables are measured in another thread while the next is drawn:
-    # the draws of PyTorch, NumPy and keras_inits' generator on JAX leave a
-    # core to it. TensorFlow's use every core, and its threads wait for
-    # work spinning: there a measurement beside a draw slows both.
+    # Variables are measured in another thread while the next is drawn,
+    # on the cores the draw leaves (`spare_cores`): more threads than cores
+    # would slow the draw more than they speed the measurement. Those of
+    # TensorFlow use every core, and its threads wait for work spinning:
+    # there a measurement beside a draw slows both.
     if keras.backend.backend() in _MEASURED_BESIDE_DRAWS:
         measuring = concurrent.futures.ThreadPoolExecutor(
             1, thread_name_prefix="keras_inits.reinitialize"
         )
+        measured = functools.partial(moments, cores=spare_cores())
     else:
         measuring = _Inline()
+        measured = moments
+    if not measure:
+        measured = _unmeasured
+    freed = 0  # bytes of values replaced since memory was last released
+    release_every = min(
+        RELEASE_EVERY, max(map(_size_in_bytes, variables), default=0) // 2
+    )
     with _HeldInterrupts() as interrupts, measuring:
         for attempt in range(2):
             pending = failed if attempt else range(len(plans))
@@ -83,9 +96,15 @@ def apply_plans(
                     failed.append(i)
                     continue
                 try:
-                    row_makers[i] = _assign(plans[i], measuring, measure)
+                    row_makers[i] = _assign(
+                        plans[i], measuring, measured, measure
+                    )
                     plans[i] = None  # its kept value, if any, is not needed
                     _drawn.record(variables[i], drawn.get(id(variables[i])))
+                    freed += _size_in_bytes(variables[i])
+                    if freed >= release_every:
+                        allocator.release_freed_memory()
+                        freed = 0
                 except MemoryError as error:
                     first_error = first_error or error
                     stopped = True
@@ -104,7 +123,7 @@ def apply_plans(
                 variables, row_makers, saved, recorded
             ):
                 if row is not None:
-                    variable.assign(values)
+                    variable.assign(sharding.restored(values))
                     _drawn.record(variable, was)
     assigned = [maker is not None for maker in row_makers]
     # The measurements after the assignments are read here: one that
@@ -166,30 +185,56 @@ def refresh_adapted(layers):
             layer.finalize_state()
 
 
-def _assign(plan, measuring, measure):
+def _assign(plan, measuring, measured, measure):
     """Assigns `plan.draw()` to its variable; returns a function that gives
     its `ReinitializedVariable` once `measuring` (an executor) has measured
-    the variable before and after (`measure=True`)."""
+    the variable before and after with `measured` (`moments`, or
+    `_unmeasured` with `measure=False`)."""
     variable = plan.variable
     # The row keeps no reference to the plan: the value kept for it is let
     # go once assigned.
     path, key, name = plan.path, plan.key, plan.initializer_name
-    measured = moments if measure else _unmeasured
     # The old values are measured while the new ones are drawn.
     before = measuring.submit(measured, variable)
     values = _computed(plan.draw())
     before.result()  # before the values change
     values = in_dtype(values, variable.dtype)  # no copy if equal
-    keras_internals.assign(variable, values)
+    keras_internals.assign(variable, values, plan.fresh)
     after = measuring.submit(measured, variable)
     shape = tuple(variable.shape)
-    return lambda: ReinitializedVariable(
-        path,
-        key,
-        name,
-        shape,
-        *before.result(),
-        *after.result(),
+
+    def row():
+        mean_before, std_before = before.result()
+        mean_after, std_after = after.result()
+        if measure:
+            # A variable split among processes: each measured its own
+            # shards, combined here, in the calling thread. JAX's
+            # collectives must come in the same order in every process,
+            # and the pass makes others (Keras' `device_put` of a new seed
+            # generator's state compares it across processes).
+            mean_before, std_before = sharding.combined_moments(
+                variable, mean_before, std_before
+            )
+            mean_after, std_after = sharding.combined_moments(
+                variable, mean_after, std_after
+            )
+        return ReinitializedVariable(
+            path,
+            key,
+            name,
+            shape,
+            mean_before,
+            std_before,
+            mean_after,
+            std_after,
+        )
+
+    return row
+
+
+def _size_in_bytes(variable):
+    return math.prod(variable.shape) * limits.bytes_per_value(
+        keras.backend.standardize_dtype(variable.dtype)
     )
 
 
@@ -208,6 +253,12 @@ def _unmeasured(variable):
 
 
 _MEASURED_BESIDE_DRAWS = ("jax", "torch", "numpy")
+# The freed memory is given back to the system (`allocator`) each time the
+# variables assigned since hold half the largest one's bytes, or this many
+# if fewer: the heaps then never hold more than that, and the calls cost
+# little (after every variable, 0.5 s in a 3-5 s re-draw of a
+# 303M-parameter model; every 64 MiB, 0.1 s).
+RELEASE_EVERY = 64 * 2**20
 
 
 class _Inline:

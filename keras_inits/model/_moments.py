@@ -17,13 +17,13 @@ most a chunk or a row, and the host adds those in float64: a float32 sum of
 import concurrent.futures
 import functools
 import math
-import os
 
 import keras
 import numpy as np
 from keras import ops
 
 from keras_inits._internal import sharding
+from keras_inits._internal import threads
 from keras_inits._internal.arrays import to_numpy
 
 # Values per step on the host: two float32 buffers of this size stay in the
@@ -39,10 +39,11 @@ DEVICE_CHUNK = 2**20
 ROW = 2**10
 
 
-def moments(variable):
+def moments(variable, cores=None):
     """Mean and standard deviation (population) of `variable`'s values, as
     Python floats; NaN for an empty variable. A sharded variable is read
-    one shard at a time.
+    one shard at a time. Values on the host are read by up to `cores`
+    threads (default: as many as the cores this process may run on).
 
     Examples:
 
@@ -74,7 +75,7 @@ def moments(variable):
             )
             shift = float(first[0])
         if host is not None:
-            sums = _host_sums(host, shift, dtype)
+            sums = _host_sums(host, shift, dtype, cores or threads.cores())
         else:
             sums = _device_sums(values, shift, dtype)
         total, squares = total + sums[0], squares + sums[1]
@@ -107,11 +108,11 @@ def _host_view(values):
     return None
 
 
-def _host_sums(values, shift, dtype):
+def _host_sums(values, shift, dtype, cores):
     """`(sum(values - shift), sum((values - shift)**2))` of a flat NumPy
     array, in float64: `_chunk_sums` of consecutive parts, one per thread
-    where the array is large enough."""
-    threads = min(MAX_THREADS, _cores(), values.size // THREAD_SHARE)
+    (up to `cores`) where the array is large enough."""
+    threads = min(MAX_THREADS, cores, values.size // THREAD_SHARE)
     if threads <= 1:
         return _chunk_sums(values, shift, dtype)
     bounds = [values.size * i // threads for i in range(threads + 1)]
@@ -141,11 +142,10 @@ def _chunk_sums(values, shift, dtype):
     return total, squares
 
 
-def _cores():
-    """The number of cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+def spare_cores():
+    """The cores left to measure beside a draw that takes one: every core
+    this process may run on but one, and at least one."""
+    return max(1, threads.cores() - 1)
 
 
 @functools.cache

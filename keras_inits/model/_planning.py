@@ -4,7 +4,10 @@ initializer, check its draw, and change nothing.
 A shape-only trace (`keras_internals.trace_output_spec`) gives the shape
 and dtype a draw would have. That trace is exact for Keras and keras_inits
 initializers, which are pure functions of their config, seed, shape and
-dtype: the second pass replays them one variable at a time. Any other
+dtype: the second pass replays them one variable at a time. A class whose
+calls can fail only in `check_call` (`fails_only_in_check_call`: the plain
+random ones, the truncated normals, Zeros and Ones) is checked by its
+`check` alone, which costs no trace. Any other
 callable (a custom initializer, a closure) is run for real here and its
 result kept until the second pass: that is the only extra memory beyond
 one variable at a time, and the report gives its size as `kept_bytes`.
@@ -26,6 +29,7 @@ from keras_inits._internal.naming import initializer_name
 from keras_inits._internal.variable_initializers import Found
 from keras_inits._internal.variable_initializers import NotFound
 from keras_inits._internal.variable_initializers import NotRebuilt
+from keras_inits.initializers import RandomInitializer
 from keras_inits.initializers import deserialize
 from keras_inits.initializers import equivalent_class
 from keras_inits.model._selection import Owner
@@ -40,7 +44,9 @@ class Plan:
     """One checked variable: `draw()` gives its new values, drawn from the
     initializer `initializer_name` names; `kept_bytes` is the memory of
     values computed in the first pass and kept for the second (0 for the
-    initializers that are replayed)."""
+    initializers that are replayed). `fresh`: each draw's values are new
+    and held by nothing else (keras_inits' random initializers draw them
+    through its samplers), so the variable may take them without a copy."""
 
     path: str
     key: str
@@ -48,6 +54,7 @@ class Plan:
     initializer_name: str
     draw: Callable[[], object]
     kept_bytes: int = 0
+    fresh: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,29 +148,20 @@ def _plan(path, key, variable, found, own_seed, trace_cache):
     if isinstance(initializer, keras.initializers.Initializer):
         make = _reseeded(initializer, own_seed)
     if make is not None and _is_replayable(initializer):
-        config = {
-            k: v for k, v in initializer.get_config().items() if k != "seed"
-        }
-        cache_key = (
-            type(initializer),
-            json.dumps(config, sort_keys=True, default=repr),
-            shape,
-            dtype,
-        )
-        if cache_key not in trace_cache:  # it does not depend on the seed
-            spec = keras_internals.trace_output_spec(
-                lambda: make()(shape, dtype=dtype)
-            )
-            _check_output(spec.shape, spec.dtype, shape, dtype)
-            trace_cache[cache_key] = True
         # A sharded variable is re-drawn shard by shard, on its devices.
         layout = sharding.placement(variable)
+        made = make()
+        if getattr(made, "fails_only_in_check_call", False):
+            made.check(shape, dtype, layout)
+        else:
+            _trace_once(made, make, shape, dtype, trace_cache)
         return Plan(
             path,
             key,
             variable,
-            initializer_name(make()),
+            initializer_name(made),
             lambda: sharding.call(make(), shape, dtype, layout),
+            fresh=isinstance(made, RandomInitializer),
         )
     if make is not None:
         initializer = make()
@@ -173,6 +171,25 @@ def _plan(path, key, variable, found, own_seed, trace_cache):
         sharding.call(initializer, shape, dtype, sharding.placement(variable))
     )
     return _kept(path, key, variable, initializer, value, shape, dtype)
+
+
+def _trace_once(made, make, shape, dtype, trace_cache):
+    """Checks the draw `make()(shape, dtype)` by a trace for shapes, once
+    per class, config (less the seed, which changes no shape), shape and
+    dtype: `trace_cache` holds the keys already traced."""
+    config = {k: v for k, v in made.get_config().items() if k != "seed"}
+    cache_key = (
+        type(made),
+        json.dumps(config, sort_keys=True, default=repr),
+        shape,
+        dtype,
+    )
+    if cache_key not in trace_cache:
+        spec = keras_internals.trace_output_spec(
+            lambda: make()(shape, dtype=dtype)
+        )
+        _check_output(spec.shape, spec.dtype, shape, dtype)
+        trace_cache[cache_key] = True
 
 
 def _reseeded(initializer, seed):

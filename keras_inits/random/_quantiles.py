@@ -13,13 +13,20 @@ values on every backend and device.
 
 Every function takes `xp`, the operations to run with: `keras.ops`, or
 NumPy's or PyTorch's own functions (`_internal.native_ops`).
+
+The native samplers' truncated normals (`native_truncated_table`) take
+the same layout of quantiles in float32, read with float operations: there
+the values need not be the same on every backend, only few passes over
+them.
 """
 
+import dataclasses
 import functools
 import statistics
 
 import numpy as np
 from keras import ops
+from scipy import special
 
 from keras_inits._internal import gaussian
 from keras_inits._internal import native_ops
@@ -118,8 +125,12 @@ def _interpolate(table, index, fraction, bits, xp):
 
 
 def _signed(words, magnitude, xp):
-    """`magnitude` (float32, >= 0) with the sign of the top bit of `words`."""
-    return xp.where(words < 0, -magnitude, magnitude)
+    """`magnitude` (float32, >= 0) with the sign of the top bit of `words`:
+    that bit set as the float's sign bit, the bits `where(words < 0,
+    -magnitude, magnitude)` gives (-0.0 for 0 too) in a tenth of NumPy's
+    time."""
+    sign = xp.bitwise_and(words, -(2**31))
+    return xp.view(xp.bitwise_or(xp.view(magnitude, "int32"), sign), "float32")
 
 
 def _binade(r, xp):
@@ -186,3 +197,75 @@ def symmetric_uniform(words, xp: native_ops.Ops = ops):
     for the top 24 bits `k` read as a signed integer."""
     k = xp.right_shift(words, 8)
     return xp.cast(k * 2 + 1, "float32") * 2.0**-24
+
+
+# The native samplers' table: words made float32 (`float32(w)`, rounded to
+# 24 bits), whose bits give the node and the fraction. `(bits >> 14) &
+# 0x3FFFF` is the sign (bit 17: which tail), the exponent (8 bits) and the
+# top 9 bits of the mantissa: 512 segments per binade, as `_NODES`; the low
+# 14 bits are the position in the segment.
+NATIVE_KEY_SHIFT = 14
+NATIVE_KEY_MASK = 0x3FFFF
+NATIVE_FRACTION_MASK = 0x3FFF
+# The exponents of float32(w) for 1 <= |w| <= 2**31 (w = 0 has exponent 0),
+# and the keys they give in each tail (key 0 is w = 0).
+_NATIVE_EXPONENTS = range(127, 159)
+_NATIVE_STEPS = len(_NATIVE_EXPONENTS) * _HEAD
+_NATIVE_FIRST = _NATIVE_EXPONENTS[0] * _HEAD
+_NATIVE_TAILS = [
+    slice(sign + _NATIVE_FIRST, sign + _NATIVE_FIRST + _NATIVE_STEPS)
+    for sign in (0, 1 << 17)
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class NativeTable:
+    """A truncated normal's quantiles indexed by the bits of `float32(w)`,
+    `w` a random int32 word: `value(w) = start[k] + f * slope[k]` for `k`
+    and `f` the key and the fraction of its bits (`NATIVE_KEY_*`). Words
+    `>= 0` take the upper tail, `Q(1 - v)`, the others the lower one,
+    `Q(v)`, for `v = |w| / 2**32` and `Q` the truncated quantile: one
+    uniform position per word, mapped onto the truncated distribution
+    within 3 float32 ulps of `max(1, |Q|)`. Float32 arrays of
+    `NATIVE_KEY_MASK + 1` entries, zero but at the keys words give (the
+    pages of the others are never touched)."""
+
+    start: np.ndarray
+    slope: np.ndarray
+
+
+@functools.lru_cache(maxsize=16)
+def native_truncated_table(lower: float, upper: float) -> NativeTable:
+    """The `NativeTable` of a standard normal truncated to `[lower, upper]`
+    (floats, either may be infinite), from float64 quantiles. Cached, like
+    `bounded_normal`: a table is 2 MB of address space, 130 KB of it
+    written."""
+    below, above, mass = gaussian.truncated_mass(lower, upper)
+
+    def truncated_quantile(start, other, v, sign):
+        # As in `_bounded_table`: from the sum that stays below 1/2.
+        p = start + v * mass
+        with np.errstate(divide="ignore"):
+            near = sign * special.ndtri(np.minimum(p, 0.5))
+            far = -sign * special.ndtri(other + (1.0 - v) * mass)
+        return np.clip(np.where(p <= 0.5, near, far), lower, upper)
+
+    # The segment boundaries of one tail: |float32(w)| at each of 512
+    # steps per binade, and v = |w| / 2**32 there.
+    steps = np.arange(_NATIVE_STEPS + 1)
+    v = np.ldexp(1.0 + (steps % _HEAD) / _HEAD, steps // _HEAD) * 2.0**-32
+    start = np.zeros(NATIVE_KEY_MASK + 1, np.float32)
+    slope = np.zeros(NATIVE_KEY_MASK + 1, np.float32)
+    for keys, nodes in zip(
+        _NATIVE_TAILS,
+        (
+            truncated_quantile(above, below, v, -1.0),
+            truncated_quantile(below, above, v, 1.0),
+        ),
+    ):
+        start[keys] = nodes[:-1]
+        slope[keys] = np.diff(nodes) * 2.0**-NATIVE_KEY_SHIFT
+    # w = 0, float32 0.0: the upper tail half a word from its end, finite
+    # where the bound is infinite.
+    start[0] = truncated_quantile(above, below, 2.0**-33, -1.0)
+    return NativeTable(start, slope)

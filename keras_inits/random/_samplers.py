@@ -6,11 +6,12 @@ it and calls only the samplers here: `uniform`, `normal`,
 asked for. A `PortableSeed` draws from keras_inits' generator
 (`_generator`), the same float32 values on every backend; a
 `keras.random.SeedGenerator` from `keras.random`, or on PyTorch and NumPy
-from the generator Keras seeds, in place (see `_native_uniform`), and on
-JAX (and for large normal draws on TensorFlow) from keras_inits' generator
-(see `_generator_key`).
+from the generator Keras seeds, in place (see `_native_uniform`, and
+`_table_draw` for truncated normals), and on JAX (and for large normal
+draws on TensorFlow) from keras_inits' generator (see `_generator_key`).
 """
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -25,6 +26,7 @@ from keras_inits._internal import native_ops
 from keras_inits._internal import sharding
 from keras_inits._internal.arrays import Tensor
 from keras_inits._internal.arrays import in_dtype
+from keras_inits.random import _blocks
 from keras_inits.random import _generator
 from keras_inits.random import _householder
 from keras_inits.random import _quantiles
@@ -101,43 +103,78 @@ def _generated(transform, shape, key, scale, offset):
 
 
 def _native_uniform(shape, minval, maxval, dtype, seed):
-    """`uniform` from a `SeedGenerator` `seed`, natively: on PyTorch, and
-    on NumPy in float32 and float64, the generator Keras seeds from `seed`
-    fills one new tensor in place; elsewhere `keras.random.uniform`."""
-    backend = keras.backend.backend()
-    if backend == "torch":
-        values = native_ops.torch_ops().empty(
-            tuple(shape), keras.backend.standardize_dtype(dtype)
+    """`uniform` from a `SeedGenerator` `seed`, natively where
+    `_fills_natively`, elsewhere `keras.random.uniform`."""
+    if not _fills_natively(dtype):
+        return keras.random.uniform(
+            shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed
         )
+    values = _filled(
+        shape,
+        dtype,
+        seed,
         # `uniform_` reads the same 32-bit words as `torch.rand`, and
         # scales them in float64 before rounding once.
-        return values.uniform_(
-            minval, maxval, generator=keras_internals.torch_generator(seed)
-        )
-    if backend == "numpy" and dtype in _NUMPY_FILLED:
-        generator = keras_internals.numpy_generator(seed)
-        values = generator.random(tuple(shape), dtype=dtype)
+        lambda block, generator: block.uniform_(
+            minval, maxval, generator=generator
+        ),
+        lambda block, generator: generator.random(out=block, dtype=dtype),
+    )
+    if isinstance(values, np.ndarray):
         values *= maxval - minval
         values += minval
-        return values
-    return keras.random.uniform(
-        shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed
-    )
+    return values
 
 
 def _native_normal(shape, mean, stddev, dtype, seed):
-    """`normal` from a `SeedGenerator` `seed`, natively: on NumPy in float32
-    and float64, the generator Keras seeds from `seed` fills one new array,
-    scaled and shifted in place; elsewhere `keras.random.normal`."""
-    if keras.backend.backend() == "numpy" and dtype in _NUMPY_FILLED:
-        generator = keras_internals.numpy_generator(seed)
-        values = generator.standard_normal(tuple(shape), dtype=dtype)
+    """`normal` from a `SeedGenerator` `seed`, natively where
+    `_fills_natively` (`torch.normal` is `normal_` of a new tensor),
+    elsewhere `keras.random.normal`."""
+    if not _fills_natively(dtype):
+        return keras.random.normal(
+            shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+        )
+    values = _filled(
+        shape,
+        dtype,
+        seed,
+        lambda block, generator: block.normal_(
+            mean, stddev, generator=generator
+        ),
+        lambda block, generator: generator.standard_normal(
+            out=block, dtype=dtype
+        ),
+    )
+    if isinstance(values, np.ndarray):
         values *= stddev
         if mean:
             values += mean
-        return values
-    return keras.random.normal(
-        shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
+    return values
+
+
+def _fills_natively(dtype):
+    """Whether the generator Keras seeds fills new tensors of `dtype` in
+    place, here: on PyTorch, and on NumPy in float32 and float64."""
+    backend = keras.backend.backend()
+    return backend == "torch" or (
+        backend == "numpy" and dtype in _NUMPY_FILLED
+    )
+
+
+def _filled(shape, dtype, seed, torch_fill, numpy_fill):
+    """A new tensor of `shape` and `dtype`, filled by the generator Keras
+    seeds from `seed`, by blocks on every core beyond `_blocks.BLOCK`
+    values: `torch_fill(block, generator)` on PyTorch, `numpy_fill(block,
+    generator)` on NumPy."""
+    if keras.backend.backend() == "torch":
+        values = native_ops.torch_ops().empty(
+            tuple(shape), keras.backend.standardize_dtype(dtype)
+        )
+        generator = keras_internals.torch_generator(seed)
+        return _blocks.fill_torch(values, generator, torch_fill)
+    generator = keras_internals.numpy_generator(seed)
+    return _blocks.fill_numpy(
+        np.empty(tuple(shape), dtype), generator, numpy_fill
     )
 
 
@@ -232,7 +269,6 @@ def normal(
 # Bounds must come within this many standard deviations of the mean: beyond
 # it, float32 erfc and the tail probabilities underflow.
 MAX_SIGMAS = 10.0
-_CLIP = 40.0  # finite stand-in for infinite bounds in ops.clip
 # Absolute bounds past float32's range are clipped here instead.
 _HUGE = 3.0e38
 
@@ -265,17 +301,21 @@ def truncated_normal(
     convention; either may be infinite, and the interval must reach within
     `MAX_SIGMAS` of 0).
 
-    One uniform sample per element, put through the inverse CDF, is
+    One uniform position per element, put through the inverse CDF, is
     exactly the truncated distribution; `keras.random.truncated_normal`
     instead redraws values outside `[-2, 2]` on TensorFlow and PyTorch,
     several candidates per element. keras_inits' generator (see
-    `_generator_key`) interpolates its quantile tables for the bounds.
-    Otherwise `[-2, 2]` is `mean + stddev * sqrt(2) * erfinv(u)`, `u`
-    uniform in `(-erf(sqrt(2)), erf(sqrt(2)))` (JAX's own sampler already
-    is an inverse-CDF draw), and other bounds go through
-    `gaussian.standard_normal_quantile`, accurate in float32 for one-sided
-    and far-tail intervals (`[3, inf]`, `[-inf, -8]`) where `erfinv` of a
-    uniform near 1 would round most values away.
+    `_generator_key`) interpolates its quantile tables for the bounds. On
+    PyTorch and NumPy (float32) one random 32-bit word per element from the
+    generator Keras seeds is looked up in a float32 table of the quantiles
+    (`_table_draw`), accurate to 3 float32 ulps for any bounds, one-sided
+    and far-tail intervals (`[3, inf]`, `[-inf, -8]`) included, where
+    `erfinv` of a uniform near 1 would round most values away. Otherwise
+    `[-2, 2]` is `mean + stddev * sqrt(2) * erfinv(u)`, `u` uniform in
+    `(-erf(sqrt(2)), erf(sqrt(2)))` (JAX's own sampler already is an
+    inverse-CDF draw), and other bounds go through the backend's `ndtri`
+    (`gaussian.standard_normal_quantile`) of the tail probability below
+    1/2.
 
     Args:
         shape: the tensor's shape.
@@ -303,12 +343,21 @@ def truncated_normal(
         transform = (
             _quantiles.standard_truncated_normal
             if two_sigma
-            else _quantiles.bounded_normal(float(lower), float(upper))
+            # One table and one compiled transform for every pair of
+            # bounds with the same mass.
+            else _quantiles.bounded_normal(
+                *gaussian.effective_bounds(float(lower), float(upper))
+            )
         )
         values = _generated(transform, shape, key, stddev, mean)
         if not two_sigma:  # keep the affine map's rounding inside the bounds
             values = _clip_to(values, mean, stddev, lower, upper)
         return in_dtype(values, dtype)
+    xp = _native_namespace() if dtype != "float64" else None
+    if xp is not None:
+        values = _table_draw(shape, mean, stddev, lower, upper, seed, xp)
+        if values is not None:
+            return in_dtype(values, dtype)
     if two_sigma and keras.backend.backend() == "jax":
         return keras.random.truncated_normal(
             shape, mean=mean, stddev=stddev, dtype=dtype, seed=seed
@@ -325,24 +374,156 @@ def truncated_normal(
     u = uniform(shape, 0.0, 1.0, dtype, seed)
     # keras.random.uniform may return exactly 0: a half-step floor keeps
     # both tails finite.
-    floor = ops.cast(float(np.finfo(dtype).eps) / 4.0, dtype)
+    floor = float(np.finfo(dtype).eps) / 4.0
+    low, high = _clip_bounds(mean, stddev, lower, upper)
+    constants = [floor, below, above, mass, mean, stddev, low, high]
+    constants = [ops.convert_to_tensor(c, dtype) for c in constants]
+    return _quantile_transform()(u, *constants)
+
+
+def _tail_quantiles(u, floor, below, above, mass, mean, stddev, low, high):
+    """`truncated_normal`'s values for its uniform values `u`, through
+    the quantile of the smaller tail probability."""
     p: Tensor = ops.maximum(u, floor)
     p = below + p * mass
     q: Tensor = ops.maximum(1.0 - u, floor)
     q = above + q * mass
     z = gaussian.standard_normal_quantile(ops.minimum(p, q))
     x: Tensor = ops.where(p <= q, z, -z)
-    x = ops.clip(x, max(lower, -_CLIP), min(upper, _CLIP))
-    values = x * stddev + mean if mean else x * stddev
-    return _clip_to(values, mean, stddev, lower, upper)
+    return ops.clip(x * stddev + mean, low, high)
+
+
+@functools.cache
+def _quantile_transform():
+    """`_tail_quantiles`, on TensorFlow as one `tf.function` (traced once
+    per dtype and rank): its dozen eager operations cost more than a
+    small draw's arithmetic."""
+    if keras.backend.backend() != "tensorflow":
+        return _tail_quantiles
+    import tensorflow as tf
+
+    return tf.function(_tail_quantiles, reduce_retracing=True, autograph=False)
+
+
+# Native truncated normals on PyTorch and NumPy: one random int32 word per
+# value, from the generator Keras seeds, looked up in the float32 quantile
+# table of the bounds (`_quantiles.native_truncated_table`): any bounds in
+# about ten passes over the values (PyTorch's `erfinv`, which the two-sigma
+# draw used, costs twice its `normal`, and the quantile function of other
+# bounds some thirty passes). The passes are made `TABLE_CHUNK` values at a
+# time, written into the output: its memory is the draw's, each chunk stays
+# in cache, and PyTorch runs each pass on the calling thread
+# (`native_ops.SERIAL_CHUNK`), never waiting for a descheduled thread.
+TABLE_CHUNK = native_ops.SERIAL_CHUNK
+
+
+def _native_namespace():
+    """PyTorch's or NumPy's own functions (`native_ops`), or None on the
+    other backends."""
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return native_ops.torch_ops()
+    return native_ops.numpy_ops() if backend == "numpy" else None
+
+
+def _native_words(generator, xp):
+    """`fill(n)`, the next `n` random int32 words of `generator`: a NumPy
+    `Generator` on NumPy, else a `torch.Generator` (CPU or CUDA); `xp` is
+    `_native_namespace()`."""
+    if keras.backend.backend() == "numpy":
+        bits = generator.bit_generator
+
+        def fill_numpy(n):
+            return bits.random_raw((n + 1) // 2).view(np.int32)[:n]
+
+        return fill_numpy
+    pairs = xp.empty(((TABLE_CHUNK + 1) // 2,), "int64")
+
+    def fill_torch(n):
+        pair_count = (n + 1) // 2
+        drawn = (  # CUDA draws in one chunk, larger than `pairs`
+            pairs[:pair_count]
+            if pair_count <= pairs.shape[0]
+            else xp.empty((pair_count,), "int64")
+        )
+        # The whole 64-bit range: two full words per draw of the generator.
+        drawn.random_(-(2**63), None, generator=generator)
+        return xp.view(drawn, "int32")[:n]
+
+    return fill_torch
+
+
+def _table_draw(shape, mean, stddev, lower, upper, seed, xp) -> Tensor:
+    """`truncated_normal` in float32 on PyTorch or NumPy (`xp`'s
+    functions): the words of the generator Keras seeds from `seed`, by
+    blocks on every core (`_blocks`), looked up in the table of `[lower,
+    upper]`; None on PyTorch's "meta" device, which has no generator."""
+    table = _quantiles.native_truncated_table(float(lower), float(upper))
+    start = xp.convert_to_tensor(table.start, "float32")
+    slope = xp.convert_to_tensor(table.slope, "float32")
+    low, high = _clip_bounds(mean, stddev, lower, upper)
+
+    def fill(block, generator):
+        words = _native_words(generator, xp)
+        size = block.shape[0]
+        # CUDA runs each pass at once, without threads of the host.
+        chunk = TABLE_CHUNK if _on_host(block) else max(size, 1)
+        floats = xp.empty((min(chunk, size),), "float32")
+        keys = xp.empty((min(chunk, size),), "int32")
+        fractions = xp.empty((min(chunk, size),), "int32")
+        steps = xp.empty((min(chunk, size),), "float32")
+        for begin in range(0, size, chunk):
+            n = min(chunk, size - begin)
+            f, k, i, d = floats[:n], keys[:n], fractions[:n], steps[:n]
+            out = block[begin : begin + n]
+            f[...] = words(n)  # float32(w), rounded to 24 bits
+            bits = xp.view(f, "int32")
+            xp.right_shift(bits, _quantiles.NATIVE_KEY_SHIFT, out=k)
+            xp.bitwise_and(k, _quantiles.NATIVE_KEY_MASK, out=k)
+            xp.bitwise_and(bits, _quantiles.NATIVE_FRACTION_MASK, out=i)
+            f[...] = i  # the position in the segment, as a float
+            xp.take_into(start, k, out)
+            xp.take_into(slope, k, d)
+            d *= f
+            out += d
+            out *= stddev
+            if mean:
+                out += mean
+            xp.clip(out, low, high, out=out)
+
+    values = xp.empty((math.prod(shape),), "float32")
+    if keras.backend.backend() == "numpy":
+        generator = keras_internals.numpy_generator(seed)
+        return xp.reshape(
+            _blocks.fill_numpy(values, generator, fill), tuple(shape)
+        )
+    generator = keras_internals.torch_generator(seed)
+    if generator is None:
+        return None
+    return xp.reshape(
+        _blocks.fill_torch(values, generator, fill), tuple(shape)
+    )
+
+
+def _on_host(values):
+    """Whether `values` (a NumPy array or a PyTorch tensor) is in host
+    memory."""
+    device = getattr(values, "device", None)
+    return getattr(device, "type", "cpu") == "cpu"
+
+
+def _clip_bounds(mean, stddev, lower, upper):
+    """`(low, high)`: `[mean + lower * stddev, mean + upper * stddev]` as
+    float32 rounds those bounds, within float32's range."""
+    low = max(mean + stddev * lower, -_HUGE)
+    high = min(mean + stddev * upper, _HUGE)
+    return float(np.float32(low)), float(np.float32(high))
 
 
 def _clip_to(values, mean, stddev, lower, upper):
     """`values` clipped to `[mean + lower * stddev, mean + upper * stddev]`,
     as float32 rounds those bounds, within float32's range."""
-    low = max(mean + stddev * lower, -_HUGE)
-    high = min(mean + stddev * upper, _HUGE)
-    return ops.clip(values, float(np.float32(low)), float(np.float32(high)))
+    return ops.clip(values, *_clip_bounds(mean, stddev, lower, upper))
 
 
 def _two_sigma_draw(shape, scale, dtype, seed) -> Tensor:

@@ -1,13 +1,24 @@
 """Threefry-2x32 with 20 rounds (Salmon et al., 2011: "Parallel random
 numbers: as easy as 1, 2, 3"; the generator behind `jax.random`): the
-random 32-bit words of keras_inits' generator, computed in int32 tensors
-whose arithmetic wraps modulo 2**32 on every backend and device, so the
-words are identical everywhere.
+random 32-bit words of keras_inits' generator, computed in 32-bit integer
+tensors whose arithmetic wraps modulo 2**32 on every backend and device,
+so the words are identical everywhere.
 
-Every function takes `xp`, the operations to run with: `keras.ops`, or
-NumPy's or PyTorch's own functions (`_internal.native_ops`).
+The rounds are written once (`_rounds`) and run two ways:
+
+- as functions of int32 tensors (`threefry2x32`), with `xp` the operations
+  to run with: `keras.ops` (which XLA compiles, fusing the rounds into one
+  pass on JAX and TensorFlow), or NumPy's or PyTorch's own functions
+  (`_internal.native_ops`);
+- in place, on NumPy uint32 arrays the caller keeps small enough for the
+  processor's cache (`threefry2x32_in_place`): eager NumPy makes one pass
+  over its operands per operation, about 110 per word pair, and each pass
+  over a cached block costs a fraction of one over main memory.
 """
 
+import operator
+
+import numpy as np
 from keras import ops
 
 from keras_inits._internal import native_ops
@@ -36,6 +47,30 @@ def _rotate_left(x, n, xp):
     return xp.bitwise_or(xp.left_shift(x, n), _shift_right(x, 32 - n, xp))
 
 
+def _key_schedule(k0, k1, xor, add):
+    """The key words Threefry adds to `(x0, x1)` after each of its five
+    groups of four rounds (the key itself is added before them). `xor` and
+    `add` are those of the keys' kind (Python ints, or int32 tensors)."""
+    keys = (k0, k1, xor(xor(k0, k1), _PARITY))
+    return [
+        (keys[(block + 1) % 3], add(keys[(block + 2) % 3], block + 1))
+        for block in range(5)
+    ]
+
+
+def _rounds(x0, x1, schedule, add, xor, rotate):
+    """Threefry-2x32's 20 rounds of `(x0, x1)`, the counter words plus the
+    key, with the key words of `_key_schedule`; `add(x, y)`, `xor(x, y)`
+    and `rotate(x, n)` either return new tensors or update `x` in place."""
+    for block in range(5):
+        for rotation in _ROTATIONS[block % 2]:
+            x0 = add(x0, x1)
+            x1 = xor(rotate(x1, rotation), x0)
+        x0 = add(x0, schedule[block][0])
+        x1 = add(x1, schedule[block][1])
+    return x0, x1
+
+
 def threefry2x32(key, x0, x1, xp: native_ops.Ops = ops):
     """Threefry-2x32-20 of the counter words `(x0, x1)` (int32 tensors
     holding uint32 bits) under `key`, a pair of Python ints or of int32
@@ -46,16 +81,43 @@ def threefry2x32(key, x0, x1, xp: native_ops.Ops = ops):
         )
         for k in key
     )
-    keys = (k0, k1, xp.bitwise_xor(xp.bitwise_xor(k0, k1), _PARITY))
-    x0 = xp.add(x0, keys[0])
-    x1 = xp.add(x1, keys[1])
-    for block in range(5):
-        for rotation in _ROTATIONS[block % 2]:
-            x0 = xp.add(x0, x1)
-            x1 = xp.bitwise_xor(_rotate_left(x1, rotation, xp), x0)
-        x0 = xp.add(x0, keys[(block + 1) % 3])
-        x1 = xp.add(x1, xp.add(keys[(block + 2) % 3], block + 1))
-    return x0, x1
+    return _rounds(
+        xp.add(x0, k0),
+        xp.add(x1, k1),
+        _key_schedule(k0, k1, xp.bitwise_xor, xp.add),
+        xp.add,
+        xp.bitwise_xor,
+        lambda x, n: _rotate_left(x, n, xp),
+    )
+
+
+def threefry2x32_in_place(key, x0, x1, scratch):
+    """`threefry2x32` of NumPy uint32 arrays `(x0, x1)` that hold the
+    counter words plus the key `(k0, k1)` (the caller adds it while it
+    fills them), written over them; `key` is a pair of Python ints,
+    `scratch` a uint32 array of their size. Every operation writes into
+    one of the three (`out=`), so the rounds allocate nothing, and uint32
+    shifts are logical: a rotation is three operations, where int32 needs a
+    fourth to clear the copies of the sign bit."""
+    k0, k1 = key
+    schedule = [
+        (np.uint32(a & _MASK32), np.uint32(b & _MASK32))
+        for a, b in _key_schedule(k0, k1, operator.xor, operator.add)
+    ]
+
+    def rotate(x, n):
+        np.left_shift(x, n, out=scratch)
+        np.right_shift(x, 32 - n, out=x)
+        return np.bitwise_or(x, scratch, out=x)
+
+    _rounds(
+        x0,
+        x1,
+        schedule,
+        lambda x, y: np.add(x, y, out=x),
+        lambda x, y: np.bitwise_xor(x, y, out=x),
+        rotate,
+    )
 
 
 def random_words(key, start, size, xp: native_ops.Ops = ops):

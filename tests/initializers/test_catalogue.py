@@ -51,6 +51,45 @@ def test_shape_and_dtype(case, dtype):
     assert np.all(np.isfinite(to_numpy(values)))
 
 
+# Shapes and dtypes a call may be refused for: scalars, empty and odd
+# shapes, integer and low-precision dtypes.
+CHECKED_SHAPES = [
+    (),
+    (0,),
+    (1,),
+    (5,),
+    (0, 7),
+    (3, 4),
+    (2, 3, 4),
+    (2, 1, 3, 5),
+]
+CHECKED_DTYPES = ["float32", "float16", "bfloat16", "int32", "bool"]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if type(c.make(1)).fails_only_in_check_call],
+    ids=repr,
+)
+def test_check_is_every_check_of_a_call(case):
+    # `reinitialize` checks these classes' draws by `check` alone, with no
+    # trace: a call `check` accepts must succeed, with the shape and dtype
+    # asked for, and one it refuses must fail the same way.
+    initializer = case.make(1)
+    for shape in CHECKED_SHAPES:
+        for dtype in CHECKED_DTYPES:
+            try:
+                initializer.check(shape, dtype)
+            except ValueError as refused:
+                with pytest.raises(ValueError) as called:
+                    initializer(shape, dtype=dtype)
+                assert str(called.value) == str(refused)
+                continue
+            values = initializer(shape, dtype=dtype)
+            assert tuple(values.shape) == shape, (shape, dtype)
+            assert keras.backend.standardize_dtype(values.dtype) == dtype
+
+
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_default_dtype_is_floatx(case):
     values = case.make(1)(case.shape)

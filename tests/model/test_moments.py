@@ -55,14 +55,14 @@ def test_moments_match_float64_numpy(size, dtype, device, monkeypatch):
 
 @pytest.mark.parametrize("threads", [2, 3])
 def test_host_values_split_among_threads_sum_the_same(threads, monkeypatch):
-    monkeypatch.setattr(moments_module, "_cores", lambda: threads)
+    monkeypatch.setattr(moments_module.threads, "cores", lambda: threads)
     size = threads * moments_module.THREAD_SHARE + 5
     values = np.random.default_rng(threads).standard_normal(size) * 0.02 + 0.5
     variable = _variable(values, "float32")
     want_mean, want_std = _reference(variable)
     shift = float(values.astype("float32")[0])
     parts = moments_module._host_sums(
-        np.asarray(values, "float32"), shift, "float32"
+        np.asarray(values, "float32"), shift, "float32", threads
     )
     whole = moments_module._chunk_sums(
         np.asarray(values, "float32"), shift, "float32"
@@ -98,3 +98,19 @@ def test_host_values_are_read_in_place():
     first = moments_module._host_view(variable.value)
     second = moments_module._host_view(variable.value)
     assert first is not None and np.shares_memory(first, second)
+
+
+def test_one_core_measures_in_the_calling_thread(monkeypatch):
+    # Beside a draw, `reinitialize` leaves the draw its core: the
+    # measurement of a large variable then starts no thread of its own.
+    monkeypatch.setattr(moments_module.threads, "cores", lambda: 4)
+
+    def no_pool():
+        raise AssertionError("measured in the thread pool")
+
+    monkeypatch.setattr(moments_module, "_pool", no_pool)
+    values = np.arange(4 * moments_module.THREAD_SHARE, dtype="float32")
+    mean, _ = moments(_variable(values, "float32"), cores=1)
+    assert mean == pytest.approx(float(values.mean()))
+    with pytest.raises(AssertionError, match="thread pool"):
+        moments(_variable(values, "float32"))

@@ -1,9 +1,12 @@
-"""Under JAX and PyTorch, `reinitialize`, `recipes.plan`, `describe` and
-`lsuv` never import TensorFlow, which Keras' serialization would import on
-its first question (4.4 to 4.9 s and about 480 MB; issue 27, item 7).
+"""Under JAX, PyTorch and NumPy, `reinitialize` (with and without a
+recipe, measuring or not), `recipes.plan`, `describe` and `lsuv` never
+import TensorFlow, which Keras' serialization would import on its first
+question (4.4 to 4.9 s and about 480 MB; issue 27, item 7).
 
 Each backend is checked in a child process of its own, where nothing else
-imported TensorFlow first; the test runs once, in the JAX run of the suite.
+imported TensorFlow first, once with the plain `reinitialize` as the
+process' first call and once with the recipe's (each first call finds
+its own lazy imports); the test runs once, in the JAX run of the suite.
 """
 
 import ast
@@ -49,12 +52,19 @@ _CHILD = textwrap.dedent(
     model = keras.Model([series, tokens], x)
     batch = [np.ones((4, 6, 8), "float32"), np.ones((4, 6), "int32")]
 
+    steps = {
+        "reinitialize": lambda: keras_inits.reinitialize(model, seed=1),
+        "reinitialize gpt2": lambda: keras_inits.reinitialize(
+            model, seed=1, recipe="gpt2"
+        ),
+    }
     imported = []  # (step, whether TensorFlow is imported after it)
     imported.append(("build", "tensorflow" in sys.modules))
-    keras_inits.reinitialize(model, seed=1)
-    imported.append(("reinitialize", "tensorflow" in sys.modules))
-    keras_inits.reinitialize(model, seed=1, recipe="gpt2")
-    imported.append(("reinitialize gpt2", "tensorflow" in sys.modules))
+    for step in sys.argv[1:]:  # the order the test asks for
+        steps[step]()
+        imported.append((step, "tensorflow" in sys.modules))
+    keras_inits.reinitialize(model, seed=2, measure=False)
+    imported.append(("measure=False", "tensorflow" in sys.modules))
     keras_inits.recipes.plan(model, "gpt2")
     imported.append(("recipes.plan", "tensorflow" in sys.modules))
     keras_inits.describe(model)
@@ -66,8 +76,17 @@ _CHILD = textwrap.dedent(
 )
 
 
-@pytest.mark.parametrize("backend", ["jax", "torch"])
-def test_no_tensorflow_is_imported_under_another_backend(backend):
+FIRST_CALLS = [
+    ("reinitialize", "reinitialize gpt2"),
+    ("reinitialize gpt2", "reinitialize"),
+]
+
+
+@pytest.mark.parametrize(
+    "first_calls", FIRST_CALLS, ids=["plain first", "recipe first"]
+)
+@pytest.mark.parametrize("backend", ["jax", "torch", "numpy"])
+def test_no_tensorflow_is_imported_under_another_backend(backend, first_calls):
     env = {
         **os.environ,
         "KERAS_BACKEND": backend,
@@ -76,7 +95,7 @@ def test_no_tensorflow_is_imported_under_another_backend(backend):
         "PYTHONWARNINGS": "ignore::UserWarning",
     }
     result = subprocess.run(
-        [sys.executable, "-c", _CHILD],
+        [sys.executable, "-c", _CHILD, *first_calls],
         env=env,
         cwd=Path(__file__).parents[2],  # this checkout's keras_inits
         capture_output=True,
@@ -90,8 +109,8 @@ def test_no_tensorflow_is_imported_under_another_backend(backend):
         (step, False)
         for step in (
             "build",
-            "reinitialize",
-            "reinitialize gpt2",
+            *first_calls,
+            "measure=False",
             "recipes.plan",
             "describe",
             "lsuv",

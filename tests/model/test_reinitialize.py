@@ -665,10 +665,32 @@ def test_a_replayable_initializer_failing_its_trace(monkeypatch):
         raise ValueError("broken draw")
 
     monkeypatch.setattr(keras_inits.HeNormal, "draw", broken)
+    # A class that says its calls fail only in `check_call` is checked by
+    # `check` instead of a trace: this one no longer says so.
+    monkeypatch.setattr(
+        keras_inits.HeNormal, "fails_only_in_check_call", False
+    )
     with pytest.raises(
         keras_inits.ReinitializeError,
         match="reinitialize changed no weight: it cannot re-draw "
         "net/out/kernel: ValueError: broken draw",
+    ):
+        keras_inits.reinitialize(model)
+    assert_identical(before, snapshot(model))
+
+
+def test_a_draw_its_check_refuses_changes_nothing(monkeypatch):
+    model = mlp()
+    before = snapshot(model)
+
+    def refused(self, shape, dtype=None, layout=None):
+        raise ValueError(f"refused {shape}")
+
+    monkeypatch.setattr(keras_inits.HeNormal, "check", refused)
+    with pytest.raises(
+        keras_inits.ReinitializeError,
+        match="reinitialize changed no weight: it cannot re-draw "
+        r"net/out/kernel: ValueError: refused \(32, 3\)",
     ):
         keras_inits.reinitialize(model)
     assert_identical(before, snapshot(model))
@@ -1187,11 +1209,11 @@ class _FailingAssign:
     def __init__(self, monkeypatch, calls, error):
         self.count, original = 0, keras_internals.assign
 
-        def assign(v, value):
+        def assign(v, value, fresh=False):
             self.count += 1
             if self.count in calls:
                 raise error
-            return original(v, value)
+            return original(v, value, fresh)
 
         monkeypatch.setattr(keras_internals, "assign", assign)
 
@@ -1258,11 +1280,11 @@ def test_a_measurement_failing_after_the_assignments_gets_the_note(
     expected = _reference(7)
     calls, original = [], _applying.moments
 
-    def moments(variable):
+    def moments(variable, cores=None):
         calls.append(1)
         if len(calls) == 16:
             raise RuntimeError("device lost while measuring")
-        return original(variable)
+        return original(variable, cores)
 
     monkeypatch.setattr(_applying, "moments", moments)
     with pytest.raises(RuntimeError, match="while measuring") as info:
@@ -1272,6 +1294,25 @@ def test_a_measurement_failing_after_the_assignments_gets_the_note(
     )
     for v, want in zip(model.weights, expected):
         np.testing.assert_array_equal(values(v), want)
+
+
+def test_measurements_beside_draws_leave_the_draw_its_core(monkeypatch):
+    # Beside a draw, a measurement with a thread per core would make the
+    # draw and it share cores; inline (TensorFlow), it may use them all.
+    from keras_inits.model import _applying
+    from keras_inits.model import _moments
+
+    monkeypatch.setattr(_moments.threads, "cores", lambda: 4)
+    used, original = set(), _applying.moments
+
+    def moments(variable, cores=None):
+        used.add(cores)
+        return original(variable, cores)
+
+    monkeypatch.setattr(_applying, "moments", moments)
+    keras_inits.reinitialize(_eight_variables(), seed=7)
+    beside = keras.backend.backend() != "tensorflow"
+    assert used == ({3} if beside else {None})
 
 
 @pytest.mark.parametrize(
@@ -1314,13 +1355,13 @@ def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch, fails):
     expected = _reference(7)
     calls, original = [], keras_internals.assign
 
-    def assign(v, value):
+    def assign(v, value, fresh=False):
         calls.append(1)
         if len(calls) == 3:
             os.kill(os.getpid(), signal.SIGINT)
         if fails and len(calls) == 5:
             raise RuntimeError("device lost")
-        return original(v, value)
+        return original(v, value, fresh)
 
     monkeypatch.setattr(keras_internals, "assign", assign)
     with pytest.raises(KeyboardInterrupt) as info:
@@ -1398,12 +1439,12 @@ def test_a_kept_value_is_let_go_once_assigned(monkeypatch):
     assigned, alive_at_each_assignment = [], []
     original = keras_internals.assign
 
-    def assign(variable, values):
+    def assign(variable, values, fresh=False):
         alive_at_each_assignment.append(
             sum(ref() is not None for ref in assigned)
         )
         assigned.append(weakref.ref(values))
-        return original(variable, values)
+        return original(variable, values, fresh)
 
     monkeypatch.setattr(keras_internals, "assign", assign)
     report = keras_inits.reinitialize(model, seed=0)
@@ -1450,3 +1491,26 @@ def test_a_pass_that_changed_nothing_says_the_model_is_untouched(
         info.value.__notes__
     )
     np.testing.assert_array_equal(values(model.weights[0]), before)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="PyTorch's storage only"
+)
+def test_fresh_draws_become_the_storage_of_the_same_parameters():
+    # keras_inits' draws become a PyTorch variable's storage without a
+    # copy; the Parameter stays the object layers and optimizers hold, and
+    # training goes on updating it.
+    model = mlp()
+    model.compile(optimizer="sgd", loss="mse")
+    parameters = [v.value for v in model.weights]
+    kernels = [v for v in model.weights if v.name == "kernel"]
+    pointers = [v.value.data_ptr() for v in kernels]
+    keras_inits.reinitialize(model, seed=3)
+    assert all(a is b.value for a, b in zip(parameters, model.weights))
+    # The kernels' draws (Glorot and He, random) were not copied into the
+    # old storage; the zeros and ones of biases and norms were.
+    assert all(v.value.data_ptr() != p for v, p in zip(kernels, pointers))
+    drawn = values(model.get_layer("out").kernel).copy()
+    inputs = np.random.default_rng(0).standard_normal((8, 6))
+    model.fit(inputs, np.zeros((8, 3)), epochs=1, verbose=0)
+    assert not np.array_equal(values(model.get_layer("out").kernel), drawn)

@@ -76,8 +76,8 @@ def test_chunks_do_not_change_the_words(monkeypatch):
     whole = keras.ops.convert_to_numpy(
         _generator.draw(_quantiles.standard_normal, (1001,), (5, 0))
     )
-    monkeypatch.setattr(_generator, "DEFAULT_CHUNK_BLOCKS", 64)
-    monkeypatch.setitem(_generator.CHUNK_BLOCKS, keras.backend.backend(), 64)
+    monkeypatch.setattr(_generator, "CHUNK_BLOCKS", 64)
+    monkeypatch.setattr(_generator, "IN_PLACE_BLOCKS", 64)
     chunked = keras.ops.convert_to_numpy(
         _generator.draw(_quantiles.standard_normal, (1001,), (5, 0))
     )
@@ -89,6 +89,86 @@ def test_chunks_do_not_change_the_words(monkeypatch):
             _quantiles.standard_normal(words[:1001])
         ).view(np.int32),
     )
+
+
+# Keys whose words have the top bit set (negative as int32), so that the
+# counter plus the key wraps past 2**32 in the first blocks.
+IN_PLACE_KEYS = [(3, 1), (2**32 - 1, 2**32 - 2), (2**31, 7)]
+
+
+@pytest.mark.parametrize("key", IN_PLACE_KEYS)
+def test_threefry_in_place_gives_the_functional_words(key):
+    counters = np.concatenate(
+        [np.arange(300), 2**32 - 1 - np.arange(300), [2**31 - 1, 2**31]]
+    ).astype(np.uint32)
+    expected = [
+        v.view(np.uint32)
+        for v in _threefry.threefry2x32(
+            key,
+            counters.view(np.int32),
+            np.zeros_like(counters).view(np.int32),
+            native_ops.numpy_ops(),
+        )
+    ]
+    x0 = counters + np.uint32(key[0] & 0xFFFFFFFF)  # the key added first
+    x1 = np.full_like(counters, key[1] & 0xFFFFFFFF)
+    _threefry.threefry2x32_in_place(key, x0, x1, np.empty_like(x0))
+    np.testing.assert_array_equal(x0, expected[0])
+    np.testing.assert_array_equal(x1, expected[1])
+
+
+# Sizes around the steps of a draw filled in place (64 blocks, 128 values
+# here): below one step, one exactly, one value or block either side, odd
+# counts (whose last block gives one word of two), several steps.
+STEP = 64
+IN_PLACE_COUNTS = [1, 2, 3, 127, 128, 129, 130, 255, 256, 257, 1001]
+
+
+@pytest.mark.parametrize("count", IN_PLACE_COUNTS)
+@pytest.mark.parametrize("key", IN_PLACE_KEYS)
+def test_steps_give_the_functional_values(count, key, monkeypatch):
+    # Control: the reference is one functional chunk of NumPy's int32
+    # operations (as draws were made before the in-place steps), covering
+    # every block, cut to `count`; with an offset, for the shifted branch.
+    monkeypatch.setattr(_generator, "IN_PLACE_BLOCKS", STEP)
+    monkeypatch.setattr(_generator, "CHUNK_BLOCKS", STEP)
+    for transform in TRANSFORMS:
+        got = keras.ops.convert_to_numpy(
+            _generator.draw(transform, (count,), key, 0.375, -0.09375)
+        )
+        k0, k1 = (_threefry.i32(k) for k in key)
+        expected = _generator.chunk(
+            transform,
+            (count + 1) // 2,
+            k0,
+            k1,
+            0,
+            0.375,
+            -0.25,
+            native_ops.numpy_ops(),
+        )[:count]
+        np.testing.assert_array_equal(
+            got.view(np.int32),
+            expected.view(np.int32),
+            err_msg=f"{transform.__name__}, {count} values",
+        )
+
+
+def test_torch_on_an_accelerator_gives_the_same_values(monkeypatch):
+    # PyTorch's own operations, chunk by chunk, run where its tensors are
+    # not in host memory; the CPU stands in for the accelerator here.
+    if keras.backend.backend() != "torch":
+        pytest.skip("PyTorch's path")
+    shape = (3, 1001)
+    host = keras.ops.convert_to_numpy(
+        _generator.draw(_quantiles.standard_normal, shape, (6, 1), 2.0, 1.0)
+    )
+    monkeypatch.setattr(_generator, "_host_array", lambda values: None)
+    monkeypatch.setattr(_generator, "CHUNK_BLOCKS", STEP)
+    device = keras.ops.convert_to_numpy(
+        _generator.draw(_quantiles.standard_normal, shape, (6, 1), 2.0, 1.0)
+    )
+    np.testing.assert_array_equal(device.view(np.int32), host.view(np.int32))
 
 
 def test_compiled_draws_match_eager_ones():

@@ -247,10 +247,11 @@ PEAK_COPIES = {
     # (and on TensorFlow inside tf.function) the uniform draw, the two tail
     # probabilities, their minimum, its quantile (`ndtri`), the mirrored
     # and the clipped result (NumPy's float64 peak was 5.1 in one run and
-    # 7.06 in another: how many of those are alive at once varies).
+    # 7.06 in another, TensorFlow's 4.4 and 5.26: how many of those are
+    # alive at once varies).
     "bounded_normal": {
         "tensorflow": 4.75,
-        "tensorflow float64": 5.0,
+        "tensorflow float64": 5.5,
         "jax": 2.5,
         "jax float64": 8.0,
         "torch": 1.25,

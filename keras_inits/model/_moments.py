@@ -150,10 +150,14 @@ def spare_cores():
 
 @functools.cache
 def _pool():
-    """The threads that measure large host arrays, started once."""
+    """The threads that measure large host arrays, started once (in each
+    process: see `threads.forget_at_fork`)."""
     return concurrent.futures.ThreadPoolExecutor(
         MAX_THREADS, thread_name_prefix="keras_inits.moments"
     )
+
+
+threads.forget_at_fork(_pool)
 
 
 def _device_sums(values, shift, dtype):

@@ -106,7 +106,11 @@ def _splitmix64(value):
 
 @functools.cache
 def _pool():
-    """The threads that fill blocks, one per core, started once."""
+    """The threads that fill blocks, one per core, started once (in each
+    process: see `threads.forget_at_fork`)."""
     return concurrent.futures.ThreadPoolExecutor(
         threads.cores(), thread_name_prefix="keras_inits.blocks"
     )
+
+
+threads.forget_at_fork(_pool)

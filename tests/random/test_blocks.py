@@ -3,6 +3,11 @@
 shape only, a draw of one block keeps the generator's own values, and each
 block has a stream of its own."""
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import keras
 import numpy as np
 import pytest
@@ -90,3 +95,33 @@ def test_a_block_that_fails_raises_its_error(monkeypatch):
     generator = np.random.default_rng(1)
     with pytest.raises(RuntimeError, match="the last block failed"):
         _blocks.fill_numpy(values, generator, fill)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_draws_with_threads_of_its_own():
+    # The child of a fork has none of its parent's threads: a pool it
+    # inherited would wait forever for them.
+    keras_inits.RandomNormal(seed=1)(SHAPE)  # starts the parent's pool
+    code = textwrap.dedent(
+        """
+        import os, signal, sys
+        import keras_inits
+        keras_inits.RandomNormal(seed=1)(SHAPE)
+        pid = os.fork()
+        if pid == 0:
+            signal.alarm(60)  # a hang ends the child, with SIGALRM
+            keras_inits.RandomNormal(seed=2)(SHAPE)
+            os._exit(0)
+        _, status = os.waitpid(pid, 0)
+        sys.exit(os.waitstatus_to_exitcode(status))
+        """
+    ).replace("SHAPE", repr(SHAPE))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "KERAS_BACKEND": BACKEND},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

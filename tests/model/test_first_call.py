@@ -142,12 +142,16 @@ def test_later_calls_give_back_what_they_free():
     # kernels' worth each (JAX: 4.4x a 303M-parameter model's largest
     # variable in its second call). The first call's one-off costs (16 to
     # 30 MiB) are the other test's.
+    #
+    # A later call's peak may hold one kernel's new value beside its old one
+    # while it is assigned (usually 0.06x, once 1.50x in CI on TensorFlow),
+    # so each call is held to two kernels; four or more is memory kept.
     found = _run("deep", 3)
     largest = found["largest"]
     first, *later = found["calls"]
     for number, call in enumerate(later, 2):
         assert call["rows"] == 8
-        assert call["extra"] <= BOUND * largest, (
+        assert call["extra"] <= 2 * largest, (
             f"call {number} added {call['extra'] / largest:.2f}x the largest "
             "variable"
         )

@@ -11,7 +11,16 @@ output:
 3. `reinitialize.py`: `reinitialize` against `clone_model` + assign, on
    both of its models;
 4. `building.py`: building a 50-layer model with keras_inits against
-   Keras' initializers.
+   Keras' initializers;
+5. `recipes.py`: each built-in recipe on large keras-hub backbones against
+   building them;
+6. `first_call.py`: memory and time of the first `reinitialize` in a fresh
+   process;
+7. on JAX only, `sharding.py` and `multiprocess.py`: a sharded model over 8
+   simulated devices, and over two processes of 4.
+
+`cli.py` measures the command line, which loads no backend: run it on its
+own.
 
 README's performance tables are refreshed from one such run per backend, on
 a quiet machine (the header records how quiet it was). A benchmark that
@@ -41,13 +50,16 @@ def benchmarks(backend, quick):
     """(script, arguments) of each benchmark, in the order they run.
 
     The scripts do not share an interface: initializers.py takes backends
-    as separate arguments, the others comma-separated, and portable.py has
-    no --quick (its smallest useful run is spelled out instead).
+    as separate arguments, the others comma-separated, portable.py has
+    no --quick (its smallest useful run is spelled out instead), and the
+    JAX-only ones take no backend.
     """
+    quick_flag = ["--quick"] if quick else []
+    jax_only = [("sharding.py", quick_flag), ("multiprocess.py", quick_flag)]
     return [
         (
             "initializers.py",
-            ["--backends", backend] + (["--quick"] if quick else []),
+            ["--backends", backend] + quick_flag,
         ),
         (
             "portable.py",
@@ -56,13 +68,15 @@ def benchmarks(backend, quick):
         ),
         (
             "reinitialize.py",
-            ["--backends", backend] + (["--quick"] if quick else []),
+            ["--backends", backend] + quick_flag,
         ),
         (
             "building.py",
-            ["--backends", backend] + (["--quick"] if quick else []),
+            ["--backends", backend] + quick_flag,
         ),
-    ]
+        ("recipes.py", ["--backends", backend] + quick_flag),
+        ("first_call.py", ["--backends", backend] + quick_flag),
+    ] + (jax_only if backend == "jax" else [])
 
 
 def header(backend):

@@ -22,7 +22,8 @@ output:
 `cli.py` measures the command line, which loads no backend: run it on its
 own.
 
-README's performance tables are refreshed from one such run per backend, on
+The performance figures of the guides (docs/differences.md and the pages
+it links) are refreshed from one such run per backend, on
 a quiet machine (the header records how quiet it was). A benchmark that
 fails prints its error and the run goes on with the next; the exit status
 is then non-zero. `--quick` makes every benchmark a smoke run (small
@@ -80,7 +81,7 @@ def benchmarks(backend, quick):
 
 
 def header(backend):
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     print(f"{now:%Y-%m-%d %H:%M} UTC; backend {backend}")
     machine.print_header([backend])
 

@@ -20,7 +20,8 @@ Two models, `--models` (default both), float32:
 
 - `stack`: `keras.Input((4096,))` then Dense(4096) + LayerNormalization
   blocks, as many as make `--params` (default 300e6: 18 blocks, 302M
-  parameters; largest variable 64 MB). README's table is about this model.
+  parameters; largest variable 64 MB). docs/reinitialize.md's table is
+  about this model.
   Below 50e6 parameters the width is 256.
 - `mlp_head`: a functional model with a wide head: `keras.Input((1024,))`, then
   30 x [Dense(4096, activation="relu"), Dense(1024)], then a Dense(50000)

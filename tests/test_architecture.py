@@ -24,7 +24,7 @@ INIT = "__init__"
 # cycle, since `__init__.py` imports the modules.
 TOP = {INIT, "__main__"}
 # The folders, each importing only those before it (and itself): the
-# layers README's Architecture section lists. `_internal` is private to
+# layers docs/architecture.md lists. `_internal` is private to
 # the package; the others are public faces.
 LAYERS = (
     "_internal",
@@ -678,11 +678,11 @@ def test_function_lengths_leave_out_docstrings_blanks_and_comments(tmp_path):
     assert function_lengths(package) == {"a.lsuv": 62}
 
 
-def readme_tree(readme):
-    """The folders README's Architecture section lists, in order: the lines
-    `  name/  what it does` of the code block after the
+def guide_tree(page):
+    """The folders the Architecture guide (docs/architecture.md) lists, in
+    order: the lines `  name/  what it does` of the code block after the
     `architecture-tree` marker."""
-    block = readme.split("<!-- architecture-tree")[1].split("```")[1]
+    block = page.split("<!-- architecture-tree")[1].split("```")[1]
     return [
         line.split()[0].rstrip("/")
         for line in block.splitlines()
@@ -690,17 +690,19 @@ def readme_tree(readme):
     ]
 
 
-def test_readmes_tree_is_the_package():
-    listed = readme_tree((ROOT / "README.md").read_text())
+def test_the_guides_tree_is_the_package():
+    listed = guide_tree(
+        (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    )
     assert listed == list(LAYERS), (
-        f"README's Architecture tree lists {listed}; the folders, in their "
+        f"docs/architecture.md's tree lists {listed}; the folders, in their "
         f"layers' order, are {list(LAYERS)}"
     )
 
 
-def test_readme_tree_is_read_line_by_line():
+def test_the_guides_tree_is_read_line_by_line():
     readme = (
         "x\n<!-- architecture-tree: -->\n```\nkeras_inits/\n"
         "  a/   first\n  b/  second: a/ c/\n```\n"
     )
-    assert readme_tree(readme) == ["a", "b"]
+    assert guide_tree(readme) == ["a", "b"]

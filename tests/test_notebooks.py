@@ -120,6 +120,7 @@ def test_committed_with_outputs(name):
     assert not [o for o in streams if o.name == "stderr"]
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", NAMES)
 def test_executes(name):
     backends = BACKENDS.get(name, (COMMITTED_BACKEND,))

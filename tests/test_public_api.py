@@ -396,6 +396,7 @@ def test_every_flat_module_is_an_old_path():
         assert importlib.util.find_spec(face) is not None, face
 
 
+@pytest.mark.e2e  # a child process: once, on TensorFlow
 def test_an_old_path_warns_where_it_is_imported(tmp_path):
     script = tmp_path / "user_code.py"
     script.write_text("from keras_inits.samplers import normal\n")

@@ -31,9 +31,9 @@ def close_names(
 
     Examples:
 
-    >>> from keras_inits._internal.before_keras import close_names
-    >>> close_names("Llama", ["gpt2", "torchtitan_llama"])
-    ['torchtitan_llama']
+        >>> from keras_inits._internal.before_keras import close_names
+        >>> close_names("Llama", ["gpt2", "torchtitan_llama"])
+        ['torchtitan_llama']
     """
     known = list(dict.fromkeys(known))
     lowered: dict[str, list[str]] = {}

@@ -51,8 +51,8 @@ def effective_bounds(lower: float, upper: float) -> tuple[float, float]:
 
     Examples:
 
-    >>> effective_bounds(-100.0, 2.0)
-    (-inf, 2.0)
+        >>> effective_bounds(-100.0, 2.0)
+        (-inf, 2.0)
     """
     if normal_cdf(lower) == 0.0:
         lower = -math.inf

@@ -143,12 +143,12 @@ class ScratchScope(keras.StatelessScope):
 
     Examples:
 
-    >>> from keras_inits._internal import keras_internals
-    >>> with keras_internals.ScratchScope():
-    ...     v = keras.Variable(keras.initializers.Ones(), shape=(2,))
-    >>> initializer = keras_internals.deferred_initializer(v)
-    >>> isinstance(initializer, keras.initializers.Ones)
-    True
+        >>> from keras_inits._internal import keras_internals
+        >>> with keras_internals.ScratchScope():
+        ...     v = keras.Variable(keras.initializers.Ones(), shape=(2,))
+        >>> initializer = keras_internals.deferred_initializer(v)
+        >>> isinstance(initializer, keras.initializers.Ones)
+        True
     """
 
     def __init__(self):
@@ -380,10 +380,10 @@ def safe_mode_scope(safe_mode):
 
     Examples:
 
-    >>> from keras_inits._internal import keras_internals
-    >>> with keras_internals.safe_mode_scope(False):
-    ...     keras_internals.in_safe_mode()
-    False
+        >>> from keras_inits._internal import keras_internals
+        >>> with keras_internals.safe_mode_scope(False):
+        ...     keras_internals.in_safe_mode()
+        False
     """
     return _serialization_lib.SafeModeScope(safe_mode)
 

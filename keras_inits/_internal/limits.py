@@ -399,9 +399,9 @@ def bytes_per_value(dtype: str) -> int:
 
     Examples:
 
-    >>> from keras_inits._internal.limits import bytes_per_value
-    >>> bytes_per_value("float8_e5m2"), bytes_per_value("bfloat16")
-    (1, 2)
+        >>> from keras_inits._internal.limits import bytes_per_value
+        >>> bytes_per_value("float8_e5m2"), bytes_per_value("bfloat16")
+        (1, 2)
     """
     return np.dtype(_numpy_name(dtype)).itemsize
 

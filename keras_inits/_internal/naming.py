@@ -32,9 +32,9 @@ def initializer_name(initializer: object) -> str:
 
     Examples:
 
-    >>> from keras_inits._internal.naming import initializer_name
-    >>> initializer_name(keras.initializers.RandomNormal(stddev=1 / 3))
-    'RandomNormal(stddev=0.3333)'
+        >>> from keras_inits._internal.naming import initializer_name
+        >>> initializer_name(keras.initializers.RandomNormal(stddev=1 / 3))
+        'RandomNormal(stddev=0.3333)'
     """
     if initializer is None:
         return "?"
@@ -76,9 +76,9 @@ def error_text(error: BaseException) -> str:
 
     Examples:
 
-    >>> from keras_inits._internal.naming import error_text
-    >>> error_text(KeyError("bias"))
-    "KeyError: 'bias'"
+        >>> from keras_inits._internal.naming import error_text
+        >>> error_text(KeyError("bias"))
+        "KeyError: 'bias'"
     """
     try:
         text = f"{type(error).__name__}: {error}"

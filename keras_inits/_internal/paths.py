@@ -21,12 +21,12 @@ def variable_paths(variables: Iterable[keras.Variable]) -> dict[int, str]:
 
     Examples:
 
-    >>> import collections
-    >>> from keras_inits._internal.paths import variable_paths
-    >>> Variable = collections.namedtuple("Variable", "path")
-    >>> a, b = Variable("a/kernel"), Variable("a/kernel")
-    >>> list(variable_paths([a, b, a]).values())
-    ['a/kernel', 'a/kernel#2']
+        >>> import collections
+        >>> from keras_inits._internal.paths import variable_paths
+        >>> Variable = collections.namedtuple("Variable", "path")
+        >>> a, b = Variable("a/kernel"), Variable("a/kernel")
+        >>> list(variable_paths([a, b, a]).values())
+        ['a/kernel', 'a/kernel#2']
     """
     paths = {}
     counts = {}  # Keras path -> variables so far that have it

@@ -18,10 +18,10 @@ def format_table(header, rows, left=1):
 
     Examples:
 
-    >>> from keras_inits._internal.tables import format_table
-    >>> print("\\n".join(format_table(("name", "std"), [("HeNormal", "0.05")])))
-    name       std
-    HeNormal  0.05
+        >>> from keras_inits._internal.tables import format_table
+        >>> print("\\n".join(format_table(("name", "std"), [("HeNormal", "0.05")])))
+        name       std
+        HeNormal  0.05
     """
     table = [tuple(header)] + [tuple(row) for row in rows]
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]

@@ -28,11 +28,14 @@ from keras_inits.cli import _static
 
 # TensorFlow's log lines the command line drops when the user has not set
 # TF_CPP_MIN_LOG_LEVEL. TensorFlow 2.21 writes these while it loads (once
-# per library that logs, so twice), before its logging reads that variable.
+# per library that logs, so twice), before its logging reads that variable;
+# the full wheel (the `tensorflow` extra), built with CUDA, adds the third
+# on a machine without a GPU.
 NOTICES = (
     "WARNING: All log messages before absl::InitializeLog() is "
     "called are written to STDERR",
     "] oneDNN custom operations are on.",
+    "] Could not find cuda drivers on your machine, GPU will not be used.",
 )
 
 

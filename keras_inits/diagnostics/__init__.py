@@ -9,12 +9,12 @@ DataFrame.
 
 Examples:
 
->>> import keras_inits
->>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(
-...     32, kernel_initializer="he_normal", name="d")], name="net")
->>> row = keras_inits.diagnostics.describe(model)["net/d/kernel"]
->>> round(row.expected_std, 4)  # sqrt(2 / 64)
-0.1768
+    >>> import keras_inits
+    >>> model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(
+    ...     32, kernel_initializer="he_normal", name="d")], name="net")
+    >>> row = keras_inits.diagnostics.describe(model)["net/d/kernel"]
+    >>> round(row.expected_std, 4)  # sqrt(2 / 64)
+    0.1768
 """
 
 from keras_inits.diagnostics._describe import ModelDescription

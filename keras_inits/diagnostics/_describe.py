@@ -140,15 +140,15 @@ def describe(model: keras.layers.Layer) -> ModelDescription:
 
     Examples:
 
-    >>> import keras_inits
-    >>> model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(
-    ...     128, kernel_initializer=keras_inits.HeNormal(seed=0), name="d")],
-    ...     name="net")
-    >>> row = keras_inits.describe(model)["net/d/kernel"]
-    >>> row.initializer, row.fan_in, round(row.expected_std, 4)
-    ('HeNormal(seed=0)', 256, 0.0884)
-    >>> abs(row.std - row.expected_std) < 0.005
-    True
+        >>> import keras_inits
+        >>> model = keras.Sequential([keras.Input((256,)), keras.layers.Dense(
+        ...     128, kernel_initializer=keras_inits.HeNormal(seed=0), name="d")],
+        ...     name="net")
+        >>> row = keras_inits.describe(model)["net/d/kernel"]
+        >>> row.initializer, row.fan_in, round(row.expected_std, 4)
+        ('HeNormal(seed=0)', 256, 0.0884)
+        >>> abs(row.std - row.expected_std) < 0.005
+        True
     """
     if not isinstance(model, keras.layers.Layer):
         raise ValueError(
@@ -247,9 +247,9 @@ def expected_std(initializer: object, shape: Sequence[int]) -> float:
 
     Examples:
 
-    >>> from keras_inits.diagnostics import expected_std
-    >>> round(expected_std(keras.initializers.HeNormal(), (200, 10)), 4)
-    0.1
+        >>> from keras_inits.diagnostics import expected_std
+        >>> round(expected_std(keras.initializers.HeNormal(), (200, 10)), 4)
+        0.1
     """
     shape = checks.check_shape("expected_std", shape)
     if math.prod(shape) >= 2**63:  # no tensor holds more; floats overflow

@@ -98,8 +98,10 @@ def signal_propagation(
         initializers: names, configs or instances (anything
             `keras_inits.get` takes). An unseeded random one is seeded from
             `seed`, so the measurement is reproducible.
-        depth, width, activation: the MLP: up to 1,000 layers of up to
-            8,192 units, holding at most 2**27 weights (512 MiB of float32).
+        depth: the MLP's layers, up to 1,000.
+        width: the units of each of its layers, up to 8,192; the MLP
+            holds at most 2**27 weights (512 MiB of float32).
+        activation: the MLP's activation.
         models: instead of MLPs, a built Sequential or Functional model, or
             a dict `{label: model}`, measured at every layer with weights
             (inputs drawn for its input shape, which must be fixed).
@@ -121,12 +123,12 @@ def signal_propagation(
 
     Examples:
 
-    >>> import keras_inits
-    >>> report = keras_inits.signal_propagation(
-    ...     ["RandomNormal", "HeNormal"], depth=8, width=64)
-    >>> small, he = (curve.activation_std for curve in report)
-    >>> small[-1] < 1e-3 < 0.1 < he[-1] < 10  # N(0, 0.05**2) vanishes
-    True
+        >>> import keras_inits
+        >>> report = keras_inits.signal_propagation(
+        ...     ["RandomNormal", "HeNormal"], depth=8, width=64)
+        >>> small, he = (curve.activation_std for curve in report)
+        >>> small[-1] < 1e-3 < 0.1 < he[-1] < 10  # N(0, 0.05**2) vanishes
+        True
     """
     owner = "signal_propagation"
     depth = checks.check_count(

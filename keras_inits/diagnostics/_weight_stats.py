@@ -35,14 +35,14 @@ class WeightStats(keras.callbacks.Callback):
 
     Examples:
 
-    >>> import keras_inits
-    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
-    ...     2, kernel_initializer="zeros", name="d")], name="net")
-    >>> stats = keras_inits.WeightStats()
-    >>> stats.set_model(model)
-    >>> stats.on_train_begin()  # what model.fit(..., callbacks=[stats]) does
-    >>> stats.series("std")
-    {'net/d/kernel': [0.0], 'net/d/bias': [0.0]}
+        >>> import keras_inits
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        ...     2, kernel_initializer="zeros", name="d")], name="net")
+        >>> stats = keras_inits.WeightStats()
+        >>> stats.set_model(model)
+        >>> stats.on_train_begin()  # what model.fit(..., callbacks=[stats]) does
+        >>> stats.series("std")
+        {'net/d/kernel': [0.0], 'net/d/bias': [0.0]}
     """
 
     def __init__(

@@ -45,6 +45,7 @@ TRAINABLE_BACKENDS = runs_module.TRAINABLE_BACKENDS
 MAX_EPOCHS = defaults.MAX_EPOCHS
 MAX_SEEDS = defaults.MAX_SEEDS
 INPUTS = defaults.INPUTS
+"""The MLP's inputs: the 64 features of an 8x8 digit."""
 # Training images LSUV calibrates on, and the signal plot measures on.
 CALIBRATION_IMAGES = 256
 
@@ -137,9 +138,11 @@ def compare(
             name with optional keyword arguments
             (`"RandomNormal(stddev=0.01)"`), an initializer, or `"LSUV"`
             (Orthogonal, then `lsuv` on 256 training images); each once.
-        epochs, depth, width, activation: training length and network:
-            up to 10,000 epochs, 1,000 hidden layers of up to 8,192 units,
-            at most 2**27 weights; a Keras activation.
+        epochs: training length, up to 10,000 epochs.
+        depth: the network's hidden layers, up to 1,000.
+        width: the units of each hidden layer, up to 8,192; the network
+            holds at most 2**27 weights.
+        activation: a Keras activation.
         seed: an integer in [0, 2**31), the first seed.
         seeds: how many seeds each initializer is trained from, 1 to 100:
             `seed`, `seed + 1`, ... (modulo 2**31). A run's seed drives its
@@ -154,8 +157,9 @@ def compare(
             overwritten in an existing one.
         threshold: the validation accuracy "epochs to reach" counts to, in
             (0, 1], compared with accuracies as the report prints them.
-        learning_rate, batch_size: of plain SGD with momentum 0.9, which
-            (unlike Adam) does not rescale away a badly scaled start.
+        learning_rate: of plain SGD with momentum 0.9, which (unlike
+            Adam) does not rescale away a badly scaled start.
+        batch_size: of the same SGD.
         progress: show a progress bar on stderr.
 
     A run whose training or validation loss becomes NaN or infinite stops

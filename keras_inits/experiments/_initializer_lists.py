@@ -13,7 +13,9 @@ from keras_inits._internal.naming import short_name
 from keras_inits.initializers import get
 from keras_inits.initializers import name_table
 
-LSUV = "LSUV"  # not an initializer: Orthogonal, then lsuv on a batch
+LSUV = "LSUV"
+"""The `--initializers` entry that is not an initializer: `Orthogonal`,
+then `lsuv` on a batch of training images."""
 
 
 class UnknownInitializerError(ValueError):

@@ -227,6 +227,8 @@ def train(
 
 
 TRAINABLE_BACKENDS = defaults.TRAINABLE_BACKENDS
+"""The Keras backends the experiments train on: the NumPy backend has no
+`fit`."""
 
 
 def trainable_backend(owner):

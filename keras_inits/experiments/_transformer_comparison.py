@@ -39,6 +39,7 @@ from keras_inits.recipes import get
 NO_RECIPE = defaults.NO_RECIPE
 DEFAULT_RECIPES = defaults.DEFAULT_RECIPES
 OUTPUTS = defaults.RECIPE_OUTPUTS
+"""The files `compare_recipes` writes into its output folder."""
 OWNER = "compare_recipes"
 
 
@@ -80,19 +81,20 @@ def compare_recipes(
         recipes: a comma-separated string or a list of recipe names
             (`keras_inits.recipes.names()`) or `Recipe`s, each once;
             "default" is no recipe: every layer's own Keras initializer.
-        steps, evaluations: Adam steps per run, and how many times
-            (evenly spaced, `evaluations` must divide `steps`) the
-            validation loss is measured.
-        depth, width, heads, length: the model (`_transformer.
-            build_transformer`): blocks, d_model, attention heads (a
-            divisor of `width`) and characters per window (at most 1,023).
-        batch_size, learning_rate: Adam's, on next-character
-            cross-entropy.
+        steps: Adam steps per run.
+        evaluations: how many times (evenly spaced, `evaluations` must
+            divide `steps`) the validation loss is measured.
+        depth: the model's blocks (the model of `build_transformer`).
+        width: its d_model.
+        heads: its attention heads, a divisor of `width`.
+        length: characters per window, at most 1,023.
+        batch_size: Adam's, on next-character cross-entropy.
+        learning_rate: Adam's, on next-character cross-entropy.
         validation_windows: how many windows of the validation text (at
             most all 510 of 64 characters) each evaluation reads, evenly
             spread over it; the same for every run.
-        seed, seeds: the first seed (in [0, 2**31)) and how many (1 to
-            100): `seed`, `seed + 1`, ...
+        seed: the first seed, in [0, 2**31).
+        seeds: how many seeds (1 to 100): `seed`, `seed + 1`, ...
         output: folder for `curves.png`, `scales.png`, `report.md`,
             `report.csv` (per recipe, over its seeds) and `runs.csv` (per
             recipe and seed); created if needed, those files overwritten.

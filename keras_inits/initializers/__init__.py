@@ -21,10 +21,10 @@ project's name.
 
 Examples:
 
->>> from keras_inits import initializers
->>> layer = keras.layers.Dense(4, kernel_initializer=initializers.HeNormal())
->>> initializers.get("he_normal")
-HeNormal()
+    >>> from keras_inits import initializers
+    >>> layer = keras.layers.Dense(4, kernel_initializer=initializers.HeNormal())
+    >>> initializers.get("he_normal")
+    HeNormal()
 """
 
 from keras_inits._internal.checks import argument_error

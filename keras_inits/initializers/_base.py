@@ -33,14 +33,15 @@ from keras_inits.random import draw_lock
 from keras_inits.random import generator_for
 from keras_inits.random import seed_config
 
-# How deep initializers may nest inside wrappers (DepthScaled, ICNR),
-# counting each wrapper and the initializer at the bottom. Saving, loading,
-# calling and printing a nested initializer recurse once per level, through
-# a dozen or more Python frames each (Keras' serialization among them), so
-# a few hundred levels exceed Python's recursion limit of 1000. 32 stays
-# far below it even when a model is loaded from deep inside other code,
-# and far above any real use (one or two levels).
+# Saving, loading, calling and printing a nested initializer recurse once
+# per level, through a dozen or more Python frames each (Keras'
+# serialization among them), so a few hundred levels exceed Python's
+# recursion limit of 1000. 32 stays far below it even when a model is
+# loaded from deep inside other code, and far above any real use (one or
+# two levels).
 MAX_NESTING = 32
+"""How deep initializers may nest inside wrappers (`DepthScaled`, `ICNR`),
+counting each wrapper and the initializer at the bottom."""
 
 
 def _children(node):
@@ -300,12 +301,12 @@ class Initializer(keras.initializers.Initializer):
 
         Examples:
 
-        >>> from keras_inits import initializers
-        >>> initializers.HeNormal().check((3, 4), "float32")
-        >>> initializers.Zeros().check((3, -4))
-        Traceback (most recent call last):
-        ...
-        ValueError: Zeros needs a shape without negative dimensions. Received: shape=(3, -4)
+            >>> from keras_inits import initializers
+            >>> initializers.HeNormal().check((3, 4), "float32")
+            >>> initializers.Zeros().check((3, -4))
+            Traceback (most recent call last):
+            ...
+            ValueError: Zeros needs a shape without negative dimensions. Received: shape=(3, -4)
         """
         check_call(self, shape, dtype, layout, floating=self._floating)
 

@@ -92,14 +92,14 @@ class TruncatedNormalRange(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.TruncatedNormalRange(stddev=1.0, minval=0.0,
-    ...                                         maxval=float("inf"), seed=1)
-    >>> bool(keras.ops.min(init((1000,))) >= 0.0)  # a half-normal
-    True
+        >>> import keras_inits
+        >>> init = keras_inits.TruncatedNormalRange(stddev=1.0, minval=0.0,
+        ...                                         maxval=float("inf"), seed=1)
+        >>> bool(keras.ops.min(init((1000,))) >= 0.0)  # a half-normal
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=(
-    ...     keras_inits.TruncatedNormalRange(stddev=0.02, minval=-0.04, maxval=0.04)))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=(
+        ...     keras_inits.TruncatedNormalRange(stddev=0.02, minval=-0.04, maxval=0.04)))
 
     Reference:
         [PyTorch `trunc_normal_`](https://pytorch.org/docs/stable/nn.init.html)
@@ -205,14 +205,14 @@ class TruncatedNormalSigmas(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.TruncatedNormalSigmas(1.0, lower=-1.0, upper=3.0, seed=1)
-    >>> values = keras.ops.convert_to_numpy(init((1000,)))
-    >>> bool(values.min() >= -1.0 and values.max() <= 3.0)
-    True
+        >>> import keras_inits
+        >>> init = keras_inits.TruncatedNormalSigmas(1.0, lower=-1.0, upper=3.0, seed=1)
+        >>> values = keras.ops.convert_to_numpy(init((1000,)))
+        >>> bool(values.min() >= -1.0 and values.max() <= 3.0)
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=(
-    ...     keras_inits.TruncatedNormalSigmas(stddev=0.02, lower=-3.0, upper=3.0)))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=(
+        ...     keras_inits.TruncatedNormalSigmas(stddev=0.02, lower=-3.0, upper=3.0)))
 
     Reference:
         [JAX `truncated_normal`](https://docs.jax.dev/en/latest/_autosummary/jax.nn.initializers.truncated_normal.html)
@@ -286,12 +286,12 @@ class ClippedNormal(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.ClippedNormal(stddev=1.0, seed=1)((1000,))
-    >>> float(keras.ops.max(values))  # some values sit on the bound
-    2.0
+        >>> import keras_inits
+        >>> values = keras_inits.ClippedNormal(stddev=1.0, seed=1)((1000,))
+        >>> float(keras.ops.max(values))  # some values sit on the bound
+        2.0
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>ClippedNormal")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>ClippedNormal")
     """
 
     draw_family = "clipped_normal"

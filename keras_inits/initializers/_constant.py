@@ -33,11 +33,11 @@ class Zeros(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras.ops.convert_to_numpy(keras_inits.Zeros()(shape=(2, 2))).tolist()
-    [[0.0, 0.0], [0.0, 0.0]]
+        >>> import keras_inits
+        >>> keras.ops.convert_to_numpy(keras_inits.Zeros()(shape=(2, 2))).tolist()
+        [[0.0, 0.0], [0.0, 0.0]]
 
-    >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Zeros")
+        >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Zeros")
     """
 
     draw_family = "filled"
@@ -66,11 +66,11 @@ class Ones(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras.ops.convert_to_numpy(keras_inits.Ones()(shape=(2,), dtype="int32")).tolist()
-    [1, 1]
+        >>> import keras_inits
+        >>> keras.ops.convert_to_numpy(keras_inits.Ones()(shape=(2,), dtype="int32")).tolist()
+        [1, 1]
 
-    >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Ones")
+        >>> layer = keras.layers.Dense(3, bias_initializer="keras_inits>Ones")
     """
 
     draw_family = "filled"
@@ -123,14 +123,14 @@ class Constant(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras.ops.convert_to_numpy(keras_inits.Constant(0.5)(shape=(3,))).tolist()
-    [0.5, 0.5, 0.5]
-    >>> keras.ops.convert_to_numpy(
-    ...     keras_inits.Constant([1, 2])(shape=(2, 2), dtype="int32")).tolist()
-    [[1, 2], [1, 2]]
+        >>> import keras_inits
+        >>> keras.ops.convert_to_numpy(keras_inits.Constant(0.5)(shape=(3,))).tolist()
+        [0.5, 0.5, 0.5]
+        >>> keras.ops.convert_to_numpy(
+        ...     keras_inits.Constant([1, 2])(shape=(2, 2), dtype="int32")).tolist()
+        [[1, 2], [1, 2]]
 
-    >>> layer = keras.layers.Dense(3, bias_initializer=keras_inits.Constant(0.1))
+        >>> layer = keras.layers.Dense(3, bias_initializer=keras_inits.Constant(0.1))
     """
 
     _REQUIREMENT = "a real number or an array of real numbers"
@@ -237,11 +237,11 @@ class Identity(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras.ops.convert_to_numpy(keras_inits.Identity(gain=2.0)(shape=(2, 3))).tolist()
-    [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
+        >>> import keras_inits
+        >>> keras.ops.convert_to_numpy(keras_inits.Identity(gain=2.0)(shape=(2, 3))).tolist()
+        [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]
 
-    >>> layer = keras.layers.Dense(4, kernel_initializer="keras_inits>Identity")
+        >>> layer = keras.layers.Dense(4, kernel_initializer="keras_inits>Identity")
     """
 
     draw_family = "filled"
@@ -301,13 +301,13 @@ class ConstantArray(Constant):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2))
-    >>> keras.ops.convert_to_numpy(values).tolist()
-    [[1.0, 2.0], [3.0, 4.0]]
+        >>> import keras_inits
+        >>> values = keras_inits.ConstantArray([[1.0, 2.0], [3.0, 4.0]])((2, 2))
+        >>> keras.ops.convert_to_numpy(values).tolist()
+        [[1.0, 2.0], [3.0, 4.0]]
 
-    >>> layer = keras.layers.Dense(
-    ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
+        >>> layer = keras.layers.Dense(
+        ...     2, bias_initializer=keras_inits.ConstantArray([0.5, -0.5]))
     """
 
     _REQUIREMENT = "an array of real numbers"

@@ -58,13 +58,13 @@ class Dirac(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.Dirac()(shape=(3, 2, 2))
-    >>> keras.ops.convert_to_numpy(kernel)[:, 0, 0].tolist()
-    [0.0, 1.0, 0.0]
+        >>> import keras_inits
+        >>> kernel = keras_inits.Dirac()(shape=(3, 2, 2))
+        >>> keras.ops.convert_to_numpy(kernel)[:, 0, 0].tolist()
+        [0.0, 1.0, 0.0]
 
-    >>> layer = keras.layers.Conv2D(
-    ...     16, 3, padding="same", kernel_initializer="keras_inits>Dirac")
+        >>> layer = keras.layers.Conv2D(
+        ...     16, 3, padding="same", kernel_initializer="keras_inits>Dirac")
 
     Reference:
         [PyTorch `dirac_`](https://pytorch.org/docs/stable/nn.init.html)
@@ -128,16 +128,16 @@ class DeltaOrthogonal(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.DeltaOrthogonal(seed=1)(shape=(3, 3, 4, 4))
-    >>> centre = keras.ops.convert_to_numpy(kernel)[1, 1]
-    >>> bool(abs(centre @ centre.T - keras.ops.convert_to_numpy(
-    ...     keras.ops.eye(4))).max() < 1e-5)
-    True
+        >>> import keras_inits
+        >>> kernel = keras_inits.DeltaOrthogonal(seed=1)(shape=(3, 3, 4, 4))
+        >>> centre = keras.ops.convert_to_numpy(kernel)[1, 1]
+        >>> bool(abs(centre @ centre.T - keras.ops.convert_to_numpy(
+        ...     keras.ops.eye(4))).max() < 1e-5)
+        True
 
-    >>> layer = keras.layers.Conv2D(
-    ...     16, 3, padding="same",
-    ...     kernel_initializer="keras_inits>DeltaOrthogonal")
+        >>> layer = keras.layers.Conv2D(
+        ...     16, 3, padding="same",
+        ...     kernel_initializer="keras_inits>DeltaOrthogonal")
 
     Reference:
         [Xiao et al., 2018](https://arxiv.org/abs/1806.05393)
@@ -206,15 +206,15 @@ class ICNR(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.ICNR(scale=2)(shape=(3, 3, 8, 4 * 4))
-    >>> k = keras.ops.convert_to_numpy(kernel)
-    >>> bool((k[..., 0:4] == k[..., 12:16]).all())
-    True
+        >>> import keras_inits
+        >>> kernel = keras_inits.ICNR(scale=2)(shape=(3, 3, 8, 4 * 4))
+        >>> k = keras.ops.convert_to_numpy(kernel)
+        >>> bool((k[..., 0:4] == k[..., 12:16]).all())
+        True
 
-    >>> layer = keras.layers.Conv2D(
-    ...     3 * 4, 3, padding="same",
-    ...     kernel_initializer=keras_inits.ICNR("he_normal", scale=2))
+        >>> layer = keras.layers.Conv2D(
+        ...     3 * 4, 3, padding="same",
+        ...     kernel_initializer=keras_inits.ICNR("he_normal", scale=2))
 
     Reference:
         [Aitken et al., 2017](https://arxiv.org/abs/1707.02937)
@@ -310,14 +310,14 @@ class Bilinear(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.Bilinear()(shape=(4, 4, 1, 1))
-    >>> keras.ops.convert_to_numpy(kernel)[:, 0, 0, 0].tolist()
-    [0.0625, 0.1875, 0.1875, 0.0625]
+        >>> import keras_inits
+        >>> kernel = keras_inits.Bilinear()(shape=(4, 4, 1, 1))
+        >>> keras.ops.convert_to_numpy(kernel)[:, 0, 0, 0].tolist()
+        [0.0625, 0.1875, 0.1875, 0.0625]
 
-    >>> layer = keras.layers.Conv2DTranspose(
-    ...     3, 4, strides=2, padding="same",
-    ...     kernel_initializer="keras_inits>Bilinear")
+        >>> layer = keras.layers.Conv2DTranspose(
+        ...     3, 4, strides=2, padding="same",
+        ...     kernel_initializer="keras_inits>Bilinear")
 
     Reference:
         [Long et al., 2015](https://arxiv.org/abs/1411.4038)

@@ -58,13 +58,13 @@ class DepthScaled(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.DepthScaled(keras_inits.Ones(), depth=8)
-    >>> init.factor  # 1 / sqrt(16)
-    0.25
+        >>> import keras_inits
+        >>> init = keras_inits.DepthScaled(keras_inits.Ones(), depth=8)
+        >>> init.factor  # 1 / sqrt(16)
+        0.25
 
-    >>> out_projection = keras.layers.Dense(768, kernel_initializer=(
-    ...     keras_inits.DepthScaled(keras_inits.RandomNormal(stddev=0.02), depth=12)))
+        >>> out_projection = keras.layers.Dense(768, kernel_initializer=(
+        ...     keras_inits.DepthScaled(keras_inits.RandomNormal(stddev=0.02), depth=12)))
 
     Reference:
         [Radford et al., 2019](https://cdn.openai.com/better-language-models/language_models_are_unsupervised_multitask_learners.pdf)
@@ -179,12 +179,12 @@ class ZerO(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.ZerO()(shape=(2, 4))  # H[:2, :4] / 2
-    >>> keras.ops.convert_to_numpy(kernel).tolist()
-    [[0.5, 0.5, 0.5, 0.5], [0.5, -0.5, 0.5, -0.5]]
+        >>> import keras_inits
+        >>> kernel = keras_inits.ZerO()(shape=(2, 4))  # H[:2, :4] / 2
+        >>> keras.ops.convert_to_numpy(kernel).tolist()
+        [[0.5, 0.5, 0.5, 0.5], [0.5, -0.5, 0.5, -0.5]]
 
-    >>> layer = keras.layers.Dense(64, kernel_initializer="keras_inits>ZerO")
+        >>> layer = keras.layers.Dense(64, kernel_initializer="keras_inits>ZerO")
 
     Reference:
         [Zhao et al., 2021](https://arxiv.org/abs/2110.12661)

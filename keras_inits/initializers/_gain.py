@@ -62,13 +62,13 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     Examples:
 
-    >>> import keras_inits
-    >>> round(keras_inits.calculate_gain("leaky_relu", 0.2), 4)
-    1.3868
+        >>> import keras_inits
+        >>> round(keras_inits.calculate_gain("leaky_relu", 0.2), 4)
+        1.3868
 
-    >>> gain = keras_inits.calculate_gain("tanh")
-    >>> layer = keras.layers.Dense(3, activation="tanh",
-    ...     kernel_initializer=keras_inits.Orthogonal(gain=gain))
+        >>> gain = keras_inits.calculate_gain("tanh")
+        >>> layer = keras.layers.Dense(3, activation="tanh",
+        ...     kernel_initializer=keras_inits.Orthogonal(gain=gain))
 
     Reference:
         [PyTorch `calculate_gain`](https://pytorch.org/docs/stable/nn.init.html),
@@ -196,13 +196,13 @@ class KaimingNormal(_Kaiming):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.KaimingNormal(seed=1)(shape=(200, 200))
-    >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 200)
-    0.1
+        >>> import keras_inits
+        >>> values = keras_inits.KaimingNormal(seed=1)(shape=(200, 200))
+        >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 200)
+        0.1
 
-    >>> layer = keras.layers.Dense(3, activation="leaky_relu",
-    ...     kernel_initializer=keras_inits.KaimingNormal(negative_slope=0.2))
+        >>> layer = keras.layers.Dense(3, activation="leaky_relu",
+        ...     kernel_initializer=keras_inits.KaimingNormal(negative_slope=0.2))
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
@@ -244,13 +244,13 @@ class KaimingUniform(_Kaiming):
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.KaimingUniform(negative_slope=5**0.5, seed=1)
-    >>> bool(keras.ops.max(keras.ops.abs(init((100, 10)))) <= 0.1)  # 1/sqrt(100)
-    True
+        >>> import keras_inits
+        >>> init = keras_inits.KaimingUniform(negative_slope=5**0.5, seed=1)
+        >>> bool(keras.ops.max(keras.ops.abs(init((100, 10)))) <= 0.1)  # 1/sqrt(100)
+        True
 
-    >>> layer = keras.layers.Conv2D(8, 3,
-    ...     kernel_initializer=keras_inits.KaimingUniform(nonlinearity="relu"))
+        >>> layer = keras.layers.Conv2D(8, 3,
+        ...     kernel_initializer=keras_inits.KaimingUniform(nonlinearity="relu"))
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852)

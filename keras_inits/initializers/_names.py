@@ -91,9 +91,9 @@ def equivalent_class(cls: type) -> type:
 
     Examples:
 
-    >>> from keras_inits.initializers import equivalent_class
-    >>> equivalent_class(keras.initializers.HeNormal).__module__
-    'keras_inits.initializers._variance_scaling'
+        >>> from keras_inits.initializers import equivalent_class
+        >>> equivalent_class(keras.initializers.HeNormal).__module__
+        'keras_inits.initializers._variance_scaling'
     """
     if not within(cls.__module__, "keras"):
         return cls

@@ -45,13 +45,13 @@ class Orthogonal(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> q = keras_inits.Orthogonal(seed=1)(shape=(4, 4))
-    >>> eye = keras.ops.matmul(keras.ops.transpose(q), q)
-    >>> bool(keras.ops.max(keras.ops.abs(eye - keras.ops.eye(4))) < 1e-5)
-    True
+        >>> import keras_inits
+        >>> q = keras_inits.Orthogonal(seed=1)(shape=(4, 4))
+        >>> eye = keras.ops.matmul(keras.ops.transpose(q), q)
+        >>> bool(keras.ops.max(keras.ops.abs(eye - keras.ops.eye(4))) < 1e-5)
+        True
 
-    >>> layer = keras.layers.LSTM(8, recurrent_initializer="keras_inits>Orthogonal")
+        >>> layer = keras.layers.LSTM(8, recurrent_initializer="keras_inits>Orthogonal")
 
     Reference:
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)
@@ -152,15 +152,15 @@ class BlockOrthogonal(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> w = keras.ops.convert_to_numpy(keras_inits.BlockOrthogonal(seed=1)((4, 16)))
-    >>> gate = w[:, 8:12]
-    >>> bool(abs(gate.T @ gate - keras.ops.convert_to_numpy(
-    ...     keras.ops.eye(4))).max() < 1e-5)
-    True
+        >>> import keras_inits
+        >>> w = keras.ops.convert_to_numpy(keras_inits.BlockOrthogonal(seed=1)((4, 16)))
+        >>> gate = w[:, 8:12]
+        >>> bool(abs(gate.T @ gate - keras.ops.convert_to_numpy(
+        ...     keras.ops.eye(4))).max() < 1e-5)
+        True
 
-    >>> layer = keras.layers.LSTM(
-    ...     8, recurrent_initializer="keras_inits>BlockOrthogonal")
+        >>> layer = keras.layers.LSTM(
+        ...     8, recurrent_initializer="keras_inits>BlockOrthogonal")
 
     Reference:
         [Saxe et al., 2014](https://arxiv.org/abs/1312.6120)

@@ -32,12 +32,12 @@ class RandomNormal(RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.RandomNormal(stddev=0.1, seed=1)(shape=(2, 2))
-    >>> tuple(values.shape)
-    (2, 2)
+        >>> import keras_inits
+        >>> values = keras_inits.RandomNormal(stddev=0.1, seed=1)(shape=(2, 2))
+        >>> tuple(values.shape)
+        (2, 2)
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomNormal")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomNormal")
     """
 
     draw_family = "normal"
@@ -87,12 +87,12 @@ class RandomUniform(RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.RandomUniform(-1.0, 1.0, seed=1)(shape=(100,))
-    >>> bool(keras.ops.all(keras.ops.abs(values) <= 1.0))
-    True
+        >>> import keras_inits
+        >>> values = keras_inits.RandomUniform(-1.0, 1.0, seed=1)(shape=(100,))
+        >>> bool(keras.ops.all(keras.ops.abs(values) <= 1.0))
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomUniform")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>RandomUniform")
     """
 
     draw_family = "uniform"
@@ -150,12 +150,12 @@ class TruncatedNormal(RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.TruncatedNormal(stddev=1.0, seed=1)(shape=(1000,))
-    >>> bool(keras.ops.max(keras.ops.abs(values)) <= 2.0 + 1e-5)
-    True
+        >>> import keras_inits
+        >>> values = keras_inits.TruncatedNormal(stddev=1.0, seed=1)(shape=(1000,))
+        >>> bool(keras.ops.max(keras.ops.abs(values)) <= 2.0 + 1e-5)
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>TruncatedNormal")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>TruncatedNormal")
     """
 
     draw_family = "truncated_normal"

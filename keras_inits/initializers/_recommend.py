@@ -114,13 +114,13 @@ def recommend(
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras_inits.recommend("relu").initializer
-    HeNormal()
+        >>> import keras_inits
+        >>> keras_inits.recommend("relu").initializer
+        HeNormal()
 
-    >>> layer = keras.layers.Dense(
-    ...     8, activation="selu",
-    ...     kernel_initializer=keras_inits.recommend(keras.activations.selu).initializer)
+        >>> layer = keras.layers.Dense(
+        ...     8, activation="selu",
+        ...     kernel_initializer=keras_inits.recommend(keras.activations.selu).initializer)
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852),

@@ -51,15 +51,15 @@ def register(
 
     Examples:
 
-    >>> import keras_inits
-    >>> @keras_inits.register(package="my_project")
-    ... class Halves(keras_inits.Initializer):
-    ...     def __call__(self, shape, dtype=None):
-    ...         return keras.ops.full(shape, 0.5, dtype=dtype)
-    >>> keras.saving.get_registered_name(Halves)
-    'my_project>Halves'
+        >>> import keras_inits
+        >>> @keras_inits.register(package="my_project")
+        ... class Halves(keras_inits.Initializer):
+        ...     def __call__(self, shape, dtype=None):
+        ...         return keras.ops.full(shape, 0.5, dtype=dtype)
+        >>> keras.saving.get_registered_name(Halves)
+        'my_project>Halves'
 
-    >>> layer = keras.layers.Dense(3, bias_initializer="my_project>Halves")
+        >>> layer = keras.layers.Dense(3, bias_initializer="my_project>Halves")
     """
     if isinstance(cls, str):
         cls, package = None, cls

@@ -28,9 +28,6 @@ from keras_inits.initializers._registration import constructor_arguments
 from keras_inits.random import PortableSeed
 from keras_inits.random import read_seed
 
-# What `get` takes for an initializer: an instance or class, None, a name,
-# a config dict, a number, or an array (or a backend's tensor, which has no
-# type of its own).
 InitializerLike: TypeAlias = (
     keras.initializers.Initializer
     | type
@@ -40,6 +37,9 @@ InitializerLike: TypeAlias = (
     | np.ndarray
     | None
 )
+"""What `get` takes for an initializer: an instance or class, None, a
+name, a config dict, a number, or an array (or a backend's tensor, which
+has no type of its own)."""
 
 _ACCEPTED = (
     "an initializer instance or class, None, a name ('keras_inits>HeNormal', "
@@ -73,14 +73,14 @@ def get(identifier: InitializerLike) -> keras.initializers.Initializer | None:
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras_inits.get("he_normal")
-    HeNormal()
-    >>> keras_inits.get(0.5)
-    Constant(value=0.5)
+        >>> import keras_inits
+        >>> keras_inits.get("he_normal")
+        HeNormal()
+        >>> keras_inits.get(0.5)
+        Constant(value=0.5)
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.get(
-    ...     {"class_name": "GlorotUniform", "config": {"seed": 1}}))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.get(
+        ...     {"class_name": "GlorotUniform", "config": {"seed": 1}}))
     """
     if identifier is None or isinstance(
         identifier, keras.initializers.Initializer
@@ -115,13 +115,13 @@ def serialize(initializer: InitializerLike) -> dict[str, Any] | None:
 
     Examples:
 
-    >>> import keras_inits
-    >>> config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
-    >>> config["registered_name"], config["config"]["seed"]
-    ('keras_inits>HeNormal', 1)
+        >>> import keras_inits
+        >>> config = keras_inits.serialize(keras_inits.HeNormal(seed=1))
+        >>> config["registered_name"], config["config"]["seed"]
+        ('keras_inits>HeNormal', 1)
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
-    ...     keras_inits.serialize("glorot_uniform")))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
+        ...     keras_inits.serialize("glorot_uniform")))
     """
     initializer = get(initializer)
     if initializer is None:
@@ -231,13 +231,13 @@ def deserialize(
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras_inits.deserialize(
-    ...     {"class_name": "keras_inits>HeUniform", "config": {"seed": 3}})
-    HeUniform(seed=3)
+        >>> import keras_inits
+        >>> keras_inits.deserialize(
+        ...     {"class_name": "keras_inits>HeUniform", "config": {"seed": 3}})
+        HeUniform(seed=3)
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
-    ...     {"class_name": "Orthogonal", "config": {"gain": 2.0}}))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.deserialize(
+        ...     {"class_name": "Orthogonal", "config": {"gain": 2.0}}))
     """
     if safe_mode is None:
         scoped = keras_internals.in_safe_mode()

@@ -50,13 +50,13 @@ class Sparse(_base.RandomInitializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.Sparse(sparsity=0.75, seed=1)(shape=(8, 3))
-    >>> keras.ops.convert_to_numpy(keras.ops.sum(kernel == 0, axis=0)).tolist()
-    [6, 6, 6]
+        >>> import keras_inits
+        >>> kernel = keras_inits.Sparse(sparsity=0.75, seed=1)(shape=(8, 3))
+        >>> keras.ops.convert_to_numpy(keras.ops.sum(kernel == 0, axis=0)).tolist()
+        [6, 6, 6]
 
-    >>> layer = keras.layers.Dense(
-    ...     64, kernel_initializer=keras_inits.Sparse(sparsity=0.9, stddev=0.1))
+        >>> layer = keras.layers.Dense(
+        ...     64, kernel_initializer=keras_inits.Sparse(sparsity=0.9, stddev=0.1))
 
     Reference:
         [Martens, 2010](https://www.cs.toronto.edu/~jmartens/docs/Deep_HessianFree.pdf),

@@ -44,14 +44,14 @@ class STFT(_base.Initializer):
 
     Examples:
 
-    >>> import keras_inits
-    >>> kernel = keras_inits.STFT(window=None, scaling=None)(shape=(4, 1, 3))
-    >>> keras.ops.convert_to_numpy(kernel)[:, 0, 1].round(6).tolist()
-    [1.0, 0.0, -1.0, -0.0]
+        >>> import keras_inits
+        >>> kernel = keras_inits.STFT(window=None, scaling=None)(shape=(4, 1, 3))
+        >>> keras.ops.convert_to_numpy(kernel)[:, 0, 1].round(6).tolist()
+        [1.0, 0.0, -1.0, -0.0]
 
-    >>> layer = keras.layers.Conv1D(
-    ...     65, 128, strides=64, kernel_initializer="keras_inits>STFT"
-    ... )
+        >>> layer = keras.layers.Conv1D(
+        ...     65, 128, strides=64, kernel_initializer="keras_inits>STFT"
+        ... )
     """
 
     draw_family = "host"

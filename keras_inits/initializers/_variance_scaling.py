@@ -73,15 +73,15 @@ class VarianceScaling(
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.VarianceScaling(scale=2.0, distribution="uniform")
-    >>> values = init(shape=(512, 256))
-    >>> round(float(keras.ops.max(values)), 2)  # sqrt(3 * 2 / 512)
-    0.11
+        >>> import keras_inits
+        >>> init = keras_inits.VarianceScaling(scale=2.0, distribution="uniform")
+        >>> values = init(shape=(512, 256))
+        >>> round(float(keras.ops.max(values)), 2)  # sqrt(3 * 2 / 512)
+        0.11
 
-    >>> layer = keras.layers.DepthwiseConv2D(3, depthwise_initializer=(
-    ...     keras_inits.VarianceScaling(input_axes=[0, 1], output_axes=[0, 1, 3])
-    ... ))
+        >>> layer = keras.layers.DepthwiseConv2D(3, depthwise_initializer=(
+        ...     keras_inits.VarianceScaling(input_axes=[0, 1], output_axes=[0, 1, 3])
+        ... ))
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852),
@@ -196,12 +196,12 @@ class GlorotNormal(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.GlorotNormal(seed=1)(shape=(300, 100))
-    >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 400)
-    0.07
+        >>> import keras_inits
+        >>> values = keras_inits.GlorotNormal(seed=1)(shape=(300, 100))
+        >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 400)
+        0.07
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>GlorotNormal")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>GlorotNormal")
 
     Reference:
         [Glorot and Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a.html)
@@ -237,12 +237,12 @@ class GlorotUniform(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.GlorotUniform(seed=1)(shape=(300, 300))
-    >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(6 / 600)
-    True
+        >>> import keras_inits
+        >>> values = keras_inits.GlorotUniform(seed=1)(shape=(300, 300))
+        >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(6 / 600)
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>GlorotUniform")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>GlorotUniform")
 
     Reference:
         [Glorot and Bengio, 2010](https://proceedings.mlr.press/v9/glorot10a.html)
@@ -281,12 +281,12 @@ class HeNormal(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.HeNormal(seed=1)(shape=(200, 200))
-    >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 200)
-    0.1
+        >>> import keras_inits
+        >>> values = keras_inits.HeNormal(seed=1)(shape=(200, 200))
+        >>> round(float(keras.ops.std(values)), 2)  # sqrt(2 / 200)
+        0.1
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>HeNormal")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>HeNormal")
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
@@ -322,12 +322,12 @@ class HeUniform(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.HeUniform(seed=1)(shape=(600, 10))
-    >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(6 / 600)
-    True
+        >>> import keras_inits
+        >>> values = keras_inits.HeUniform(seed=1)(shape=(600, 10))
+        >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(6 / 600)
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>HeUniform")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>HeUniform")
 
     Reference:
         [He et al., 2015](https://arxiv.org/abs/1502.01852)
@@ -363,13 +363,13 @@ class LecunNormal(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.LecunNormal(seed=1)(shape=(100, 300))
-    >>> round(float(keras.ops.std(values)), 2)  # sqrt(1 / 100)
-    0.1
+        >>> import keras_inits
+        >>> values = keras_inits.LecunNormal(seed=1)(shape=(100, 300))
+        >>> round(float(keras.ops.std(values)), 2)  # sqrt(1 / 100)
+        0.1
 
-    >>> layer = keras.layers.Dense(3, activation="selu",
-    ...                            kernel_initializer="keras_inits>LecunNormal")
+        >>> layer = keras.layers.Dense(3, activation="selu",
+        ...                            kernel_initializer="keras_inits>LecunNormal")
 
     Reference:
         [Klambauer et al., 2017](https://arxiv.org/abs/1706.02515)
@@ -404,12 +404,12 @@ class LecunUniform(VarianceScaling):
 
     Examples:
 
-    >>> import keras_inits
-    >>> values = keras_inits.LecunUniform(seed=1)(shape=(300, 10))
-    >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(3 / 300)
-    True
+        >>> import keras_inits
+        >>> values = keras_inits.LecunUniform(seed=1)(shape=(300, 10))
+        >>> bool(keras.ops.max(keras.ops.abs(values)) <= 0.1)  # sqrt(3 / 300)
+        True
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>LecunUniform")
+        >>> layer = keras.layers.Dense(3, kernel_initializer="keras_inits>LecunUniform")
 
     Reference:
         [LeCun et al., 1998](https://doi.org/10.1007/3-540-49430-8_2)

@@ -6,12 +6,12 @@ variance on a batch of data.
 
 Examples:
 
->>> import keras_inits
->>> model = keras.Sequential(
-...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
->>> report = keras_inits.model.reinitialize(model, seed=0)
->>> [row.path for row in report]
-['mlp/out/kernel', 'mlp/out/bias']
+    >>> import keras_inits
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
+    >>> report = keras_inits.model.reinitialize(model, seed=0)
+    >>> [row.path for row in report]
+    ['mlp/out/kernel', 'mlp/out/bias']
 """
 
 from keras_inits.model._drawn import DrawnFrom

@@ -5,7 +5,6 @@ import concurrent.futures
 import functools
 import math
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from typing import cast
@@ -167,12 +166,7 @@ def apply_plans(
             f" Before the interrupt, an assignment raised "
             f"{type(first_error).__name__}: {first_error}"
         )
-    if sys.version_info >= (3, 11):
-        error.add_note(note)
-    else:  # Python 3.10 has no add_note: set the list it appends to
-        notes = [*getattr(error, "__notes__", []), note]
-        # 3.10's BaseException declares no __notes__ attribute.
-        error.__notes__ = notes  # pyright: ignore[reportAttributeAccessIssue]
+    error.add_note(note)
     raise error
 
 

@@ -28,10 +28,11 @@ class DrawnFrom:
             (without the seed `reinitialize` derived for the variable).
         recipe: the recipe's name.
         role: the variable's role under the recipe.
-        fan_in, fan_out: the variable's fans as the recipe counts them
+        fan_in: the variable's fan-in as the recipe counts it
             (`recipes.Slot`: a `(d, heads, head_dim)` query kernel has
-            fan_in d and fan_out heads * head_dim), from which its rule
-            computes the initializer's std.
+            fan_in d and fan_out heads * head_dim), from which, with
+            `fan_out`, its rule computes the initializer's std.
+        fan_out: the variable's fan-out as the recipe counts it.
     """
 
     initializer: keras.initializers.Initializer
@@ -67,17 +68,17 @@ def drawn_from(variable: keras.Variable) -> DrawnFrom | None:
 
     Examples:
 
-    >>> import keras_inits
-    >>> from keras_inits.model import drawn_from
-    >>> model = keras.Sequential(
-    ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")])
-    >>> _ = keras_inits.reinitialize(model, seed=0, recipe="bert")
-    >>> drawn = drawn_from(model.get_layer("out").kernel)
-    >>> drawn.recipe, drawn.role, drawn.initializer
-    ('bert', 'head', TruncatedNormal(stddev=0.02))
-    >>> _ = keras_inits.reinitialize(model, seed=0)
-    >>> drawn_from(model.get_layer("out").kernel) is None
-    True
+        >>> import keras_inits
+        >>> from keras_inits.model import drawn_from
+        >>> model = keras.Sequential(
+        ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")])
+        >>> _ = keras_inits.reinitialize(model, seed=0, recipe="bert")
+        >>> drawn = drawn_from(model.get_layer("out").kernel)
+        >>> drawn.recipe, drawn.role, drawn.initializer
+        ('bert', 'head', TruncatedNormal(stddev=0.02))
+        >>> _ = keras_inits.reinitialize(model, seed=0)
+        >>> drawn_from(model.get_layer("out").kernel) is None
+        True
     """
     with _lock:
         _drop_collected()

@@ -299,13 +299,13 @@ def lsuv(
 
     Examples:
 
-    >>> import numpy as np, keras_inits
-    >>> model = keras.Sequential([keras.Input((16,))] + [
-    ...     keras.layers.Dense(32, activation="relu") for _ in range(3)])
-    >>> x = np.random.default_rng(0).normal(size=(256, 16))
-    >>> report = keras_inits.lsuv(model, x, seed=1)
-    >>> report.converged, len(report)
-    (True, 3)
+        >>> import numpy as np, keras_inits
+        >>> model = keras.Sequential([keras.Input((16,))] + [
+        ...     keras.layers.Dense(32, activation="relu") for _ in range(3)])
+        >>> x = np.random.default_rng(0).normal(size=(256, 16))
+        >>> report = keras_inits.lsuv(model, x, seed=1)
+        >>> report.converged, len(report)
+        (True, 3)
 
     Reference:
         [Mishkin & Matas, 2016](https://arxiv.org/abs/1511.06422)

@@ -47,9 +47,9 @@ def moments(variable, cores=None):
 
     Examples:
 
-    >>> from keras_inits.model._moments import moments
-    >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
-    (2.5, 1.118033988749895)
+        >>> from keras_inits.model._moments import moments
+        >>> moments(keras.Variable([1.0, 2.0, 3.0, 4.0]))
+        (2.5, 1.118033988749895)
     """
     dtype = "float64" if variable.dtype == "float64" else "float32"
     shift = None  # the first value, subtracted from every value

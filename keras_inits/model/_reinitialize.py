@@ -180,20 +180,20 @@ def reinitialize(
 
     Examples:
 
-    >>> import keras_inits
-    >>> model = keras.Sequential(
-    ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
-    >>> report = keras_inits.reinitialize(model, seed=1)
-    >>> [(row.path, row.key) for row in report]
-    [('mlp/out/kernel', 'out/kernel'), ('mlp/out/bias', 'out/bias')]
+        >>> import keras_inits
+        >>> model = keras.Sequential(
+        ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
+        >>> report = keras_inits.reinitialize(model, seed=1)
+        >>> [(row.path, row.key) for row in report]
+        [('mlp/out/kernel', 'out/kernel'), ('mlp/out/bias', 'out/bias')]
 
-    One layer selected alone, with the same seed, gets the same values:
+        One layer selected alone, with the same seed, gets the same values:
 
-    >>> kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
-    >>> _ = keras_inits.reinitialize(model, seed=1, layers=["out"])
-    >>> after = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
-    >>> bool((after == kernel).all())
-    True
+        >>> kernel = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+        >>> _ = keras_inits.reinitialize(model, seed=1, layers=["out"])
+        >>> after = keras.ops.convert_to_numpy(model.get_layer("out").kernel)
+        >>> bool((after == kernel).all())
+        True
     """
     # Every argument is checked before anything is read or drawn (even
     # Python's random state is left alone when one is wrong).

@@ -21,8 +21,6 @@ from keras_inits._internal import variable_initializers
 from keras_inits._internal.variable_initializers import Found
 from keras_inits._internal.variable_initializers import NotFound
 
-# What `reinitialize`'s `layers` takes: None (every layer), a layer or a
-# layer's name, an iterable of them, or a predicate `layer -> bool`.
 LayerSelection = (
     None
     | str
@@ -30,6 +28,8 @@ LayerSelection = (
     | Iterable[str | keras.layers.Layer]
     | Callable[[keras.layers.Layer], bool]
 )
+"""What `reinitialize`'s `layers` takes: None (every layer), a layer or a
+layer's name, an iterable of them, or a predicate `layer -> bool`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,16 +68,16 @@ def select_variables(
 
     Examples:
 
-    >>> from keras_inits.model._selection import select_variables
-    >>> model = keras.Sequential(
-    ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
-    >>> selection = select_variables(
-    ...     model, None, skip_frozen=False, reset_adapted=False)
-    >>> [key for owner in selection.owners for key, _ in owner.variables]
-    ['out/kernel', 'out/bias']
-    >>> found = selection.owners[0].find()
-    >>> type(found[id(model.layers[0].kernel)].initializer).__name__
-    'GlorotUniform'
+        >>> from keras_inits.model._selection import select_variables
+        >>> model = keras.Sequential(
+        ...     [keras.Input((4,)), keras.layers.Dense(3, name="out")], name="mlp")
+        >>> selection = select_variables(
+        ...     model, None, skip_frozen=False, reset_adapted=False)
+        >>> [key for owner in selection.owners for key, _ in owner.variables]
+        ['out/kernel', 'out/bias']
+        >>> found = selection.owners[0].find()
+        >>> type(found[id(model.layers[0].kernel)].initializer).__name__
+        'GlorotUniform'
     """
     wanted = _selector(root, layers)
     owners = []

@@ -17,10 +17,10 @@ Householder product behind `orthogonal_matrix` are private to this folder.
 
 Examples:
 
->>> from keras_inits import random
->>> seed = random.PortableSeed(7)
->>> float(random.normal((1,), 0.0, 1.0, "float32", seed)[0])  # everywhere
--0.23145616054534912
+    >>> from keras_inits import random
+    >>> seed = random.PortableSeed(7)
+    >>> float(random.normal((1,), 0.0, 1.0, "float32", seed)[0])  # everywhere
+    -0.23145616054534912
 """
 
 from keras_inits.random._portable import PortableSeed

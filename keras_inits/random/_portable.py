@@ -8,7 +8,7 @@ float32), so its float32 values depend on the seed alone: not on the
 backend, the device, or future changes to numpy's, TensorFlow's, JAX's or
 PyTorch's own generators. Orthogonal initializers add a QR decomposition,
 whose rounding differs by backend: their values agree to about 1e-5 (see
-README).
+docs/portable-seeds.md).
 
 This module holds the seed and the switch (`set_portable`); the samplers
 (`_samplers`) draw with it.
@@ -40,11 +40,11 @@ def set_portable(enabled: bool) -> None:
 
     Examples:
 
-    >>> import keras_inits
-    >>> keras_inits.set_portable(True)
-    >>> keras_inits.HeNormal(seed=1).seed
-    PortableSeed(seed=1)
-    >>> keras_inits.set_portable(False)
+        >>> import keras_inits
+        >>> keras_inits.set_portable(True)
+        >>> keras_inits.HeNormal(seed=1).seed
+        PortableSeed(seed=1)
+        >>> keras_inits.set_portable(False)
     """
     if not isinstance(enabled, bool):
         raise checks.argument_error(
@@ -82,13 +82,13 @@ class PortableSeed:
 
     Examples:
 
-    >>> import keras_inits
-    >>> init = keras_inits.GlorotUniform(seed=keras_inits.PortableSeed(7))
-    >>> float(init((2, 2))[0, 0])  # on every backend and device
-    -0.22417667508125305
+        >>> import keras_inits
+        >>> init = keras_inits.GlorotUniform(seed=keras_inits.PortableSeed(7))
+        >>> float(init((2, 2))[0, 0])  # on every backend and device
+        -0.22417667508125305
 
-    >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.HeNormal(
-    ...     seed=keras_inits.PortableSeed(7)))
+        >>> layer = keras.layers.Dense(3, kernel_initializer=keras_inits.HeNormal(
+        ...     seed=keras_inits.PortableSeed(7)))
     """
 
     def __init__(self, seed: int | np.integer | None = None):

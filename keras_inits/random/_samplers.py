@@ -32,13 +32,15 @@ from keras_inits.random import _householder
 from keras_inits.random import _quantiles
 from keras_inits.random._portable import PortableSeed
 
-# What a sampler draws with: the generator of a random initializer's seed
-# (`generator_for`).
 Generator = keras.random.SeedGenerator | PortableSeed
+"""What a sampler draws with: the generator of a random initializer's seed
+(`generator_for`)."""
 
 # Normal samplers of float32 uniforms reach about 5.4 (inverse CDF) to 6.7
 # (Box-Muller) standard deviations; 8 bounds both with a margin.
 NORMAL_REACH = 8.0
+"""How many standard deviations from the mean a normal sampler's values
+can reach: truncation bounds beyond it truncate nothing."""
 
 
 # Draws. Each sampler returns values of `dtype`: `keras.random` draws in
@@ -193,7 +195,8 @@ def uniform(
 
     Args:
         shape: the tensor's shape.
-        minval, maxval: the bounds, finite numbers, `minval < maxval`.
+        minval: the lower bound, a finite number below `maxval`.
+        maxval: the upper bound (excluded), a finite number.
         dtype: a floating-point dtype's name.
         seed: what draws: a random initializer's `seed_generator` (a
             `keras.random.SeedGenerator`, whose state advances, or a
@@ -204,11 +207,11 @@ def uniform(
 
     Examples:
 
-    >>> from keras_inits import random
-    >>> values = random.uniform((2, 3), -1.0, 1.0, "float32",
-    ...                         random.PortableSeed(1))
-    >>> tuple(values.shape)
-    (2, 3)
+        >>> from keras_inits import random
+        >>> values = random.uniform((2, 3), -1.0, 1.0, "float32",
+        ...                         random.PortableSeed(1))
+        >>> tuple(values.shape)
+        (2, 3)
     """
     key = _generator_key(seed, dtype, shape, normal=False)
     if key is None:
@@ -250,14 +253,14 @@ def normal(
 
     Examples:
 
-    >>> import keras_inits
-    >>> from keras_inits import random
-    >>> class Halved(keras_inits.RandomInitializer):
-    ...     def draw(self, shape, dtype):
-    ...         return 0.5 * random.normal(shape, 0.0, 1.0, dtype,
-    ...                                    self.seed_generator)
-    >>> tuple(Halved(seed=1)((4, 4)).shape)
-    (4, 4)
+        >>> import keras_inits
+        >>> from keras_inits import random
+        >>> class Halved(keras_inits.RandomInitializer):
+        ...     def draw(self, shape, dtype):
+        ...         return 0.5 * random.normal(shape, 0.0, 1.0, dtype,
+        ...                                    self.seed_generator)
+        >>> tuple(Halved(seed=1)((4, 4)).shape)
+        (4, 4)
     """
     key = _generator_key(seed, dtype, shape)
     if key is None:
@@ -266,9 +269,10 @@ def normal(
     return in_dtype(values, dtype)
 
 
-# Bounds must come within this many standard deviations of the mean: beyond
-# it, float32 erfc and the tail probabilities underflow.
+# Beyond it, float32 erfc and the tail probabilities underflow.
 MAX_SIGMAS = 10.0
+"""How many standard deviations of the mean a truncated normal's bounds
+must come within (`check_sigma_bounds`)."""
 # Absolute bounds past float32's range are clipped here instead.
 _HUGE = 3.0e38
 
@@ -323,18 +327,19 @@ def truncated_normal(
         stddev: its standard deviation, a positive number.
         dtype: a floating-point dtype's name.
         seed: what draws: a random initializer's `seed_generator`.
-        lower, upper: the bounds, in standard deviations from the mean.
+        lower: the lower bound, in standard deviations from the mean.
+        upper: the upper bound, in standard deviations from the mean.
 
     Returns:
         A tensor of the active backend.
 
     Examples:
 
-    >>> from keras_inits import random
-    >>> values = random.truncated_normal((1000,), 0.0, 1.0, "float32",
-    ...                                  random.PortableSeed(1), 0.0, 1.0)
-    >>> bool(keras.ops.min(values) >= 0.0 and keras.ops.max(values) <= 1.0)
-    True
+        >>> from keras_inits import random
+        >>> values = random.truncated_normal((1000,), 0.0, 1.0, "float32",
+        ...                                  random.PortableSeed(1), 0.0, 1.0)
+        >>> bool(keras.ops.min(values) >= 0.0 and keras.ops.max(values) <= 1.0)
+        True
     """
     check_sigma_bounds("truncated_normal", lower, upper)
     two_sigma = lower == -2.0 and upper == 2.0
@@ -601,11 +606,11 @@ def orthogonal_matrix(
 
     Examples:
 
-    >>> from keras_inits import random
-    >>> q = random.orthogonal_matrix(4, 3, "float32", random.PortableSeed(1))
-    >>> product = keras.ops.matmul(keras.ops.transpose(q), q)
-    >>> bool(keras.ops.all(keras.ops.abs(product - keras.ops.eye(3)) < 1e-5))
-    True
+        >>> from keras_inits import random
+        >>> q = random.orthogonal_matrix(4, 3, "float32", random.PortableSeed(1))
+        >>> product = keras.ops.matmul(keras.ops.transpose(q), q)
+        >>> bool(keras.ops.all(keras.ops.abs(product - keras.ops.eye(3)) < 1e-5))
+        True
     """
     if rows == 0 or cols == 0:
         return ops.zeros((rows, cols), dtype=dtype)

@@ -20,10 +20,10 @@ from keras_inits._internal.limits import SEED_LIMIT
 from keras_inits.random._portable import PortableSeed
 from keras_inits.random._portable import is_portable
 
-# What a random initializer takes as `seed`: None (fresh values at every
-# call), an integer in [0, 2**32), a `keras.random.SeedGenerator` or a
-# `keras_inits.PortableSeed`.
 Seed = int | keras.random.SeedGenerator | PortableSeed | None
+"""What a random initializer takes as `seed`: None (fresh values at every
+call), an integer in [0, 2**32), a `keras.random.SeedGenerator` or a
+`keras_inits.PortableSeed`."""
 
 
 def check_seed(owner: str, seed: object) -> Seed:
@@ -194,9 +194,9 @@ def derive_seed(seed: int | PortableSeed, key: str) -> int | PortableSeed:
 
     Examples:
 
-    >>> from keras_inits.random import derive_seed
-    >>> derive_seed(0, "dense/kernel") == derive_seed(0, "dense/kernel")
-    True
+        >>> from keras_inits.random import derive_seed
+        >>> derive_seed(0, "dense/kernel") == derive_seed(0, "dense/kernel")
+        True
     """
     if isinstance(seed, PortableSeed):
         if seed.seed is None:

@@ -11,11 +11,11 @@ variable's `Slot` to an initializer.
 
 Examples:
 
->>> from keras_inits import recipes
->>> model = keras.Sequential(
-...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
->>> recipes.plan(model, "gpt2")["mlp/out/kernel"].role
-'head'
+    >>> from keras_inits import recipes
+    >>> model = keras.Sequential(
+    ...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
+    >>> recipes.plan(model, "gpt2")["mlp/out/kernel"].role
+    'head'
 """
 
 import warnings

@@ -74,12 +74,12 @@ def gpt2_rule(slot: Slot) -> Initializer | None:
 
     Examples:
 
-    >>> from keras_inits.recipes import Slot
-    >>> slot = Slot("h0/mlp_out/kernel", "mlp_out", block=0, depth=12,
-    ...             width=768, shape=(3072, 768), fan_in=3072,
-    ...             fan_out=768, ends_branch=True)
-    >>> round(gpt2_rule(slot).stddev, 6)  # 0.02 / sqrt(24)
-    0.004082
+        >>> from keras_inits.recipes import Slot
+        >>> slot = Slot("h0/mlp_out/kernel", "mlp_out", block=0, depth=12,
+        ...             width=768, shape=(3072, 768), fan_in=3072,
+        ...             fan_out=768, ends_branch=True)
+        >>> round(gpt2_rule(slot).stddev, 6)  # 0.02 / sqrt(24)
+        0.004082
     """
     if slot.role in _UNSCALED:
         return RandomNormal(stddev=0.02)
@@ -304,9 +304,9 @@ def mup_recipe(base_width: int = 256, *, base_std: float = 0.02) -> Recipe:
 
     Examples:
 
-    >>> from keras_inits import recipes
-    >>> recipes.mup_recipe(128).formulas["mlp_in"]
-    'N(0, 0.02^2 * 128/d)'
+        >>> from keras_inits import recipes
+        >>> recipes.mup_recipe(128).formulas["mlp_in"]
+        'N(0, 0.02^2 * 128/d)'
     """
     if not (checks.is_whole_number(base_width) and base_width > 0):
         raise checks.argument_error(

@@ -17,7 +17,7 @@ refused, with the reason and how to rewrite it, when it can backtrack so:
 The block's index comes from a group named `block`, which must match
 digits only and cannot be skipped; a match checks it again
 (`block_index`). The patterns are parsed with the parser `re` itself
-uses (`re._parser`, `sre_parse` before Python 3.11), read-only.
+uses (`re._parser`), read-only.
 """
 
 import importlib
@@ -26,10 +26,8 @@ from typing import Any
 
 from keras_inits._internal import checks
 
-try:  # Python 3.11 and later (`sre_parse` warns there that it moved)
-    _sre: Any = importlib.import_module("re._parser")
-except ImportError:  # pragma: no cover (Python 3.10)
-    _sre = importlib.import_module("sre_parse")
+# Imported by name: `re._parser` is private, so no stub declares it.
+_sre: Any = importlib.import_module("re._parser")
 
 # Quantifiers of variable count a pattern may hold (`?` included). The
 # time to fail on a path of n characters grows as C(n + k, k) for k of

@@ -38,9 +38,9 @@ class Recipe:
 
     Examples:
 
-    >>> from keras_inits import recipes
-    >>> recipes.get("gpt2").formulas["mlp_out"]
-    'N(0, (0.02/sqrt(2L))^2)'
+        >>> from keras_inits import recipes
+        >>> recipes.get("gpt2").formulas["mlp_out"]
+        'N(0, (0.02/sqrt(2L))^2)'
     """
 
     name: str

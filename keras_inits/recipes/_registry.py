@@ -42,13 +42,14 @@ _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*")
 
 def names() -> list[str]:
     """The registered recipes' names: the built-in ones first, in the order
-    README's table gives them, then yours in the order registered.
+    the recipe table of docs/recipes.md gives them, then yours in the order
+    registered.
 
     Examples:
 
-    >>> from keras_inits import recipes
-    >>> recipes.names()[:3]
-    ['gpt2', 'gpt_neox', 'bert']
+        >>> from keras_inits import recipes
+        >>> recipes.names()[:3]
+        ['gpt2', 'gpt_neox', 'bert']
     """
     return list(_registry)
 
@@ -105,21 +106,21 @@ def register(
 
     Examples:
 
-    >>> import keras_inits
-    >>> from keras_inits import recipes
-    >>> def small_heads(slot):
-    ...     if slot.role == "head":
-    ...         return keras_inits.RandomNormal(stddev=1e-3)
-    ...     return None
-    >>> _ = recipes.register("small_heads", small_heads,
-    ...                      summary="heads N(0, 1e-6)", overwrite=True)
-    >>> model = keras.Sequential(
-    ...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
-    >>> print(recipes.plan(model, "small_heads"))
-    path            role  block  initializer
-    mlp/out/kernel  head  -      RandomNormal(stddev=0.001)
-    mlp/out/bias    bias  -      (layer's own)
-    recipe small_heads: 1 of 2 variables set; depth L=None, width d=None.
+        >>> import keras_inits
+        >>> from keras_inits import recipes
+        >>> def small_heads(slot):
+        ...     if slot.role == "head":
+        ...         return keras_inits.RandomNormal(stddev=1e-3)
+        ...     return None
+        >>> _ = recipes.register("small_heads", small_heads,
+        ...                      summary="heads N(0, 1e-6)", overwrite=True)
+        >>> model = keras.Sequential(
+        ...     [keras.Input((4,)), keras.layers.Dense(2, name="out")], name="mlp")
+        >>> print(recipes.plan(model, "small_heads"))
+        path            role  block  initializer
+        mlp/out/kernel  head  -      RandomNormal(stddev=0.001)
+        mlp/out/bias    bias  -      (layer's own)
+        recipe small_heads: 1 of 2 variables set; depth L=None, width d=None.
     """
     if not (isinstance(name, str) and _NAME.fullmatch(name)):
         raise checks.argument_error(
@@ -254,7 +255,8 @@ class RecipePlan(tables.RowTable[PlannedVariable]):
             (vectors and non-trainable state included), in the model's
             order. `unmatched_weights` keeps its trainable weights of two
             or more dimensions: those `reinitialize` warns about.
-        depth, width: the L and d the recipe was given (found or passed).
+        depth: the L the recipe was given (found or passed).
+        width: the d the recipe was given (found or passed).
     """
 
     def __init__(

@@ -111,11 +111,12 @@ class Slot:
         depth: L, the model's number of blocks (None without any).
         width: d, the width of the residual stream (None when unknown).
         shape: the variable's shape.
-        fan_in, fan_out: the inputs and outputs of the projection, counted
-            flat: a `(d, heads, head_dim)` query kernel has fan_in d and
-            fan_out heads * head_dim, its `(heads, head_dim, d)` output
-            kernel the reverse; a convolution's include its window; a
-            vector's are its size.
+        fan_in: the inputs of the projection, counted flat: a
+            `(d, heads, head_dim)` query kernel has fan_in d and fan_out
+            heads * head_dim, its `(heads, head_dim, d)` output kernel the
+            reverse; a convolution's include its window; a vector's is
+            its size.
+        fan_out: the outputs of the projection, counted the same way.
         ends_branch: whether zeros here silence a residual branch: the
             scale of a normalization that ends the branch, else the
             branch's output projection.

@@ -83,6 +83,9 @@ def test_bad_flag_value_exits_2(capsys):
     assert "--epochs" in err
 
 
+# The command line run as a program from every backend (`smoke`).
+@pytest.mark.e2e
+@pytest.mark.smoke
 def test_backend_flag_sets_the_backend_before_keras_loads():
     # In a new process: `python -m keras_inits` runs as a program, and
     # `--backend` sets the backend before the package imports Keras, over
@@ -342,6 +345,7 @@ def imported_modules(*arguments, environment=None):
         (("lst",), 2, "invalid choice: 'lst'"),
     ],
 )
+@pytest.mark.e2e  # loads no backend: once, on TensorFlow
 def test_help_and_usage_errors_load_no_backend(arguments, status, output):
     result, modules = imported_modules(*arguments)
     assert result.returncode == status, result.stderr[-2000:]
@@ -354,6 +358,7 @@ def test_help_and_usage_errors_load_no_backend(arguments, status, output):
 @pytest.mark.skipif(
     importlib.util.find_spec("jax") is None, reason="jax is not installed"
 )
+@pytest.mark.e2e  # names its backend: once, on TensorFlow
 def test_backend_jax_never_imports_tensorflow(tmp_path):
     # Even when this process, and so the default, runs on TensorFlow:
     # `compare` loads Keras on JAX (a mistake found only then, a negative
@@ -379,6 +384,7 @@ def test_backend_jax_never_imports_tensorflow(tmp_path):
     importlib.util.find_spec("tensorflow") is None,
     reason="tensorflow is not installed",
 )
+@pytest.mark.e2e  # names its backend: once, on TensorFlow
 def test_no_backend_log_lines_unless_asked(tmp_path):
     # TensorFlow writes its oneDNN notice (twice) while it loads, whatever
     # TF_CPP_MIN_LOG_LEVEL says; the command line drops it, unless the
@@ -414,6 +420,7 @@ def test_no_backend_log_lines_unless_asked(tmp_path):
     assert "Argument `stddev` of RandomNormal must be" in result.stderr
 
 
+@pytest.mark.e2e  # names its backend: once, on TensorFlow
 def test_importing_the_package_leaves_the_process_alone():
     # A library user's process, with a `--backend` of its own: no parser,
     # no environment variable set. (JAX, which Keras imports on every

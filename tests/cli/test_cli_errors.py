@@ -16,6 +16,10 @@ import pytest
 # The modules none of the answers without Keras may import: Keras, each
 # of its backends (NumPy's too: importing it alone costs a tenth of a
 # second), and keras-hub.
+# Each child process names its backend (or loads none), whatever this
+# process runs on: the file runs once, on TensorFlow (`e2e`).
+pytestmark = pytest.mark.e2e
+
 HEAVY = ("keras", "tensorflow", "jax", "torch", "numpy", "keras_hub")
 
 # The console script's process (`keras-inits`, whose argv[0] is its path):

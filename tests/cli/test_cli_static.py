@@ -248,6 +248,8 @@ def test_recipe_checks_answer_as_read_recipes(text):
     )
 
 
+# Its child processes name their backend: once, on TensorFlow.
+@pytest.mark.e2e
 def test_the_backend_is_the_one_keras_loads(tmp_path):
     # Keras' own answer, in new processes: from keras.json in KERAS_HOME,
     # then KERAS_BACKEND over it.

@@ -64,6 +64,8 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+# The tests of a compare run are end-to-end (`e2e`): they run on TensorFlow,
+# and the diverging run on every backend that trains.
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """The `Run`s of one SMALL compare, the folder it wrote, and the
@@ -84,6 +86,7 @@ def small(tmp_path_factory):
     return runs, folder, figures
 
 
+@pytest.mark.e2e
 def test_compare_numbers_and_their_reproducibility(small, tmp_path):
     runs, _, _ = small
     assert [(run.label, run.seed) for run in runs] == [
@@ -109,6 +112,7 @@ def test_compare_numbers_and_their_reproducibility(small, tmp_path):
     assert he[0].val_loss != he[1].val_loss
 
 
+@pytest.mark.e2e
 def test_the_report_holds_the_statistics_of_the_runs(small):
     runs, folder, _ = small
     summary = {
@@ -157,6 +161,7 @@ def test_the_report_holds_the_statistics_of_the_runs(small):
     assert "`runs.csv`" in text
 
 
+@pytest.mark.e2e
 def test_the_figures_are_written_and_say_what_they_show(small):
     _, folder, figures = small
     assert sorted(os.listdir(folder)) == sorted(comparison.OUTPUTS)
@@ -269,6 +274,9 @@ def test_a_threshold_is_reached_as_the_report_prints_it():
     assert runs_of("A", 0, [0.89994]).epochs_to(0.9) is None
 
 
+# The compare run of every backend that trains (`smoke`).
+@pytest.mark.e2e
+@pytest.mark.smoke
 @needs_fit
 def test_a_diverging_run_is_stopped_and_reported(tmp_path):
     # With a linear network and this learning rate, the first SGD steps

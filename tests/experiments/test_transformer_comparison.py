@@ -44,6 +44,8 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+# The tests of a comparison run are end-to-end (`e2e`): they run on
+# TensorFlow (tests/cli/test_cli_errors.py runs one on JAX and PyTorch).
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """The runs of one tiny comparison of two recipes over two seeds, the
@@ -66,6 +68,7 @@ def small(tmp_path_factory):
     return found, folder, figures
 
 
+@pytest.mark.e2e
 def test_runs_are_per_recipe_and_seed_and_reproducible(small, tmp_path):
     found, _, _ = small
     assert [(run.label, run.seed) for run in found] == [
@@ -92,6 +95,7 @@ def test_runs_are_per_recipe_and_seed_and_reproducible(small, tmp_path):
     assert found[0].val_loss != found[2].val_loss  # and recipes
 
 
+@pytest.mark.e2e
 def test_scales_at_initialization(small):
     found, _, _ = small
     default, _, gpt2, _ = found
@@ -120,6 +124,7 @@ def test_a_zero_head_gives_the_blocks_no_gradient():
     assert gradients == (0.0, 0.0)
 
 
+@pytest.mark.e2e
 def test_the_report_files(small):
     found, folder, figures = small
     assert sorted(os.listdir(folder)) == sorted(comparison.OUTPUTS)
@@ -161,6 +166,7 @@ def test_the_report_files(small):
     assert "activation std: embeddings / block 0" in text
 
 
+@pytest.mark.e2e
 def test_the_figures(small):
     _, _, figures = small
     assert sorted(figures) == ["curves.png", "scales.png"]
@@ -185,6 +191,7 @@ def test_the_figures(small):
     assert len(styles) == 2
 
 
+@pytest.mark.e2e
 @needs_fit
 def test_a_diverging_run_is_stopped_and_reported(tmp_path):
     # Adam moves every weight by about the learning rate at each step:

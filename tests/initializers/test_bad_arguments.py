@@ -8,6 +8,10 @@ must work (finite values, or a ValueError naming it at call) and its config
 must load back. Any other exception (TypeError, OverflowError, numpy's
 "truth value is ambiguous", RecursionError) fails. The same values also
 arrive through a config (`from_config`, and JSON where they are JSON).
+
+One test per initializer runs each of its cases (argument, value, route)
+and names every failing one (`tests._each_case`): 4,930 cases, which as
+tests of their own cost more in pytest than in their checks.
 """
 
 import json
@@ -19,6 +23,7 @@ import numpy as np
 import pytest
 
 import keras_inits
+from tests._each_case import each_case
 from tests.catalogue import CASES
 
 BAD_VALUES = {
@@ -43,9 +48,13 @@ BAD_VALUES = {
     "object": object(),
 }
 
-ARGUMENTS = [
-    (case, name) for case in CASES for name in case.make(1).get_config()
-]
+
+def _arguments(case):
+    return list(case.make(1).get_config())
+
+
+# The initializers that take arguments (Zeros, Ones, ... take none).
+ARGUMENT_CASES = [case for case in CASES if _arguments(case)]
 
 
 def _check_error(error, case, name):
@@ -90,14 +99,18 @@ def _build(case, name, value, through_config):
     return cls(**config)
 
 
-@pytest.mark.parametrize(
-    "through_config", [False, True], ids=["constructor", "from_config"]
-)
-@pytest.mark.parametrize("bad", BAD_VALUES, ids=str)
-@pytest.mark.parametrize(
-    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
-)
-def test_bad_argument(case, name, bad, through_config):
+@pytest.mark.parametrize("case", ARGUMENT_CASES, ids=repr)
+def test_bad_argument(case):
+    with each_case() as cases:
+        for name in _arguments(case):
+            for bad in BAD_VALUES:
+                for through_config in (False, True):
+                    route = "from_config" if through_config else "constructor"
+                    with cases.case(f"{name}={bad} ({route})"):
+                        _check_bad_argument(case, name, bad, through_config)
+
+
+def _check_bad_argument(case, name, bad, through_config):
     value = BAD_VALUES[bad]
     try:
         initializer = _build(case, name, value, through_config)
@@ -121,11 +134,16 @@ JSON_VALUES = [
 ]
 
 
-@pytest.mark.parametrize("bad", JSON_VALUES, ids=str)
-@pytest.mark.parametrize(
-    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
-)
-def test_bad_argument_in_a_json_config(case, name, bad):
+@pytest.mark.parametrize("case", ARGUMENT_CASES, ids=repr)
+def test_bad_argument_in_a_json_config(case):
+    with each_case() as cases:
+        for name in _arguments(case):
+            for bad in JSON_VALUES:
+                with cases.case(f"{name}={bad}"):
+                    _check_bad_argument_in_a_json_config(case, name, bad)
+
+
+def _check_bad_argument_in_a_json_config(case, name, bad):
     initializer = case.make(1)
     config = initializer.get_config()
     config[name] = BAD_VALUES[bad]
@@ -149,13 +167,16 @@ NESTED = (
 )
 
 
-@pytest.mark.parametrize("bad", JSON_VALUES, ids=str)
-@pytest.mark.parametrize(
-    "case, name", ARGUMENTS, ids=[f"{c.name}.{n}" for c, n in ARGUMENTS]
-)
-def test_bad_argument_in_a_nested_json_config_keeps_its_message(
-    case, name, bad
-):
+@pytest.mark.parametrize("case", ARGUMENT_CASES, ids=repr)
+def test_bad_argument_in_a_nested_json_config_keeps_its_message(case):
+    with each_case() as cases:
+        for name in _arguments(case):
+            for bad in JSON_VALUES:
+                with cases.case(f"{name}={bad}"):
+                    _check_nested_json_config(case, name, bad)
+
+
+def _check_nested_json_config(case, name, bad):
     # Nested in a wrapper, a refused config's own message follows the
     # wrapper's, the level and the path: the whole cause is in the text,
     # which is all that `keras.models.load_model` keeps of an error.

@@ -726,6 +726,10 @@ _FRESH_PROCESS = textwrap.dedent("""
 """)
 
 
+# A child process: once, on TensorFlow (loading a .keras file in this
+# process is checked on every backend by tests/initializers/
+# test_round_trips.py).
+@pytest.mark.e2e
 def test_keras_file_loads_in_a_fresh_process(model_and_layers, tmp_path):
     model, layers = model_and_layers
     path = os.path.join(tmp_path, "model.keras")
@@ -1306,23 +1310,33 @@ def test_your_own_initializer_round_trips_everywhere(tmp_path):
     )
 
 
-def _readme_example():
-    with open(os.path.join(ROOT, "README.md")) as f:
-        readme = f.read()
-    section = readme.split("<!-- section: saving -->")[1].split(
-        "<!-- section:"
-    )[0]
-    return re.findall(r"```python\n(.*?)```", section, re.S)
+def _guide_examples():
+    """`(page, block)`: the python blocks of the guide to saving and
+    loading, then the one of "Writing your own" that defines an
+    initializer (its other block registers a recipe)."""
+    examples = []
+    for name in ("saving-loading.md", "extending.md"):
+        page = os.path.join(ROOT, "docs", name)
+        with open(page, encoding="utf-8") as f:
+            blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
+        examples += [
+            (page, block)
+            for block in blocks
+            if name == "saving-loading.md" or "class ClippedNormal" in block
+        ]
+    return examples
 
 
-def test_readme_examples_run_and_yours_is_shorter_than_plain_keras():
-    namespace = {"__name__": "readme_example"}
-    for block in _readme_example():
-        exec(compile(block, "README.md", "exec"), namespace)
+def test_guide_examples_run_and_yours_is_shorter_than_plain_keras():
+    examples = _guide_examples()
+    assert len(examples) == 2
+    namespace = {"__name__": "docs_example"}
+    for page, block in examples:
+        exec(compile(block, page, "exec"), namespace)
     assert type(namespace["same"]) is keras_inits.HeNormal
     cls = namespace["ClippedNormal"]
     assert keras.saving.get_registered_name(cls) == "my_project>ClippedNormal"
-    source = next(b for b in _readme_example() if "class ClippedNormal" in b)
+    source = examples[-1][1]
     assert _lines(source) < _lines(PlainClippedNormal)
     assert type(namespace["init"]) is cls and namespace["init"].seed == 1
     values = to_numpy(cls(stddev=1.0, seed=1)((1000,)))

@@ -12,6 +12,9 @@ import keras_inits
 keras_hub = pytest.importorskip("keras_hub")
 from tests.recipes import hub_backbones  # noqa: E402 (needs keras_hub)
 
+# keras-hub builds: once, on TensorFlow.
+pytestmark = pytest.mark.e2e
+
 
 # The small configs of keras-hub's own unit tests (`tests/recipes/
 # hub_backbones.py` cites them).

@@ -1375,24 +1375,19 @@ def test_ctrl_c_is_held_until_the_weights_are_all_assigned(monkeypatch, fails):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_readme_example_runs():
-    with open(
-        os.path.join(
-            os.path.dirname(
-                os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            ),
-            "README.md",
-        )
-    ) as f:
-        section = (
-            f.read()
-            .split("<!-- section: reinitialize -->")[1]
-            .split("<!-- section:")[0]
-        )
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+def test_the_guides_example_runs():
+    page = os.path.join(
+        os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        ),
+        "docs",
+        "reinitialize.md",
+    )
+    with open(page, encoding="utf-8") as f:
+        blocks = re.findall(r"```python\n(.*?)```", f.read(), re.S)
     assert len(blocks) == 1
-    namespace = {"__name__": "readme_example"}
-    exec(compile(blocks[0], "README.md", "exec"), namespace)
+    namespace = {"__name__": "docs_example"}
+    exec(compile(blocks[0], page, "exec"), namespace)
     report = namespace["report"]
     assert [row.key for row in report] == [
         "body/kernel",

@@ -10,15 +10,6 @@ import pytest
 
 import keras_inits
 from keras_inits import recipes
-from keras_inits.recipes import _registry
-
-
-@pytest.fixture(autouse=True)
-def _registry_as_it_was():
-    before = dict(_registry._registry)
-    yield
-    _registry._registry.clear()
-    _registry._registry.update(before)
 
 
 class JsonArray(keras.initializers.Initializer):

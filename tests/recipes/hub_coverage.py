@@ -1,4 +1,5 @@
-"""How much of each keras-hub backbone the recipes cover: README's table.
+"""How much of each keras-hub backbone the recipes cover: the table of
+docs/recipes.md.
 
 For every backbone `hub_backbones` builds and every registered recipe
 (`keras_inits.recipes.names()`), `keras_inits.recipes.plan(model, recipe)`
@@ -17,9 +18,9 @@ traced by one `plan`, whose rule asks every recipe (`coverage`).
 
     python -m tests.recipes.hub_coverage                       # print it
     python -m tests.recipes.hub_coverage --backbones GPT2Backbone,BertBackbone
-    python -m tests.recipes.hub_coverage --readme README.md    # rewrite it
+    python -m tests.recipes.hub_coverage --readme docs/recipes.md    # rewrite it
 
-README's table is computed on TensorFlow; `tests/recipes/test_hub_coverage.py`
+The page's table is computed on TensorFlow; `tests/recipes/test_hub_coverage.py`
 checks it there, and on JAX and PyTorch checks that a subset of its rows
 comes out the same.
 """
@@ -218,7 +219,7 @@ def backbone_coverage(name: str) -> Coverage:
 
 def markdown(coverages: list[Coverage], backend: str) -> str:
     """The table of `coverages` in Markdown, with what it was computed on
-    above it and its notes below: README's text between the markers."""
+    above it and its notes below: the page's text between the markers."""
     names = recipes.names()
     built = hub_backbones.exported_backbones()
     header = ["backbone", "weights", "roles"]
@@ -241,7 +242,7 @@ def markdown(coverages: list[Coverage], backend: str) -> str:
 
 
 def row(coverage: Coverage) -> str:
-    """The table's row of one backbone, as README holds it."""
+    """The table's row of one backbone, as the page holds it."""
     cells = [
         f"`{coverage.backbone}`",
         f"{coverage.params:,}",
@@ -255,13 +256,13 @@ def row(coverage: Coverage) -> str:
 
 
 def readme_table(text: str) -> str:
-    """README's text between the hub-coverage markers."""
+    """The page's text between the hub-coverage markers."""
     start, end = _markers(text)
     return text[start:end]
 
 
 def readme_rows(text: str) -> dict[str, str]:
-    """{backbone: its row} of README's table."""
+    """{backbone: its row} of the page's table."""
     return {
         line.split("|")[1].strip().strip("`"): line
         for line in readme_table(text).splitlines()
@@ -270,7 +271,7 @@ def readme_rows(text: str) -> dict[str, str]:
 
 
 def with_table(text: str, table: str) -> str:
-    """`text` (README) with `table` between the hub-coverage markers."""
+    """`text` (the page) with `table` between the hub-coverage markers."""
     start, end = _markers(text)
     return text[:start] + table + text[end:]
 
@@ -283,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--readme",
         type=pathlib.Path,
-        help="rewrite the table of this README (between its markers) "
+        help="rewrite the table of this page, docs/recipes.md (between its "
+        "markers) "
         "instead of printing it",
     )
     parser.add_argument(
@@ -304,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--readme rewrites every row: omit --backbones")
     if arguments.readme and backend != README_BACKEND:
         parser.error(
-            f"README's table is computed on {README_BACKEND}, this is "
+            f"The page's table is computed on {README_BACKEND}, this is "
             f"{backend}: run with KERAS_BACKEND={README_BACKEND}"
         )
     names = [n for n in names if n not in hub_backbones.NOT_BUILDABLE]
@@ -473,10 +475,10 @@ def _backend_name(backend):
 
 
 def _markers(text):
-    """The offsets of README's table, between its two markers' lines."""
+    """The offsets of the page's table, between its two markers' lines."""
     if START not in text or END not in text:
         raise ValueError(
-            f"README has no {START} ... {END} section for the table."
+            f"The page has no {START} ... {END} section for the table."
         )
     return text.index("\n", text.index(START)) + 1, text.index(END)
 

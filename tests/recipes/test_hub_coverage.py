@@ -1,17 +1,20 @@
-"""README's table of the recipes on keras-hub's backbones is the code's.
+"""The table of the recipes on keras-hub's backbones in docs/recipes.md is
+the code's.
 
 Every backbone class keras-hub exports has a builder in `hub_backbones`
 or a reason in `NOT_BUILDABLE`, so a keras-hub release that adds one fails
 here. On TensorFlow, every backbone's row of the table, and the whole
-table, equal README's (`hub_coverage`); on JAX and PyTorch a dozen rows
-do, since the roles and the recipes' choices do not depend on the
-backend. Each backbone is built and planned once per session (its
-coverage is cached, and one `plan` asks every recipe: `hub_coverage.
-coverage`, checked here against a `plan` per recipe).
+table, equal the page's (`hub_coverage`). The tests are end-to-end (`e2e`):
+on JAX and PyTorch only GPT-2's row is checked (`smoke`), since the roles
+and the recipes' choices do not depend on the backend; `FULL=1 bash
+tests/run_all.sh` checks a dozen rows there (`SUBSET`). Each backbone is
+built and planned once per session (its coverage is cached, and one `plan`
+asks every recipe: `hub_coverage.coverage`, checked here against a `plan`
+per recipe).
 
 Measured on 2 shared cores (2026-12-06, keras-hub 0.32.0): this file takes
-about 80 s on TensorFlow (74 backbones), 50 s on JAX, 25 s on PyTorch (12
-each) and 10 s on NumPy (skipped).
+about 80 s on TensorFlow (74 backbones); with the dozen rows of a FULL run,
+50 s on JAX, 25 s on PyTorch, and 10 s on NumPy (skipped).
 """
 
 import functools
@@ -25,14 +28,18 @@ pytest.importorskip("keras_hub")
 from tests.recipes import hub_backbones
 from tests.recipes import hub_coverage
 
+pytestmark = pytest.mark.e2e
+
 BACKEND = keras.config.backend()
-README = pathlib.Path(__file__).resolve().parents[2] / "README.md"
+# The row checked on every backend.
+SMOKE = "GPT2Backbone"
+PAGE = pathlib.Path(__file__).resolve().parents[2] / "docs" / "recipes.md"
 REGENERATE = (
     "run `KERAS_BACKEND=tensorflow python -m tests.recipes.hub_coverage "
-    "--readme README.md`"
+    "--readme docs/recipes.md`"
 )
-# The backbones checked on JAX and PyTorch: the families the recipes come
-# from, and others that use keras-hub's layers differently.
+# The backbones checked on JAX and PyTorch in a FULL run: the families the
+# recipes come from, and others that use keras-hub's layers differently.
 SUBSET = (
     "BertBackbone",
     "BloomBackbone",
@@ -95,7 +102,8 @@ def backbones():
         pytest.param(
             name,
             marks=BUILD_WARNINGS.get(name, [])
-            + [pytest.mark.skipif(BACKEND == "numpy", reason=NUMPY)],
+            + [pytest.mark.skipif(BACKEND == "numpy", reason=NUMPY)]
+            + ([pytest.mark.smoke] if name == SMOKE else []),
             id=name,
         )
         for name in names
@@ -109,7 +117,7 @@ def coverage(name):
 
 @functools.cache
 def readme():
-    return README.read_text(encoding="utf-8")
+    return PAGE.read_text(encoding="utf-8")
 
 
 def test_every_exported_backbone_has_a_builder_or_a_reason():
@@ -165,8 +173,8 @@ def test_row_is_readmes(name):
     rows = hub_coverage.readme_rows(readme())
     computed = hub_coverage.row(coverage(name))
     assert rows.get(name) == computed, (
-        f"{name} on {BACKEND}:\n  README:   {rows.get(name)}\n  computed: "
-        f"{computed}\nREADME's table is TensorFlow's; the roles and the "
+        f"{name} on {BACKEND}:\n  page:     {rows.get(name)}\n  computed: "
+        f"{computed}\nThe page's table is TensorFlow's; the roles and the "
         "recipes do not depend on the backend. If the code changed, "
         + REGENERATE
     )
@@ -179,7 +187,7 @@ def with_marks(marks):
 
 @pytest.mark.skipif(
     BACKEND != "tensorflow",
-    reason="README's table is TensorFlow's; the other backends check rows",
+    reason="The page's table is TensorFlow's; the other backends check rows",
 )
 # It builds the backbones the row tests have not built.
 @with_marks([mark for marks in BUILD_WARNINGS.values() for mark in marks])
@@ -191,6 +199,7 @@ def test_table_is_readmes():
     ]
     table = hub_coverage.markdown([coverage(n) for n in names], BACKEND)
     assert hub_coverage.readme_table(readme()) == table, (
-        "README's table of the recipes on keras-hub's backbones is not the "
+        "docs/recipes.md's table of the recipes on keras-hub's backbones is "
+        "not the "
         "computed one: " + REGENERATE
     )

@@ -25,6 +25,8 @@ keras_hub = pytest.importorskip("keras_hub")
 from tests.recipes import hub_backbones  # noqa: E402 (needs keras_hub)
 
 pytestmark = [
+    # keras-hub builds: once, on TensorFlow; GPT-NeoX's on every backend.
+    pytest.mark.e2e,
     pytest.mark.skipif(
         keras.backend.backend() == "numpy",
         reason="keras-hub's backbones do not build on the numpy backend",
@@ -184,6 +186,7 @@ def test_gemma_mlp_gate_up_and_norms():
     assert type(scale.initializer).__name__ == "Zeros"
 
 
+@pytest.mark.smoke
 def test_gpt_neox_fused_qkv_gets_small_init():
     # The reference's small_init on the fused kernel: sqrt(2 / (5 d)),
     # 0.079 at d = 64.

@@ -376,6 +376,7 @@ def test_a_bad_recipe_argument_changes_nothing(arguments, message):
         np.testing.assert_array_equal(value, before[path])
 
 
+@pytest.mark.e2e
 def test_gpt2_on_keras_hub_backbone():
     keras_hub = pytest.importorskip("keras_hub")
     backbone = keras_hub.models.GPT2Backbone(
@@ -404,7 +405,8 @@ def test_gpt2_on_keras_hub_backbone():
 
 
 def recipes_table():
-    """README's table of the built-in recipes, from the registry."""
+    """The table of the built-in recipes in docs/recipes.md, from the
+    registry."""
     lines = [
         "| recipe | what | reference | formula per role |",
         "|---|---|---|---|",
@@ -420,14 +422,17 @@ def recipes_table():
     return "\n".join(lines)
 
 
-def test_readme_table_is_the_registry():
-    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
-    start = readme.index("<!-- recipes-table")
-    table = readme[
-        readme.index("\n", start) + 1 : readme.index("<!-- /recipes-table -->")
+def test_the_guides_table_is_the_registry():
+    page = (
+        pathlib.Path(__file__).parents[2] / "docs" / "recipes.md"
+    ).read_text(encoding="utf-8")
+    start = page.index("<!-- recipes-table")
+    table = page[
+        page.index("\n", start) + 1 : page.index("<!-- /recipes-table -->")
     ]
     assert table.strip() == recipes_table(), (
-        "README's recipe table differs from the registry: paste the output "
+        "docs/recipes.md's recipe table differs from the registry: paste "
+        "the output "
         "of `python -c 'from tests.recipes.test_recipes import recipes_table; "
         "print(recipes_table())'`"
     )

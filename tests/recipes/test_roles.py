@@ -284,6 +284,7 @@ def hub_backbones():
     }
 
 
+@pytest.mark.e2e
 def test_keras_hub_backbones_from_config():
     for name, backbone in hub_backbones().items():
         found = slots(backbone)

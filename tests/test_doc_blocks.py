@@ -68,8 +68,8 @@ EXPECTED_BLOCKS = {
 BACKENDS = ("tensorflow", "jax", "torch", "numpy")
 BACKEND = keras.backend.backend()
 # Child processes: the blocks run on TensorFlow (`e2e`), and on every
-# backend the first (README's quickstart) and those marked for some
-# backends only (`smoke`, in `test_block_runs`).
+# backend the first (README's opening: a name in a layer) and those marked
+# for some backends only (`smoke`, in `test_block_runs`).
 pytestmark = pytest.mark.e2e
 # The slowest block takes about 30 s on a shared 2-core machine.
 TIMEOUT = 300

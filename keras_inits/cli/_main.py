@@ -37,6 +37,11 @@ NOTICES = (
     "] oneDNN custom operations are on.",
     "] Could not find cuda drivers on your machine, GPU will not be used.",
 )
+# The full wheel's error when it first looks for devices on a machine
+# without a GPU. Dropped only after the notice that no CUDA driver is
+# installed: with a driver, a failed cuInit is news, and is shown.
+NO_DRIVER = NOTICES[-1]
+NO_DRIVER_ERROR = "] failed call to cuInit: "
 
 
 def prepare(argv: list[str]) -> None:
@@ -47,9 +52,10 @@ def prepare(argv: list[str]) -> None:
     `recipes` and `recommend`, which it answers from static tables: none
     of them imports Keras. For `compare`, sets `KERAS_BACKEND` from
     `--backend`; and unless the user set `TF_CPP_MIN_LOG_LEVEL`, sets it
-    to 2 and loads Keras (and its backend) with TensorFlow's notices
-    dropped (`NOTICES`). Library users never get here: their `import
-    keras_inits` changes nothing of their process.
+    to 2 and loads Keras (and its backend, whose devices TensorFlow then
+    looks for) with TensorFlow's notices dropped (`NOTICES`). Library
+    users never get here: their `import keras_inits` changes nothing of
+    their process.
     """
     arguments = _parsed(argv)
     if arguments.command != "compare":
@@ -60,13 +66,21 @@ def prepare(argv: list[str]) -> None:
     if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"  # INFO and WARNING
         with _dropping_notices():
-            import keras  # noqa: F401
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                # TensorFlow looks for devices at its first operation; done
+                # here, its lines are caught with the import's.
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()
 
 
 @contextlib.contextmanager
 def _dropping_notices():
     """Runs the block with file descriptor 2 (where C++ libraries write)
-    caught, then writes what was caught to stderr, but for `NOTICES`."""
+    caught, then writes what was caught to stderr, but for `NOTICES` and,
+    where TensorFlow found no CUDA driver, its failed cuInit."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as caught:
@@ -78,13 +92,14 @@ def _dropping_notices():
             os.dup2(saved, 2)
             os.close(saved)
             caught.seek(0)
-            for line in (
-                caught.read()
-                .decode(errors="replace")
-                .splitlines(keepends=True)
-            ):
-                if not any(notice in line for notice in NOTICES):
-                    sys.stderr.write(line)
+            lines = caught.read().decode(errors="replace")
+            no_driver = NO_DRIVER in lines
+            for line in lines.splitlines(keepends=True):
+                if any(notice in line for notice in NOTICES):
+                    continue
+                if no_driver and NO_DRIVER_ERROR in line:
+                    continue
+                sys.stderr.write(line)
             sys.stderr.flush()
 
 

@@ -5,6 +5,7 @@ experiment's numbers are tested in test_compare.py."""
 import importlib.util
 import inspect
 import os
+import re
 import subprocess
 import sys
 
@@ -380,6 +381,31 @@ def test_backend_jax_never_imports_tensorflow(tmp_path):
     assert "tensorflow" not in modules
 
 
+def compare_on_tensorflow_unasked(*arguments):
+    """`python -m keras_inits --backend tensorflow compare ARGUMENTS` run
+    as a user who has not set TF_CPP_MIN_LOG_LEVEL runs it."""
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "TF_CPP_MIN_LOG_LEVEL"
+    }
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_inits",
+            "--backend",
+            "tensorflow",
+            "compare",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+    )
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("tensorflow") is None,
     reason="tensorflow is not installed",
@@ -389,35 +415,38 @@ def test_no_backend_log_lines_unless_asked(tmp_path):
     # TensorFlow writes its oneDNN notice (twice) while it loads, whatever
     # TF_CPP_MIN_LOG_LEVEL says; the command line drops it, unless the
     # user set that variable, and so asked for TensorFlow's own logging.
-    environment = {
-        name: value
-        for name, value in os.environ.items()
-        if name != "TF_CPP_MIN_LOG_LEVEL"
-    }
     # `compare` loads Keras (and TensorFlow); a mistake found only then, a
     # negative stddev, ends the run: its one line is all stderr holds.
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "keras_inits",
-            "--backend",
-            "tensorflow",
-            "compare",
-            "--initializers",
-            "RandomNormal(stddev=-1)",
-            "--output",
-            str(tmp_path / "out"),
-        ],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
+    result = compare_on_tensorflow_unasked(
+        "--initializers",
+        "RandomNormal(stddev=-1)",
+        "--output",
+        str(tmp_path / "out"),
     )
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert "Argument `stddev` of RandomNormal must be" in result.stderr
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None,
+    reason="tensorflow is not installed",
+)
+@pytest.mark.e2e  # names its backend: once, on TensorFlow
+def test_a_run_without_a_gpu_shows_no_cuda_lines(tmp_path):
+    # The full tensorflow wheel (the `tensorflow` extra) looks for CUDA at
+    # its first operation: on a machine without a driver it logs an error
+    # (`failed call to cuInit`) whatever TF_CPP_MIN_LOG_LEVEL below 3 says.
+    # The command line looks for devices while it drops the import's
+    # notices, and drops that error when no driver was found.
+    result = compare_on_tensorflow_unasked(
+        "--seeds", "1", "--output", str(tmp_path / "out"), *TINY
+    )
+    assert result.returncode == 0, result.stderr
+    # absl's log lines: a severity letter, the date, the time.
+    logged = re.findall(r"^[IWEF]\d{4} .*$", result.stderr, re.MULTILINE)
+    assert logged == [], result.stderr
 
 
 @pytest.mark.e2e  # names its backend: once, on TensorFlow

@@ -141,7 +141,8 @@ def test_random_initializers_refuse_non_float_dtypes(case, dtype):
         case.make(1)(case.shape, dtype=dtype)
 
 
-# Seeding contract (README, "Seeds"): every clause is one test.
+# Seeding contract (docs/differences.md, "Seeds"): every clause is one
+# test.
 
 
 @pytest.mark.parametrize("case", RANDOM_CASES, ids=repr)

@@ -11,8 +11,8 @@ module, so pytest runs each Keras test as an item of this file
 (`tests/initializers/test_keras_suite.py::RandomInitializersTest::test_random_normal`).
 
 Each test runs as Keras wrote it, except for the `ADAPTATIONS` below: one
-line of Keras' source replaced, each for a difference README's
-"Differences from keras.initializers" documents. A replaced line must occur
+line of Keras' source replaced, each for a difference docs/differences.md
+("How keras_inits differs from keras.initializers") documents. A replaced line must occur
 exactly once in Keras' file, so a new Keras release that changes it fails
 here rather than silently running something else.
 """
@@ -146,7 +146,7 @@ ADAPTATIONS = (
         'kernel_initializer="keras_inits>LecunNormal",\n',
         "A layer resolves a name with keras.initializers.get, so "
         "'lecun_normal' is Keras' class; 'keras_inits>LecunNormal' is the "
-        "drop-in swap README describes, and tests that MultiHeadAttention "
+        "drop-in swap docs/differences.md describes, and tests that MultiHeadAttention "
         "hands keras_inits' class its kernels' axes.",
     ),
 )

@@ -229,7 +229,7 @@ def test_set_portable_makes_the_seeds_of_nested_initializers_portable():
 
 
 def test_under_set_portable_a_seed_generator_seed_loads_portable():
-    # As README says: a SeedGenerator seed is saved as its int seed, and
+    # As docs/saving-loading.md says: a SeedGenerator seed is saved as its int seed, and
     # set_portable(True) makes an int seed portable when the config loads.
     with portable_mode(True):
         init = keras_inits.HeNormal(seed=keras.random.SeedGenerator(SEED))

@@ -41,7 +41,7 @@ from tests.recipes import hub_backbones
 
 START = "<!-- hub-coverage:start -->"
 END = "<!-- hub-coverage:end -->"
-README_BACKEND = "tensorflow"
+PAGE_BACKEND = "tensorflow"
 LEFT_WIDTH = 80
 """The most characters of the "left, and why" column."""
 _NUMBER = re.compile(r"(?<=[A-Za-z_])\d+(?=_|/|$)")
@@ -304,10 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"keras-hub exports no {', '.join(unknown)}")
         if arguments.readme:
             parser.error("--readme rewrites every row: omit --backbones")
-    if arguments.readme and backend != README_BACKEND:
+    if arguments.readme and backend != PAGE_BACKEND:
         parser.error(
-            f"The page's table is computed on {README_BACKEND}, this is "
-            f"{backend}: run with KERAS_BACKEND={README_BACKEND}"
+            f"The page's table is computed on {PAGE_BACKEND}, this is "
+            f"{backend}: run with KERAS_BACKEND={PAGE_BACKEND}"
         )
     names = [n for n in names if n not in hub_backbones.NOT_BUILDABLE]
     table = markdown([backbone_coverage(n) for n in names], backend)

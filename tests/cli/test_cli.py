@@ -381,6 +381,12 @@ def test_backend_jax_never_imports_tensorflow(tmp_path):
     assert "tensorflow" not in modules
 
 
+needs_tensorflow = pytest.mark.skipif(
+    importlib.util.find_spec("tensorflow") is None,
+    reason="tensorflow is not installed",
+)
+
+
 def compare_on_tensorflow_unasked(*arguments):
     """`python -m keras_inits --backend tensorflow compare ARGUMENTS` run
     as a user who has not set TF_CPP_MIN_LOG_LEVEL runs it."""
@@ -406,10 +412,7 @@ def compare_on_tensorflow_unasked(*arguments):
     )
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tensorflow") is None,
-    reason="tensorflow is not installed",
-)
+@needs_tensorflow
 @pytest.mark.e2e  # names its backend: once, on TensorFlow
 def test_no_backend_log_lines_unless_asked(tmp_path):
     # TensorFlow writes its oneDNN notice (twice) while it loads, whatever
@@ -429,10 +432,7 @@ def test_no_backend_log_lines_unless_asked(tmp_path):
     assert "Argument `stddev` of RandomNormal must be" in result.stderr
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("tensorflow") is None,
-    reason="tensorflow is not installed",
-)
+@needs_tensorflow
 @pytest.mark.e2e  # names its backend: once, on TensorFlow
 def test_a_run_without_a_gpu_shows_no_cuda_lines(tmp_path):
     # The full tensorflow wheel (the `tensorflow` extra) looks for CUDA at

@@ -136,11 +136,17 @@ JSON_VALUES = [
 
 @pytest.mark.parametrize("case", ARGUMENT_CASES, ids=repr)
 def test_bad_argument_in_a_json_config(case):
+    _each_json_value(case, _check_bad_argument_in_a_json_config)
+
+
+def _each_json_value(case, check):
+    """`check(case, name, bad)` for each argument `name` of `case` and each
+    `bad` of `JSON_VALUES`, as one test's cases."""
     with each_case() as cases:
         for name in _arguments(case):
             for bad in JSON_VALUES:
                 with cases.case(f"{name}={bad}"):
-                    _check_bad_argument_in_a_json_config(case, name, bad)
+                    check(case, name, bad)
 
 
 def _check_bad_argument_in_a_json_config(case, name, bad):
@@ -169,11 +175,7 @@ NESTED = (
 
 @pytest.mark.parametrize("case", ARGUMENT_CASES, ids=repr)
 def test_bad_argument_in_a_nested_json_config_keeps_its_message(case):
-    with each_case() as cases:
-        for name in _arguments(case):
-            for bad in JSON_VALUES:
-                with cases.case(f"{name}={bad}"):
-                    _check_nested_json_config(case, name, bad)
+    _each_json_value(case, _check_nested_json_config)
 
 
 def _check_nested_json_config(case, name, bad):

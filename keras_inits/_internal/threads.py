@@ -1,8 +1,9 @@
 """How many threads the process may run at once, and thread pools that
 survive a fork."""
 
+import concurrent.futures
+import functools
 import os
-from typing import Any
 
 
 def cores() -> int:
@@ -14,11 +15,18 @@ def cores() -> int:
     return os.cpu_count() or 1
 
 
-def forget_at_fork(cached: Any) -> None:
-    """Clears the `functools.cache` of `cached`, a function that makes a
-    thread pool, in the child of every `os.fork`: the child has none of its
-    parent's threads, and a pool it inherited would queue work for threads
-    that do not exist, waiting forever (multiprocessing's "fork" start
-    method, PyTorch's DataLoader workers)."""
-    if hasattr(os, "register_at_fork"):
-        os.register_at_fork(after_in_child=cached.cache_clear)
+@functools.cache
+def pool(workers: int, name: str) -> concurrent.futures.ThreadPoolExecutor:
+    """The pool of `workers` threads named `name`, started at its first use
+    in each process (see below)."""
+    return concurrent.futures.ThreadPoolExecutor(
+        workers, thread_name_prefix=name
+    )
+
+
+# The child of an `os.fork` has none of its parent's threads: a pool it
+# inherited would queue work for threads that do not exist, waiting forever
+# (multiprocessing's "fork" start method, PyTorch's DataLoader workers).
+# So the child starts its own pools.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=pool.cache_clear)

@@ -14,7 +14,6 @@ most a chunk or a row, and the host adds those in float64: a float32 sum of
 2**24 values in one run loses most of its digits.
 """
 
-import concurrent.futures
 import functools
 import math
 
@@ -148,16 +147,9 @@ def spare_cores():
     return max(1, threads.cores() - 1)
 
 
-@functools.cache
 def _pool():
-    """The threads that measure large host arrays, started once (in each
-    process: see `threads.forget_at_fork`)."""
-    return concurrent.futures.ThreadPoolExecutor(
-        MAX_THREADS, thread_name_prefix="keras_inits.moments"
-    )
-
-
-threads.forget_at_fork(_pool)
+    """The threads that measure large host arrays."""
+    return threads.pool(MAX_THREADS, "keras_inits.moments")
 
 
 def _device_sums(values, shift, dtype):

@@ -20,8 +20,6 @@ settings are left as they are, and each draw's generators are its own, so
 threads of a user's program may draw at the same time.
 """
 
-import concurrent.futures
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -104,13 +102,6 @@ def _splitmix64(value):
     return value ^ (value >> 31)
 
 
-@functools.cache
 def _pool():
-    """The threads that fill blocks, one per core, started once (in each
-    process: see `threads.forget_at_fork`)."""
-    return concurrent.futures.ThreadPoolExecutor(
-        threads.cores(), thread_name_prefix="keras_inits.blocks"
-    )
-
-
-threads.forget_at_fork(_pool)
+    """The threads that fill blocks, one per core."""
+    return threads.pool(threads.cores(), "keras_inits.blocks")
